@@ -1,0 +1,258 @@
+import * as core from '@actions/core';
+import { parseDuration } from './util/duration.js';
+
+// Every input is read here, once, into a typed object; the rest of the action never calls core.getInput.
+
+export const modes = ['auto', 'deploy', 'preview', 'teardown', 'sweep', 'rollback'] as const;
+export type Mode = (typeof modes)[number];
+export const cacheModes = ['auto', 'gha', 'registry', 'none'] as const;
+export type CacheMode = (typeof cacheModes)[number];
+
+export type Registry =
+  | { kind: 'acr'; host: string }
+  | { kind: 'basic'; host: string; username: string; password: string };
+
+export type Cluster =
+  | { kind: 'kubeconfig'; kubeconfig: string }
+  | { kind: 'aks'; subscriptionId: string; resourceGroup: string; clusterName: string; admin: boolean };
+
+export type Environment = { kind: 'production' } | { kind: 'preview'; pr: number };
+
+export type RollbackTarget =
+  | { kind: 'previous' }
+  | { kind: 'revision'; revision: number }
+  | { kind: 'image'; ref: string };
+
+export interface Settings {
+  mode: Mode;
+  appName: string;
+  registry: Registry;
+  image: {
+    name: string;
+    context: string;
+    dockerfile: string;
+    platforms: string[];
+    buildArgs: Record<string, string>;
+    cache: CacheMode;
+  };
+  azure: { clientId: string; tenantId: string; clientSecret: string };
+  cluster: Cluster;
+  manifests: string;
+  namespace: string;
+  host: string;
+  previewDomain: string;
+  previewReplicas: number;
+  previewTtlMs: number;
+  rolloutTimeoutMs: number;
+  rollbackOnFailure: boolean;
+  environment: Environment;
+  rollbackTarget: RollbackTarget;
+  forceConflicts: boolean;
+  waitForIngress: boolean;
+  preflight: 'error' | 'warn';
+  githubToken: string;
+}
+
+/** Reads inputs the way the runner passes them (INPUT_* variables). */
+export type InputReader = {
+  get(name: string): string;
+  getBoolean(name: string): boolean;
+};
+
+export const actionsInputs: InputReader = {
+  get: (name) => core.getInput(name),
+  getBoolean: (name) => core.getBooleanInput(name),
+};
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsSubdomain = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const registryHost =
+  /^(\[[0-9a-fA-F:]+\]|[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*)(:\d{1,5})?$/;
+const repository = /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/;
+const platform = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
+const imageTag = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const buildArgKey = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const acrSuffix = /\.azurecr\.(io|cn|us)$/i;
+
+// Leaves room for "-pr-<number>" in preview namespaces (63 characters at most).
+const maxAppName = 40;
+
+export function getSettings(inputs: InputReader = actionsInputs): Settings {
+  const errors: string[] = [];
+  const fail = (name: string, message: string) => errors.push(`input '${name}': ${message}`);
+  const text = (name: string) => inputs.get(name).trim();
+  const bool = (name: string): boolean => {
+    try {
+      return inputs.getBoolean(name);
+    } catch {
+      fail(name, `'${inputs.get(name)}' is not a boolean; use true or false`);
+      return false;
+    }
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[]): T => {
+    const value = text(name) as T;
+    if (!allowed.includes(value)) fail(name, `'${value}' is not one of ${allowed.join(', ')}`);
+    return value;
+  };
+  const duration = (name: string): number => {
+    const value = text(name);
+    const ms = parseDuration(value);
+    if (ms === undefined || ms <= 0) fail(name, `'${value}' is not a duration; use e.g. 90s, 5m, 2h or 7d`);
+    return ms ?? 0;
+  };
+
+  const mode = oneOf('mode', modes);
+
+  const appName = text('app-name');
+  if (!dnsLabel.test(appName) || appName.length > maxAppName)
+    fail(
+      'app-name',
+      `'${appName}' must be lowercase letters, digits and '-', start and end alphanumeric, at most ${maxAppName} characters`,
+    );
+
+  const host = text('registry');
+  let registry: Registry = { kind: 'basic', host, username: '', password: '' };
+  if (!host) fail('registry', 'is required, e.g. myregistry.azurecr.io or 127.0.0.1:5000');
+  else if (!registryHost.test(host) || host.includes('/'))
+    fail('registry', `'${host}' is not a registry host[:port]; give the host only, without a scheme or path`);
+  const username = text('registry-username');
+  const password = inputs.get('registry-password');
+  if (password) core.setSecret(password);
+  if (acrSuffix.test(host) && !username) registry = { kind: 'acr', host: host.toLowerCase() };
+  else {
+    if (Boolean(username) !== Boolean(password))
+      fail(
+        username ? 'registry-password' : 'registry-username',
+        'registry-username and registry-password go together',
+      );
+    registry = { kind: 'basic', host, username, password };
+  }
+
+  const imageName = text('image-name') || appName;
+  if (!repository.test(imageName))
+    fail(
+      'image-name',
+      `'${imageName}' is not a valid repository name (lowercase, digits, separators . _ - /)`,
+    );
+  const context = text('context') || '.';
+  const dockerfile = text('dockerfile') || `${context.replace(/\/+$/, '')}/Dockerfile`;
+  const platforms = text('platforms')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (platforms.length === 0) fail('platforms', 'is empty; use e.g. linux/amd64');
+  for (const p of platforms)
+    if (!platform.test(p)) fail('platforms', `'${p}' is not os/arch[/variant], e.g. linux/amd64`);
+
+  const buildArgs: Record<string, string> = {};
+  for (const [i, raw] of inputs.get('build-args').split('\n').entries()) {
+    const line = raw.trim();
+    if (!line) continue;
+    const eq = line.indexOf('=');
+    const key = eq > 0 ? line.slice(0, eq) : line;
+    if (eq <= 0 || !buildArgKey.test(key)) fail('build-args', `line ${i + 1} '${line}' is not KEY=VALUE`);
+    else buildArgs[key] = line.slice(eq + 1);
+  }
+  const cache = oneOf('cache', cacheModes);
+
+  const azure = {
+    clientId: text('azure-client-id'),
+    tenantId: text('azure-tenant-id'),
+    clientSecret: inputs.get('azure-client-secret'),
+  };
+  if (azure.clientSecret) core.setSecret(azure.clientSecret);
+
+  const kubeconfig = inputs.get('kubeconfig');
+  const aks = {
+    subscriptionId: text('azure-subscription-id'),
+    resourceGroup: text('resource-group'),
+    clusterName: text('cluster-name'),
+  };
+  const admin = bool('admin-credentials');
+  let cluster: Cluster = { kind: 'kubeconfig', kubeconfig };
+  if (kubeconfig.trim()) {
+    if (aks.resourceGroup || aks.clusterName)
+      fail(
+        'kubeconfig',
+        'is set together with resource-group/cluster-name; give one way to reach the cluster',
+      );
+  } else if (aks.resourceGroup || aks.clusterName || aks.subscriptionId) {
+    for (const [name, value] of Object.entries({
+      'azure-subscription-id': aks.subscriptionId,
+      'resource-group': aks.resourceGroup,
+      'cluster-name': aks.clusterName,
+    }))
+      if (!value) fail(name, 'is required for AKS (or give a kubeconfig instead)');
+    cluster = { kind: 'aks', ...aks, admin };
+  } else {
+    fail(
+      'kubeconfig',
+      'no cluster given; set kubeconfig, or azure-subscription-id + resource-group + cluster-name',
+    );
+  }
+
+  const manifests = text('manifests');
+  if (!manifests) fail('manifests', 'is required, e.g. k8s');
+  const namespace = text('namespace');
+  if (!dnsLabel.test(namespace) || namespace.length > 63)
+    fail('namespace', `'${namespace}' is not a DNS-1123 label (lowercase letters, digits, '-', at most 63)`);
+  const ingressHost = text('host');
+  if (ingressHost && !dnsSubdomain.test(ingressHost))
+    fail('host', `'${ingressHost}' is not a lowercase DNS name like archetype.example.com`);
+  const previewDomain = text('preview-domain');
+  if (previewDomain && !dnsSubdomain.test(previewDomain))
+    fail('preview-domain', `'${previewDomain}' is not a lowercase DNS name like preview.example.com`);
+
+  const replicasText = text('preview-replicas');
+  const previewReplicas = Number(replicasText);
+  if (!/^\d+$/.test(replicasText) || previewReplicas < 1 || previewReplicas > 10)
+    fail('preview-replicas', `'${replicasText}' must be a whole number from 1 to 10`);
+
+  const environment = parseEnvironment(text('environment'), fail);
+  const rollbackTarget = parseRollbackTarget(text('rollback-target'), fail);
+  const preflight = oneOf('preflight', ['error', 'warn'] as const);
+
+  const settings: Settings = {
+    mode,
+    appName,
+    registry,
+    image: { name: imageName, context, dockerfile, platforms, buildArgs, cache },
+    azure,
+    cluster,
+    manifests,
+    namespace,
+    host: ingressHost,
+    previewDomain,
+    previewReplicas,
+    previewTtlMs: duration('preview-ttl'),
+    rolloutTimeoutMs: duration('rollout-timeout'),
+    rollbackOnFailure: bool('rollback-on-failure'),
+    environment,
+    rollbackTarget,
+    forceConflicts: bool('force-conflicts'),
+    waitForIngress: bool('wait-for-ingress'),
+    preflight,
+    githubToken: inputs.get('github-token'),
+  };
+  if (errors.length > 0) throw new Error(`Invalid inputs:\n- ${errors.join('\n- ')}`);
+  return settings;
+}
+
+function parseEnvironment(value: string, fail: (name: string, message: string) => void): Environment {
+  if (value === 'production') return { kind: 'production' };
+  const match = /^(?:pr-|#)?(\d{1,9})$/.exec(value);
+  const pr = Number(match?.[1]);
+  if (!match || pr < 1) {
+    fail('environment', `'${value}' is neither production nor a pull request number (e.g. 7 or pr-7)`);
+    return { kind: 'production' };
+  }
+  return { kind: 'preview', pr };
+}
+
+function parseRollbackTarget(value: string, fail: (name: string, message: string) => void): RollbackTarget {
+  if (value === 'previous') return { kind: 'previous' };
+  if (/^\d{1,9}$/.test(value) && Number(value) > 0) return { kind: 'revision', revision: Number(value) };
+  if (imageTag.test(value)) return { kind: 'image', ref: value };
+  fail('rollback-target', `'${value}' is not previous, a revision number, or an image tag / git sha`);
+  return { kind: 'previous' };
+}

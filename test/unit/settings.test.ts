@@ -1,0 +1,116 @@
+import { getSettings } from '../../src/settings.js';
+import { readerFor } from '../helpers/action-inputs.js';
+
+const minimal = { registry: '127.0.0.1:5000', kubeconfig: 'apiVersion: v1\nkind: Config\n' };
+
+function errorOf(values: Record<string, string>): string {
+  try {
+    getSettings(readerFor(values));
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  throw new Error('expected getSettings to throw');
+}
+
+describe('getSettings', () => {
+  it('reads action.yml defaults into typed settings', () => {
+    const s = getSettings(readerFor(minimal));
+    expect(s.mode).toBe('auto');
+    expect(s.appName).toBe('archetype');
+    expect(s.registry).toEqual({ kind: 'basic', host: '127.0.0.1:5000', username: '', password: '' });
+    expect(s.image).toEqual({
+      name: 'archetype',
+      context: 'service',
+      dockerfile: 'service/Dockerfile',
+      platforms: ['linux/amd64'],
+      buildArgs: {},
+      cache: 'auto',
+    });
+    expect(s.cluster).toEqual({ kind: 'kubeconfig', kubeconfig: minimal.kubeconfig });
+    expect(s.manifests).toBe('k8s');
+    expect(s.namespace).toBe('archetype');
+    expect(s.rolloutTimeoutMs).toBe(300_000);
+    expect(s.previewTtlMs).toBe(7 * 86_400_000);
+    expect(s.rollbackOnFailure).toBe(true);
+    expect(s.environment).toEqual({ kind: 'production' });
+    expect(s.rollbackTarget).toEqual({ kind: 'previous' });
+    expect(s.preflight).toBe('error');
+  });
+
+  it('treats *.azurecr.io without a username as ACR with Entra ID credentials', () => {
+    const s = getSettings(readerFor({ ...minimal, registry: 'MyAcr.azurecr.io' }));
+    expect(s.registry).toEqual({ kind: 'acr', host: 'myacr.azurecr.io' });
+  });
+
+  it('reads AKS coordinates when no kubeconfig is given', () => {
+    const s = getSettings(
+      readerFor({
+        registry: 'x.azurecr.io',
+        'azure-subscription-id': 'sub',
+        'resource-group': 'rg',
+        'cluster-name': 'aks1',
+        'admin-credentials': 'true',
+      }),
+    );
+    expect(s.cluster).toEqual({
+      kind: 'aks',
+      subscriptionId: 'sub',
+      resourceGroup: 'rg',
+      clusterName: 'aks1',
+      admin: true,
+    });
+  });
+
+  it('parses build args, platforms, environment and rollback target', () => {
+    const s = getSettings(
+      readerFor({
+        ...minimal,
+        'build-args': 'NODE_IMAGE=archetype/node-base:24\n\nA=b=c\n',
+        platforms: 'linux/amd64, linux/arm64',
+        environment: 'pr-7',
+        'rollback-target': '3',
+      }),
+    );
+    expect(s.image.buildArgs).toEqual({ NODE_IMAGE: 'archetype/node-base:24', A: 'b=c' });
+    expect(s.image.platforms).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(s.environment).toEqual({ kind: 'preview', pr: 7 });
+    expect(s.rollbackTarget).toEqual({ kind: 'revision', revision: 3 });
+    expect(getSettings(readerFor({ ...minimal, 'rollback-target': 'abc123f' })).rollbackTarget).toEqual({
+      kind: 'image',
+      ref: 'abc123f',
+    });
+  });
+
+  it.each([
+    [{ registry: '' }, "input 'registry': is required"],
+    [{ registry: 'https://x.azurecr.io' }, "input 'registry': 'https://x.azurecr.io' is not a registry host"],
+    [{ 'app-name': 'Archetype_App' }, "input 'app-name': 'Archetype_App' must be lowercase"],
+    [{ platforms: 'linux' }, "input 'platforms': 'linux' is not os/arch"],
+    [{ 'build-args': 'NOEQUALS' }, "input 'build-args': line 1 'NOEQUALS' is not KEY=VALUE"],
+    [{ 'rollout-timeout': 'soon' }, "input 'rollout-timeout': 'soon' is not a duration"],
+    [{ 'rollback-on-failure': 'yes' }, "input 'rollback-on-failure': 'yes' is not a boolean"],
+    [{ namespace: 'Prod' }, "input 'namespace': 'Prod' is not a DNS-1123 label"],
+    [{ host: 'bad host' }, "input 'host': 'bad host' is not a lowercase DNS name"],
+    [{ 'preview-replicas': '0' }, "input 'preview-replicas': '0' must be a whole number"],
+    [
+      { environment: 'staging' },
+      "input 'environment': 'staging' is neither production nor a pull request number",
+    ],
+    [{ 'rollback-target': '$(rm -rf /)' }, "input 'rollback-target': '$(rm -rf /)' is not previous"],
+    [{ mode: 'destroy' }, "input 'mode': 'destroy' is not one of auto, deploy"],
+    [
+      { 'registry-username': 'u' },
+      "input 'registry-password': registry-username and registry-password go together",
+    ],
+    [{ kubeconfig: '' }, "input 'kubeconfig': no cluster given"],
+    [{ kubeconfig: '', 'resource-group': 'rg' }, "input 'azure-subscription-id': is required for AKS"],
+    [{ 'cluster-name': 'c' }, "input 'kubeconfig': is set together with resource-group/cluster-name"],
+  ])('rejects %j naming the input', (values, message) => {
+    expect(errorOf({ ...minimal, ...values })).toContain(message);
+  });
+
+  it('lists every bad input at once', () => {
+    const message = errorOf({ ...minimal, namespace: 'A', preflight: 'maybe' });
+    expect(message).toMatch(/^Invalid inputs:\n- input 'namespace'.*\n- input 'preflight'/s);
+  });
+});
