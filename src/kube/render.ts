@@ -1,0 +1,158 @@
+import type { Manifest } from './manifests.js';
+import { where } from './manifests.js';
+
+// Turns the folder's manifests into what one environment gets: image by digest, namespace, host, labels.
+// Pure: the same inputs give the same objects, which is what lets server-side apply report "unchanged".
+
+export const managedBy = 'archetype-deploy';
+export const annotationPrefix = 'archetype-deploy.github.io';
+
+export interface RenderTarget {
+  appName: string;
+  /** app.kubernetes.io/instance: the app for production, app-pr-N for a preview */
+  instance: string;
+  namespace: string;
+  /** the image field value in the manifests that stands for the built image, e.g. 'archetype' */
+  imagePlaceholder: string;
+  /** the pushed image, registry/name@sha256:... */
+  image: string;
+  /** short git sha: app.kubernetes.io/version */
+  version: string;
+  /** Ingress host; empty keeps the manifests' host */
+  host: string;
+  /** set on every Deployment (previews run fewer) */
+  replicas?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** kubernetes.io/change-cause, shown in the rollout history */
+  changeCause: string;
+}
+
+const clusterScoped = new Set([
+  'Namespace',
+  'Node',
+  'PersistentVolume',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'StorageClass',
+  'IngressClass',
+  'PriorityClass',
+  'CustomResourceDefinition',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+]);
+
+const podTemplateKinds = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
+
+export function isNamespaced(kind: string | undefined): boolean {
+  return !clusterScoped.has(kind ?? '');
+}
+
+type Json = Record<string, unknown>;
+
+export function render(manifests: Manifest[], target: RenderTarget): Manifest[] {
+  const errors: string[] = [];
+  let imagesSet = 0;
+  const labels = {
+    'app.kubernetes.io/name': target.appName,
+    'app.kubernetes.io/instance': target.instance,
+    'app.kubernetes.io/version': target.version,
+    'app.kubernetes.io/managed-by': managedBy,
+    ...target.labels,
+  };
+
+  const rendered = manifests.map((m): Manifest => {
+    const object = structuredClone(m.object) as Manifest['object'] & Json;
+    object.metadata ??= {};
+    const metadata = object.metadata;
+    if (object.kind === 'Namespace')
+      errors.push(
+        `${where(m)}: remove the Namespace object; the action creates namespace '${target.namespace}'`,
+      );
+    if (isNamespaced(object.kind)) {
+      if (metadata.namespace && metadata.namespace !== target.namespace)
+        errors.push(
+          `${where(m)}: metadata.namespace is '${metadata.namespace}'; remove it, the action sets the namespace (input 'namespace', or the preview's)`,
+        );
+      metadata.namespace = target.namespace;
+    }
+    // the app's own name label wins: selectors may use it
+    metadata.labels = {
+      'app.kubernetes.io/name': target.appName,
+      ...metadata.labels,
+      ...instanceLabels(labels),
+    };
+    metadata.annotations = { ...metadata.annotations, ...target.annotations };
+
+    const template = podTemplateKinds.has(object.kind ?? '') ? podTemplateOf(object) : undefined;
+    if (template) {
+      template.metadata ??= {};
+      const tmeta = template.metadata as Json;
+      tmeta.labels = {
+        ...(tmeta.labels as Record<string, string> | undefined),
+        ...instanceLabels(labels),
+      };
+      for (const c of containersOf(template))
+        if (typeof c.image === 'string' && matchesPlaceholder(c.image, target.imagePlaceholder)) {
+          c.image = target.image;
+          imagesSet++;
+        }
+    }
+    if (object.kind === 'Deployment') {
+      metadata.annotations['kubernetes.io/change-cause'] = target.changeCause;
+      if (target.replicas !== undefined) {
+        object.spec ??= {};
+        (object.spec as Json).replicas = target.replicas;
+      }
+    }
+    if (object.kind === 'Ingress' && target.host) setIngressHost(object, target.host);
+    return { ...m, object };
+  });
+
+  if (imagesSet === 0)
+    errors.push(
+      `no container in the manifests has image '${target.imagePlaceholder}' to replace with the built image; set a container's image to '${target.imagePlaceholder}' (or the input 'image-name')`,
+    );
+  if (errors.length > 0) throw new Error(`Cannot render the manifests:\n- ${errors.join('\n- ')}`);
+  return rendered;
+}
+
+/** Labels the action owns on pod templates too (never the selector). version moves with each deploy. */
+function instanceLabels(labels: Record<string, string>): Record<string, string> {
+  const { 'app.kubernetes.io/name': _name, ...rest } = labels;
+  return rest;
+}
+
+export function podTemplateOf(object: Json): Json | undefined {
+  const template = (object.spec as Json | undefined)?.template as Json | undefined;
+  return template && typeof template === 'object' ? template : undefined;
+}
+
+export function containersOf(template: Json): Json[] {
+  const spec = template.spec as Json | undefined;
+  const lists = [spec?.containers, spec?.initContainers];
+  return lists.flatMap((list) =>
+    Array.isArray(list) ? (list.filter((c) => c && typeof c === 'object') as Json[]) : [],
+  );
+}
+
+/** 'archetype', 'archetype:tag', 'reg.io/archetype@sha256:..' all stand for the image named 'archetype'. */
+export function matchesPlaceholder(image: string, placeholder: string): boolean {
+  const repo = repositoryOf(image);
+  return repo === placeholder || repo.endsWith(`/${placeholder}`);
+}
+
+export function repositoryOf(image: string): string {
+  const noDigest = image.split('@')[0] ?? image;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+function setIngressHost(object: Json, host: string): void {
+  const spec = (object.spec ?? {}) as Json;
+  const rules = Array.isArray(spec.rules) ? (spec.rules as Json[]) : [];
+  for (const rule of rules) rule.host = host;
+  const tls = Array.isArray(spec.tls) ? (spec.tls as Json[]) : [];
+  for (const entry of tls) entry.hosts = [host];
+}

@@ -1,0 +1,180 @@
+import { loadManifests, type Manifest } from '../../src/kube/manifests.js';
+import { type RenderTarget, render } from '../../src/kube/render.js';
+import { validate } from '../../src/kube/validate.js';
+import { deployment, ingress, manifestDir, service } from '../helpers/fixtures.js';
+
+const digest = `127.0.0.1:5000/archetype@sha256:${'ab'.repeat(32)}`;
+const target: RenderTarget = {
+  appName: 'archetype',
+  instance: 'archetype-pr-7',
+  namespace: 'archetype-pr-7',
+  imagePlaceholder: 'archetype',
+  image: digest,
+  version: 'abc1234',
+  host: 'pr-7.preview.example.com',
+  replicas: 1,
+  labels: { 'archetype-deploy.github.io/pr': '7' },
+  annotations: { 'archetype-deploy.github.io/git-sha': 'abc1234def' },
+  changeCause: 'deploy abc1234',
+};
+
+const load = (files: Record<string, string>) => loadManifests(manifestDir(files), '/');
+// biome-ignore lint/suspicious/noExplicitAny: tests read deep paths of rendered objects
+const kind = (set: Manifest[], k: string) => set.find((m) => m.object.kind === k)?.object as any;
+const errorOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  throw new Error('expected an error');
+};
+
+describe('loadManifests', () => {
+  it('reads multi-document files in name order with their line numbers', () => {
+    const set = load({ 'b.yaml': `${service}---\n${ingress}`, 'a.yml': deployment, 'notes.txt': 'x' });
+    expect(set.map((m) => `${m.file.split('/').pop()}:${m.line} ${m.object.kind}`)).toEqual([
+      'a.yml:1 Deployment',
+      'b.yaml:1 Service',
+      'b.yaml:13 Ingress',
+    ]);
+  });
+
+  it('names the file and line of broken YAML', () => {
+    const message = errorOf(() =>
+      load({ 'ok.yaml': deployment, 'bad.yaml': 'kind: Service\nmetadata:\n  name: [x\n' }),
+    );
+    expect(message).toMatch(/Invalid YAML in the manifests:\n- .*bad\.yaml:\d+: /);
+  });
+
+  it('rejects a document that is not a mapping and an empty folder', () => {
+    expect(errorOf(() => load({ 'list.yaml': '- a\n- b\n' }))).toContain(
+      'list.yaml:1: a document must be a Kubernetes object',
+    );
+    expect(errorOf(() => load({}))).toContain("input 'manifests': no .yaml or .yml files");
+  });
+});
+
+describe('render', () => {
+  it('sets the image by digest, namespace, host, replicas, labels and annotations', () => {
+    const set = render(load({ 'all.yaml': [deployment, service, ingress].join('---\n') }), target);
+    const d = kind(set, 'Deployment');
+    expect(d.metadata.namespace).toBe('archetype-pr-7');
+    expect(d.spec.replicas).toBe(1);
+    expect(d.spec.template.spec.containers[0].image).toBe(digest);
+    expect(d.spec.selector).toEqual({ matchLabels: { 'app.kubernetes.io/name': 'archetype' } });
+    expect(d.spec.template.metadata.labels).toEqual({
+      'app.kubernetes.io/name': 'archetype',
+      'app.kubernetes.io/instance': 'archetype-pr-7',
+      'app.kubernetes.io/version': 'abc1234',
+      'app.kubernetes.io/managed-by': 'archetype-deploy',
+      'archetype-deploy.github.io/pr': '7',
+    });
+    expect(d.metadata.annotations).toEqual({
+      'archetype-deploy.github.io/git-sha': 'abc1234def',
+      'kubernetes.io/change-cause': 'deploy abc1234',
+    });
+    expect(kind(set, 'Service').metadata.labels['app.kubernetes.io/instance']).toBe('archetype-pr-7');
+    expect(kind(set, 'Ingress').spec.rules[0].host).toBe('pr-7.preview.example.com');
+  });
+
+  it('leaves the loaded manifests untouched', () => {
+    const set = load({ 'd.yaml': deployment });
+    render(set, target);
+    expect(kind(set, 'Deployment').spec.template.spec.containers[0].image).toBe('archetype');
+  });
+
+  it('refuses a foreign namespace, a Namespace object and a set without the image placeholder', () => {
+    const message = errorOf(() =>
+      render(
+        load({
+          'd.yaml': deployment.replace('image: archetype', 'image: nginx'),
+          'n.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n',
+          's.yaml': service.replace('name: archetype\n', 'name: archetype\n  namespace: kube-system\n'),
+        }),
+        target,
+      ),
+    );
+    expect(message).toContain("Service/archetype: metadata.namespace is 'kube-system'; remove it");
+    expect(message).toContain('Namespace/x: remove the Namespace object');
+    expect(message).toContain("no container in the manifests has image 'archetype'");
+  });
+});
+
+describe('validate', () => {
+  const valid = () => load({ 'all.yaml': [deployment, service, ingress].join('---\n') });
+
+  it('accepts the reference set', () => {
+    expect(() => validate(render(valid(), target))).not.toThrow();
+  });
+
+  it.each([
+    [
+      'a Deployment selector that matches no pod label',
+      {
+        'd.yaml': deployment.replace(
+          /matchLabels:\n {6}app.kubernetes.io\/name: archetype/,
+          'matchLabels:\n      app: archetype',
+        ),
+      },
+      "spec.selector.matchLabels app=archetype does not match the pod template's labels",
+    ],
+    [
+      'a Service selector that matches no pod template',
+      { 's.yaml': service.replace('    app.kubernetes.io/name: archetype', '    app: archetype-api') },
+      'Service/archetype: spec.selector app=archetype-api matches no pod template in the set',
+    ],
+    [
+      'a Service targeting a port the container does not declare',
+      { 's.yaml': service.replace('targetPort: http', 'targetPort: 8080') },
+      'port 80 targets 8080, but Deployment/archetype listens on 8000',
+    ],
+    [
+      'an Ingress backend naming a missing Service',
+      {
+        'i.yaml': ingress.replace(
+          'name: archetype\n                port',
+          'name: archetype-service\n                port',
+        ),
+      },
+      "backend service 'archetype-service' is not in the set",
+    ],
+    [
+      'an Ingress backend on a port the Service lacks',
+      { 'i.yaml': ingress.replace('number: 80', 'number: 8000') },
+      'backend port 8000 is not a port of Service/archetype (it has 80)',
+    ],
+    [
+      'a number as label value',
+      {
+        'd.yaml': deployment.replace(
+          '  labels:\n    app.kubernetes.io/name: archetype\nspec',
+          '  labels:\n    tier: 1\nspec',
+        ),
+      },
+      'metadata.labels.tier is 1, not a string; quote it',
+    ],
+    [
+      'a name that is not DNS-1123',
+      { 'd.yaml': deployment.replace('  name: archetype\n  labels', '  name: Archetype_API\n  labels') },
+      "metadata.name 'Archetype_API' is not a valid name",
+    ],
+    ['a missing kind', { 'x.yaml': 'apiVersion: v1\nmetadata:\n  name: x\n' }, 'kind is missing'],
+  ])('rejects %s', (_case, files, message) => {
+    const base: Record<string, string> = { 'd.yaml': deployment, 's.yaml': service, 'i.yaml': ingress };
+    expect(errorOf(() => validate(load({ ...base, ...files })))).toContain(message);
+  });
+
+  it('names the file and line of the bad object', () => {
+    const message = errorOf(() =>
+      validate(
+        load({
+          'd.yaml': deployment,
+          's.yaml': `${service}---\n${service.replace('name: archetype\n', 'name: other\n').replace('    app.kubernetes.io/name: archetype', '    app: nope')}`,
+        }),
+      ),
+    );
+    expect(message).toMatch(/^Invalid manifests \(nothing was applied\):/);
+    expect(message).toMatch(/s\.yaml:1\d Service\/other/);
+  });
+});
