@@ -1,0 +1,80 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as core from '@actions/core';
+import type { Docker } from './docker.js';
+
+export interface BuildSpec {
+  context: string;
+  dockerfile: string;
+  platforms: string[];
+  /** full references, registry/name:tag */
+  tags: string[];
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  cacheFrom: string[];
+  cacheTo: string[];
+}
+
+/** The buildx command line for a spec (pure). Pushes: the pipeline deploys what the registry holds. */
+export function buildxArgs(spec: BuildSpec, metadataFile: string): string[] {
+  const args = ['buildx', 'build', '--platform', spec.platforms.join(','), '--file', spec.dockerfile];
+  for (const tag of spec.tags) args.push('--tag', tag);
+  for (const [k, v] of Object.entries(spec.buildArgs)) args.push('--build-arg', `${k}=${v}`);
+  for (const [k, v] of Object.entries(spec.labels)) args.push('--label', `${k}=${v}`);
+  for (const c of spec.cacheFrom) args.push('--cache-from', c);
+  for (const c of spec.cacheTo) args.push('--cache-to', c);
+  args.push(
+    '--provenance=false',
+    '--push',
+    '--progress=plain',
+    '--metadata-file',
+    metadataFile,
+    spec.context,
+  );
+  return args;
+}
+
+/** Builds and pushes; returns the digest the registry holds. Output goes to the log in a group. */
+export async function buildAndPush(docker: Docker, spec: BuildSpec): Promise<string> {
+  const dir = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'buildx-'));
+  try {
+    const metadataFile = join(dir, 'metadata.json');
+    const result = await core.group(`docker buildx build ${spec.tags[0]}`, () =>
+      docker.run(buildxArgs(spec, metadataFile), { stream: true }),
+    );
+    if (result.exitCode !== 0) throw new Error(buildFailure(`${result.stdout}\n${result.stderr}`));
+    const metadata = JSON.parse(readFileSync(metadataFile, 'utf8')) as Record<string, unknown>;
+    const digest = metadata['containerimage.digest'];
+    if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest))
+      throw new Error(
+        `docker buildx wrote no image digest to its metadata file (${JSON.stringify(metadata)})`,
+      );
+    return digest;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One message from buildkit's plain output: the failing step, its last lines, and buildx's error. */
+export function buildFailure(output: string): string {
+  const lines = output.split('\n');
+  const errorLine = [...lines]
+    .reverse()
+    .find((l) => /^ERROR:|^error:/i.test(l.trim()))
+    ?.trim();
+  // buildkit prints the failing step's log between "------" lines, headed " > [stage n/m] INSTRUCTION:"
+  const start = lines.findIndex((l) => /^ > \[.*\]/.test(l));
+  let step = '';
+  let tail: string[] = [];
+  if (start >= 0) {
+    step = (lines[start] ?? '').replace(/^ > /, '').replace(/:$/, '');
+    const end = lines.findIndex((l, i) => i > start && l.startsWith('------'));
+    tail = lines.slice(start + 1, end > start ? end : start + 11).filter((l) => l.trim());
+  }
+  const parts = [
+    `docker buildx build failed${step ? ` at step ${step}` : ''}: ${errorLine ?? 'see the build log'}`,
+  ];
+  if (tail.length > 0) parts.push(...tail.slice(-10).map((l) => `  ${l.trim()}`));
+  return parts.join('\n');
+}

@@ -1,0 +1,21 @@
+import * as core from '@actions/core';
+import type { Docker } from './docker.js';
+
+/** docker login with the secret on stdin; the secret is masked before docker can echo it. */
+export async function login(
+  docker: Docker,
+  registry: string,
+  username: string,
+  secret: string,
+): Promise<void> {
+  core.setSecret(secret);
+  const result = await docker.run(['login', registry, '--username', username, '--password-stdin'], {
+    input: secret,
+  });
+  if (result.exitCode !== 0) {
+    const reason = result.stderr.trim().split('\n').pop() ?? '';
+    throw new Error(
+      `docker login to ${registry} as ${username} failed: ${reason}. Check the registry credentials (inputs registry-username/registry-password, or the Azure identity's AcrPush role for ACR)`,
+    );
+  }
+}

@@ -1,0 +1,99 @@
+import type { BuildSpec } from './docker/buildx.js';
+import { annotationPrefix, type RenderTarget } from './kube/render.js';
+import type { Settings } from './settings.js';
+
+// What a deploy will build, tag, and apply where: computed from settings and the event, no side effects.
+
+export interface RunInfo {
+  sha: string;
+  /** true for a push to the default branch: the image also gets 'latest' */
+  defaultBranch: boolean;
+  /** https://github.com/owner/repo, for the image's source label */
+  repositoryUrl: string;
+  /** link to the workflow run, recorded on every object */
+  runUrl: string;
+  /** GitHub's cache service is reachable (type=gha) */
+  ghaCache: boolean;
+  now: Date;
+}
+
+export interface DeployPlan {
+  /** 'production' or 'pr-<n>': the GitHub environment and the name people read */
+  environment: string;
+  namespace: string;
+  /** registry/name, without tag */
+  repository: string;
+  build: BuildSpec;
+  render: Omit<RenderTarget, 'image'>;
+}
+
+export function planDeploy(settings: Settings, run: RunInfo, pr?: number): DeployPlan {
+  if (!/^[0-9a-f]{7,64}$/.test(run.sha)) throw new Error(`the commit sha '${run.sha}' is not a git sha`);
+  const repository = `${settings.registry.host}/${settings.image.name}`;
+  const preview = pr !== undefined;
+  const short = run.sha.slice(0, 7);
+  const tags = [run.sha];
+  if (preview) tags.push(`pr-${pr}`);
+  else if (run.defaultBranch) tags.push('latest');
+
+  const host = preview ? (settings.previewDomain ? `pr-${pr}.${settings.previewDomain}` : '') : settings.host;
+  const instance = preview ? `${settings.appName}-pr-${pr}` : settings.appName;
+  const labels: Record<string, string> = {};
+  if (preview) labels[`${annotationPrefix}/pr`] = String(pr);
+
+  return {
+    environment: preview ? `pr-${pr}` : 'production',
+    namespace: preview ? `${settings.appName}-pr-${pr}` : settings.namespace,
+    repository,
+    build: {
+      context: settings.image.context,
+      dockerfile: settings.image.dockerfile,
+      platforms: settings.image.platforms,
+      tags: tags.map((t) => `${repository}:${t}`),
+      buildArgs: { ...settings.image.buildArgs, REVISION: run.sha },
+      labels: {
+        'org.opencontainers.image.revision': run.sha,
+        'org.opencontainers.image.source': run.repositoryUrl,
+        'org.opencontainers.image.created': run.now.toISOString(),
+      },
+      ...cacheArgs(settings, run, repository),
+    },
+    render: {
+      appName: settings.appName,
+      instance,
+      namespace: preview ? `${settings.appName}-pr-${pr}` : settings.namespace,
+      imagePlaceholder: settings.image.name.split('/').pop() ?? settings.image.name,
+      version: short,
+      host,
+      replicas: preview ? settings.previewReplicas : undefined,
+      labels,
+      annotations: {
+        [`${annotationPrefix}/git-sha`]: run.sha,
+        ...(run.runUrl ? { [`${annotationPrefix}/run-url`]: run.runUrl } : {}),
+      },
+      changeCause: `${short} deployed${run.runUrl ? ` by ${run.runUrl}` : ''}`,
+    },
+  };
+}
+
+function cacheArgs(
+  settings: Settings,
+  run: RunInfo,
+  repository: string,
+): Pick<BuildSpec, 'cacheFrom' | 'cacheTo'> {
+  const mode = settings.image.cache === 'auto' ? (run.ghaCache ? 'gha' : 'none') : settings.image.cache;
+  switch (mode) {
+    case 'gha':
+      return {
+        cacheFrom: [`type=gha,scope=${settings.image.name}`],
+        cacheTo: [`type=gha,mode=max,scope=${settings.image.name}`],
+      };
+    case 'registry':
+      return {
+        cacheFrom: [`type=registry,ref=${repository}:buildcache`],
+        cacheTo: [`type=registry,ref=${repository}:buildcache,mode=max`],
+      };
+    default:
+      return { cacheFrom: [], cacheTo: [] };
+  }
+}
