@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { type AzureCloud, azureCloudNames } from './azure/cloud.js';
 import { parseDuration } from './util/duration.js';
 
 // Every input is read here, once, into a typed object; the rest of the action never calls core.getInput.
@@ -35,7 +36,7 @@ export interface Settings {
     buildArgs: Record<string, string>;
     cache: CacheMode;
   };
-  azure: { clientId: string; tenantId: string; clientSecret: string };
+  azure: { clientId: string; tenantId: string; clientSecret: string; cloud: AzureCloud };
   cluster: Cluster;
   manifests: string;
   namespace: string;
@@ -159,6 +160,7 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
     clientId: text('azure-client-id'),
     tenantId: text('azure-tenant-id'),
     clientSecret: inputs.get('azure-client-secret'),
+    cloud: oneOf('azure-cloud', azureCloudNames),
   };
   if (azure.clientSecret) core.setSecret(azure.clientSecret);
 

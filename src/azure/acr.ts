@@ -1,0 +1,72 @@
+import * as core from '@actions/core';
+import type { TokenCredential } from '@azure/identity';
+import { azurePost, quoteBody } from './http.js';
+import { bearerToken, jwtClaims, principalOf } from './token.js';
+
+/** Entra ID scope of Azure Container Registry's data plane. */
+export const acrScope = 'https://containerregistry.azure.net/.default';
+/** The user name that tells ACR the password is one of its refresh tokens (docker login). */
+export const acrRefreshTokenUser = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Exchanges an Entra access token for an ACR refresh token (Azure/acr docs/AAD-OAuth.md, POST /oauth2/exchange),
+ * for `docker login <registry> -u 00000000-0000-0000-0000-000000000000 --password-stdin`.
+ * Both tokens are masked. `baseUrl` replaces https://<registryHost> (tests); `tenantId` defaults to the
+ * token's tenant; `scope` defaults to ACR's own audience (an ARM token is accepted too, as az acr login sends).
+ */
+export async function acrRefreshToken(
+  registryHost: string,
+  credential: TokenCredential,
+  options: { baseUrl?: string; tenantId?: string; scope?: string } = {},
+): Promise<string> {
+  const accessToken = await bearerToken(credential, options.scope ?? acrScope);
+  const claims = jwtClaims(accessToken);
+  const tenant = options.tenantId || (typeof claims.tid === 'string' ? claims.tid : '');
+  if (!tenant)
+    throw new Error(
+      `ACR token exchange for ${registryHost}: the Entra token names no tenant; set input 'azure-tenant-id'`,
+    );
+  const url = `${(options.baseUrl ?? `https://${registryHost}`).replace(/\/+$/, '')}/oauth2/exchange`;
+  const response = await azurePost(
+    url,
+    {
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      body: new URLSearchParams({
+        grant_type: 'access_token',
+        service: registryHost,
+        tenant,
+        access_token: accessToken,
+      }).toString(),
+    },
+    `ACR token exchange for ${registryHost}`,
+  );
+  const refreshToken = (response.json as { refresh_token?: unknown } | undefined)?.refresh_token;
+  if (response.status === 200 && typeof refreshToken === 'string' && refreshToken) {
+    core.setSecret(refreshToken);
+    return refreshToken;
+  }
+
+  const said = `ACR token exchange at ${url} answered HTTP ${response.status}: ${quoteBody(response)}`;
+  const principal = principalOf(claims) ?? '<client id of the identity>';
+  const registryName = registryHost.split('.')[0] ?? registryHost;
+  switch (response.status) {
+    case 200: // not quoted: a 200 body may hold a credential under another name
+      throw new Error(
+        `ACR token exchange at ${url} answered HTTP 200 without a refresh_token; is ${registryHost} an Azure Container Registry?`,
+      );
+    case 401:
+    case 403:
+      throw new Error(
+        `${said}\nThe identity ${principal} (tenant ${tenant}) may not push to ${registryHost}: it needs the AcrPush role on the registry ` +
+          `(on registries with ABAC repository permissions: Container Registry Repository Writer), e.g.\n` +
+          `  az role assignment create --assignee ${principal} --role AcrPush --scope $(az acr show --name ${registryName} --query id --output tsv)\n` +
+          `Also check that azure-tenant-id is the registry's tenant, and that the registry's network rules let this runner in.`,
+      );
+    case 404:
+      throw new Error(
+        `${said}\nIs ${registryHost} the login server of an Azure Container Registry (input 'registry')?`,
+      );
+    default:
+      throw new Error(said);
+  }
+}

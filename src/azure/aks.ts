@@ -1,0 +1,144 @@
+import * as core from '@actions/core';
+import type { TokenCredential } from '@azure/identity';
+import { parse, stringify } from 'yaml';
+import type { Cluster } from '../settings.js';
+import { azureClouds } from './cloud.js';
+import { type AzureResponse, azurePost, quoteBody } from './http.js';
+import { bearerToken, jwtClaims, principalOf } from './token.js';
+
+export type AksCluster = Extract<Cluster, { kind: 'aks' }>;
+
+/** Entra ID application of the AKS API server (AKS-managed Entra ID integration). */
+export const aksServerAppId = '6dae42f8-4368-4678-94ff-3960e28e3630';
+/** A stable Microsoft.ContainerService version, old enough to be served in the sovereign clouds too. */
+export const aksApiVersion = '2024-09-01';
+
+/**
+ * The cluster's kubeconfig from Azure Resource Manager (Managed Clusters - List Cluster User Credentials, or
+ * List Cluster Admin Credentials when cluster.admin), as text that never touches the disk. On clusters with
+ * Entra ID integration, the user's kubelogin `exec` entry (or legacy `azure` auth-provider) is replaced by a
+ * bearer token for the AKS server application, so no kubelogin binary is needed. Every credential in it is masked.
+ */
+export async function aksKubeconfig(
+  cluster: AksCluster,
+  credential: TokenCredential,
+  options: { armEndpoint?: string } = {},
+): Promise<string> {
+  const arm = (options.armEndpoint ?? azureClouds.AzureCloud.armEndpoint).replace(/\/+$/, '');
+  const armToken = await bearerToken(credential, `${arm}/.default`);
+  const action = cluster.admin ? 'listClusterAdminCredential' : 'listClusterUserCredential';
+  const query = new URLSearchParams({ 'api-version': aksApiVersion });
+  // exec: the one shape for Entra ID clusters that we rewrite below (the 'azure' auth-provider is deprecated)
+  if (!cluster.admin) query.set('format', 'exec');
+  const url = `${arm}${clusterPath(cluster)}/${action}?${query}`;
+  const response = await azurePost(
+    url,
+    { headers: { Authorization: `Bearer ${armToken}`, Accept: 'application/json' } },
+    `Azure Resource Manager ${action} for AKS cluster '${cluster.clusterName}'`,
+  );
+  if (response.status !== 200) throw new Error(armError(response, cluster, url, armToken));
+
+  const kubeconfigs = (response.json as { kubeconfigs?: { name?: string; value?: string }[] } | undefined)
+    ?.kubeconfigs;
+  const wanted = cluster.admin ? 'clusterAdmin' : 'clusterUser';
+  const entry = kubeconfigs?.find((k) => k.name === wanted) ?? kubeconfigs?.[0];
+  if (!entry?.value)
+    throw new Error(
+      `Azure Resource Manager ${action} for AKS cluster '${cluster.clusterName}' returned no kubeconfig (no kubeconfigs[].value in its answer)`,
+    );
+  return withTokens(Buffer.from(entry.value, 'base64').toString('utf8'), credential, cluster);
+}
+
+function clusterPath(c: AksCluster): string {
+  const e = encodeURIComponent;
+  return `/subscriptions/${e(c.subscriptionId)}/resourceGroups/${e(c.resourceGroup)}/providers/Microsoft.ContainerService/managedClusters/${e(c.clusterName)}`;
+}
+
+interface KubeUser {
+  name?: string;
+  user?: {
+    exec?: { command?: string; args?: string[] };
+    'auth-provider'?: { name?: string; config?: Record<string, string> };
+    [key: string]: unknown;
+  };
+}
+
+/** Replaces each kubelogin exec / azure auth-provider user with a bearer token, and masks all credentials. */
+async function withTokens(text: string, credential: TokenCredential, cluster: AksCluster): Promise<string> {
+  let config: { users?: KubeUser[] } | null;
+  try {
+    config = parse(text) as { users?: KubeUser[] } | null;
+  } catch (error) {
+    throw new Error(
+      `the kubeconfig of AKS cluster '${cluster.clusterName}' is not YAML: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const tokens = new Map<string, string>();
+  for (const entry of config?.users ?? []) {
+    let user = entry.user;
+    if (!user) continue;
+    const serverId = entraServerId(user);
+    if (serverId !== undefined) {
+      const scope = `${serverId}/.default`;
+      let token = tokens.get(scope);
+      if (!token) {
+        token = await bearerToken(credential, scope);
+        tokens.set(scope, token);
+      }
+      user = entry.user = { token };
+    }
+    for (const key of ['token', 'client-key-data', 'client-certificate-data', 'password'])
+      if (typeof user[key] === 'string') core.setSecret(user[key] as string);
+  }
+  return tokens.size > 0 ? stringify(config) : text;
+}
+
+/** The Entra server application a kubelogin exec / azure auth-provider user logs in to, if it is one. */
+function entraServerId(user: NonNullable<KubeUser['user']>): string | undefined {
+  const exec = user.exec;
+  if (exec && /(^|[/\\])kubelogin(\.exe)?$/.test(exec.command ?? '')) {
+    const args = exec.args ?? [];
+    const at = args.indexOf('--server-id');
+    const inline = args.find((a) => a.startsWith('--server-id='))?.slice('--server-id='.length);
+    return (at >= 0 ? args[at + 1] : inline) || aksServerAppId;
+  }
+  const provider = user['auth-provider'];
+  if (provider?.name === 'azure') return provider.config?.['apiserver-id'] || aksServerAppId;
+  return undefined;
+}
+
+/** ARM's answer turned into what to fix: ARM error bodies are {"error":{"code","message"}}. */
+function armError(response: AzureResponse, c: AksCluster, url: string, armToken: string): string {
+  const error = (response.json as { error?: { code?: string; message?: string } } | undefined)?.error;
+  const code = error?.code ?? '';
+  const said = `Azure Resource Manager answered HTTP ${response.status} to POST ${url.split('?')[0]}: ${
+    error ? `${code}: ${error.message ?? ''}` : quoteBody(response)
+  }`;
+  const claims = jwtClaims(armToken);
+  const principal = principalOf(claims) ?? '<client id of the identity>';
+  const scope = clusterPath(c);
+  const role = c.admin
+    ? 'Azure Kubernetes Service Cluster Admin Role'
+    : 'Azure Kubernetes Service Cluster User Role';
+  switch (response.status) {
+    case 400:
+      if (c.admin && /local account/i.test(error?.message ?? ''))
+        return `${said}\nThe cluster disables local accounts, so it has no admin kubeconfig: set input 'admin-credentials' to false.`;
+      return said;
+    case 401:
+      return `${said}\nARM did not accept the token of ${principal}: check that input 'azure-tenant-id' (token tenant ${String(claims.tid ?? '?')}) is the tenant of subscription '${c.subscriptionId}'.`;
+    case 403:
+      return (
+        `${said}\nThe identity ${principal} needs the '${role}' on the cluster (action Microsoft.ContainerService/managedClusters/${c.admin ? 'listClusterAdminCredential' : 'listClusterUserCredential'}/action), e.g.\n` +
+        `  az role assignment create --assignee ${principal} --role "${role}" --scope ${scope}`
+      );
+    case 404:
+      if (code === 'SubscriptionNotFound')
+        return `${said}\nSubscription '${c.subscriptionId}' was not found: check input 'azure-subscription-id', and that ${principal} has a role in it.`;
+      if (code === 'ResourceGroupNotFound')
+        return `${said}\nResource group '${c.resourceGroup}' was not found in subscription '${c.subscriptionId}': check input 'resource-group'.`;
+      return `${said}\nAKS cluster '${c.clusterName}' was not found in resource group '${c.resourceGroup}' of subscription '${c.subscriptionId}': check inputs 'cluster-name', 'resource-group' and 'azure-subscription-id'.`;
+    default:
+      return said;
+  }
+}

@@ -1,0 +1,84 @@
+// The one seam to Azure's REST endpoints (ACR token exchange, Azure Resource Manager): Node's fetch, bounded.
+// Entra ID itself is reached through @azure/identity's own pipeline.
+
+export interface AzureResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The body parsed as JSON, undefined when it is not JSON. */
+  json: unknown;
+}
+
+const attempts = 3;
+const timeoutMs = 30_000;
+const maxRetryDelayMs = 5_000;
+
+/**
+ * POSTs once per attempt with a 30 s timeout; retries (3 attempts in all) only what Azure documents as
+ * transient: 429, 5xx and connection failures, waiting Retry-After (at most 5 s) or 1 s, 2 s.
+ * `what` names the call in errors, e.g. "ACR token exchange".
+ */
+export async function azurePost(
+  url: string,
+  init: { headers: Record<string, string>; body?: string },
+  what: string,
+): Promise<AzureResponse> {
+  for (let attempt = 1; ; attempt++) {
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: init.headers,
+        body: init.body ?? '',
+        redirect: 'error',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      if (attempt < attempts) {
+        await sleep(attempt * 1000);
+        continue;
+      }
+      throw new Error(`${what}: could not reach ${url} (${attempts} attempts): ${reason(error)}`);
+    }
+    const text = await response.text();
+    const transient = response.status === 429 || response.status >= 500;
+    if (transient && attempt < attempts) {
+      await sleep(retryDelay(response.headers.get('retry-after'), attempt));
+      continue;
+    }
+    return { status: response.status, headers: response.headers, text, json: parseJson(text) };
+  }
+}
+
+/** The body as an error message quotes it: one line, at most 500 characters. */
+export function quoteBody(response: AzureResponse): string {
+  const line = response.text.replace(/\s+/g, ' ').trim();
+  if (!line) return '(empty body)';
+  return line.length > 500 ? `${line.slice(0, 500)}…` : line;
+}
+
+function retryDelay(header: string | null, attempt: number): number {
+  const seconds = header === null ? Number.NaN : Number(header);
+  const ms = Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : attempt * 1000;
+  return Math.min(ms, maxRetryDelayMs);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+// Duck-typed, not instanceof: fetch's errors may come from another realm (e.g. a test's vm context).
+function reason(error: unknown): string {
+  const e = error as { message?: unknown; cause?: { message?: unknown } } | undefined;
+  const message = typeof e?.message === 'string' ? e.message : String(error);
+  const cause = typeof e?.cause?.message === 'string' ? `: ${e.cause.message}` : '';
+  return `${message}${cause}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

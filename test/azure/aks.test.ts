@@ -1,0 +1,244 @@
+// aksKubeconfig against a local stand-in (test/fakes/azure-server.ts) for Entra ID ("Microsoft identity
+// platform and the OAuth 2.0 client credentials flow") and for Azure Resource Manager's REST API
+// "Managed Clusters - List Cluster User Credentials" / "- List Cluster Admin Credentials"
+// (POST .../managedClusters/{name}/listClusterUserCredential?api-version=...&format=exec, answering
+// {"kubeconfigs":[{"name","value": base64}]}, errors as {"error":{"code","message"}}).
+
+import { KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { type AksCluster, aksApiVersion, aksKubeconfig, aksServerAppId } from '../../src/azure/aks.js';
+import { azureCredential } from '../../src/azure/identity.js';
+import { jwtClaims } from '../../src/azure/token.js';
+import { FakeAzure } from '../fakes/azure-server.js';
+import { bareRunner, captureStdout, setEnv } from '../fakes/runner-env.js';
+
+const deployer = '66666666-6666-6666-6666-666666666666';
+const outsider = '77777777-7777-7777-7777-777777777777';
+const subscriptionId = '8f2e4a51-0c3d-4b7e-9a16-5d0c2b7e9f43';
+const cluster: AksCluster = {
+  kind: 'aks',
+  subscriptionId,
+  resourceGroup: 'rg-archetype',
+  clusterName: 'aks-archetype',
+  admin: false,
+};
+const clusterPath = `/subscriptions/${subscriptionId}/resourceGroups/rg-archetype/providers/Microsoft.ContainerService/managedClusters/aks-archetype`;
+
+const clusterPart = `apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority-data: Q0EgZGF0YQ==
+    server: https://127.0.0.1:6443
+  name: aks-archetype
+contexts:
+- context:
+    cluster: aks-archetype
+    user: USER
+  name: aks-archetype
+current-context: aks-archetype
+preferences: {}
+`;
+
+// What AKS returns for a cluster with AKS-managed Entra ID integration, format=exec
+const userKubeconfig = `${clusterPart.replace('USER', 'clusterUser_rg-archetype_aks-archetype')}users:
+- name: clusterUser_rg-archetype_aks-archetype
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      args:
+      - get-token
+      - --environment
+      - AzurePublicCloud
+      - --server-id
+      - ${aksServerAppId}
+      - --client-id
+      - 80faf920-1908-4b52-b5ef-a8e7bedfc67a
+      - --tenant-id
+      - TENANT
+      - --login
+      - devicecode
+      command: kubelogin
+      env: null
+      installHint: |
+        kubelogin is not installed which is required to connect to AAD enabled cluster.
+      interactiveMode: IfAvailable
+      provideClusterInfo: false
+`;
+
+const adminKubeconfig = `${clusterPart.replace('USER', 'clusterAdmin_rg-archetype_aks-archetype')}users:
+- name: clusterAdmin_rg-archetype_aks-archetype
+  user:
+    client-certificate-data: Q0xJRU5UIENFUlQ=
+    client-key-data: Q0xJRU5UIEtFWQ==
+    token: 0123456789abcdef0123456789abcdef
+`;
+
+let fake: FakeAzure;
+let restoreEnv: () => void;
+let stdout: ReturnType<typeof captureStdout>;
+
+beforeAll(async () => {
+  fake = await FakeAzure.start();
+  fake.apps.set(deployer, { secret: 'deployer-secret' });
+  fake.apps.set(outsider, { secret: 'outsider-secret' });
+  fake.clusters.push({
+    subscriptionId,
+    resourceGroup: 'rg-archetype',
+    name: 'aks-archetype',
+    kubeconfigs: {
+      clusterUser: userKubeconfig.replace('TENANT', fake.tenantId),
+      clusterAdmin: adminKubeconfig,
+    },
+    users: [deployer],
+    admins: [deployer],
+  });
+});
+afterAll(() => fake.close());
+beforeEach(() => {
+  fake.requests.length = 0;
+  restoreEnv = setEnv(bareRunner);
+  stdout = captureStdout();
+});
+afterEach(() => {
+  stdout.restore();
+  restoreEnv();
+});
+
+const credentialOf = (clientId: string) =>
+  azureCredential(
+    {
+      clientId,
+      tenantId: fake.tenantId,
+      clientSecret: `${clientId === deployer ? 'deployer' : 'outsider'}-secret`,
+    },
+    { authorityHost: fake.url },
+  );
+
+async function rejectionOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('aksKubeconfig', () => {
+  it('gets the user kubeconfig from ARM and replaces the kubelogin exec with an Entra token', async () => {
+    const text = await aksKubeconfig(cluster, credentialOf(deployer), { armEndpoint: fake.url });
+
+    const [armRequest, ...more] = fake.requestsTo('POST', /managedClusters/);
+    expect(more).toHaveLength(0);
+    expect(armRequest?.path).toBe(`${clusterPath}/listClusterUserCredential`);
+    expect(armRequest?.query).toEqual({ 'api-version': aksApiVersion, format: 'exec' });
+    const armToken = armRequest?.headers.authorization?.replace(/^Bearer /, '') ?? '';
+    expect(jwtClaims(armToken)).toMatchObject({ aud: fake.url, appid: deployer });
+
+    const kubeconfig = parse(text);
+    expect(kubeconfig.users).toHaveLength(1);
+    expect(Object.keys(kubeconfig.users[0].user)).toEqual(['token']);
+    const token: string = kubeconfig.users[0].user.token;
+    expect(jwtClaims(token)).toMatchObject({ aud: aksServerAppId, appid: deployer, tid: fake.tenantId });
+    expect(text).not.toContain('kubelogin');
+    // the rest of the kubeconfig is AKS's, and @kubernetes/client-node takes it as it is
+    const kc = new KubeConfig();
+    kc.loadFromString(text);
+    expect(kc.getCurrentCluster()?.server).toBe('https://127.0.0.1:6443');
+    expect(kc.getCurrentUser()?.token).toBe(token);
+    expect(kc.getCurrentUser()?.exec).toBeUndefined();
+
+    const scopes = fake
+      .requestsTo('POST', `/${fake.tenantId}/oauth2/v2.0/token`)
+      .flatMap((r) => r.form.scope?.split(' ') ?? []);
+    expect(scopes).toEqual(expect.arrayContaining([`${fake.url}/.default`, `${aksServerAppId}/.default`]));
+    expect(stdout.masked()).toEqual(expect.arrayContaining([armToken, token]));
+  });
+
+  it('gets the admin kubeconfig when asked, unchanged, with its credentials masked', async () => {
+    const text = await aksKubeconfig({ ...cluster, admin: true }, credentialOf(deployer), {
+      armEndpoint: fake.url,
+    });
+    const [armRequest] = fake.requestsTo('POST', /managedClusters/);
+    expect(armRequest?.path).toBe(`${clusterPath}/listClusterAdminCredential`);
+    expect(armRequest?.query).toEqual({ 'api-version': aksApiVersion });
+    expect(text).toBe(adminKubeconfig);
+    expect(stdout.masked()).toEqual(
+      expect.arrayContaining(['Q0xJRU5UIEtFWQ==', 'Q0xJRU5UIENFUlQ=', '0123456789abcdef0123456789abcdef']),
+    );
+  });
+
+  it('names the missing resource group on 404', async () => {
+    const message = await rejectionOf(
+      aksKubeconfig({ ...cluster, resourceGroup: 'rg-typo' }, credentialOf(deployer), {
+        armEndpoint: fake.url,
+      }),
+    );
+    expect(message).toContain('answered HTTP 404');
+    expect(message).toContain("ResourceGroupNotFound: Resource group 'rg-typo' could not be found.");
+    expect(message).toContain(
+      `Resource group 'rg-typo' was not found in subscription '${subscriptionId}': check input 'resource-group'.`,
+    );
+  });
+
+  it('names the missing cluster on 404', async () => {
+    const message = await rejectionOf(
+      aksKubeconfig({ ...cluster, clusterName: 'aks-typo' }, credentialOf(deployer), {
+        armEndpoint: fake.url,
+      }),
+    );
+    expect(message).toContain('ResourceNotFound');
+    expect(message).toContain(
+      `AKS cluster 'aks-typo' was not found in resource group 'rg-archetype' of subscription '${subscriptionId}'`,
+    );
+  });
+
+  it('names the role to assign on 403', async () => {
+    const message = await rejectionOf(
+      aksKubeconfig(cluster, credentialOf(outsider), { armEndpoint: fake.url }),
+    );
+    expect(message).toContain('answered HTTP 403');
+    expect(message).toContain('AuthorizationFailed');
+    expect(message).toContain(
+      `The identity ${outsider} needs the 'Azure Kubernetes Service Cluster User Role'`,
+    );
+    expect(message).toContain(
+      `az role assignment create --assignee ${outsider} --role "Azure Kubernetes Service Cluster User Role" --scope ${clusterPath}`,
+    );
+  });
+
+  it('says to drop admin-credentials when the cluster disables local accounts', async () => {
+    fake.inject(`POST ${clusterPath}/listClusterAdminCredential`, {
+      status: 400,
+      json: {
+        error: {
+          code: 'BadRequest',
+          message:
+            'Getting static credential is not allowed because this cluster is set to disable local accounts.',
+        },
+      },
+    });
+    const message = await rejectionOf(
+      aksKubeconfig({ ...cluster, admin: true }, credentialOf(deployer), { armEndpoint: fake.url }),
+    );
+    expect(message).toContain('disable local accounts');
+    expect(message).toContain("set input 'admin-credentials' to false");
+  });
+
+  it('uses the server application the kubeconfig names (legacy Entra ID integration)', async () => {
+    const legacyApp = '99999999-9999-9999-9999-999999999999';
+    fake.inject(`POST ${clusterPath}/listClusterUserCredential`, {
+      status: 200,
+      json: {
+        kubeconfigs: [
+          {
+            name: 'clusterUser',
+            value: Buffer.from(userKubeconfig.replace(aksServerAppId, legacyApp)).toString('base64'),
+          },
+        ],
+      },
+    });
+    const text = await aksKubeconfig(cluster, credentialOf(deployer), { armEndpoint: fake.url });
+    expect(jwtClaims(parse(text).users[0].user.token)).toMatchObject({ aud: legacyApp });
+  });
+});
