@@ -1,0 +1,399 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import {
+  type Cluster,
+  describeObject,
+  errorText,
+  isNotFound,
+  KubeApiError,
+  type StatusCause,
+} from './client.js';
+import { sameJson } from './json.js';
+
+// Server-side apply in the manner of fluxcd/pkg ssa: dry-run the whole set first (nothing is written unless
+// every object passes), compare each dry-run result with the live object to skip what is unchanged (so an
+// unchanged Deployment gets no new revision), then apply in dependency order.
+
+export type ApplyAction = 'created' | 'configured' | 'unchanged';
+
+export interface AppliedObject {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  action: ApplyAction;
+}
+
+export interface ApplyOptions {
+  fieldManager: string;
+  /** take over fields owned by other managers (input 'force-conflicts') */
+  force: boolean;
+  /** where the namespaced objects go; created when missing */
+  namespace: string;
+  /**
+   * Managers whose fields are ours to take back without 'force-conflicts'. Defaults to the field manager and
+   * '<fieldManager>-rollback', which rollback.ts uses, so the deploy after a rollback is not a conflict.
+   */
+  ownManagers?: string[];
+}
+
+export interface ApplyResult {
+  objects: AppliedObject[];
+  /** the namespace did not exist and was created */
+  namespaceCreated: boolean;
+  /** fields taken back from our own managers, as "Kind/name .field (manager)" */
+  reclaimed: string[];
+}
+
+export const managedByLabel = 'app.kubernetes.io/managed-by';
+export const instanceLabel = 'app.kubernetes.io/instance';
+const applyPatch = 'application/apply-patch+yaml';
+
+const order: Record<string, number> = {
+  Namespace: 0,
+  ServiceAccount: 1,
+  ConfigMap: 2,
+  Secret: 2,
+  Service: 3,
+  Deployment: 4,
+  Ingress: 5,
+};
+const rank = (kind: string) => order[kind] ?? 6;
+
+interface Planned {
+  object: KubernetesObject;
+  path: string;
+  action: ApplyAction;
+  force: boolean;
+}
+
+export async function applySet(
+  cluster: Cluster,
+  objects: KubernetesObject[],
+  options: ApplyOptions,
+): Promise<ApplyResult> {
+  const own = new Set(options.ownManagers ?? [options.fieldManager, `${options.fieldManager}-rollback`]);
+  const sorted = objects
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => rank(a.o.kind ?? '') - rank(b.o.kind ?? '') || a.i - b.i)
+    .map(({ o }) => o);
+
+  const namespaceCreated = await ensureNamespace(cluster, options, sorted);
+  const planned: Planned[] = [];
+  const errors: string[] = [];
+  const reclaimed: string[] = [];
+  for (const object of sorted) {
+    try {
+      planned.push(await dryRun(cluster, object, options, own, reclaimed));
+    } catch (error) {
+      errors.push(errorText(error));
+    }
+  }
+  if (errors.length > 0) {
+    let undone = '';
+    if (namespaceCreated) {
+      await deleteQuietly(cluster, `/api/v1/namespaces/${options.namespace}`);
+      undone = ` (namespace '${options.namespace}', created for this apply, was deleted again)`;
+    }
+    throw new Error(
+      `Server-side dry-run rejected ${errors.length} of ${sorted.length} objects; nothing was applied${undone}:\n- ${errors.join('\n- ')}`,
+    );
+  }
+
+  const done: string[] = [];
+  for (const p of planned) {
+    if (p.action === 'unchanged') continue;
+    if (namespaceCreated && p.object.kind === 'Namespace' && p.object.metadata?.name === options.namespace)
+      continue;
+    try {
+      await ssa(cluster, p.path, p.object, options.fieldManager, p.force, false);
+      done.push(describeObject(p.object));
+    } catch (error) {
+      throw new Error(
+        `${describeObject(p.object)}: apply failed after a successful dry-run (${explain(error, p.object, options.namespace)}); ` +
+          `already applied: ${done.join(', ') || 'nothing'}. Deploy again once the cause is fixed.`,
+      );
+    }
+  }
+  return {
+    objects: planned.map((p) => ({
+      apiVersion: p.object.apiVersion ?? '',
+      kind: p.object.kind ?? '',
+      name: p.object.metadata?.name ?? '',
+      ...(p.object.metadata?.namespace ? { namespace: p.object.metadata.namespace } : {}),
+      action: p.action,
+    })),
+    namespaceCreated,
+    reclaimed,
+  };
+}
+
+async function ensureNamespace(
+  cluster: Cluster,
+  options: ApplyOptions,
+  objects: KubernetesObject[],
+): Promise<boolean> {
+  const path = `/api/v1/namespaces/${options.namespace}`;
+  try {
+    const live = await cluster.request<{ status?: { phase?: string } }>('GET', path);
+    if (live.status?.phase === 'Terminating')
+      throw new Error(
+        `namespace '${options.namespace}' is being deleted (a teardown may still be running); wait until it is gone and deploy again`,
+      );
+    return false;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  const fromSet = objects.find((o) => o.kind === 'Namespace' && o.metadata?.name === options.namespace);
+  const namespace: KubernetesObject = fromSet ?? {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: options.namespace, labels: { [managedByLabel]: options.fieldManager } },
+  };
+  try {
+    await ssa(cluster, path, namespace, options.fieldManager, options.force, false);
+  } catch (error) {
+    throw new Error(
+      `cannot create namespace '${options.namespace}': ${explain(error, namespace, options.namespace)}`,
+    );
+  }
+  return true;
+}
+
+async function dryRun(
+  cluster: Cluster,
+  input: KubernetesObject,
+  options: ApplyOptions,
+  own: Set<string>,
+  reclaimed: string[],
+): Promise<Planned> {
+  const { apiVersion, kind } = input;
+  const name = input.metadata?.name;
+  if (!apiVersion || !kind || !name)
+    throw new Error(`${describeObject(input)}: apiVersion, kind and metadata.name are required`);
+  const info = await cluster.resource(apiVersion, kind);
+  if (!info)
+    throw new Error(
+      `${kind}/${name}: ${kind} in ${apiVersion} is not served by this cluster; check apiVersion`,
+    );
+  let object = input;
+  if (info.namespaced) {
+    const ns = input.metadata?.namespace;
+    if (ns && ns !== options.namespace)
+      throw new Error(
+        `${kind}/${name}: metadata.namespace is '${ns}' but this deploy targets namespace '${options.namespace}'`,
+      );
+    if (!ns) object = { ...input, metadata: { ...input.metadata, namespace: options.namespace } };
+  }
+  const path = await cluster.pathOf(apiVersion, kind, object.metadata?.namespace, name);
+  let live: KubernetesObject | undefined;
+  try {
+    live = await cluster.request<KubernetesObject>('GET', path);
+  } catch (error) {
+    if (!isNotFound(error))
+      throw new Error(`${kind}/${name}: cannot read the live object: ${errorText(error)}`);
+  }
+
+  let force = options.force;
+  let result: KubernetesObject;
+  try {
+    result = await ssa(cluster, path, object, options.fieldManager, force, true);
+  } catch (error) {
+    const conflicts = conflictsOf(error);
+    if (!force && conflicts.length > 0 && conflicts.every((c) => own.has(c.manager))) {
+      // fields last written by our own rollback: ours to take back
+      force = true;
+      result = await ssa(cluster, path, object, options.fieldManager, true, true).catch((e) => {
+        throw new Error(explain(e, object, options.namespace, live));
+      });
+      for (const c of conflicts) reclaimed.push(`${kind}/${name} ${c.field} (${c.owner})`);
+    } else {
+      throw new Error(explain(error, object, options.namespace, live));
+    }
+  }
+  const action: ApplyAction = !live
+    ? 'created'
+    : sameJson(comparable(live), comparable(result))
+      ? 'unchanged'
+      : 'configured';
+  return { object, path, action, force };
+}
+
+function ssa(
+  cluster: Cluster,
+  path: string,
+  object: KubernetesObject,
+  fieldManager: string,
+  force: boolean,
+  dryRun: boolean,
+): Promise<KubernetesObject> {
+  return cluster.request<KubernetesObject>('PATCH', path, {
+    query: { fieldManager, force, fieldValidation: 'Strict', dryRun: dryRun ? 'All' : undefined },
+    body: object,
+    contentType: applyPatch,
+  });
+}
+
+// What the server fills in or bumps on every write; the rest is what the manifests decide.
+function comparable(object: KubernetesObject): unknown {
+  const { status: _status, metadata, ...rest } = object as KubernetesObject & { status?: unknown };
+  const {
+    managedFields: _mf,
+    resourceVersion: _rv,
+    generation: _g,
+    creationTimestamp: _ct,
+    uid: _uid,
+    selfLink: _sl,
+    ...meta
+  } = metadata ?? {};
+  return { ...rest, metadata: meta };
+}
+
+interface Conflict {
+  field: string;
+  /** e.g. "kubectl-edit" using apps/v1 */
+  owner: string;
+  manager: string;
+}
+
+function conflictsOf(error: unknown): Conflict[] {
+  if (!(error instanceof KubeApiError) || error.status !== 409) return [];
+  return error.causes
+    .filter((c) => c.reason === 'FieldManagerConflict' || /^conflict with /.test(c.message ?? ''))
+    .map((c: StatusCause) => {
+      const owner = (c.message ?? '').replace(/^conflict with /, '');
+      return { field: c.field ?? '?', owner, manager: /^"([^"]*)"/.exec(owner)?.[1] ?? owner };
+    });
+}
+
+/** Turns an API error for one object into a sentence that names the object, the field and the fix. */
+function explain(
+  error: unknown,
+  object: KubernetesObject,
+  namespace: string,
+  live?: KubernetesObject,
+): string {
+  const what = describeObject(object);
+  if (!(error instanceof KubeApiError)) return `${what}: ${errorText(error)}`;
+  const conflicts = conflictsOf(error);
+  if (conflicts.length > 0)
+    return (
+      `${what}: ${conflicts.length} field(s) are owned by another field manager:\n` +
+      conflicts.map((c) => `    ${c.field} (owned by ${c.owner})`).join('\n') +
+      `\n  Set input 'force-conflicts' to true to take them over, or stop the other tool from changing them.`
+    );
+  const immutable = error.causes.filter((c) => /field is immutable/.test(c.message ?? ''));
+  if (error.status === 422 && (immutable.length > 0 || /field is immutable/.test(error.serverMessage))) {
+    const fields = immutable.map((c) => c.field ?? '?');
+    if (fields.length === 0) fields.push('?');
+    return fields.map((f) => immutableAdvice(what, object, f, namespace, live)).join('\n  ');
+  }
+  if (error.status === 422 || error.status === 400) {
+    const causes = error.causes.map((c) => `${c.field ? `${c.field}: ` : ''}${c.message ?? c.reason ?? ''}`);
+    return `${what}: rejected by the API server: ${causes.length > 0 ? causes.join('; ') : error.serverMessage}`;
+  }
+  if (error.status === 403)
+    return `${what}: forbidden: ${error.serverMessage}; the cluster credentials need permission to apply ${object.kind} in namespace '${namespace}'`;
+  return `${what}: ${error.status} ${error.reason}: ${error.serverMessage}`;
+}
+
+function immutableAdvice(
+  what: string,
+  object: KubernetesObject,
+  field: string,
+  namespace: string,
+  live?: KubernetesObject,
+): string {
+  const show = (o: unknown) => (o === undefined ? 'unset' : JSON.stringify(o));
+  const values = live
+    ? ` The live ${object.kind} has ${show(valueAt(live, field))}; the manifests ask for ${show(valueAt(object, field))}.`
+    : '';
+  if (object.kind === 'Deployment' && field === 'spec.selector')
+    return (
+      `${what}: spec.selector is immutable on an existing Deployment.${values} Either keep the old selector ` +
+      `(and matching template labels) in the manifests, or delete Deployment ${object.metadata?.name} in namespace ` +
+      `'${namespace}' and deploy again (its pods are recreated, with a short outage).`
+    );
+  return (
+    `${what}: ${field} is immutable and the manifests change it.${values} Keep the live value in the manifests, ` +
+    `or delete ${what} in namespace '${namespace}' and deploy again.`
+  );
+}
+
+function valueAt(object: unknown, path: string): unknown {
+  let value: unknown = object;
+  for (const key of path.split('.')) {
+    if (value === null || typeof value !== 'object' || /\[/.test(key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+async function deleteQuietly(cluster: Cluster, path: string): Promise<void> {
+  try {
+    await cluster.request('DELETE', path);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+// --- pruning ---------------------------------------------------------------------------------------------
+
+/** The kinds an archetype deploy may create, and so may remove when they leave the manifests. */
+export const prunableKinds: ReadonlyArray<{ apiVersion: string; kind: string }> = [
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'v1', kind: 'ConfigMap' },
+  { apiVersion: 'v1', kind: 'Secret' },
+  { apiVersion: 'v1', kind: 'ServiceAccount' },
+  { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
+];
+
+export interface PrunedObject {
+  kind: string;
+  name: string;
+  namespace: string;
+}
+
+/**
+ * Deletes objects labelled managed-by=<managedBy> and instance=<instance> in the namespace that are not in
+ * `keep` (the set just applied). Only this action's labels are trusted: anything unlabelled is left alone.
+ */
+export async function prune(
+  cluster: Cluster,
+  namespace: string,
+  instance: string,
+  keep: KubernetesObject[],
+  options: { managedBy?: string } = {},
+): Promise<PrunedObject[]> {
+  const selector = `${managedByLabel}=${options.managedBy ?? 'archetype-deploy'},${instanceLabel}=${instance}`;
+  const kept = new Set(keep.map((o) => `${o.kind}/${o.metadata?.name}`));
+  const pruned: PrunedObject[] = [];
+  for (const { apiVersion, kind } of prunableKinds) {
+    if (!(await cluster.resource(apiVersion, kind))) continue;
+    const path = await cluster.pathOf(apiVersion, kind, namespace);
+    const list = await cluster.request<{ items: KubernetesObject[] }>('GET', path, {
+      query: { labelSelector: selector },
+    });
+    for (const item of list.items) {
+      const name = item.metadata?.name ?? '';
+      if (kept.has(`${kind}/${name}`) || item.metadata?.deletionTimestamp) continue;
+      try {
+        await cluster.request('DELETE', `${path}/${encodeURIComponent(name)}`, {
+          body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+        });
+      } catch (error) {
+        if (isNotFound(error)) continue;
+        throw new Error(
+          `prune: cannot delete ${kind}/${name} in namespace '${namespace}' (${errorText(error)}); already deleted: ${
+            pruned.map((p) => `${p.kind}/${p.name}`).join(', ') || 'nothing'
+          }`,
+        );
+      }
+      pruned.push({ kind, name, namespace });
+    }
+  }
+  return pruned;
+}

@@ -1,0 +1,212 @@
+import * as core from '@actions/core';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  HttpMethod,
+  KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  type RequestContext,
+} from '@kubernetes/client-node';
+
+// The one seam every Kubernetes call of the action goes through. Requests carry JSON exactly as given: the
+// library's typed serializer drops fields it does not know, which would hide a typo in a manifest from
+// the API server's strict field validation.
+
+const defaultRequestTimeoutMs = 30_000;
+
+/** A failed API call, with the server's Status (reason, causes) kept for the callers that explain it. */
+export class KubeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    readonly serverMessage: string,
+    readonly causes: StatusCause[],
+    readonly request: string,
+  ) {
+    super(`${request}: ${status} ${reason}: ${serverMessage}`);
+    this.name = 'KubeApiError';
+  }
+}
+
+export interface StatusCause {
+  reason?: string;
+  message?: string;
+  field?: string;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  /** raw text instead of JSON (pod logs) */
+  text?: boolean;
+  timeoutMs?: number;
+}
+
+export interface ResourceInfo {
+  /** plural resource name in the URL, e.g. deployments */
+  plural: string;
+  namespaced: boolean;
+}
+
+export interface Cluster {
+  kubeConfig: KubeConfig;
+  /** typed clients, for callers that prefer them */
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  /** the API server URL, for messages */
+  server: string;
+  /** JSON request to the API server; throws KubeApiError on a non-2xx answer */
+  request<T = unknown>(method: Method, path: string, options?: RequestOptions): Promise<T>;
+  /** discovery: the resource behind apiVersion + kind, or undefined when the server does not serve it */
+  resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined>;
+  /** URL path of a collection (no name) or an object */
+  pathOf(apiVersion: string, kind: string, namespace: string | undefined, name?: string): Promise<string>;
+}
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Reads a kubeconfig (the text of the file) and masks its credentials in the job log. */
+export function loadCluster(kubeconfigText: string): Cluster {
+  maskCredentials(kubeconfigText);
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromString(kubeconfigText);
+  } catch (error) {
+    throw new Error(
+      `input 'kubeconfig': cannot be read as a kubeconfig (${firstLine(error)}); give the whole file, e.g. the output of 'az aks get-credentials --file -'`,
+    );
+  }
+  const context = kc.getContextObject(kc.getCurrentContext());
+  const server = kc.getCurrentCluster()?.server;
+  if (!context || !server)
+    throw new Error(
+      `input 'kubeconfig': has no usable current-context (current-context '${kc.getCurrentContext() || ''}', ` +
+        `contexts: ${
+          kc
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ') || 'none'
+        }); set current-context to a context whose cluster has a server URL`,
+    );
+  for (const user of kc.getUsers()) maskUser(user);
+  const api = kc.makeApiClient(JsonObjectApi);
+  return {
+    kubeConfig: kc,
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    server,
+    request: (method, path, options) => api.send(method, path, options ?? {}),
+    resource: (apiVersion, kind) => api.lookup(apiVersion, kind),
+    async pathOf(apiVersion, kind, namespace, name) {
+      const info = await api.lookup(apiVersion, kind);
+      if (!info)
+        throw new Error(
+          `${kind} (${apiVersion}) is not served by the cluster at ${server}; check apiVersion and kind`,
+        );
+      const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      const ns = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+      return `${base}${ns}/${info.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
+    },
+  };
+}
+
+/** kind/name (namespace) for messages */
+export function describeObject(o: KubernetesObject): string {
+  return `${o.kind}/${o.metadata?.name ?? '?'}`;
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof KubeApiError && error.status === 404;
+}
+
+// Credential values are masked one line at a time: the runner masks a registered secret per line anyway,
+// and masking the whole document would hide server URLs and names that the log needs.
+const credentialLine =
+  /^\s*-?\s*(token|client-key-data|password|access-token|refresh-token|client-secret|id-token)\s*:\s*(.+?)\s*$/;
+
+function maskCredentials(text: string): void {
+  for (const line of text.split(/\r?\n/)) {
+    const value = credentialLine.exec(line)?.[2]?.replace(/^(['"])(.*)\1$/, '$2');
+    if (value && value.length > 3) core.setSecret(value);
+  }
+}
+
+function maskUser(user: {
+  token?: string;
+  password?: string;
+  keyData?: string;
+  authProvider?: unknown;
+}): void {
+  for (const value of [user.token, user.password, user.keyData]) if (value) core.setSecret(value);
+  if (user.keyData) {
+    // the decoded private key, line by line (the PEM armour lines are not secret)
+    const pem = Buffer.from(user.keyData, 'base64').toString('utf8');
+    for (const line of pem.split(/\r?\n/))
+      if (line.trim() && !line.startsWith('-----')) core.setSecret(line.trim());
+  }
+  const config = (user.authProvider as { config?: Record<string, unknown> } | undefined)?.config ?? {};
+  for (const [key, value] of Object.entries(config))
+    if (/token|secret/i.test(key) && typeof value === 'string' && value) core.setSecret(value);
+}
+
+function firstLine(error: unknown): string {
+  return errorText(error).split('\n')[0] ?? '';
+}
+
+/** KubernetesObjectApi gives discovery and the configured transport; this adds raw JSON requests. */
+class JsonObjectApi extends KubernetesObjectApi {
+  async lookup(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
+    const resource = await this.resource(apiVersion, kind);
+    return resource ? { plural: resource.name, namespaced: resource.namespaced } : undefined;
+  }
+
+  async send<T>(method: Method, path: string, options: RequestOptions): Promise<T> {
+    const request = `${method} ${path}`;
+    let ctx: RequestContext = this.configuration.baseServer.makeRequestContext(path, HttpMethod[method]);
+    for (const [key, value] of Object.entries(options.query ?? {}))
+      if (value !== undefined) ctx.setQueryParam(key, String(value));
+    ctx.setHeaderParam('Accept', options.text ? 'text/plain, */*' : 'application/json');
+    if (options.body !== undefined) {
+      ctx.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
+      ctx.setBody(JSON.stringify(options.body));
+    }
+    ctx.setSignal(AbortSignal.timeout(options.timeoutMs ?? defaultRequestTimeoutMs));
+    await this.configuration.authMethods.default?.applySecurityAuthentication(ctx);
+    for (const middleware of this.configuration.middleware) ctx = await middleware.pre(ctx).toPromise();
+    let status: number;
+    let text: string;
+    try {
+      const response = await this.configuration.httpApi.send(ctx).toPromise();
+      status = response.httpStatusCode;
+      text = await response.body.text();
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause;
+      throw new Error(
+        `${request}: no answer from the API server (${new URL(ctx.getUrl()).origin}): ${errorText(error)}${cause ? `: ${errorText(cause)}` : ''}`,
+      );
+    }
+    if (status >= 200 && status < 300) {
+      if (options.text) return text as T;
+      return (text ? JSON.parse(text) : undefined) as T;
+    }
+    let parsed: { reason?: string; message?: string; details?: { causes?: StatusCause[] } } = {};
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = { message: text.slice(0, 500) };
+    }
+    throw new KubeApiError(
+      status,
+      parsed.reason ?? 'Error',
+      parsed.message ?? text.slice(0, 500),
+      parsed.details?.causes ?? [],
+      request,
+    );
+  }
+}
