@@ -51,6 +51,7 @@ export function planDeploy(settings: Settings, run: RunInfo, pr?: number): Deplo
       platforms: settings.image.platforms,
       tags: tags.map((t) => `${repository}:${t}`),
       buildArgs: { ...settings.image.buildArgs, REVISION: run.sha },
+      secretFiles: settings.image.secretFiles,
       labels: {
         'org.opencontainers.image.revision': run.sha,
         'org.opencontainers.image.source': run.repositoryUrl,

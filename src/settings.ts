@@ -34,7 +34,9 @@ export interface Settings {
     dockerfile: string;
     platforms: string[];
     buildArgs: Record<string, string>;
+    secretFiles: Record<string, string>;
     cache: CacheMode;
+    rebuild: boolean;
   };
   azure: { clientId: string; tenantId: string; clientSecret: string; cloud: AzureCloud };
   cluster: Cluster;
@@ -73,6 +75,7 @@ const repository = /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[
 const platform = /^[a-z0-9]+\/[a-z0-9_]+(\/[a-z0-9]+)?$/;
 const imageTag = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const buildArgKey = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const secretId = /^[A-Za-z0-9_.-]+$/;
 const acrSuffix = /\.azurecr\.(io|cn|us)$/i;
 
 // Leaves room for "-pr-<number>" in preview namespaces (63 characters at most).
@@ -145,15 +148,20 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
   for (const p of platforms)
     if (!platform.test(p)) fail('platforms', `'${p}' is not os/arch[/variant], e.g. linux/amd64`);
 
-  const buildArgs: Record<string, string> = {};
-  for (const [i, raw] of inputs.get('build-args').split('\n').entries()) {
-    const line = raw.trim();
-    if (!line) continue;
-    const eq = line.indexOf('=');
-    const key = eq > 0 ? line.slice(0, eq) : line;
-    if (eq <= 0 || !buildArgKey.test(key)) fail('build-args', `line ${i + 1} '${line}' is not KEY=VALUE`);
-    else buildArgs[key] = line.slice(eq + 1);
-  }
+  const keyValues = (name: string, key: RegExp, shape: string): Record<string, string> => {
+    const values: Record<string, string> = {};
+    for (const [i, raw] of inputs.get(name).split('\n').entries()) {
+      const line = raw.trim();
+      if (!line) continue;
+      const eq = line.indexOf('=');
+      if (eq <= 0 || !key.test(line.slice(0, eq)) || eq === line.length - 1)
+        fail(name, `line ${i + 1} '${line}' is not ${shape}`);
+      else values[line.slice(0, eq)] = line.slice(eq + 1);
+    }
+    return values;
+  };
+  const buildArgs = keyValues('build-args', buildArgKey, 'KEY=VALUE');
+  const secretFiles = keyValues('build-secret-files', secretId, 'id=path');
   const cache = oneOf('cache', cacheModes);
 
   const azure = {
@@ -218,7 +226,16 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
     mode,
     appName,
     registry,
-    image: { name: imageName, context, dockerfile, platforms, buildArgs, cache },
+    image: {
+      name: imageName,
+      context,
+      dockerfile,
+      platforms,
+      buildArgs,
+      secretFiles,
+      cache,
+      rebuild: bool('rebuild'),
+    },
     azure,
     cluster,
     manifests,

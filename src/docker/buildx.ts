@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as core from '@actions/core';
 import type { Docker } from './docker.js';
 
 export interface BuildSpec {
@@ -11,6 +10,8 @@ export interface BuildSpec {
   /** full references, registry/name:tag */
   tags: string[];
   buildArgs: Record<string, string>;
+  /** build secret id -> file path */
+  secretFiles: Record<string, string>;
   labels: Record<string, string>;
   cacheFrom: string[];
   cacheTo: string[];
@@ -21,6 +22,7 @@ export function buildxArgs(spec: BuildSpec, metadataFile: string): string[] {
   const args = ['buildx', 'build', '--platform', spec.platforms.join(','), '--file', spec.dockerfile];
   for (const tag of spec.tags) args.push('--tag', tag);
   for (const [k, v] of Object.entries(spec.buildArgs)) args.push('--build-arg', `${k}=${v}`);
+  for (const [id, path] of Object.entries(spec.secretFiles)) args.push('--secret', `id=${id},src=${path}`);
   for (const [k, v] of Object.entries(spec.labels)) args.push('--label', `${k}=${v}`);
   for (const c of spec.cacheFrom) args.push('--cache-from', c);
   for (const c of spec.cacheTo) args.push('--cache-to', c);
@@ -35,14 +37,12 @@ export function buildxArgs(spec: BuildSpec, metadataFile: string): string[] {
   return args;
 }
 
-/** Builds and pushes; returns the digest the registry holds. Output goes to the log in a group. */
+/** Builds and pushes; returns the digest the registry holds. Output streams to the log. */
 export async function buildAndPush(docker: Docker, spec: BuildSpec): Promise<string> {
   const dir = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'buildx-'));
   try {
     const metadataFile = join(dir, 'metadata.json');
-    const result = await core.group(`docker buildx build ${spec.tags[0]}`, () =>
-      docker.run(buildxArgs(spec, metadataFile), { stream: true }),
-    );
+    const result = await docker.run(buildxArgs(spec, metadataFile), { stream: true });
     if (result.exitCode !== 0) throw new Error(buildFailure(`${result.stdout}\n${result.stderr}`));
     const metadata = JSON.parse(readFileSync(metadataFile, 'utf8')) as Record<string, unknown>;
     const digest = metadata['containerimage.digest'];
@@ -77,4 +77,30 @@ export function buildFailure(output: string): string {
   ];
   if (tail.length > 0) parts.push(...tail.slice(-10).map((l) => `  ${l.trim()}`));
   return parts.join('\n');
+}
+
+/** The digest the registry holds for a reference, or undefined when it has none. */
+export async function registryDigest(docker: Docker, reference: string): Promise<string | undefined> {
+  const result = await docker.run([
+    'buildx',
+    'imagetools',
+    'inspect',
+    reference,
+    '--format',
+    '{{json .Manifest}}',
+  ]);
+  if (result.exitCode !== 0) {
+    if (/not found/i.test(result.stderr)) return undefined;
+    throw new Error(`cannot read ${reference} from the registry: ${result.stderr.trim().split('\n').pop()}`);
+  }
+  const digest = (JSON.parse(result.stdout) as { digest?: string }).digest;
+  if (!digest)
+    throw new Error(`the registry answered for ${reference} without a digest: ${result.stdout.trim()}`);
+  return digest;
+}
+
+/** Points more tags at an image already in the registry (no pull, no build). */
+export async function addTags(docker: Docker, image: string, tags: string[]): Promise<void> {
+  if (tags.length === 0) return;
+  await docker.check(['buildx', 'imagetools', 'create', ...tags.flatMap((t) => ['--tag', t]), image]);
 }

@@ -24,6 +24,8 @@ describe('getSettings', () => {
       dockerfile: 'service/Dockerfile',
       platforms: ['linux/amd64'],
       buildArgs: {},
+      secretFiles: {},
+      rebuild: false,
       cache: 'auto',
     });
     expect(s.cluster).toEqual({ kind: 'kubeconfig', kubeconfig: minimal.kubeconfig });

@@ -1,0 +1,197 @@
+import * as core from '@actions/core';
+import type { Credentials } from '../credentials.js';
+import { addTags, buildAndPush, registryDigest } from '../docker/buildx.js';
+import { Docker } from '../docker/docker.js';
+import { type AppliedObject, applySet, type PrunedObject, prune } from '../kube/apply.js';
+import { type Cluster, errorText, loadCluster } from '../kube/client.js';
+import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
+import { loadManifests, type Manifest } from '../kube/manifests.js';
+import { managedBy, render } from '../kube/render.js';
+import { rollbackTo } from '../kube/rollback.js';
+import { RolloutFailure, trackRollout } from '../kube/track.js';
+import { validate } from '../kube/validate.js';
+import { type DeployPlan, planDeploy, type RunInfo } from '../plan.js';
+import type { Settings } from '../settings.js';
+import { Timings } from '../util/timings.js';
+
+// Push and preview deploys: validate the manifests, build and push, apply, track; on a failed rollout,
+// diagnose and restore the previous revision, then fail with one sentence.
+
+export interface DeployResult {
+  environment: string;
+  namespace: string;
+  image: string;
+  digest: string;
+  revision: number;
+  url: string;
+  applied: AppliedObject[];
+  pruned: PrunedObject[];
+  timings: Timings['steps'];
+  /** set when the rollout failed: what the pods showed */
+  diagnosis?: Diagnosis;
+  error?: string;
+}
+
+/** A deploy that got as far as the cluster and failed there; carries what it did, for the report. */
+export class DeployFailure extends Error {
+  constructor(
+    message: string,
+    readonly result: DeployResult,
+  ) {
+    super(message);
+    this.name = 'DeployFailure';
+  }
+}
+
+const fieldManager = managedBy;
+const placeholderDigest = `sha256:${'0'.repeat(64)}`;
+
+export async function deploy(
+  settings: Settings,
+  credentials: Credentials,
+  run: RunInfo,
+  pr?: number,
+): Promise<DeployResult> {
+  const plan = planDeploy(settings, run, pr);
+  const timings = new Timings();
+  core.info(`deploying ${run.sha.slice(0, 7)} to ${plan.environment} (namespace ${plan.namespace})`);
+
+  // a bad manifest fails before a build is spent on it
+  const manifests = await timings.step('validate manifests', () => {
+    const loaded = loadManifests(settings.manifests);
+    validate(render(loaded, { ...plan.render, image: `${plan.repository}@${placeholderDigest}` }));
+    if (pr !== undefined && !settings.previewDomain && loaded.some((m) => m.object.kind === 'Ingress'))
+      throw new Error(
+        `input 'preview-domain' is required for previews: the manifests have an Ingress, and pull request #${pr} needs a host of its own (pr-${pr}.<preview-domain>)`,
+      );
+    return loaded;
+  });
+  const cluster = await timings.step('cluster credentials', async () =>
+    loadCluster(await credentials.kubeconfig()),
+  );
+
+  const docker = Docker.withPrivateConfig();
+  let digest: string;
+  try {
+    await timings.step(`registry login ${settings.registry.host}`, () => credentials.registryLogin(docker));
+    digest = await timings.step('build and push', () => buildOrReuse(docker, plan, settings.image.rebuild));
+  } finally {
+    docker.dispose();
+  }
+  const image = `${plan.repository}@${digest}`;
+  core.info(`pushed ${image}`);
+
+  const objects = render(manifests, { ...plan.render, image });
+  validate(objects);
+  const result: DeployResult = {
+    environment: plan.environment,
+    namespace: plan.namespace,
+    image,
+    digest,
+    revision: 0,
+    url: urlOf(objects),
+    applied: [],
+    pruned: [],
+    timings: timings.steps,
+  };
+
+  const applied = await timings.step('apply', () =>
+    applySet(
+      cluster,
+      objects.map((m) => m.object),
+      { fieldManager, force: settings.forceConflicts, namespace: plan.namespace },
+    ),
+  );
+  result.applied = applied.objects;
+  for (const o of applied.objects) core.info(`${o.kind}/${o.name} ${o.action}`);
+  result.pruned = await timings.step('prune', async () => {
+    const pruned = await prune(
+      cluster,
+      plan.namespace,
+      plan.render.instance,
+      objects.map((m) => m.object),
+    );
+    for (const p of pruned) core.info(`${p.kind}/${p.name} pruned (no longer in ${settings.manifests})`);
+    return pruned;
+  });
+
+  const deployments = objects.filter((m) => m.object.kind === 'Deployment');
+  for (const m of deployments) {
+    const name = m.object.metadata?.name ?? '';
+    await timings.step(`rollout of Deployment/${name}`, () => rollout(settings, cluster, plan, name, result));
+  }
+  return result;
+}
+
+/** The commit's image when the registry has it (a rerun deploys the same digest), else a fresh build. */
+async function buildOrReuse(docker: Docker, plan: DeployPlan, rebuild: boolean): Promise<string> {
+  const [commitTag, ...otherTags] = plan.build.tags;
+  if (!rebuild && commitTag) {
+    const existing = await registryDigest(docker, commitTag);
+    if (existing) {
+      core.info(
+        `${commitTag} is already in the registry (${existing}): deploying it as is (input 'rebuild' builds anew)`,
+      );
+      await addTags(docker, `${plan.repository}@${existing}`, otherTags);
+      return existing;
+    }
+  }
+  return buildAndPush(docker, plan.build);
+}
+
+async function rollout(
+  settings: Settings,
+  cluster: Cluster,
+  plan: DeployPlan,
+  name: string,
+  result: DeployResult,
+): Promise<void> {
+  try {
+    const done = await trackRollout(cluster, plan.namespace, name, {
+      timeoutMs: settings.rolloutTimeoutMs,
+      onProgress: (line) => core.info(line),
+    });
+    result.revision = done.revision;
+    core.info(
+      `Deployment/${name} revision ${done.revision} rolled out in ${(done.elapsedMs / 1000).toFixed(1)} s`,
+    );
+    return;
+  } catch (error) {
+    if (!(error instanceof RolloutFailure)) throw error;
+    result.diagnosis = await diagnose(cluster, plan.namespace, name).catch((e) => {
+      core.warning(`could not diagnose Deployment/${name}: ${errorText(e)}`);
+      return undefined;
+    });
+    for (const line of result.diagnosis ? diagnosisLines(result.diagnosis) : []) core.info(line);
+    const what = `the rollout of Deployment/${name} revision ${error.detail.revision} failed: ${result.diagnosis?.summary ?? error.message}`;
+    if (!settings.rollbackOnFailure)
+      throw new DeployFailure(
+        `${what} Automatic rollback is off (input 'rollback-on-failure'); the rollout was left as it is.`,
+        result,
+      );
+    let restored: number;
+    try {
+      const back = await rollbackTo(cluster, plan.namespace, name);
+      core.info(`rolling back Deployment/${name} to revision ${back.to} (${back.images.join(', ')})`);
+      const done = await trackRollout(cluster, plan.namespace, name, {
+        timeoutMs: settings.rolloutTimeoutMs,
+        onProgress: (line) => core.info(line),
+      });
+      restored = back.to;
+      result.revision = done.revision;
+    } catch (rollbackError) {
+      throw new DeployFailure(`${what} Rollback: ${errorText(rollbackError)}`, result);
+    }
+    throw new DeployFailure(`${what} Rolled back: revision ${restored}'s pods are serving again.`, result);
+  }
+}
+
+function urlOf(objects: Manifest[]): string {
+  const ingress = objects.find((m) => m.object.kind === 'Ingress')?.object as
+    | { spec?: { rules?: { host?: string }[]; tls?: { hosts?: string[] }[] } }
+    | undefined;
+  const host = ingress?.spec?.rules?.find((r) => r.host)?.host;
+  if (!host) return '';
+  const tls = ingress?.spec?.tls?.some((t) => t.hosts?.includes(host));
+  return `${tls ? 'https' : 'http'}://${host}/`;
+}

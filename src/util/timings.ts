@@ -1,0 +1,18 @@
+import * as core from '@actions/core';
+
+/** Runs named steps in log groups and keeps how long each took, for the job summary. */
+export class Timings {
+  readonly steps: { name: string; ms: number; ok: boolean }[] = [];
+
+  async step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    const started = performance.now();
+    let ok = false;
+    try {
+      const result = await core.group(name, async () => fn());
+      ok = true;
+      return result;
+    } finally {
+      this.steps.push({ name, ms: Math.round(performance.now() - started), ok });
+    }
+  }
+}

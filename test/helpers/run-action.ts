@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ActionRun {
+  code: number;
+  log: string;
+  outputs: Record<string, string>;
+  summary: string;
+  /** the ::error:: message, decoded */
+  error: string;
+}
+
+/** Runs dist/index.js through scripts/run-action.mjs, as the runner would; resolves when it exits. */
+export async function runAction(
+  inputs: Record<string, string>,
+  options: { event?: string; sha?: string; ref?: string; payload?: string } = {},
+): Promise<ActionRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'action-run-'));
+  const args = ['scripts/run-action.mjs', '--outputs-file', join(dir, 'out.json')];
+  args.push('--summary-file', join(dir, 'summary.md'));
+  for (const [k, v] of Object.entries(inputs)) args.push('--input', `${k}=${v}`);
+  if (options.event) args.push('--event', options.event);
+  if (options.sha) args.push('--sha', options.sha);
+  if (options.ref) args.push('--ref', options.ref);
+  if (options.payload) args.push('--payload', options.payload);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => {
+    log += d;
+  });
+  child.stderr.on('data', (d) => {
+    log += d;
+  });
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  try {
+    const read = (name: string) => {
+      try {
+        return readFileSync(join(dir, name), 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const error = [...log.matchAll(/^::error::(.*)$/gm)]
+      .map((m) => (m[1] ?? '').replace(/%0A/g, '\n').replace(/%0D/g, '\r').replace(/%25/g, '%'))
+      .join('\n');
+    return { code, log, outputs: JSON.parse(read('out.json') || '{}'), summary: read('summary.md'), error };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The inputs that point the action at the local deploy target (scripts/local-stack env). */
+export function localTargetInputs(): Record<string, string> {
+  const need = ['REGISTRY', 'REGISTRY_USERNAME', 'REGISTRY_PASSWORD', 'KUBECONFIG', 'NODE_IMAGE'];
+  const missing = need.filter((n) => !process.env[n]);
+  if (missing.length > 0)
+    throw new Error(
+      `${missing.join(', ')} not set: run scripts/local-stack up and eval "$(scripts/local-stack env)" (scripts/test does both)`,
+    );
+  const env = (name: string) => process.env[name] ?? '';
+  return {
+    registry: env('REGISTRY'),
+    'registry-username': env('REGISTRY_USERNAME'),
+    'registry-password': env('REGISTRY_PASSWORD'),
+    kubeconfig: readFileSync(env('KUBECONFIG'), 'utf8'),
+    'build-args': `NODE_IMAGE=${env('NODE_IMAGE')}`,
+    // the machine's CA bundle, for npm behind a TLS-intercepting proxy; a build secret, not in the image
+    'build-secret-files': 'ca_certs=/etc/ssl/certs/ca-certificates.crt',
+  };
+}
