@@ -4,7 +4,9 @@
 // local main job and the end-to-end tests.
 //
 //   node scripts/run-action.mjs [--event push] [--payload file.json] [--sha SHA] [--ref refs/heads/main]
-//        [--input name=value ...] [--outputs-file out.json] [--summary-file summary.md]
+//        [--input name=value ...] [--input-file name=path ...] [--input-env name=VARIABLE ...]
+//        [--outputs-file out.json] [--summary-file summary.md]
+// --input-file and --input-env keep secrets (a kubeconfig, a password) out of the process list.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,10 +21,14 @@ for (let i = 0; i < argv.length; i++) {
   const flag = argv[i];
   const value = argv[++i];
   if (value === undefined) usage(`${flag} needs a value`);
-  if (flag === '--input') {
+  if (flag === '--input' || flag === '--input-file' || flag === '--input-env') {
     const eq = value.indexOf('=');
-    if (eq <= 0) usage(`--input ${value}: use name=value`);
-    options.inputs[value.slice(0, eq)] = value.slice(eq + 1);
+    if (eq <= 0) usage(`${flag} ${value}: use name=value`);
+    const [name, rest] = [value.slice(0, eq), value.slice(eq + 1)];
+    if (flag === '--input') options.inputs[name] = rest;
+    else if (flag === '--input-file') options.inputs[name] = readFileSync(rest, 'utf8');
+    else if (process.env[rest] === undefined) usage(`${flag} ${value}: variable ${rest} is not set`);
+    else options.inputs[name] = process.env[rest];
   } else if (flag === '--event') options.event = value;
   else if (flag === '--payload') options.payload = value;
   else if (flag === '--sha') options.sha = value;
