@@ -75,7 +75,11 @@ Object.assign(env, {
   GITHUB_STATE: join(work, 'state'),
 });
 
-const result = spawnSync(process.execPath, [join(root, 'dist/index.js')], { cwd: root, env, stdio: 'inherit' });
+const result = spawnSync(process.execPath, [join(root, 'dist/index.js')], {
+  cwd: root,
+  env,
+  stdio: 'inherit',
+});
 const outputs = parseFileCommands(readFileSync(join(work, 'output'), 'utf8'));
 const summary = readFileSync(join(work, 'summary'), 'utf8');
 if (options.outputsFile) writeFileSync(options.outputsFile, JSON.stringify(outputs, null, 2));
@@ -98,7 +102,8 @@ function parseFileCommands(text) {
       const end = lines.indexOf(heredoc[2], i + 1);
       values[heredoc[1]] = lines.slice(i + 1, end).join('\n');
       i = end;
-    } else if (line.includes('=')) values[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+    } else if (line.includes('='))
+      values[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
   }
   return values;
 }
