@@ -21,6 +21,8 @@ export async function reportDeploy(result: DeployResult, error?: string): Promis
     ['image', `<code>${escapeHtml(result.image)}</code>`],
     ['revision', String(result.revision || '-')],
     ['url', result.url ? `<a href="${escapeHtml(result.url)}">${escapeHtml(result.url)}</a>` : '-'],
+    ...result.endpoints.map((e) => [`Service/${escapeHtml(e.service)}`, `${e.ready} ready endpoints`]),
+    ['ingress address', escapeHtml(result.ingressAddress || '-')],
   ]);
   if (result.applied.length > 0)
     s.addHeading('Applied', 3).addList(

@@ -6,6 +6,12 @@ import { type AppliedObject, applySet, type PrunedObject, prune } from '../kube/
 import { type Cluster, errorText, loadCluster } from '../kube/client.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
 import { loadManifests, type Manifest } from '../kube/manifests.js';
+import {
+  ingressAddress,
+  type ServiceEndpoints,
+  serviceEndpoints,
+  waitForIngressAddress,
+} from '../kube/reach.js';
 import { managedBy, render } from '../kube/render.js';
 import { rollbackTo } from '../kube/rollback.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
@@ -26,6 +32,9 @@ export interface DeployResult {
   url: string;
   applied: AppliedObject[];
   pruned: PrunedObject[];
+  endpoints: ServiceEndpoints[];
+  /** the Ingress's load balancer address, '' while it has none */
+  ingressAddress: string;
   timings: Timings['steps'];
   /** set when the rollout failed: what the pods showed */
   diagnosis?: Diagnosis;
@@ -92,6 +101,8 @@ export async function deploy(
     url: urlOf(objects),
     applied: [],
     pruned: [],
+    endpoints: [],
+    ingressAddress: '',
     timings: timings.steps,
   };
 
@@ -120,7 +131,30 @@ export async function deploy(
     const name = m.object.metadata?.name ?? '';
     await timings.step(`rollout of Deployment/${name}`, () => rollout(settings, cluster, plan, name, result));
   }
+  await timings.step('endpoints', () => reportReach(settings, cluster, objects, result));
   return result;
+}
+
+/** Ready endpoints of each Service and the Ingress address: that the rollout is reachable, not only done. */
+async function reportReach(settings: Settings, cluster: Cluster, objects: Manifest[], result: DeployResult) {
+  for (const m of objects) {
+    const name = m.object.metadata?.name ?? '';
+    if (m.object.kind === 'Service') {
+      const e = await serviceEndpoints(cluster, result.namespace, name);
+      result.endpoints.push(e);
+      const line = `Service/${name}: ${e.ready} ready endpoint${e.ready === 1 ? '' : 's'}${e.notReady ? `, ${e.notReady} not ready` : ''}`;
+      if (e.ready === 0) core.warning(`${line}: nothing serves behind it`);
+      else core.info(line);
+    } else if (m.object.kind === 'Ingress') {
+      const address = settings.waitForIngress
+        ? await waitForIngressAddress(cluster, result.namespace, name, settings.rolloutTimeoutMs)
+        : await ingressAddress(cluster, result.namespace, name);
+      result.ingressAddress = address;
+      core.info(
+        `Ingress/${name}: ${address ? `address ${address}` : 'no address yet (its controller assigns one)'}`,
+      );
+    }
+  }
 }
 
 /** The commit's image when the registry has it (a rerun deploys the same digest), else a fresh build. */

@@ -80,6 +80,7 @@ describe('deploy (push) against the local target', () => {
     );
     expect(ingress?.spec.rules[0]?.host).toBe('archetype.localhost');
     expect(run.summary).toContain('Deployment/archetype: created');
+    expect(run.log).toContain('Service/archetype: 2 ready endpoints');
     first = run.outputs.image ?? '';
   });
 
@@ -101,23 +102,31 @@ describe('deploy (push) against the local target', () => {
     expect(again.log).toContain('Deployment/archetype unchanged');
   });
 
-  it('detects pods that cannot pull their image and rolls back to revision 2', async () => {
+  it.each([
+    ['ImagePullBackOff', 'c', /cannot pull image/],
+    ['CrashLoopBackOff', 'e', /keeps crashing \(Error, exit code 1/],
+    ['NotReady', 'f', /never becomes ready; check its readiness probe/],
+  ])('detects %s pods and rolls back to revision 2, which still serves', async (failure, commit, reason) => {
     const good = image(await deployment());
     const manifests = manifestsWith((file, text) =>
       file === 'deployment.yaml'
-        ? text.replace(
-            /( {4}metadata:\n {6}labels:)/,
-            '    metadata:\n      annotations:\n        archetype.local/fail: ImagePullBackOff\n      labels:',
-          )
+        ? text
+            .replace(
+              /( {4}metadata:\n {6}labels:)/,
+              `    metadata:\n      annotations:\n        archetype.local/fail: ${failure}\n      labels:`,
+            )
+            .replace(/\n {2}replicas: 2\n/, '\n  replicas: 2\n  progressDeadlineSeconds: 15\n')
         : text,
     );
-    const run = await runAction({ ...base(), manifests, 'rollout-timeout': '60s' }, { sha: sha('c') });
+    const run = await runAction({ ...base(), manifests, 'rollout-timeout': '90s' }, { sha: sha(commit) });
     expect(run.code).toBe(1);
-    expect(run.error).toContain('ImagePullBackOff');
-    expect(run.error).toMatch(/Rolled back: revision 2's pods are serving again/);
+    expect(run.error).toMatch(reason);
+    // a rollback makes the restored template the newest revision: 2, then 4, then 6
+    expect(run.error).toMatch(/Rolled back: revision \d+'s pods are serving again\.$/);
     const d = await deployment();
     expect(image(d)).toBe(good);
     expect(d.status?.availableReplicas).toBe(2);
+    expect(d.spec?.template.metadata?.annotations?.['archetype.local/fail']).toBeUndefined();
     expect(run.summary).toContain('Diagnosis');
   });
 
