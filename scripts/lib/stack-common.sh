@@ -24,7 +24,11 @@ BASE_IMAGE=archetype/node-base:24
 BASE_KEY="node-base-${DEBIAN_SUITE}-node${NODE_VERSION}-npm${NPM_VERSION}-r${BASE_RECIPE}"
 
 # Addresses: everything on loopback.
-REGISTRY_ADDR=127.0.0.1:5000
+REGISTRY_ADDR=127.0.0.1:${ARCHETYPE_REGISTRY_PORT:-5000}
+# The same storage is also served with bearer-token auth, as ACR does: the
+# registry on REGISTRY_BEARER_ADDR sends clients to the token server.
+REGISTRY_BEARER_ADDR=127.0.0.1:${ARCHETYPE_REGISTRY_BEARER_PORT:-5001}
+TOKEN_SERVER_ADDR=127.0.0.1:${ARCHETYPE_TOKEN_SERVER_PORT:-5002}
 REGISTRY_USER=archetype
 ETCD_PORT=${ARCHETYPE_ETCD_PORT:-2379}
 ETCD_PEER_PORT=${ARCHETYPE_ETCD_PEER_PORT:-2380}
@@ -32,13 +36,19 @@ APISERVER_PORT=${ARCHETYPE_APISERVER_PORT:-6443}
 CM_PORT=${ARCHETYPE_CONTROLLER_MANAGER_PORT:-10257}
 SCHEDULER_PORT=${ARCHETYPE_SCHEDULER_PORT:-10259}
 NODE_COUNT=${ARCHETYPE_NODE_COUNT:-2}
-DOCKER_SOCK=/var/run/docker.sock
+# Another socket (and extra dockerd flags, e.g. "--bridge=none --iptables=false"
+# beside an engine that already owns docker0) lets a second engine run here.
+DOCKER_SOCK=${ARCHETYPE_DOCKER_SOCK:-/var/run/docker.sock}
+DOCKERD_FLAGS=${ARCHETYPE_DOCKERD_FLAGS:-}
 
 BIN_KUBE="$CACHE_DIR/kubernetes-$KUBE_VERSION"
 BIN_ETCD="$CACHE_DIR/etcd-$ETCD_VERSION"
 BIN_KWOK="$CACHE_DIR/kwok-$KWOK_VERSION"
 BIN_BUILDX="$CACHE_DIR/buildx-$BUILDX_VERSION"
 BASE_TARBALL="$CACHE_DIR/base/$BASE_KEY.tar.gz"
+# Our own tool: keyed by the hash of its source.
+TOKEN_KEY=$(cat "$TOOLS_DIR/registry-token/go.mod" "$TOOLS_DIR/registry-token/main.go" | sha256sum | cut -c1-12)
+BIN_TOKEN="$CACHE_DIR/registry-token-$TOKEN_KEY"
 BUILD_LOGS="$CACHE_DIR/logs"
 
 PID_DIR="$STACK_DIR/pids"
@@ -58,7 +68,9 @@ fail_component() {
 		printf '[local-stack] ERROR: %s failed to start: %s\n' "$name" "$msg"
 		if [[ -s $logfile ]]; then
 			printf '[local-stack] last lines of %s:\n' "$logfile"
-			tail -n 25 "$logfile" | sed 's/^/    /'
+			# Only this run's lines: from the last start marker on.
+			awk '/^=== local-stack: starting / { n = 0 } { buf[n++] = $0 } END { for (i = (n > 25 ? n - 25 : 0); i < n; i++) print buf[i] }' "$logfile" |
+				sed 's/^/    /'
 			printf '[local-stack] full log: %s\n' "$logfile"
 		fi
 	} >&2
@@ -99,7 +111,9 @@ start_bg() {
 	fi
 	[[ -x $exe ]] || die "$name: binary $exe is missing; run: scripts/local-stack build"
 	log "starting $name"
-	setsid "$exe" "$@" </dev/null >>"$LOG_DIR/$name.log" 2>&1 &
+	printf '=== local-stack: starting %s at %s: %s %s\n' "$name" "$(date -u +%FT%TZ)" "$exe" "$*" >>"$LOG_DIR/$name.log"
+	# 9>&-: never hand the flock descriptor to a daemon (it would hold the lock forever).
+	setsid "$exe" "$@" </dev/null >>"$LOG_DIR/$name.log" 2>&1 9>&- &
 	echo $! >"$PID_DIR/$name.pid"
 	echo "$exe" >"$PID_DIR/$name.exe"
 }
@@ -180,7 +194,7 @@ with_lock() {
 	shift
 	mkdir -p "$(dirname "$file")"
 	(
-		flock -w 1800 9 || die "timed out after 1800s waiting for lock $file (another local-stack run?)"
+		flock -w 3600 9 || die "timed out after 3600s waiting for lock $file (another local-stack run?)"
 		"$@"
 	) 9>"$file"
 }

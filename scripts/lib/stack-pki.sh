@@ -52,8 +52,13 @@ EOF
 	mv "$file.tmp" "$file"
 }
 
+PKI_RECIPE=2 # bump when the set of certificates changes: older stack dirs regenerate
+
 ensure_pki() {
-	[[ -s $PKI_DIR/done ]] && return 0
+	[[ $(cat "$PKI_DIR/done" 2>/dev/null) == "$PKI_RECIPE" ]] && return 0
+	if component_running kube-apiserver; then
+		die "the running stack's certificates come from an older local-stack; run: scripts/local-stack down && scripts/local-stack up"
+	fi
 	log "generating certificates in $PKI_DIR"
 	rm -rf "$PKI_DIR"
 	mkdir -p "$PKI_DIR"
@@ -88,7 +93,7 @@ subjectAltName=IP:127.0.0.1,IP:::1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS
 	write_kubeconfig "$STACK_DIR/controller-manager.kubeconfig" controller-manager
 	write_kubeconfig "$STACK_DIR/scheduler.kubeconfig" scheduler
 	write_kubeconfig "$STACK_DIR/kwok.kubeconfig" kwok
-	date -u +%FT%TZ >"$PKI_DIR/done"
+	echo "$PKI_RECIPE" >"$PKI_DIR/done"
 }
 
 # kapi METHOD PATH [CURL-ARGS...]: call the API server as the admin user.
