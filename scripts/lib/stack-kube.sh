@@ -134,6 +134,22 @@ ensure_nodes() {
 	done
 }
 
+# The IngressClass of the AKS application routing add-on (k8s/ingress.yaml names it): the local
+# cluster looks like an AKS cluster with the add-on, so the action's preflight finds the class.
+# Server-side apply: idempotent, and it takes over a class a test created earlier.
+INGRESS_CLASS=webapprouting.kubernetes.azure.com
+
+ensure_ingress_class() {
+	local out
+	out=$(printf '%s\n' \
+		'apiVersion: networking.k8s.io/v1' 'kind: IngressClass' \
+		"metadata: {name: $INGRESS_CLASS}" \
+		"spec: {controller: $INGRESS_CLASS/nginx}" |
+		kapi PATCH "/apis/networking.k8s.io/v1/ingressclasses/$INGRESS_CLASS?fieldManager=local-stack&force=true" \
+			-H 'Content-Type: application/apply-patch+yaml' --data-binary @- 2>&1) ||
+		fail_component kube-apiserver "$LOG_DIR/kube-apiserver.log" "could not apply IngressClass $INGRESS_CLASS: $out"
+}
+
 # Nodes Ready and schedulable (the not-ready taint lifted), and the default
 # service account made, so that pods can be created and scheduled.
 cluster_ready() {

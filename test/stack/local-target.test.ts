@@ -14,6 +14,7 @@ import {
   KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
+  NetworkingV1Api,
   PatchStrategy,
   type V1Deployment,
 } from '@kubernetes/client-node';
@@ -275,6 +276,12 @@ describe('local deploy target', () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic /);
     expect((await registryGet('', 'application/json')).status).toBe(200);
+  });
+
+  test("provides the AKS application routing add-on's IngressClass, as k8s/ingress.yaml expects", async () => {
+    const networking = kc.makeApiClient(NetworkingV1Api);
+    const ingressClass = await networking.readIngressClass({ name: 'webapprouting.kubernetes.azure.com' });
+    expect(ingressClass.spec?.controller).toBe('webapprouting.kubernetes.azure.com/nginx');
   });
 
   test(
