@@ -20,7 +20,8 @@ export interface EventContext {
 export type Route =
   | { job: 'deploy'; sha: string; defaultBranch: boolean }
   | { job: 'preview'; pr: number; sha: string }
-  | { job: 'teardown'; pr: number }
+  /** pr is undefined when a dispatch names the preview in input 'environment' */
+  | { job: 'teardown'; pr?: number }
   | { job: 'sweep' }
   | { job: 'rollback' }
   | { job: 'skip'; reason: string };
@@ -46,14 +47,16 @@ export function route(context: EventContext, mode: Mode): Route {
     }
     case 'preview':
     case 'teardown': {
-      if (!pr?.number)
+      if (!pr?.number) {
+        if (job === 'teardown') return { job };
         throw new Error(
-          `mode '${job}' needs a pull_request event, this run is '${context.eventName}'; use mode rollback/sweep with input environment instead`,
+          `mode 'preview' needs a pull_request event, this run is '${context.eventName}'; use mode rollback, teardown or sweep with input environment instead`,
         );
+      }
       if (fork)
         return {
           job: 'skip',
-          reason: `pull request #${pr.number} comes from a fork (${pr.head?.repo?.full_name}); forks get no secrets or OIDC token, so no preview is deployed`,
+          reason: `pull request #${pr.number} comes from a fork (${pr.head?.repo?.full_name}); forks get no secrets or OIDC token, so no preview is ${job === 'preview' ? 'deployed' : 'there to tear down'}`,
         };
       return job === 'preview'
         ? { job, pr: pr.number, sha: pr.head?.sha ?? context.sha }

@@ -2,44 +2,95 @@ import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { Credentials } from './credentials.js';
 import { type Route, route } from './event.js';
-import { reportDeploy, reportError } from './github/summary.js';
+import { connectGitHub, type GitHub } from './github/client.js';
+import { deployPublication, published, publishRemoval, rollbackPublication } from './github/publish.js';
+import {
+  reportDeploy,
+  reportError,
+  reportRollback,
+  reportSkip,
+  reportSweep,
+  reportTeardown,
+} from './github/summary.js';
 import { DeployFailure, deploy } from './jobs/deploy.js';
+import { deployPreview } from './jobs/preview.js';
+import { planRollback, RollbackFailure, rollback } from './jobs/rollback.js';
+import { sweep } from './jobs/sweep.js';
+import { teardown } from './jobs/teardown.js';
 import type { RunInfo } from './plan.js';
-import { getSettings, type Settings } from './settings.js';
+import { getMode, getSettings, type Settings } from './settings.js';
 
-/** The action: read the inputs, decide the job from the event, do it. Errors become one failed step here. */
+/** The action: decide the job from the event, read the inputs, do it. Errors become one failed step here. */
 export async function run(): Promise<void> {
   try {
-    const settings = getSettings();
-    const job = route(github.context, settings.mode);
+    // routed first: a fork's pull request is skipped before inputs it cannot fill are checked
+    const job = route(github.context, getMode());
     core.info(`job: ${describe(job)}`);
-    await dispatch(job, settings);
+    if (job.job === 'skip') {
+      core.notice(job.reason);
+      return await reportSkip(job.reason);
+    }
+    const settings = getSettings();
+    await dispatch(job, settings, new Credentials(settings), connectGitHub(settings.githubToken));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof DeployFailure) await reportDeploy(error.result, message).catch(() => undefined);
+    else if (error instanceof RollbackFailure)
+      await reportRollback(error.result, message).catch(() => undefined);
     else await reportError('archetype-deploy failed', message).catch(() => undefined);
     core.setFailed(message);
   }
 }
 
-async function dispatch(job: Route, settings: Settings): Promise<void> {
+async function dispatch(
+  job: Exclude<Route, { job: 'skip' }>,
+  settings: Settings,
+  credentials: Credentials,
+  gh: GitHub | undefined,
+): Promise<void> {
+  const app = settings.appName;
   switch (job.job) {
-    case 'skip':
-      core.notice(job.reason);
+    case 'deploy': {
+      const work = () => deploy(settings, credentials, runInfo(job.sha, job.defaultBranch));
+      await reportDeploy(await published(gh, deployPublication(app, job.sha), work));
       return;
-    case 'deploy':
-      await reportDeploy(
-        await deploy(settings, new Credentials(settings), runInfo(job.sha, job.defaultBranch)),
-      );
+    }
+    case 'preview': {
+      const work = () => deployPreview(settings, credentials, runInfo(job.sha, false), job.pr);
+      await reportDeploy(await published(gh, deployPublication(app, job.sha, job.pr), work));
       return;
-    case 'preview':
-      await reportDeploy(await deploy(settings, new Credentials(settings), runInfo(job.sha, false), job.pr));
+    }
+    case 'teardown': {
+      const result = await teardown(settings, credentials, previewNumber(job.pr, settings));
+      const removal = { pr: result.pr, namespace: result.namespace, reason: teardownReason(job.pr) };
+      await reportTeardown(result, await publishRemoval(gh, app, [removal]));
       return;
-    case 'teardown':
-    case 'sweep':
-    case 'rollback':
-      throw new Error(`the ${job.job} job is not built yet in this version of the action`);
+    }
+    case 'sweep': {
+      const result = await sweep(settings, credentials, gh);
+      await reportSweep(result, await publishRemoval(gh, app, result.removed));
+      return;
+    }
+    case 'rollback': {
+      const plan = await planRollback(settings, credentials);
+      const work = () => rollback(settings, plan);
+      await reportRollback(await published(gh, rollbackPublication(app, plan, github.context.sha), work));
+      return;
+    }
   }
+}
+
+/** The pull request of a teardown: the event's, or input 'environment' for a dispatch. */
+function previewNumber(pr: number | undefined, settings: Settings): number {
+  if (pr !== undefined) return pr;
+  if (settings.environment.kind === 'preview') return settings.environment.pr;
+  throw new Error(
+    "input 'environment' is 'production': a teardown deletes a pull request's preview, never production; give the pull request number, e.g. 7",
+  );
+}
+
+function teardownReason(fromEvent: number | undefined): string {
+  return fromEvent === undefined ? 'torn down by a manual run' : 'pull request closed';
 }
 
 function runInfo(sha: string, defaultBranch: boolean): RunInfo {
@@ -62,7 +113,7 @@ function describe(job: Route): string {
     case 'preview':
       return `preview of pull request #${job.pr} at ${job.sha}`;
     case 'teardown':
-      return `teardown of the preview of pull request #${job.pr}`;
+      return `teardown of the preview of ${job.pr === undefined ? "input 'environment'" : `pull request #${job.pr}`}`;
     case 'skip':
       return 'skip';
     default:

@@ -53,6 +53,8 @@ export interface Settings {
   forceConflicts: boolean;
   waitForIngress: boolean;
   preflight: 'error' | 'warn';
+  /** how long a failing pod of a rollout is given before the rollout fails (trackRollout's options) */
+  failureGrace: FailureGrace;
   githubToken: string;
 }
 
@@ -80,6 +82,14 @@ const acrSuffix = /\.azurecr\.(io|cn|us)$/i;
 
 // Leaves room for "-pr-<number>" in preview namespaces (63 characters at most).
 const maxAppName = 40;
+
+/** The mode alone: the job is routed before the other inputs are checked (a fork's run has no variables). */
+export function getMode(inputs: InputReader = actionsInputs): Mode {
+  const value = inputs.get('mode').trim();
+  if (!(modes as readonly string[]).includes(value))
+    throw new Error(`Invalid inputs:\n- input 'mode': '${value}' is not one of ${modes.join(', ')}`);
+  return value as Mode;
+}
 
 export function getSettings(inputs: InputReader = actionsInputs): Settings {
   const errors: string[] = [];
@@ -221,6 +231,8 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
   const environment = parseEnvironment(text('environment'), fail);
   const rollbackTarget = parseRollbackTarget(text('rollback-target'), fail);
   const preflight = oneOf('preflight', ['error', 'warn'] as const);
+  const grace = parseFailureGrace(text('failure-grace'));
+  if (typeof grace === 'string') fail('failure-grace', grace);
 
   const settings: Settings = {
     mode,
@@ -251,10 +263,55 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
     forceConflicts: bool('force-conflicts'),
     waitForIngress: bool('wait-for-ingress'),
     preflight,
+    failureGrace: typeof grace === 'string' ? defaultFailureGrace : grace,
     githubToken: inputs.get('github-token'),
   };
   if (errors.length > 0) throw new Error(`Invalid inputs:\n- ${errors.join('\n- ')}`);
   return settings;
+}
+
+export interface FailureGrace {
+  graceMs: number;
+  graceObservations: number;
+  crashLoopRestarts: number;
+}
+
+const defaultFailureGrace: FailureGrace = { graceMs: 10_000, graceObservations: 3, crashLoopRestarts: 3 };
+
+/**
+ * 'failure-grace': a duration a failure reason must hold, optionally 'N observations' (fail sooner once seen
+ * N times) and 'N restarts' (CrashLoopBackOff fails from N restarts), comma-separated. What is not given
+ * does not cut the grace short: '30s' waits 30 s however often the pod is seen (restarts default to 3).
+ * Returns the problem as a string when the text is none of these.
+ */
+export function parseFailureGrace(value: string): FailureGrace | string {
+  const grace: FailureGrace = {
+    graceMs: Number.POSITIVE_INFINITY,
+    graceObservations: Number.POSITIVE_INFINITY,
+    crashLoopRestarts: defaultFailureGrace.crashLoopRestarts,
+  };
+  const parts = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (parts.length === 0) return `is empty; use e.g. '30s' or '10s, 3 observations, 3 restarts'`;
+  for (const part of parts) {
+    const count = /^(\d{1,4})\s*(observations?|restarts?)$/.exec(part);
+    if (count) {
+      const n = Number(count[1]);
+      if (n < 1) return `'${part}': the number must be at least 1`;
+      if (count[2]?.startsWith('observation')) grace.graceObservations = n;
+      else grace.crashLoopRestarts = n;
+      continue;
+    }
+    const ms = parseDuration(part);
+    if (ms === undefined || ms <= 0)
+      return `'${part}' is not a duration, 'N observations' or 'N restarts'; use e.g. '30s' or '10s, 3 observations, 3 restarts'`;
+    grace.graceMs = ms;
+  }
+  if (!Number.isFinite(grace.graceMs) && !Number.isFinite(grace.graceObservations))
+    return `'${value}' gives no duration nor observations, so a failing pod would never fail the rollout early; add e.g. '30s'`;
+  return grace;
 }
 
 function parseEnvironment(value: string, fail: (name: string, message: string) => void): Environment {

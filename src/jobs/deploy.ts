@@ -2,10 +2,12 @@ import * as core from '@actions/core';
 import type { Credentials } from '../credentials.js';
 import { addTags, buildAndPush, registryDigest } from '../docker/buildx.js';
 import { Docker } from '../docker/docker.js';
+import { pushedImagePlatforms } from '../docker/registry-manifest.js';
 import { type AppliedObject, applySet, type PrunedObject, prune } from '../kube/apply.js';
 import { type Cluster, errorText, loadCluster } from '../kube/client.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
 import { loadManifests, type Manifest } from '../kube/manifests.js';
+import { preflight } from '../kube/preflight/preflight.js';
 import {
   ingressAddress,
   type ServiceEndpoints,
@@ -106,6 +108,29 @@ export async function deploy(
     timings: timings.steps,
   };
 
+  // what the cluster will make of the set, before anything is applied; an unchanged set ends the deploy here
+  const checked = await timings.step('preflight', () =>
+    preflight(
+      cluster,
+      objects.map((m) => m.object),
+      {
+        namespace: plan.namespace,
+        instance: plan.render.instance,
+        fieldManager,
+        image,
+        imagePlatforms: () => pushedImagePlatforms(image, (d) => credentials.registryLogin(d)),
+        mode: settings.preflight,
+        aks: settings.cluster.kind === 'aks' ? settings.cluster : undefined,
+        log: core,
+      },
+    ),
+  );
+  if (checked.unchanged) {
+    result.applied = checked.unchanged.objects;
+    result.revision = checked.unchanged.revision;
+    return result;
+  }
+
   const applied = await timings.step('apply', () =>
     applySet(
       cluster,
@@ -182,12 +207,13 @@ async function rollout(
 ): Promise<void> {
   try {
     const done = await trackRollout(cluster, plan.namespace, name, {
+      ...settings.failureGrace,
       timeoutMs: settings.rolloutTimeoutMs,
       onProgress: (line) => core.info(line),
     });
     result.revision = done.revision;
     core.info(
-      `Deployment/${name} revision ${done.revision} rolled out in ${(done.elapsedMs / 1000).toFixed(1)} s`,
+      `Deployment/${name} revision ${done.revision} rolled out in ${(done.elapsedMs / 1000).toFixed(1)} s${done.reconnects ? ` (the watch was resumed ${done.reconnects} times)` : ''}`,
     );
     return;
   } catch (error) {

@@ -14,6 +14,28 @@ import {
 // the API server's strict field validation.
 
 const defaultRequestTimeoutMs = 30_000;
+const defaultOutageMs = 90_000;
+
+/** The request got no HTTP answer; `refused` when the connection was refused, so it was never sent. */
+class NoAnswer extends Error {
+  constructor(
+    message: string,
+    readonly refused: boolean,
+  ) {
+    super(message);
+    this.name = 'NoAnswer';
+  }
+}
+
+/** fetch's own failure (client-node's discovery calls fetch directly): no HTTP answer at all. */
+function isNetworkError(error: unknown): boolean {
+  return /fetch failed|ECONNREFUSED|ECONNRESET|socket hang up/.test(errorText(error));
+}
+
+/** 429 and 503: the server is up but not ready to serve (starting, or shedding load). */
+function isBusy(error: unknown): boolean {
+  return error instanceof KubeApiError && (error.status === 429 || error.status === 503);
+}
 
 /** A failed API call, with the server's Status (reason, causes) kept for the callers that explain it. */
 export class KubeApiError extends Error {
@@ -42,6 +64,8 @@ export interface RequestOptions {
   /** raw text instead of JSON (pod logs) */
   text?: boolean;
   timeoutMs?: number;
+  /** how long an unreachable API server is waited for (default 90 s) */
+  outageMs?: number;
 }
 
 export interface ResourceInfo {
@@ -162,12 +186,56 @@ function firstLine(error: unknown): string {
 /** KubernetesObjectApi gives discovery and the configured transport; this adds raw JSON requests. */
 class JsonObjectApi extends KubernetesObjectApi {
   async lookup(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
-    const resource = await this.resource(apiVersion, kind);
+    const resource = await this.withRetry('GET', `discovery of ${kind} (${apiVersion})`, () =>
+      this.resource(apiVersion, kind),
+    );
     return resource ? { plural: resource.name, namespaced: resource.namespaced } : undefined;
   }
 
   async send<T>(method: Method, path: string, options: RequestOptions): Promise<T> {
     const request = `${method} ${path}`;
+    return this.withRetry(
+      method,
+      request,
+      () => this.sendOnce<T>(method, path, options, request),
+      options.outageMs,
+    );
+  }
+
+  // An API server that restarts (an upgrade, a control plane move) refuses connections for a while: a
+  // request that never reached it, or any GET, is tried again within a bounded outage.
+  private async withRetry<T>(
+    method: Method,
+    what: string,
+    fn: () => Promise<T>,
+    outageMs = defaultOutageMs,
+  ): Promise<T> {
+    const giveUpAt = Date.now() + outageMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        const retryable =
+          error instanceof NoAnswer
+            ? error.refused || method === 'GET'
+            : method === 'GET' && (isBusy(error) || isNetworkError(error));
+        const delay = Math.min(250 * 2 ** attempt, 5_000);
+        if (!retryable || Date.now() + delay > giveUpAt) throw error;
+        if (attempt === 1)
+          core.info(
+            `${what}: ${errorText(error)}; trying again for up to ${Math.round((giveUpAt - Date.now()) / 1000)} s`,
+          );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private async sendOnce<T>(
+    method: Method,
+    path: string,
+    options: RequestOptions,
+    request: string,
+  ): Promise<T> {
     let ctx: RequestContext = this.configuration.baseServer.makeRequestContext(path, HttpMethod[method]);
     for (const [key, value] of Object.entries(options.query ?? {}))
       if (value !== undefined) ctx.setQueryParam(key, String(value));
@@ -186,9 +254,10 @@ class JsonObjectApi extends KubernetesObjectApi {
       status = response.httpStatusCode;
       text = await response.body.text();
     } catch (error) {
-      const cause = (error as { cause?: unknown }).cause;
-      throw new Error(
+      const cause = (error as { cause?: { code?: string } }).cause;
+      throw new NoAnswer(
         `${request}: no answer from the API server (${new URL(ctx.getUrl()).origin}): ${errorText(error)}${cause ? `: ${errorText(cause)}` : ''}`,
+        cause?.code === 'ECONNREFUSED',
       );
     }
     if (status >= 200 && status < 300) {

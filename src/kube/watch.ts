@@ -22,8 +22,8 @@ export interface ResumableWatchOptions<T> {
   query?: Record<string, string>;
   /** the server ends each watch after this long and we resume; below the client's 30 s inactivity limit */
   timeoutSeconds?: number;
-  /** consecutive failed connections before giving up */
-  maxFailures?: number;
+  /** how long the watch keeps reconnecting while every attempt fails (an API server restart), default 90 s */
+  maxOutageMs?: number;
   /** reconnections in all; the caller's deadline normally stops us long before */
   maxReconnects?: number;
   /** the whole current state, after the first list and after each re-list */
@@ -40,6 +40,8 @@ export class ResumableWatch<T extends { metadata?: { resourceVersion?: string } 
   relists = 0;
   private resourceVersion = '';
   private failures = 0;
+  /** when the current run of failures began */
+  private failingSince = 0;
   private stopped = false;
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -101,9 +103,8 @@ export class ResumableWatch<T extends { metadata?: { resourceVersion?: string } 
       const status = (error as { statusCode?: number } | null)?.statusCode;
       if (gone || status === 410) return this.retry(() => this.relist(), 0);
       if (error || serverError) {
-        this.failures += 1;
         const reason = serverError ?? errorText(error);
-        if (this.failures > (this.options.maxFailures ?? 5))
+        if (this.failedTooLong())
           return this.options.onFatal(
             new Error(`watch on ${this.path} failed ${this.failures} times in a row, last: ${reason}`),
           );
@@ -129,11 +130,17 @@ export class ResumableWatch<T extends { metadata?: { resourceVersion?: string } 
       this.failures = 0;
       this.connect();
     } catch (error) {
-      this.failures += 1;
-      if (this.failures > (this.options.maxFailures ?? 5))
+      if (this.failedTooLong())
         this.options.onFatal(new Error(`re-listing ${this.path} failed: ${errorText(error)}`));
       else this.retry(() => this.relist(), Math.min(250 * 2 ** this.failures, 5_000));
     }
+  }
+
+  /** Counts a failure; true once failures have lasted longer than the allowed outage. */
+  private failedTooLong(): boolean {
+    if (this.failures === 0) this.failingSince = Date.now();
+    this.failures += 1;
+    return Date.now() - this.failingSince > (this.options.maxOutageMs ?? 90_000);
   }
 
   private retry(next: () => void | Promise<void>, delayMs: number): void {

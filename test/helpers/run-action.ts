@@ -15,7 +15,13 @@ export interface ActionRun {
 /** Runs dist/index.js through scripts/run-action.mjs, as the runner would; resolves when it exits. */
 export async function runAction(
   inputs: Record<string, string>,
-  options: { event?: string; sha?: string; ref?: string; payload?: string } = {},
+  options: {
+    event?: string;
+    sha?: string;
+    ref?: string;
+    payload?: string;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<ActionRun> {
   const dir = mkdtempSync(join(tmpdir(), 'action-run-'));
   const args = ['scripts/run-action.mjs', '--outputs-file', join(dir, 'out.json')];
@@ -25,7 +31,9 @@ export async function runAction(
   if (options.sha) args.push('--sha', options.sha);
   if (options.ref) args.push('--ref', options.ref);
   if (options.payload) args.push('--payload', options.payload);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // jest's process.env is the test's copy: variables for the run (GITHUB_API_URL) are passed on here
+  const env = { ...process.env, ...options.env };
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let log = '';
   child.stdout.on('data', (d) => {
     log += d;

@@ -41,7 +41,8 @@ describe('diagnose', () => {
     const d = await diagnose(cluster, ns, 'pull');
     expect(d.summary).toBe(
       `Deployment pull revision 1 failed: pod ${d.pods[0]?.name} cannot pull image ${image} (ImagePullBackOff: Back-off pulling image "${image}"); ` +
-        'check that this tag or digest exists in the registry and that the cluster may pull from it (AKS: attach the ACR to the cluster, or add an imagePullSecret).',
+        "the kubelet gave no more detail: check that this tag or digest exists in the registry and that the cluster may pull from it (AKS: 'az aks update --resource-group <resource-group> --name <cluster> --attach-acr <registry>', or an imagePullSecret); " +
+        'no earlier revision is serving (this is the first).',
     );
     expect(d.healthy).toBe(false);
     expect(d.pods).toHaveLength(2);
@@ -110,7 +111,7 @@ describe('diagnose', () => {
     expect(failure?.reason).toBe('Timeout');
     const d = await diagnose(cluster, ns, 'unready');
     expect(d.summary).toMatch(
-      /container app in pod unready-\S+ runs but never becomes ready; check its readiness probe/,
+      /container app in pod unready-\S+ runs but never becomes ready in \d+s of running, though it has no readiness probe; read its log/,
     );
   });
 
@@ -121,5 +122,46 @@ describe('diagnose', () => {
     expect(d.summary).toBe(
       'Deployment fine revision 1 is healthy: 2 of 2 pods ready (127.0.0.1:5000/archetype:v1).',
     );
+  });
+});
+
+describe('diagnose a failing second revision', () => {
+  // a good first revision, then the kwok trigger in the second: the diagnosis names what changed and
+  // that the first revision still serves (a rolling update with maxUnavailable 0 keeps its pods)
+  async function secondFails(name: string, fail: string, timeoutMs = 20_000) {
+    expect(await failedRollout({ name, replicas: 2, env: { MODE: 'a' } })).toBeUndefined();
+    return failedRollout(
+      { name, replicas: 2, env: { MODE: 'b' }, podAnnotations: { 'archetype.local/fail': fail } },
+      timeoutMs,
+    );
+  }
+  const serving = 'revision 1 is still serving (2 of 2 pods ready).';
+
+  it.each([
+    [
+      'pull2',
+      'ImagePullBackOff',
+      /cannot pull image .* \(ImagePullBackOff: Back-off pulling image ".*"\); the kubelet gave no more detail/,
+    ],
+    [
+      'crash2',
+      'CrashLoopBackOff',
+      /container app in pod crash2-\S+ keeps crashing \(Error, exit code 1, \d+ restarts\)/,
+    ],
+    ['unready2', 'NotReady', /container app in pod unready2-\S+ runs but never becomes ready/],
+  ])('%s: %s, with the template diff and the serving revision', async (name, fail, sentence) => {
+    const failure = await secondFails(name, fail, fail === 'NotReady' ? 3_000 : 20_000);
+    expect(failure?.reason).toBe(fail === 'NotReady' ? 'Timeout' : fail);
+    const d = await diagnose(cluster, ns, name);
+    expect(d.summary).toMatch(new RegExp(`^Deployment ${name} revision 2 failed: `));
+    expect(d.summary).toMatch(sentence);
+    expect(d.summary.endsWith(serving)).toBe(true);
+    expect(d.previousRevision).toBe(1);
+    expect(d.changes).toEqual([
+      { field: 'pod annotation archetype.local/fail', before: '(none)', after: fail },
+      { field: 'container app env', before: 'MODE', after: 'MODE (changed)' },
+    ]);
+    expect(diagnosisLines(d)).toContain(`    pod annotation archetype.local/fail: (none) -> ${fail}`);
+    expect(diagnosisMarkdown(d)).toContain('| Field | Revision 1 | Revision 2 |');
   });
 });

@@ -1,0 +1,178 @@
+import { errorText } from '../kube/client.js';
+import { bestEffort, type GitHub } from './client.js';
+import { commentBody, type PreviewStatus, upsertComment } from './comments.js';
+import { createDeployment, deactivateEnvironment, setDeploymentStatus } from './deployments.js';
+
+// The GitHub side of a job: a deployment with statuses in_progress -> success / failure around a deploy or
+// a rollback, the pull request's sticky comment for previews, and inactive deployments once a preview is
+// gone. Without a token (gh undefined) the work runs alone.
+
+/** What a deploy or a rollback reports, whether it worked or not. */
+export interface Outcome {
+  url: string;
+  image: string;
+  digest: string;
+  revision: number;
+  diagnosis?: { summary: string };
+}
+
+export interface Publication {
+  appName: string;
+  /** 'production' or 'pr-<n>' */
+  environment: string;
+  /** the commit deployed */
+  ref: string;
+  /** the pull request of a preview: its comment is kept up to date */
+  pr?: number;
+  kind: 'deploy' | 'rollback';
+  /** for the deployment's description, e.g. 'rollback to revision 2' */
+  description: string;
+  payload: Record<string, string>;
+}
+
+export interface Removal {
+  pr: number;
+  namespace: string;
+  /** e.g. 'pull request closed' */
+  reason: string;
+}
+
+/** A push deploy (production) or a pull request's preview (pr-<n>). */
+export function deployPublication(appName: string, sha: string, pr?: number): Publication {
+  const environment = pr === undefined ? 'production' : `pr-${pr}`;
+  return {
+    appName,
+    environment,
+    ref: sha,
+    ...(pr === undefined ? {} : { pr }),
+    kind: 'deploy',
+    description: `deploy ${sha.slice(0, 7)} to ${environment}`,
+    payload: {},
+  };
+}
+
+/** A rollback, recorded at the commit the restored revision was deployed from (else the run's). */
+export function rollbackPublication(
+  appName: string,
+  plan: {
+    environment: string;
+    pr?: number;
+    namespace: string;
+    target: { revision: number; gitSha?: string };
+  },
+  runSha: string,
+): Publication {
+  return {
+    appName,
+    environment: plan.environment,
+    ref: plan.target.gitSha ?? runSha,
+    ...(plan.pr === undefined ? {} : { pr: plan.pr }),
+    kind: 'rollback',
+    description: `rollback to revision ${plan.target.revision}`,
+    payload: { namespace: plan.namespace },
+  };
+}
+
+export async function published<T extends Outcome>(
+  gh: GitHub | undefined,
+  p: Publication,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!gh) return work();
+  const id = await bestEffort(`GitHub deployment to ${p.environment}: in_progress`, async () => {
+    const created = await createDeployment(gh, {
+      environment: p.environment,
+      ref: p.ref,
+      description: p.description,
+      payload: p.payload,
+    });
+    await setDeploymentStatus(gh, created, 'in_progress', { description: p.description, logUrl: gh.runUrl });
+    return created;
+  });
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    const partial = outcomeOf(error);
+    const line = partial?.diagnosis?.summary ?? errorText(error).split('\n')[0] ?? '';
+    await finish(gh, id, p, 'failure', line, partial);
+    throw error;
+  }
+  const line = `${p.description}: revision ${result.revision || '-'} is serving${result.url ? ` at ${result.url}` : ''}`;
+  await finish(gh, id, p, 'success', line, result);
+  return result;
+}
+
+async function finish(
+  gh: GitHub,
+  id: number | undefined,
+  p: Publication,
+  state: 'success' | 'failure',
+  line: string,
+  outcome: Outcome | undefined,
+): Promise<void> {
+  if (id !== undefined)
+    await bestEffort(`GitHub deployment to ${p.environment}: ${state}`, () =>
+      setDeploymentStatus(gh, id, state, {
+        description: line,
+        logUrl: gh.runUrl,
+        ...(state === 'success' && outcome?.url ? { environmentUrl: outcome.url } : {}),
+      }),
+    );
+  if (p.pr === undefined) return;
+  const status: PreviewStatus =
+    state === 'failure' ? 'failed' : p.kind === 'rollback' ? 'rolled back' : 'deployed';
+  const body = commentBody(p.appName, {
+    environment: p.environment,
+    status,
+    ...(outcome?.url ? { url: outcome.url } : {}),
+    ...(outcome?.image ? { image: outcome.image } : {}),
+    ...(outcome?.digest ? { digest: outcome.digest } : {}),
+    ...(outcome?.revision ? { revision: outcome.revision } : {}),
+    commit: p.ref,
+    ...(state === 'failure' || p.kind === 'rollback' ? { detail: line } : {}),
+    runUrl: gh.runUrl,
+    at: new Date(),
+  });
+  const pr = p.pr;
+  await bestEffort(`comment on pull request #${pr}`, () =>
+    upsertComment(gh, pr, p.appName, body, { createIfMissing: true }),
+  );
+}
+
+/** Marks each removed preview's deployments inactive and says so in its comment; one line per preview. */
+export async function publishRemoval(
+  gh: GitHub | undefined,
+  appName: string,
+  removed: Removal[],
+): Promise<string[]> {
+  if (!gh) return [];
+  const lines: string[] = [];
+  for (const r of removed) {
+    const environment = `pr-${r.pr}`;
+    const count = await bestEffort(`GitHub deployments of ${environment}: inactive`, () =>
+      deactivateEnvironment(gh, environment, `preview removed: ${r.reason}`),
+    );
+    const body = commentBody(appName, {
+      environment,
+      status: 'removed',
+      detail: `namespace ${r.namespace} deleted: ${r.reason}`,
+      runUrl: gh.runUrl,
+      at: new Date(),
+    });
+    const comment = await bestEffort(`comment on pull request #${r.pr}`, () =>
+      upsertComment(gh, r.pr, appName, body, { createIfMissing: false }),
+    );
+    lines.push(
+      `${environment}: ${count === undefined ? 'deployments not updated (see the warning)' : `${count} deployment(s) marked inactive`}` +
+        (comment === 'updated' ? ', comment updated' : ''),
+    );
+  }
+  return lines;
+}
+
+/** The outcome a failed job carries (DeployFailure.result, RollbackFailure.result). */
+function outcomeOf(error: unknown): Outcome | undefined {
+  const result = (error as { result?: unknown } | null)?.result;
+  return result && typeof result === 'object' && 'image' in result ? (result as Outcome) : undefined;
+}

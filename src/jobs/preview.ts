@@ -1,0 +1,68 @@
+import * as core from '@actions/core';
+import type { Credentials } from '../credentials.js';
+import { instanceLabel, managedByLabel } from '../kube/apply.js';
+import { type Cluster, errorText, isNotFound, loadCluster } from '../kube/client.js';
+import { annotationPrefix, managedBy } from '../kube/render.js';
+import type { RunInfo } from '../plan.js';
+import type { Settings } from '../settings.js';
+import { DeployFailure, type DeployResult, deploy } from './deploy.js';
+
+// A pull request's preview: the deploy into <app>-pr-<n>, then labels on that namespace which let the
+// teardown and the sweep find it, its pull request and the time of its last deploy.
+
+export const prLabel = `${annotationPrefix}/pr`;
+export const updatedAtAnnotation = `${annotationPrefix}/updated-at`;
+export const gitShaAnnotation = `${annotationPrefix}/git-sha`;
+
+export const previewNamespace = (appName: string, pr: number) => `${appName}-pr-${pr}`;
+
+export async function deployPreview(
+  settings: Settings,
+  credentials: Credentials,
+  run: RunInfo,
+  pr: number,
+): Promise<DeployResult> {
+  const mark = async () =>
+    markPreview(loadCluster(await credentials.kubeconfig()), settings.appName, pr, run);
+  try {
+    const result = await deploy(settings, credentials, run, pr);
+    await mark();
+    return result;
+  } catch (error) {
+    // a failed rollout still leaves a preview behind, which the sweep must be able to find
+    if (error instanceof DeployFailure)
+      await mark().catch((e) =>
+        core.warning(`could not label namespace ${previewNamespace(settings.appName, pr)}: ${errorText(e)}`),
+      );
+    throw error;
+  }
+}
+
+/** Labels the preview's namespace with its pull request, and notes the commit and when it was deployed. */
+export async function markPreview(
+  cluster: Cluster,
+  appName: string,
+  pr: number,
+  run: RunInfo,
+): Promise<void> {
+  const namespace = previewNamespace(appName, pr);
+  try {
+    await cluster.request('PATCH', `/api/v1/namespaces/${namespace}`, {
+      contentType: 'application/merge-patch+json',
+      body: {
+        metadata: {
+          labels: {
+            [managedByLabel]: managedBy,
+            'app.kubernetes.io/name': appName,
+            [instanceLabel]: namespace,
+            [prLabel]: String(pr),
+          },
+          annotations: { [updatedAtAnnotation]: run.now.toISOString(), [gitShaAnnotation]: run.sha },
+        },
+      },
+    });
+  } catch (error) {
+    if (isNotFound(error)) return; // the deploy stopped before it created the namespace
+    throw new Error(`cannot label preview namespace '${namespace}': ${errorText(error)}`);
+  }
+}

@@ -1,0 +1,320 @@
+import * as core from '@actions/core';
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { Credentials } from '../credentials.js';
+import { registryDigest } from '../docker/buildx.js';
+import { Docker } from '../docker/docker.js';
+import type { Outcome } from '../github/publish.js';
+import { instanceLabel, managedByLabel } from '../kube/apply.js';
+import { type Cluster, errorText, loadCluster } from '../kube/client.js';
+import {
+  changeCauseAnnotation,
+  deploymentPath,
+  imagesOf,
+  readDeployment,
+  replicaSetsOf,
+  revisionOf,
+} from '../kube/deployment.js';
+import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
+import { managedBy } from '../kube/render.js';
+import { rollbackTo } from '../kube/rollback.js';
+import { RolloutFailure, trackRollout } from '../kube/track.js';
+import type { RollbackTarget, Settings } from '../settings.js';
+import { Timings } from '../util/timings.js';
+import { gitShaAnnotation, previewNamespace } from './preview.js';
+
+// The manual rollback: list the Deployment's revisions, resolve input rollback-target to one of them
+// (previous, a revision number, a git sha, or an image tag looked up in the registry), restore it the way
+// `kubectl rollout undo --to-revision` does, and track that rollout. An unknown target changes nothing.
+
+export interface RevisionRow {
+  revision: number;
+  images: string[];
+  /** when its ReplicaSet was created */
+  created: string;
+  changeCause?: string;
+  /** the commit the revision was deployed from (the deploy's annotation, copied to the ReplicaSet) */
+  gitSha?: string;
+  current: boolean;
+}
+
+export interface RollbackPlan {
+  cluster: Cluster;
+  /** 'production' or 'pr-<n>' */
+  environment: string;
+  pr?: number;
+  namespace: string;
+  deployment: string;
+  revisions: RevisionRow[];
+  target: RevisionRow;
+  timings: Timings;
+}
+
+export interface RollbackResult extends Outcome {
+  environment: string;
+  namespace: string;
+  deployment: string;
+  revisions: RevisionRow[];
+  /** the revision that was running, and the one whose template was restored */
+  from: number;
+  to: number;
+  /** the target already was what ran: nothing changed */
+  unchanged: boolean;
+  timings: Timings['steps'];
+  diagnosis?: Diagnosis;
+}
+
+/** A rollback that failed; carries what was found and done, for the report. */
+export class RollbackFailure extends Error {
+  constructor(
+    message: string,
+    readonly result: RollbackResult,
+  ) {
+    super(message);
+    this.name = 'RollbackFailure';
+  }
+}
+
+/** Reads the revisions and resolves the target; changes nothing. */
+export async function planRollback(settings: Settings, credentials: Credentials): Promise<RollbackPlan> {
+  const timings = new Timings();
+  const env = settings.environment;
+  const environment = env.kind === 'production' ? 'production' : `pr-${env.pr}`;
+  const namespace =
+    env.kind === 'production' ? settings.namespace : previewNamespace(settings.appName, env.pr);
+  const instance = env.kind === 'production' ? settings.appName : namespace;
+  const cluster = await timings.step('cluster credentials', async () =>
+    loadCluster(await credentials.kubeconfig()),
+  );
+  const { deployment, revisions } = await timings.step(`revisions in ${namespace}`, async () => {
+    const name = await findDeployment(cluster, namespace, instance, environment);
+    const rows = await revisionsOf(cluster, namespace, name);
+    for (const r of rows) core.info(revisionLine(r));
+    return { deployment: name, revisions: rows };
+  });
+  const failed = (message: string) =>
+    new RollbackFailure(message, {
+      ...emptyResult(environment, namespace, deployment, revisions),
+      timings: timings.steps,
+    });
+
+  const where = `Deployment ${deployment} in namespace '${namespace}'`;
+  let target = findRevision(settings.rollbackTarget, revisions);
+  if (!target && settings.rollbackTarget.kind === 'image') {
+    const reference = `${settings.registry.host}/${settings.image.name}:${settings.rollbackTarget.ref}`;
+    const digest = await timings.step(`look up ${reference}`, () => digestOf(credentials, reference));
+    target = digest ? revisions.find((r) => r.images.some((i) => i.endsWith(`@${digest}`))) : undefined;
+    if (!target)
+      throw failed(
+        `input 'rollback-target': '${settings.rollbackTarget.ref}' is no git sha of a revision of ${where}, and ` +
+          (digest
+            ? `its image in the registry (${digest}) is in none of them`
+            : `the registry has no image ${reference}`) +
+          `; nothing was changed. Valid targets: ${validTargets(revisions)}`,
+      );
+  }
+  if (!target)
+    throw failed(
+      `${unknownTarget(settings.rollbackTarget, where)}; nothing was changed. Valid targets: ${validTargets(revisions)}`,
+    );
+  core.info(`target: revision ${target.revision} (${target.images.join(', ')})`);
+  return {
+    cluster,
+    environment,
+    ...(env.kind === 'preview' ? { pr: env.pr } : {}),
+    namespace,
+    deployment,
+    revisions,
+    target,
+    timings,
+  };
+}
+
+/** Restores the planned revision and tracks its rollout; a failed rollout is diagnosed, not undone. */
+export async function rollback(settings: Settings, plan: RollbackPlan): Promise<RollbackResult> {
+  const { cluster, namespace, deployment, timings } = plan;
+  const result: RollbackResult = {
+    ...emptyResult(plan.environment, namespace, deployment, plan.revisions),
+    timings: timings.steps,
+  };
+  const back = await timings.step(
+    `roll back Deployment/${deployment} to revision ${plan.target.revision}`,
+    () => rollbackTo(cluster, namespace, deployment, plan.target.revision),
+  );
+  Object.assign(result, {
+    from: back.from,
+    to: back.to,
+    unchanged: back.skipped,
+    revision: back.from,
+    image: back.images[0] ?? '',
+    digest: (back.images[0] ?? '').split('@')[1] ?? '',
+    url: await ingressUrl(cluster, namespace),
+  });
+  if (back.skipped) {
+    core.info(`revision ${back.to} is what Deployment/${deployment} runs already: nothing to change`);
+    return result;
+  }
+  try {
+    const done = await timings.step(`rollout of Deployment/${deployment}`, () =>
+      trackRollout(cluster, namespace, deployment, {
+        timeoutMs: settings.rolloutTimeoutMs,
+        onProgress: (line) => core.info(line),
+      }),
+    );
+    result.revision = done.revision;
+  } catch (error) {
+    if (!(error instanceof RolloutFailure)) throw error;
+    result.diagnosis = await diagnose(cluster, namespace, deployment).catch((e) => {
+      core.warning(`could not diagnose Deployment/${deployment}: ${errorText(e)}`);
+      return undefined;
+    });
+    for (const line of result.diagnosis ? diagnosisLines(result.diagnosis) : []) core.info(line);
+    throw new RollbackFailure(
+      `the rollback of Deployment/${deployment} to revision ${back.to} did not roll out: ${result.diagnosis?.summary ?? error.message}`,
+      result,
+    );
+  }
+  core.info(
+    `Deployment/${deployment} runs revision ${back.to}'s template again, as revision ${result.revision}`,
+  );
+  return result;
+}
+
+/** The revision a target names, when the cluster alone can tell (pure); undefined when it cannot. */
+export function findRevision(target: RollbackTarget, revisions: RevisionRow[]): RevisionRow | undefined {
+  const newestFirst = [...revisions].sort((a, b) => b.revision - a.revision);
+  const current = revisions.find((r) => r.current)?.revision ?? Number.POSITIVE_INFINITY;
+  switch (target.kind) {
+    case 'previous':
+      return newestFirst.find((r) => r.revision < current);
+    case 'revision':
+      return revisions.find((r) => r.revision === target.revision);
+    case 'image': {
+      const ref = target.ref.toLowerCase();
+      if (!/^[0-9a-f]{7,40}$/.test(ref)) return undefined;
+      return newestFirst.find((r) =>
+        r.gitSha ? r.gitSha.startsWith(ref) : r.changeCause?.split(' ')[0] === ref.slice(0, 7),
+      );
+    }
+  }
+}
+
+export function validTargets(revisions: RevisionRow[]): string {
+  if (revisions.length === 0) return 'none (the Deployment has no revisions)';
+  const previous = findRevision({ kind: 'previous' }, revisions);
+  const list = [...revisions]
+    .sort((a, b) => b.revision - a.revision)
+    .map((r) => {
+      const notes = [r.gitSha ? `git sha ${r.gitSha.slice(0, 7)}` : '', r.current ? 'current' : ''].filter(
+        Boolean,
+      );
+      return `${r.revision}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
+    });
+  return [previous ? `previous (= revision ${previous.revision})` : undefined, ...list]
+    .filter(Boolean)
+    .join(', ');
+}
+
+function unknownTarget(target: RollbackTarget, where: string): string {
+  switch (target.kind) {
+    case 'previous':
+      return `nothing to roll back to: ${where} has no revision older than the current one`;
+    case 'revision':
+      return `input 'rollback-target': ${where} has no revision ${target.revision}`;
+    case 'image':
+      return `input 'rollback-target': '${target.ref}' matches no revision of ${where}`;
+  }
+}
+
+export function revisionLine(r: RevisionRow): string {
+  return `revision ${r.revision}${r.current ? ' (current)' : ''}: ${r.images.join(', ')}, created ${r.created}${
+    r.changeCause ? `, ${r.changeCause}` : ''
+  }`;
+}
+
+async function findDeployment(
+  cluster: Cluster,
+  namespace: string,
+  instance: string,
+  environment: string,
+): Promise<string> {
+  const selector = `${managedByLabel}=${managedBy},${instanceLabel}=${instance}`;
+  const list = await cluster.request<{ items: V1Deployment[] }>('GET', deploymentPath(namespace), {
+    query: { labelSelector: selector },
+  });
+  const names = list.items.map((d) => d.metadata?.name ?? '');
+  if (names.length === 1 && names[0]) return names[0];
+  if (names.length === 0)
+    throw new Error(
+      `no Deployment of ${environment} in namespace '${namespace}' (labelled ${selector}); check inputs environment, app-name and namespace, or deploy first`,
+    );
+  throw new Error(
+    `namespace '${namespace}' has ${names.length} Deployments of ${environment} (${names.join(', ')}); the rollback restores one Deployment per environment`,
+  );
+}
+
+async function revisionsOf(cluster: Cluster, namespace: string, name: string): Promise<RevisionRow[]> {
+  const deployment = await readDeployment(cluster, namespace, name);
+  const current = revisionOf(deployment);
+  return (await replicaSetsOf(cluster, deployment))
+    .filter((rs) => revisionOf(rs) > 0)
+    .map((rs) => {
+      const annotations = rs.metadata?.annotations ?? {};
+      const changeCause = annotations[changeCauseAnnotation];
+      const gitSha = annotations[gitShaAnnotation];
+      return {
+        revision: revisionOf(rs),
+        images: imagesOf(rs.spec?.template),
+        created: String(rs.metadata?.creationTimestamp ?? ''),
+        ...(changeCause ? { changeCause } : {}),
+        ...(gitSha ? { gitSha } : {}),
+        current: revisionOf(rs) === current,
+      };
+    })
+    .sort((a, b) => a.revision - b.revision);
+}
+
+async function digestOf(credentials: Credentials, reference: string): Promise<string | undefined> {
+  const docker = Docker.withPrivateConfig();
+  try {
+    await credentials.registryLogin(docker);
+    return await registryDigest(docker, reference);
+  } finally {
+    docker.dispose();
+  }
+}
+
+async function ingressUrl(cluster: Cluster, namespace: string): Promise<string> {
+  const list = await cluster.request<{
+    items: { spec?: { rules?: { host?: string }[]; tls?: { hosts?: string[] }[] } }[];
+  }>('GET', `/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses`, {
+    query: { labelSelector: `${managedByLabel}=${managedBy}` },
+  });
+  for (const ingress of list.items) {
+    const host = ingress.spec?.rules?.find((r) => r.host)?.host;
+    if (!host) continue;
+    const tls = ingress.spec?.tls?.some((t) => t.hosts?.includes(host));
+    return `${tls ? 'https' : 'http'}://${host}/`;
+  }
+  return '';
+}
+
+function emptyResult(
+  environment: string,
+  namespace: string,
+  deployment: string,
+  revisions: RevisionRow[],
+): Omit<RollbackResult, 'timings'> {
+  return {
+    environment,
+    namespace,
+    deployment,
+    revisions,
+    from: revisions.find((r) => r.current)?.revision ?? 0,
+    to: 0,
+    unchanged: false,
+    revision: 0,
+    image: '',
+    digest: '',
+    url: '',
+  };
+}

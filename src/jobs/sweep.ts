@@ -1,0 +1,153 @@
+import * as core from '@actions/core';
+import type { Credentials } from '../credentials.js';
+import type { GitHub } from '../github/client.js';
+import type { Removal } from '../github/publish.js';
+import { type PullState, pullState } from '../github/pulls.js';
+import { instanceLabel, managedByLabel } from '../kube/apply.js';
+import { errorText, loadCluster } from '../kube/client.js';
+import { managedBy } from '../kube/render.js';
+import type { Settings } from '../settings.js';
+import { Timings } from '../util/timings.js';
+import { previewNamespace, prLabel, updatedAtAnnotation } from './preview.js';
+import { deleteNamespaces, type Namespace } from './teardown.js';
+
+// The preview sweep: every preview namespace of this app whose pull request is closed, or that no deploy
+// has updated for longer than input preview-ttl, is deleted; the rest are kept, each with the reason.
+
+export interface Preview {
+  namespace: string;
+  pr: number;
+  /** the last preview deploy (the namespace's creation when it carries no note of one) */
+  updatedAt: Date;
+  terminating: boolean;
+}
+
+export interface Verdict {
+  delete: boolean;
+  reason: string;
+}
+
+export interface SweepEntry extends Preview, Verdict {}
+
+export interface SweepResult {
+  ttlMs: number;
+  entries: SweepEntry[];
+  /** the deleted previews, for the GitHub side */
+  removed: Removal[];
+  timings: Timings['steps'];
+}
+
+export async function sweep(
+  settings: Settings,
+  credentials: Credentials,
+  gh: GitHub | undefined,
+  now = new Date(),
+): Promise<SweepResult> {
+  const timings = new Timings();
+  const cluster = await timings.step('cluster credentials', async () =>
+    loadCluster(await credentials.kubeconfig()),
+  );
+  const previews = await timings.step(`list the previews of ${settings.appName}`, async () => {
+    const list = await cluster.request<{ items: Namespace[] }>('GET', '/api/v1/namespaces', {
+      query: { labelSelector: `${managedByLabel}=${managedBy},${prLabel}` },
+    });
+    const found = previewsOf(list.items, settings.appName);
+    core.info(`${found.length} preview(s): ${found.map((p) => p.namespace).join(', ') || 'none'}`);
+    return found;
+  });
+
+  const states = await timings.step('pull request states', async () => {
+    const result = new Map<number, PullState | string>();
+    if (!gh) {
+      core.info("no github-token: previews are judged by their age alone (input 'preview-ttl')");
+      return result;
+    }
+    for (const p of previews) {
+      try {
+        result.set(p.pr, await pullState(gh, p.pr));
+      } catch (error) {
+        core.warning(`${errorText(error)}; preview ${p.namespace} is judged by its age alone`);
+        result.set(p.pr, errorText(error));
+      }
+    }
+    return result;
+  });
+
+  const entries = previews.map((p) => ({
+    ...p,
+    ...verdict(p, states.get(p.pr), now, settings.previewTtlMs),
+  }));
+  for (const e of entries) core.info(`${e.namespace}: ${e.delete ? 'delete' : 'keep'} (${e.reason})`);
+  const doomed = entries.filter((e) => e.delete);
+  if (doomed.length > 0)
+    await timings.step(`delete ${doomed.map((e) => e.namespace).join(', ')}`, () =>
+      deleteNamespaces(
+        cluster,
+        doomed.map((e) => e.namespace),
+        settings.rolloutTimeoutMs,
+      ),
+    );
+  return {
+    ttlMs: settings.previewTtlMs,
+    entries,
+    removed: doomed.map((e) => ({ pr: e.pr, namespace: e.namespace, reason: e.reason })),
+    timings: timings.steps,
+  };
+}
+
+/** The namespaces that are previews of this app: <app>-pr-<n>, labelled with that pull request. */
+export function previewsOf(namespaces: Namespace[], appName: string): Preview[] {
+  const previews: Preview[] = [];
+  for (const ns of namespaces) {
+    const name = ns.metadata?.name ?? '';
+    const pr = Number(ns.metadata?.labels?.[prLabel]);
+    if (!Number.isInteger(pr) || pr < 1 || name !== previewNamespace(appName, pr)) continue;
+    if (ns.metadata?.labels?.[instanceLabel] !== name) continue;
+    const noted = Date.parse(ns.metadata?.annotations?.[updatedAtAnnotation] ?? '');
+    const created = Date.parse(ns.metadata?.creationTimestamp ?? '');
+    previews.push({
+      namespace: name,
+      pr,
+      updatedAt: new Date(Number.isNaN(noted) ? created : noted),
+      terminating: Boolean(ns.metadata?.deletionTimestamp) || ns.status?.phase === 'Terminating',
+    });
+  }
+  return previews.sort((a, b) => a.pr - b.pr);
+}
+
+/** Delete or keep one preview (pure). state: the pull request's, or why it could not be read. */
+export function verdict(
+  p: Preview,
+  state: PullState | string | undefined,
+  now: Date,
+  ttlMs: number,
+): Verdict {
+  const age = now.getTime() - p.updatedAt.getTime();
+  const updated = `last deployed ${formatAge(age)} ago`;
+  if (p.terminating) return { delete: true, reason: 'it was already being deleted' };
+  if (state === 'closed') return { delete: true, reason: `pull request #${p.pr} is closed` };
+  if (Number.isNaN(age) || age > ttlMs)
+    return {
+      delete: true,
+      reason: `${Number.isNaN(age) ? 'no deploy time recorded' : updated}, longer than preview-ttl ${formatAge(ttlMs)}`,
+    };
+  const pull =
+    state === 'open'
+      ? `pull request #${p.pr} is open`
+      : state === undefined
+        ? `pull request #${p.pr} not checked`
+        : `state of pull request #${p.pr} unknown`;
+  return { delete: false, reason: `${pull}, ${updated} (preview-ttl ${formatAge(ttlMs)})` };
+}
+
+/** 3d 4h, 5h 12m, 42m, 30s */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return h > 0 ? `${d}d ${h}h` : `${d}d`;
+  if (h > 0) return m > 0 ? `${h}h ${m}m` : `${h}h`;
+  if (m > 0) return `${m}m`;
+  return `${s}s`;
+}

@@ -1,0 +1,380 @@
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1LabelSelector,
+  V1Node,
+  V1Pod,
+  V1PodSpec,
+} from '@kubernetes/client-node';
+import type { ImagePlatform } from '../../docker/registry-manifest.js';
+import { type Cluster, errorText, isNotFound } from '../client.js';
+import { checkLimitRanges, checkQuotas, type ResourceQuota } from './admission.js';
+import { checkArchitecture } from './architecture.js';
+import { checkCapacity, rollingUpdate } from './capacity.js';
+import type { Finding } from './findings.js';
+import { type AksCluster, checkIngressClasses, type IngressClass } from './ingress-class.js';
+import { type LimitRange, podRequests } from './pods.js';
+import { checkReferences, type Lookup, type ReferencedKind, referencesOf } from './references.js';
+import { eligibility, eligibleNodes } from './scheduling.js';
+import { compareWithLive, type Unchanged } from './unchanged.js';
+
+// After the manifests are rendered and validated, before the first apply: what the cluster will do with
+// them, decided from what it holds now. Reads only (server-side dry-runs at most); nothing is written in any
+// outcome. Each finding is an error (preflight throws, nothing is applied) or, with input `preflight: warn`,
+// a warning; a check that cannot read what it needs (credentials without list rights on nodes, say) says
+// so and is skipped. A set equal to what is live skips the checks and is reported unchanged.
+
+export interface PreflightOptions {
+  namespace: string;
+  /** app.kubernetes.io/instance of the set (prune's selector) */
+  instance: string;
+  fieldManager: string;
+  /** the pushed image, registry/name@sha256:... */
+  image: string;
+  /** reads the pushed image's platforms from the registry */
+  imagePlatforms: () => Promise<ImagePlatform[]>;
+  mode: 'error' | 'warn';
+  /** names the add-on commands after the cluster when it is AKS */
+  aks?: AksCluster | undefined;
+  log?: { info(message: string): void; warning(message: string): void; notice(message: string): void };
+}
+
+export interface PreflightResult {
+  /** the set equals what is live: apply nothing, track nothing */
+  unchanged?: Unchanged;
+  findings: Finding[];
+  /** checks that could not run, and why */
+  skipped: string[];
+}
+
+const workloadKinds = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
+
+export async function preflight(
+  cluster: Cluster,
+  objects: KubernetesObject[],
+  options: PreflightOptions,
+): Promise<PreflightResult> {
+  const log = options.log ?? { info() {}, warning() {}, notice() {} };
+  const compared = await compareWithLive(cluster, objects, options);
+  if (compared.unchanged) {
+    const u = compared.unchanged;
+    for (const o of u.objects) log.info(`${o.kind}/${o.name} unchanged`);
+    log.notice(
+      `unchanged: all ${u.objects.length} objects in namespace '${options.namespace}' equal what is live${u.revision ? ` and revision ${u.revision} is rolled out` : ''}; nothing was applied and no revision was made`,
+    );
+    return { unchanged: u, findings: [], skipped: [] };
+  }
+
+  const ns = options.namespace;
+  const state = new ClusterState(cluster, ns);
+  const workloads = objects.filter((o) => workloadKinds.has(o.kind ?? ''));
+  const ingresses = objects.filter((o) => o.kind === 'Ingress');
+  const inSet = new Map(objects.map((o) => [`${o.kind}/${o.metadata?.name}`, o]));
+  const findings: Finding[] = [];
+  const skipped: string[] = [];
+  const skip = (what: string, error: unknown) => {
+    const line = `preflight: ${what} not checked: ${errorText(error)}`;
+    if (!skipped.includes(line)) skipped.push(line);
+  };
+
+  const usesImage = (o: KubernetesObject) =>
+    [...(specOf(o)?.containers ?? []), ...(specOf(o)?.initContainers ?? [])].some(
+      (c) => c.image === options.image,
+    );
+  const deployments = workloads.filter((w) => w.kind === 'Deployment') as V1Deployment[];
+  const [nodes, bound, platforms, limitRanges, quotas, nsPods, classes] = await Promise.all([
+    workloads.length > 0 ? state.list<V1Node>('/api/v1/nodes', 'nodes') : ok<V1Node[]>([]),
+    deployments.length > 0
+      ? state.list<V1Pod>('/api/v1/pods', 'pods on the nodes', {
+          fieldSelector: 'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed',
+        })
+      : ok<V1Pod[]>([]),
+    workloads.some(usesImage) ? attempt(options.imagePlatforms) : ok<ImagePlatform[]>([]),
+    state.namespaced<LimitRange>('limitranges'),
+    state.namespaced<ResourceQuota>('resourcequotas'),
+    state.namespaced<V1Pod>('pods'),
+    ingresses.length > 0
+      ? state.list<IngressClass>('/apis/networking.k8s.io/v1/ingressclasses', 'ingress classes')
+      : ok<IngressClass[]>([]),
+  ]);
+  const ranges = limitRanges.ok ? limitRanges.value : [];
+  const own = (d: V1Deployment) => ownPods(d, nsPods.ok ? nsPods.value : []);
+  // pods the rolling update adds while all old ones still run: only when the template changes and
+  // maxUnavailable lets no old pod go first
+  const surgeOf = async (d: V1Deployment) => {
+    const live = await state.get<V1Deployment>(
+      `/apis/apps/v1/namespaces/${ns}/deployments/${d.metadata?.name}`,
+    );
+    const fence = rollingUpdate(d.spec ?? {});
+    const rolls = live.ok && live.value !== undefined && !compared.sameTemplate.has(d.metadata?.name ?? '');
+    return rolls && fence.unavailable === 0 ? fence.surge : 0;
+  };
+  if (!limitRanges.ok) skip('LimitRange defaults and limits', limitRanges.error);
+
+  // architecture
+  if (!platforms.ok) skip(`the platforms of ${options.image}`, platforms.error);
+  else if (!nodes.ok) skip('architecture and capacity (the nodes)', nodes.error);
+  else
+    for (const w of workloads.filter(usesImage))
+      findings.push(
+        ...checkArchitecture(name(w), options.image, platforms.value, eligibleNodes(specOf(w), nodes.value)),
+      );
+
+  // capacity
+  if (deployments.length > 0 && nodes.ok) {
+    if (!bound.ok) skip('capacity (the pods on the nodes)', bound.error);
+    else
+      for (const d of deployments) {
+        const mine = new Set(own(d).map((p) => p.metadata?.uid));
+        const spec = d.spec?.template?.spec;
+        findings.push(
+          ...checkCapacity({
+            workload: name(d),
+            replicas: d.spec?.replicas ?? 1,
+            surge: await surgeOf(d),
+            request: podRequests(spec, ranges),
+            nodes: eligibility(spec, nodes.value),
+            boundPods: bound.value.filter((p) => !mine.has(p.metadata?.uid)),
+          }),
+        );
+      }
+  }
+
+  // ingress class
+  if (ingresses.length > 0) {
+    if (!classes.ok) skip('ingress classes', classes.error);
+    else findings.push(...checkIngressClasses(ingresses, classes.value, options.aks));
+  }
+
+  // references, LimitRange and ResourceQuota
+  const lookups = new Map<string, Lookup | undefined>();
+  for (const w of workloads)
+    for (const ref of referencesOf(specOf(w))) {
+      const key = `${ref.kind}/${ref.name}`;
+      if (lookups.has(key)) continue;
+      const fromSet = inSet.get(key);
+      lookups.set(key, fromSet ? describeObject(fromSet) : await state.lookup(ref.kind, ref.name, skip));
+    }
+  for (const w of workloads)
+    findings.push(
+      ...checkReferences(name(w), ns, referencesOf(specOf(w)), (kind: ReferencedKind, n: string) =>
+        lookups.get(`${kind}/${n}`),
+      ),
+    );
+  for (const w of workloads) findings.push(...checkLimitRanges(name(w), specOf(w), ranges));
+  if (!quotas.ok) skip('ResourceQuota', quotas.error);
+  else if (quotas.value.length > 0) {
+    const created = await createdCounts(state, objects, ns);
+    for (const d of deployments)
+      findings.push(
+        ...checkQuotas(
+          {
+            workload: name(d),
+            namespace: ns,
+            spec: d.spec?.template?.spec,
+            pods: (d.spec?.replicas ?? 1) + (await surgeOf(d)),
+            ownPods: own(d).flatMap((p) => (p.spec ? [p.spec] : [])),
+            created,
+          },
+          quotas.value,
+          ranges,
+        ),
+      );
+  }
+
+  for (const line of skipped) log.warning(line);
+  const result = { findings, skipped };
+  enforce(result, options.mode, log);
+  return result;
+}
+
+/** Logs the findings; throws when any is an error, so that nothing is applied. */
+export function enforce(
+  result: PreflightResult,
+  mode: 'error' | 'warn',
+  log?: PreflightOptions['log'],
+): void {
+  const errors = result.findings.filter((f) => f.always || mode === 'error');
+  const warnings = result.findings.filter((f) => !errors.includes(f));
+  for (const f of warnings)
+    log?.warning(`preflight (${f.check}, a warning by input 'preflight: warn'): ${f.message}`);
+  if (errors.length > 0)
+    throw new Error(
+      `Preflight found ${errors.length} problem${errors.length === 1 ? '' : 's'}; nothing was applied:\n- ${errors
+        .map((f) => `${f.check}: ${f.message}`)
+        .join(
+          '\n- ',
+        )}${mode === 'error' && errors.some((f) => !f.always) ? "\n(input 'preflight: warn' lets the deploy go on with warnings)" : ''}`,
+    );
+  if (result.findings.length === 0 && !result.unchanged)
+    log?.info(
+      `preflight: architecture, capacity, ingress class, references and admission checked${result.skipped.length > 0 ? ` (${result.skipped.length} skipped)` : ''}: no problem found`,
+    );
+}
+
+function name(o: KubernetesObject): string {
+  return `${o.kind}/${o.metadata?.name}`;
+}
+
+function specOf(o: KubernetesObject): V1PodSpec | undefined {
+  return (o as { spec?: { template?: { spec?: V1PodSpec } } }).spec?.template?.spec;
+}
+
+function describeObject(o: KubernetesObject): Lookup {
+  const data = o as { data?: object; stringData?: object; binaryData?: object; type?: string };
+  const keys = [
+    ...Object.keys(data.data ?? {}),
+    ...Object.keys(data.stringData ?? {}),
+    ...Object.keys(data.binaryData ?? {}),
+  ];
+  return { found: true, keys, ...(o.kind === 'Secret' ? { type: data.type ?? 'Opaque' } : {}) };
+}
+
+/** The Deployment's live pods (those matching its selector): the rollout replaces them. */
+function ownPods(d: V1Deployment, pods: V1Pod[]): V1Pod[] {
+  return pods.filter(
+    (p) => !p.metadata?.deletionTimestamp && selects(d.spec?.selector, p.metadata?.labels ?? {}),
+  );
+}
+
+function selects(selector: V1LabelSelector | undefined, labels: Record<string, string>): boolean {
+  if (!selector) return false;
+  const matchLabels = Object.entries(selector.matchLabels ?? {});
+  const expressions = selector.matchExpressions ?? [];
+  if (matchLabels.length === 0 && expressions.length === 0) return false;
+  return (
+    matchLabels.every(([k, v]) => labels[k] === v) &&
+    expressions.every((e) => {
+      const value = labels[e.key];
+      const values = e.values ?? [];
+      if (e.operator === 'In') return value !== undefined && values.includes(value);
+      if (e.operator === 'NotIn') return value === undefined || !values.includes(value);
+      if (e.operator === 'Exists') return value !== undefined;
+      if (e.operator === 'DoesNotExist') return value === undefined;
+      return false;
+    })
+  );
+}
+
+const quotaNames: Record<string, string[]> = {
+  Deployment: ['count/deployments.apps'],
+  Service: ['services', 'count/services'],
+  ConfigMap: ['configmaps', 'count/configmaps'],
+  Secret: ['secrets', 'count/secrets'],
+  Ingress: ['count/ingresses.networking.k8s.io'],
+  ServiceAccount: ['count/serviceaccounts'],
+};
+
+/** Objects the apply creates (not live yet), counted under the names ResourceQuota uses for them. */
+async function createdCounts(
+  state: ClusterState,
+  objects: KubernetesObject[],
+  ns: string,
+): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const o of objects) {
+    const names = quotaNames[o.kind ?? ''];
+    if (!names) continue;
+    const live = await state.getObject(o, ns);
+    if (live.ok && live.value !== undefined) continue;
+    for (const n of names) counts[n] = (counts[n] ?? 0) + 1;
+  }
+  return counts;
+}
+
+type Read<T> = { ok: true; value: T } | { ok: false; error: unknown };
+const ok = <T>(value: T): Promise<Read<T>> => Promise.resolve({ ok: true, value });
+
+async function attempt<T>(fn: () => Promise<T>): Promise<Read<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** Reads with answers cached per path; a missing namespace answers "empty" without asking. */
+class ClusterState {
+  private readonly cache = new Map<string, Promise<Read<unknown>>>();
+  private namespaceExists: Promise<boolean> | undefined;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly namespace: string,
+  ) {}
+
+  private once<T>(key: string, fn: () => Promise<T>): Promise<Read<T>> {
+    let hit = this.cache.get(key);
+    if (!hit) {
+      hit = attempt(fn);
+      this.cache.set(key, hit);
+    }
+    return hit as Promise<Read<T>>;
+  }
+
+  private exists(): Promise<boolean> {
+    this.namespaceExists ??= this.cluster
+      .request('GET', `/api/v1/namespaces/${this.namespace}`)
+      .then(() => true)
+      .catch((error) => {
+        if (isNotFound(error)) return false;
+        throw error;
+      });
+    return this.namespaceExists;
+  }
+
+  list<T>(path: string, what: string, query: Record<string, string> = {}): Promise<Read<T[]>> {
+    return this.once(`${path}?${new URLSearchParams(query)}`, async () => {
+      try {
+        return (await this.cluster.request<{ items: T[] }>('GET', path, { query })).items;
+      } catch (error) {
+        throw new Error(`cannot list ${what}: ${errorText(error)}`);
+      }
+    });
+  }
+
+  async namespaced<T>(plural: string): Promise<Read<T[]>> {
+    return this.once(`ns:${plural}`, async () => {
+      if (!(await this.exists())) return [];
+      const list = await this.list<T>(`/api/v1/namespaces/${this.namespace}/${plural}`, plural);
+      if (!list.ok) throw list.error;
+      return list.value;
+    });
+  }
+
+  /** An object by path, undefined when it does not exist. */
+  get<T>(path: string): Promise<Read<T | undefined>> {
+    return this.once(path, async () => {
+      if (!(await this.exists())) return undefined;
+      try {
+        return await this.cluster.request<T>('GET', path);
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  async getObject(o: KubernetesObject, ns: string): Promise<Read<KubernetesObject | undefined>> {
+    try {
+      const path = await this.cluster.pathOf(o.apiVersion ?? '', o.kind ?? '', ns, o.metadata?.name);
+      return this.get<KubernetesObject>(path);
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  async lookup(
+    kind: ReferencedKind,
+    name: string,
+    skip: (what: string, error: unknown) => void,
+  ): Promise<Lookup | undefined> {
+    const plural = kind === 'Secret' ? 'secrets' : kind === 'ConfigMap' ? 'configmaps' : 'serviceaccounts';
+    const read = await this.get<KubernetesObject>(`/api/v1/namespaces/${this.namespace}/${plural}/${name}`);
+    if (!read.ok) {
+      skip(`${kind} '${name}'`, read.error);
+      return undefined;
+    }
+    return read.value ? describeObject(read.value) : { found: false };
+  }
+}

@@ -1,0 +1,229 @@
+import { existsSync } from 'node:fs';
+import { jest } from '@jest/globals';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { eventFile, FakeGitHub } from '../fakes/github-server.js';
+import { localTargetInputs, runAction } from '../helpers/run-action.js';
+import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
+
+// Pull request previews end to end, as a runner runs dist/index.js on pull_request events (payloads from
+// test/fixtures/events), against the local deploy target, with the GitHub REST API served by FakeGitHub.
+
+jest.setTimeout(300_000);
+
+const cluster = testCluster();
+const app = namespaceName('pv');
+const preview = `${app}-pr-7`;
+const token = 'ghs_previewtesttoken';
+const github = new FakeGitHub('local', 'archetype', token);
+const sha = (c: string) => c.repeat(40);
+const headSha = (pair: string) => pair.repeat(20);
+const inputs = () => ({
+  ...localTargetInputs(),
+  'app-name': app,
+  // the manifests' image placeholder is 'archetype'; the repository is this test's own
+  'image-name': `${app}/archetype`,
+  namespace: app,
+  host: `${app}.localhost`,
+  'preview-domain': 'preview.localhost',
+  'github-token': token,
+  // the local cluster has no IngressClass for the manifests' webapprouting class; preflight has its own tests
+  preflight: 'warn',
+});
+// @actions/github's octokit takes the API's address from GITHUB_API_URL, as on GitHub Enterprise Server
+const env = () => ({ GITHUB_API_URL: github.url });
+const pullRequest = (fixture: string) => ({
+  env: env(),
+  event: 'pull_request',
+  payload: eventFile(fixture),
+  sha: sha('e'),
+  ref: 'refs/pull/7/merge',
+});
+
+async function deploymentIn(namespace: string): Promise<V1Deployment | undefined> {
+  return get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`);
+}
+const imageOf = (d: V1Deployment | undefined) => d?.spec?.template.spec?.containers[0]?.image ?? '';
+const stickyComments = () => github.comments.filter((c) => c.issue === 7 && c.user.type === 'Bot');
+
+beforeAll(async () => {
+  await github.start();
+  github.pulls.set(7, 'open');
+});
+
+afterAll(async () => {
+  await github.stop();
+  for (const ns of [app, preview, `${app}-pr-8`]) await deleteNamespace(cluster, ns);
+});
+
+describe('pull request previews against the local target', () => {
+  let production = '';
+  let firstPreview = '';
+
+  it('deploys production first, as a GitHub deployment to production', async () => {
+    const run = await runAction(inputs(), {
+      env: env(),
+      event: 'push',
+      payload: eventFile('push'),
+      sha: sha('a'),
+    });
+    expect(run.error).toBe('');
+    expect(run.outputs.revision).toBe('1');
+    production = run.outputs.image ?? '';
+    const [deployment] = github.forEnvironment('production');
+    expect(deployment?.ref).toBe(sha('a'));
+    expect(deployment?.production_environment).toBe(true);
+    expect(deployment?.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+    expect(deployment?.statuses[1]?.environment_url).toBe(`http://${app}.localhost/`);
+    expect(github.made('POST', /\/issues\/\d+\/comments$/)).toHaveLength(0);
+  });
+
+  it('deploys pull request 7 into its own namespace and host, without touching production', async () => {
+    github.addComment(7, 'Looks good to me');
+    const run = await runAction(inputs(), pullRequest('pull_request.opened'));
+    expect(run.error).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.outputs.namespace).toBe(preview);
+    expect(run.outputs.url).toBe('http://pr-7.preview.localhost/');
+    expect(run.outputs.revision).toBe('1');
+    firstPreview = run.outputs.image ?? '';
+
+    const d = await deploymentIn(preview);
+    expect(imageOf(d)).toBe(run.outputs.image);
+    expect(d?.spec?.replicas).toBe(1);
+    expect(d?.status?.availableReplicas).toBe(1);
+    expect(d?.metadata?.labels?.['archetype-deploy.github.io/pr']).toBe('7');
+    expect(d?.metadata?.labels?.['app.kubernetes.io/instance']).toBe(preview);
+    expect(d?.metadata?.annotations?.['archetype-deploy.github.io/git-sha']).toBe(headSha('7a'));
+    const ingress = await get<{ spec: { rules: { host: string }[] } }>(
+      cluster,
+      `/apis/networking.k8s.io/v1/namespaces/${preview}/ingresses/archetype`,
+    );
+    expect(ingress?.spec.rules[0]?.host).toBe('pr-7.preview.localhost');
+    const ns = await get<{
+      metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+    }>(cluster, `/api/v1/namespaces/${preview}`);
+    expect(ns?.metadata.labels['archetype-deploy.github.io/pr']).toBe('7');
+    expect(ns?.metadata.labels['app.kubernetes.io/managed-by']).toBe('archetype-deploy');
+    expect(
+      Date.parse(ns?.metadata.annotations['archetype-deploy.github.io/updated-at'] ?? ''),
+    ).toBeGreaterThan(Date.now() - 300_000);
+
+    // production is as it was
+    const prod = await deploymentIn(app);
+    expect(imageOf(prod)).toBe(production);
+    expect(prod?.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('1');
+
+    // the GitHub side: a deployment to pr-7 at the head commit, and one sticky comment
+    const [deployment] = github.forEnvironment('pr-7');
+    expect(deployment?.ref).toBe(headSha('7a'));
+    expect(deployment?.transient_environment).toBe(true);
+    expect(deployment?.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+    expect(deployment?.statuses[1]?.environment_url).toBe('http://pr-7.preview.localhost/');
+    expect(deployment?.statuses[1]?.log_url).toBe('https://github.com/local/archetype/actions/runs/1');
+    const created = github.made('POST', '/repos/local/archetype/issues/7/comments');
+    expect(created).toHaveLength(1);
+    const [comment] = stickyComments();
+    expect(comment?.body.startsWith(`<!-- archetype-deploy:${app} -->`)).toBe(true);
+    expect(comment?.body).toContain('http://pr-7.preview.localhost/');
+    expect(comment?.body).toContain(run.outputs.digest);
+    expect(comment?.body).toMatch(/\| Revision \| 1 \|/);
+    expect(comment?.body).toMatch(/\| Status \| deployed \|/);
+
+    // nothing the pull request's author controls went anywhere
+    expect(comment?.body).not.toContain('$(');
+    expect(existsSync('/tmp/pwned')).toBe(false);
+  });
+
+  it('updates the preview in place on a second push: revision 2, the same comment edited', async () => {
+    const before = imageOf(await deploymentIn(preview));
+    const run = await runAction(inputs(), pullRequest('pull_request.synchronize'));
+    expect(run.error).toBe('');
+    expect(run.outputs.namespace).toBe(preview);
+    expect(run.outputs.revision).toBe('2');
+    expect(run.outputs.image).not.toBe(before);
+    expect(imageOf(await deploymentIn(preview))).toBe(run.outputs.image);
+    expect(imageOf(await deploymentIn(app))).toBe(production);
+
+    const deployments = github.forEnvironment('pr-7');
+    expect(deployments).toHaveLength(2);
+    expect(deployments[1]?.ref).toBe(headSha('7b'));
+    expect(deployments[1]?.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+
+    expect(github.made('POST', '/repos/local/archetype/issues/7/comments')).toHaveLength(1);
+    expect(github.made('PATCH', /\/issues\/comments\/\d+$/)).toHaveLength(1);
+    expect(stickyComments()).toHaveLength(1);
+    const [comment] = stickyComments();
+    expect(comment?.body).toMatch(/\| Revision \| 2 \|/);
+    expect(comment?.body).toContain(run.outputs.digest);
+    // the reviewer's comment is untouched
+    expect(github.comments.find((c) => c.user.login === 'octocat')?.body).toBe('Looks good to me');
+  });
+
+  it('rolls the preview back to its previous revision from a dispatch, and says so in the comment', async () => {
+    const run = await runAction(
+      { ...inputs(), environment: '7', 'rollback-target': 'previous' },
+      { env: env(), event: 'workflow_dispatch', payload: eventFile('workflow_dispatch'), sha: sha('f') },
+    );
+    expect(run.error).toBe('');
+    expect(run.outputs.namespace).toBe(preview);
+    expect(run.outputs.revision).toBe('3');
+    const d = await deploymentIn(preview);
+    expect(d?.metadata?.annotations?.['archetype-deploy.github.io/git-sha']).toBe(headSha('7a'));
+    expect(imageOf(d)).toBe(firstPreview);
+    expect(imageOf(await deploymentIn(app))).toBe(production);
+
+    const rollbacks = github.forEnvironment('pr-7').filter((x) => x.description === 'rollback to revision 1');
+    expect(rollbacks).toHaveLength(1);
+    expect(rollbacks[0]?.ref).toBe(headSha('7a'));
+    expect(rollbacks[0]?.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
+    expect(stickyComments()).toHaveLength(1);
+    expect(stickyComments()[0]?.body).toMatch(/\| Status \| rolled back \|/);
+    expect(stickyComments()[0]?.body).toContain('rollback to revision 1: revision 3 is serving');
+  });
+
+  it('skips a pull request from a fork with one notice, and without failing', async () => {
+    const requestsBefore = github.requests.length;
+    const run = await runAction(
+      { 'github-token': token, registry: '', kubeconfig: '' },
+      {
+        event: 'pull_request',
+        payload: eventFile('pull_request.fork'),
+        sha: sha('e'),
+        ref: 'refs/pull/8/merge',
+      },
+    );
+    expect(run.code).toBe(0);
+    expect(run.error).toBe('');
+    const notices = [...run.log.matchAll(/^::notice::(.*)$/gm)].map((m) => m[1]);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toContain('pull request #8 comes from a fork (stranger/archetype)');
+    expect(run.summary).toContain('skipped');
+    expect(github.requests.length).toBe(requestsBefore);
+    expect(await get(cluster, `/api/v1/namespaces/${app}-pr-8`)).toBeUndefined();
+  });
+
+  it('deletes the namespace when the pull request closes, and marks its deployments inactive', async () => {
+    const run = await runAction(inputs(), pullRequest('pull_request.closed'));
+    expect(run.error).toBe('');
+    expect(run.code).toBe(0);
+    expect(await get(cluster, `/api/v1/namespaces/${preview}`)).toBeUndefined();
+    expect(run.summary).toContain('Deployment/archetype');
+    expect(run.summary).toContain('3 deployment(s) marked inactive');
+
+    for (const d of github.forEnvironment('pr-7')) expect(d.statuses.at(-1)?.state).toBe('inactive');
+    expect(github.forEnvironment('production')[0]?.statuses.at(-1)?.state).toBe('success');
+    const [comment] = stickyComments();
+    expect(comment?.body).toMatch(/\| Status \| removed \|/);
+    expect(comment?.body).toContain(`namespace ${preview} deleted: pull request closed`);
+
+    // production still serves
+    const prod = await deploymentIn(app);
+    expect(imageOf(prod)).toBe(production);
+    expect(prod?.status?.availableReplicas).toBe(2);
+
+    // a second close (a re-run) finds nothing to delete and still succeeds
+    const again = await runAction(inputs(), pullRequest('pull_request.closed'));
+    expect(again.error).toBe('');
+    expect(again.summary).toContain('did not exist');
+  });
+});

@@ -1,0 +1,153 @@
+import { jest } from '@jest/globals';
+import { eventFile, FakeGitHub } from '../fakes/github-server.js';
+import { localTargetInputs, runAction } from '../helpers/run-action.js';
+import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
+
+// The preview sweep end to end, as a runner runs dist/index.js on a schedule event (payload from
+// test/fixtures/events), against the local deploy target: previews made by the action itself, one left
+// stale, one whose pull request closed, one fresh; the GitHub REST API served by FakeGitHub.
+
+jest.setTimeout(300_000);
+
+const cluster = testCluster();
+const app = namespaceName('sw');
+const other = namespaceName('ot');
+const token = 'ghs_sweeptesttoken';
+const github = new FakeGitHub('local', 'archetype', token);
+const head = 'ab'.repeat(20);
+const inputs = () => ({
+  ...localTargetInputs(),
+  'app-name': app,
+  // the manifests' image placeholder is 'archetype'; the repository is this test's own
+  'image-name': `${app}/archetype`,
+  namespace: app,
+  'preview-domain': 'preview.localhost',
+  'github-token': token,
+  // the local cluster has no IngressClass for the manifests' webapprouting class; preflight has its own tests
+  preflight: 'warn',
+});
+const env = () => ({ GITHUB_API_URL: github.url });
+const namespaceOf = (pr: number) => `${app}-pr-${pr}`;
+
+function openPreview(pr: number) {
+  const payload = eventFile('pull_request.opened', (p) => {
+    p.number = pr;
+    if (p.pull_request) {
+      p.pull_request.number = pr;
+      p.pull_request.head.sha = head;
+    }
+  });
+  return runAction(inputs(), {
+    env: env(),
+    event: 'pull_request',
+    payload,
+    sha: 'e'.repeat(40),
+    ref: `refs/pull/${pr}/merge`,
+  });
+}
+
+beforeAll(async () => {
+  await github.start();
+});
+
+afterAll(async () => {
+  await github.stop();
+  for (const pr of [21, 22, 23]) await deleteNamespace(cluster, namespaceOf(pr));
+  await deleteNamespace(cluster, `${other}-pr-21`);
+});
+
+describe('preview sweep against the local target', () => {
+  it('deploys three previews', async () => {
+    for (const pr of [21, 22, 23]) {
+      github.pulls.set(pr, 'open');
+      const run = await openPreview(pr);
+      expect(run.error).toBe('');
+      expect(run.outputs.namespace).toBe(namespaceOf(pr));
+    }
+  });
+
+  it('deletes the stale preview and the closed one, keeps the fresh one, and lists them all', async () => {
+    // pull request 21 was last deployed 8 days ago; 23 was closed without its teardown running
+    const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000).toISOString();
+    await cluster.request('PATCH', `/api/v1/namespaces/${namespaceOf(21)}`, {
+      contentType: 'application/merge-patch+json',
+      body: { metadata: { annotations: { 'archetype-deploy.github.io/updated-at': eightDaysAgo } } },
+    });
+    github.pulls.set(23, 'closed');
+    // another app's preview of the same pull request number is not this sweep's to judge
+    await cluster.request('POST', '/api/v1/namespaces', {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name: `${other}-pr-21`,
+          labels: {
+            'app.kubernetes.io/managed-by': 'archetype-deploy',
+            'app.kubernetes.io/instance': `${other}-pr-21`,
+            'archetype-deploy.github.io/pr': '21',
+          },
+          annotations: { 'archetype-deploy.github.io/updated-at': eightDaysAgo },
+        },
+      },
+    });
+
+    const run = await runAction(
+      { ...inputs(), 'preview-ttl': '7d' },
+      { env: env(), event: 'schedule', payload: eventFile('schedule') },
+    );
+    expect(run.error).toBe('');
+    expect(run.code).toBe(0);
+
+    expect(await get(cluster, `/api/v1/namespaces/${namespaceOf(21)}`)).toBeUndefined();
+    expect(await get(cluster, `/api/v1/namespaces/${namespaceOf(23)}`)).toBeUndefined();
+    expect(await get(cluster, `/api/v1/namespaces/${namespaceOf(22)}`)).toBeDefined();
+    expect(
+      await get(cluster, `/apis/apps/v1/namespaces/${namespaceOf(22)}/deployments/archetype`),
+    ).toBeDefined();
+    expect(await get(cluster, `/api/v1/namespaces/${other}-pr-21`)).toBeDefined();
+
+    expect(run.summary).toContain('preview sweep: 2 deleted, 1 kept');
+    expect(run.summary).toMatch(
+      new RegExp(
+        `${namespaceOf(21)}</td><td>#21</td><td>[^<]+</td><td>deleted</td><td>last deployed 8d ago, longer than preview-ttl 7d`,
+      ),
+    );
+    expect(run.summary).toMatch(
+      new RegExp(
+        `${namespaceOf(22)}</td><td>#22</td><td>[^<]+</td><td>kept</td><td>pull request #22 is open`,
+      ),
+    );
+    expect(run.summary).toMatch(
+      new RegExp(
+        `${namespaceOf(23)}</td><td>#23</td><td>[^<]+</td><td>deleted</td><td>pull request #23 is closed`,
+      ),
+    );
+
+    // GitHub: each pull request's state was read; the deleted previews' deployments are inactive
+    expect(
+      github
+        .made('GET', /\/pulls\/\d+$/)
+        .map((r) => r.path)
+        .sort(),
+    ).toEqual([21, 22, 23].map((pr) => `/repos/local/archetype/pulls/${pr}`));
+    for (const pr of [21, 23])
+      for (const d of github.forEnvironment(`pr-${pr}`)) expect(d.statuses.at(-1)?.state).toBe('inactive');
+    for (const d of github.forEnvironment('pr-22')) expect(d.statuses.at(-1)?.state).toBe('success');
+    const comment23 = github.comments.find((c) => c.issue === 23);
+    expect(comment23?.body).toContain(`namespace ${namespaceOf(23)} deleted: pull request #23 is closed`);
+  });
+
+  it('judges by age alone without a github-token', async () => {
+    // a dispatch routes to rollback by default; mode sweep overrides it
+    const swept = await runAction(
+      { ...inputs(), mode: 'sweep', 'github-token': '', 'preview-ttl': '1s' },
+      { env: env(), event: 'workflow_dispatch', payload: eventFile('workflow_dispatch') },
+    );
+    expect(swept.error).toBe('');
+    expect(swept.log).toContain(
+      "no github-token: previews are judged by their age alone (input 'preview-ttl')",
+    );
+    expect(swept.summary).toContain('preview sweep: 1 deleted, 0 kept');
+    expect(await get(cluster, `/api/v1/namespaces/${namespaceOf(22)}`)).toBeUndefined();
+  });
+});

@@ -1,0 +1,206 @@
+import { FakeGitHub } from '../fakes/github-server.js';
+import { captureStdout, setEnv } from '../fakes/runner-env.js';
+
+// The GitHub adapters (src/github) against FakeGitHub, which answers as the GitHub REST API documents:
+// the requests they make (method, path, body), pagination, and the errors they turn answers into.
+
+const token = 'ghs_adaptertesttoken';
+const github = new FakeGitHub('team', 'archetype', token);
+let restore: () => void;
+let modules: {
+  client: typeof import('../../src/github/client.js');
+  deployments: typeof import('../../src/github/deployments.js');
+  comments: typeof import('../../src/github/comments.js');
+  pulls: typeof import('../../src/github/pulls.js');
+  publish: typeof import('../../src/github/publish.js');
+};
+
+beforeAll(async () => {
+  await github.start();
+  // @actions/github reads GITHUB_API_URL when it is loaded: load it after the fake listens
+  restore = setEnv({ GITHUB_API_URL: github.url, GITHUB_REPOSITORY: 'team/archetype', GITHUB_RUN_ID: '42' });
+  modules = {
+    client: await import('../../src/github/client.js'),
+    deployments: await import('../../src/github/deployments.js'),
+    comments: await import('../../src/github/comments.js'),
+    pulls: await import('../../src/github/pulls.js'),
+    publish: await import('../../src/github/publish.js'),
+  };
+});
+
+afterAll(async () => {
+  restore();
+  await github.stop();
+});
+
+function connect(withToken = token) {
+  const gh = modules.client.connectGitHub(withToken);
+  if (!gh) throw new Error('expected a GitHub connection');
+  return gh;
+}
+
+/** Runs fn with the action's stdout (groups, warnings) captured. */
+async function quietly<T>(fn: () => Promise<T>): Promise<{ value: T; output: string }> {
+  const out = captureStdout();
+  try {
+    const value = await fn();
+    return { value, output: out.output() };
+  } finally {
+    out.restore();
+  }
+}
+
+describe('GitHub adapters against the fake REST API', () => {
+  it('skips the GitHub side without a token, with one info line', async () => {
+    const { value, output } = await quietly(async () => modules.client.connectGitHub(''));
+    expect(value).toBeUndefined();
+    expect(output).toContain("input 'github-token' is empty");
+  });
+
+  it('creates a deployment and its statuses with the documented bodies', async () => {
+    const gh = connect();
+    const id = await modules.deployments.createDeployment(gh, {
+      environment: 'pr-3',
+      ref: 'c'.repeat(40),
+      description: 'deploy ccccccc to pr-3',
+      payload: { namespace: 'archetype-pr-3' },
+    });
+    await modules.deployments.setDeploymentStatus(gh, id, 'success', {
+      description: 'revision 1 is serving',
+      environmentUrl: 'http://pr-3.preview.example/',
+      logUrl: gh.runUrl,
+    });
+    const [create] = github.made('POST', '/repos/team/archetype/deployments');
+    expect(create?.body).toEqual({
+      ref: 'c'.repeat(40),
+      environment: 'pr-3',
+      description: 'deploy ccccccc to pr-3',
+      payload: { namespace: 'archetype-pr-3' },
+      required_contexts: [],
+      auto_merge: false,
+      production_environment: false,
+      transient_environment: true,
+    });
+    const [status] = github.made('POST', `/repos/team/archetype/deployments/${id}/statuses`);
+    expect(status?.body).toEqual({
+      state: 'success',
+      description: 'revision 1 is serving',
+      environment_url: 'http://pr-3.preview.example/',
+      log_url: 'https://github.com/team/archetype/actions/runs/42',
+      auto_inactive: true,
+    });
+  });
+
+  it('marks every deployment of an environment inactive', async () => {
+    const gh = connect();
+    for (const ref of ['1', '2'])
+      await modules.deployments.createDeployment(gh, {
+        environment: 'pr-4',
+        ref: ref.repeat(40),
+        description: 'd',
+        payload: {},
+      });
+    const count = await modules.deployments.deactivateEnvironment(gh, 'pr-4', 'preview removed');
+    expect(count).toBe(2);
+    for (const d of github.forEnvironment('pr-4'))
+      expect(d.statuses.map((s) => s.state)).toEqual(['inactive']);
+    expect(github.forEnvironment('pr-3')[0]?.statuses.at(-1)?.state).toBe('success');
+  });
+
+  it('finds the sticky comment past the first page and edits it in place', async () => {
+    const gh = connect();
+    for (let i = 0; i < 130; i++) github.addComment(5, `comment ${i}`);
+    expect(
+      await modules.comments.upsertComment(
+        gh,
+        5,
+        'archetype',
+        `${modules.comments.commentMarker('archetype')}\nfirst`,
+        { createIfMissing: true },
+      ),
+    ).toBe('created');
+    expect(
+      await modules.comments.upsertComment(
+        gh,
+        5,
+        'archetype',
+        `${modules.comments.commentMarker('archetype')}\nsecond`,
+        { createIfMissing: true },
+      ),
+    ).toBe('updated');
+    const sticky = github.comments.filter((c) => c.issue === 5 && c.user.type === 'Bot');
+    expect(sticky.map((c) => c.body)).toEqual(['<!-- archetype-deploy:archetype -->\nsecond']);
+    // the second lookup read page 2 to find it
+    expect(github.made('GET', '/repos/team/archetype/issues/5/comments').map((r) => r.query.page)).toEqual([
+      '1',
+      '2',
+      '1',
+      '2',
+    ]);
+    // another app's comment is another comment
+    expect(await modules.comments.upsertComment(gh, 5, 'other', 'x', { createIfMissing: false })).toBe(
+      'none',
+    );
+  });
+
+  it('reads whether a pull request is open, and explains a pull request it cannot see', async () => {
+    const gh = connect();
+    github.pulls.set(9, 'closed');
+    expect(await modules.pulls.pullState(gh, 9)).toBe('closed');
+    await expect(modules.pulls.pullState(gh, 10)).rejects.toThrow(
+      "GitHub API: read pull request #10 failed (404): Not Found; give the workflow 'permissions: pull-requests: read'",
+    );
+  });
+
+  it('names a bad token', async () => {
+    const gh = connect('ghs_wrong');
+    await expect(modules.pulls.pullState(gh, 9)).rejects.toThrow(
+      "read pull request #9 failed (401): Bad credentials; input 'github-token' is not a valid token",
+    );
+  });
+
+  it('publishes a failed preview as a failure status and a comment with the diagnosis, and rethrows', async () => {
+    const gh = connect();
+    const failure = Object.assign(new Error('the rollout failed'), {
+      result: {
+        url: 'http://pr-6.preview.example/',
+        image: '127.0.0.1:5000/archetype@sha256:'.concat('1'.repeat(64)),
+        digest: `sha256:${'1'.repeat(64)}`,
+        revision: 1,
+        diagnosis: {
+          summary: 'Deployment archetype revision 2 failed: pod x cannot pull image y (ImagePullBackOff)',
+        },
+      },
+    });
+    const publication = modules.publish.deployPublication('archetype', 'd'.repeat(40), 6);
+    const { output } = await quietly(() =>
+      modules.publish.published(gh, publication, () => Promise.reject(failure)).catch((e: unknown) => e),
+    );
+    expect(output).not.toContain('::warning::');
+    const [deployment] = github.forEnvironment('pr-6');
+    expect(deployment?.statuses.map((s) => s.state)).toEqual(['in_progress', 'failure']);
+    expect(deployment?.statuses[1]?.description).toContain('ImagePullBackOff');
+    const comment = github.comments.find((c) => c.issue === 6);
+    expect(comment?.body).toContain('| Status | failed |');
+    expect(comment?.body).toContain(
+      '> Deployment archetype revision 2 failed: pod x cannot pull image y (ImagePullBackOff)',
+    );
+  });
+
+  it('turns a GitHub failure into a warning: the deploy goes on', async () => {
+    const gh = connect('ghs_wrong');
+    const publication = modules.publish.deployPublication('archetype', 'e'.repeat(40));
+    const { value, output } = await quietly(() =>
+      modules.publish.published(gh, publication, async () => ({
+        url: '',
+        image: 'i',
+        digest: 'd',
+        revision: 3,
+      })),
+    );
+    expect(value.revision).toBe(3);
+    expect(output).toMatch(
+      /::warning::GitHub API: create a deployment to production failed \(401\): Bad credentials/,
+    );
+  });
+});

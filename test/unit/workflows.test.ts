@@ -1,0 +1,121 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { actionYaml } from '../helpers/action-inputs.js';
+
+// The workflows in .github/workflows, checked without GitHub: each parses, every `uses: ./` step gives only
+// inputs that action.yml declares (and every required one), each deploying workflow asks for the token
+// permissions the action needs and serialises its environment, and no `run:` script interpolates text a
+// pull request's author controls. (actionlint, where installed, checks the rest of the syntax.)
+
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, string>;
+  if?: string;
+}
+interface Workflow {
+  name?: string;
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  concurrency?: { group: string; 'cancel-in-progress': boolean };
+  jobs: Record<string, { 'runs-on': string; steps: Step[]; permissions?: Record<string, string> }>;
+}
+
+const dir = new URL('../../.github/workflows/', import.meta.url);
+const workflows = Object.fromEntries(
+  readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => [f, parse(readFileSync(new URL(f, dir), 'utf8')) as Workflow]),
+);
+const usingAction = Object.entries(workflows).filter(([, w]) =>
+  Object.values(w.jobs).some((j) => j.steps.some((s) => s.uses === './')),
+);
+/** A GitHub expression as it stands in a workflow, ${{ ... }} */
+const expr = (inner: string) => `\${{ ${inner} }}`;
+const actionSteps = (w: Workflow) =>
+  Object.values(w.jobs).flatMap((j) => j.steps.filter((s) => s.uses === './'));
+
+describe('workflows', () => {
+  it('has the deploy, preview, rollback and sweep workflows, each using the action', () => {
+    expect(usingAction.map(([f]) => f).sort()).toEqual([
+      'deploy.yml',
+      'preview.yml',
+      'rollback.yml',
+      'sweep.yml',
+    ]);
+  });
+
+  it.each(Object.keys(workflows))('%s has triggers and jobs with steps', (file) => {
+    const w = workflows[file] as Workflow;
+    expect(Object.keys(w.on ?? {}).length).toBeGreaterThan(0);
+    for (const job of Object.values(w.jobs)) {
+      expect(job['runs-on']).toBeTruthy();
+      expect(job.steps.length).toBeGreaterThan(0);
+    }
+  });
+
+  it.each(usingAction.map(([f]) => f))('%s gives the action only inputs action.yml declares', (file) => {
+    const required = Object.entries(actionYaml.inputs)
+      .filter(([, spec]) => spec.required)
+      .map(([name]) => name);
+    for (const step of actionSteps(workflows[file] as Workflow)) {
+      const given = Object.keys(step.with ?? {});
+      expect(given.filter((name) => !(name in actionYaml.inputs))).toEqual([]);
+      expect(required.filter((name) => !given.includes(name))).toEqual([]);
+    }
+  });
+
+  it.each(usingAction.map(([f]) => f))(
+    '%s grants the token what the action uses, and one run per environment',
+    (file) => {
+      const w = workflows[file] as Workflow;
+      expect(w.permissions).toMatchObject({ 'id-token': 'write', contents: 'read', deployments: 'write' });
+      if (file !== 'deploy.yml') expect(w.permissions?.['pull-requests']).toBe('write');
+      expect(w.concurrency?.group).toBeTruthy();
+      expect(w.concurrency?.['cancel-in-progress']).toBe(false);
+    },
+  );
+
+  it('previews on the pull request events the action routes, grouped per pull request', () => {
+    const w = workflows['preview.yml'] as Workflow;
+    expect((w.on.pull_request as { types: string[] }).types.sort()).toEqual([
+      'closed',
+      'opened',
+      'reopened',
+      'synchronize',
+    ]);
+    expect(w.concurrency?.group).toBe(`deploy-pr-${expr('github.event.pull_request.number')}`);
+    expect(actionSteps(w)[0]?.with?.['preview-domain']).toBeTruthy();
+  });
+
+  it('rolls back from a dispatch with the environment and target inputs, in the deploys’ groups', () => {
+    const w = workflows['rollback.yml'] as Workflow;
+    const inputs = (w.on.workflow_dispatch as { inputs: Record<string, { default: string }> }).inputs;
+    expect(inputs.environment?.default).toBe('production');
+    expect(inputs.target?.default).toBe('previous');
+    expect(actionSteps(w)[0]?.with).toMatchObject({
+      mode: 'rollback',
+      environment: expr('inputs.environment'),
+      'rollback-target': expr('inputs.target'),
+    });
+    expect(w.concurrency?.group).toContain("'deploy-production'");
+    expect(w.concurrency?.group).toContain("format('deploy-pr-{0}', inputs.environment)");
+    expect((workflows['deploy.yml'] as Workflow).concurrency?.group).toBe('deploy-production');
+  });
+
+  it('sweeps on a schedule', () => {
+    const w = workflows['sweep.yml'] as Workflow;
+    expect((w.on.schedule as { cron: string }[])[0]?.cron).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
+    expect(actionSteps(w)[0]?.with?.mode).toBe('sweep');
+  });
+
+  it.each(Object.keys(workflows))(
+    '%s interpolates nothing a pull request author controls into a script',
+    (file) => {
+      const untrusted =
+        /\$\{\{[^}]*(github\.head_ref|github\.event\.pull_request\.(title|body|head\.ref|head\.label)|github\.event\.(issue|comment|review)\.)[^}]*\}\}/;
+      for (const job of Object.values((workflows[file] as Workflow).jobs))
+        for (const step of job.steps) expect(step.run ?? '').not.toMatch(untrusted);
+    },
+  );
+});
