@@ -1,4 +1,4 @@
-import { Docker } from './docker.js';
+import type { Docker } from './docker.js';
 
 // The platforms an image in the registry runs on, read by digest through the docker seam: an index (or
 // Docker manifest list) names them per entry; a single image manifest has its platform only in its config
@@ -77,19 +77,6 @@ export async function imagePlatforms(docker: Docker, reference: string): Promise
 }
 
 /** imagePlatforms with a docker of its own: a private config, logged in by `login`, removed afterwards. */
-export async function pushedImagePlatforms(
-  reference: string,
-  login: (docker: Docker) => Promise<void>,
-): Promise<ImagePlatform[]> {
-  const docker = Docker.withPrivateConfig();
-  try {
-    await login(docker);
-    return await imagePlatforms(docker, reference);
-  } finally {
-    docker.dispose();
-  }
-}
-
 async function inspect(docker: Docker, reference: string, args: string[]): Promise<string> {
   const result = await docker.run(['buildx', 'imagetools', 'inspect', reference, ...args]);
   if (result.exitCode !== 0)

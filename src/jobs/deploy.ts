@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import type { Credentials } from '../credentials.js';
 import { addTags, buildAndPush, registryDigest } from '../docker/buildx.js';
 import { Docker } from '../docker/docker.js';
-import { pushedImagePlatforms } from '../docker/registry-manifest.js';
+import { imagePlatforms } from '../docker/registry-manifest.js';
 import { type AppliedObject, applySet, type PrunedObject, prune } from '../kube/apply.js';
 import { type Cluster, errorText, loadCluster } from '../kube/client.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
@@ -81,50 +81,55 @@ export async function deploy(
     loadCluster(await credentials.kubeconfig()),
   );
 
+  // the registry session lasts through preflight, which reads the pushed image's platforms
   const docker = Docker.withPrivateConfig();
-  let digest: string;
+  let result: DeployResult;
+  let objects: Manifest[];
+  let checked: Awaited<ReturnType<typeof preflight>>;
   try {
     await timings.step(`registry login ${settings.registry.host}`, () => credentials.registryLogin(docker));
-    digest = await timings.step('build and push', () => buildOrReuse(docker, plan, settings.image.rebuild));
+    const digest = await timings.step('build and push', () =>
+      buildOrReuse(docker, plan, settings.image.rebuild),
+    );
+    const image = `${plan.repository}@${digest}`;
+    core.info(`pushed ${image}`);
+
+    objects = render(manifests, { ...plan.render, image });
+    validate(objects);
+    result = {
+      environment: plan.environment,
+      namespace: plan.namespace,
+      image,
+      digest,
+      revision: 0,
+      url: urlOf(objects),
+      applied: [],
+      pruned: [],
+      endpoints: [],
+      ingressAddress: '',
+      timings: timings.steps,
+    };
+
+    // what the cluster will make of the set, before anything is applied; an unchanged set ends the deploy here
+    checked = await timings.step('preflight', () =>
+      preflight(
+        cluster,
+        objects.map((m) => m.object),
+        {
+          namespace: plan.namespace,
+          instance: plan.render.instance,
+          fieldManager,
+          image,
+          imagePlatforms: () => imagePlatforms(docker, image),
+          mode: settings.preflight,
+          aks: settings.cluster.kind === 'aks' ? settings.cluster : undefined,
+          log: core,
+        },
+      ),
+    );
   } finally {
     docker.dispose();
   }
-  const image = `${plan.repository}@${digest}`;
-  core.info(`pushed ${image}`);
-
-  const objects = render(manifests, { ...plan.render, image });
-  validate(objects);
-  const result: DeployResult = {
-    environment: plan.environment,
-    namespace: plan.namespace,
-    image,
-    digest,
-    revision: 0,
-    url: urlOf(objects),
-    applied: [],
-    pruned: [],
-    endpoints: [],
-    ingressAddress: '',
-    timings: timings.steps,
-  };
-
-  // what the cluster will make of the set, before anything is applied; an unchanged set ends the deploy here
-  const checked = await timings.step('preflight', () =>
-    preflight(
-      cluster,
-      objects.map((m) => m.object),
-      {
-        namespace: plan.namespace,
-        instance: plan.render.instance,
-        fieldManager,
-        image,
-        imagePlatforms: () => pushedImagePlatforms(image, (d) => credentials.registryLogin(d)),
-        mode: settings.preflight,
-        aks: settings.cluster.kind === 'aks' ? settings.cluster : undefined,
-        log: core,
-      },
-    ),
-  );
   if (checked.unchanged) {
     result.applied = checked.unchanged.objects;
     result.revision = checked.unchanged.revision;
