@@ -12,6 +12,7 @@ import type { Settings } from './settings.js';
 
 export class Credentials {
   private azure?: TokenCredential;
+  private cluster?: Promise<string>;
 
   constructor(private readonly settings: Settings) {}
 
@@ -34,11 +35,13 @@ export class Credentials {
     }
   }
 
-  async kubeconfig(): Promise<string> {
+  /** Fetched once a run: a preview's deploy and its namespace labels share one Azure Resource Manager call. */
+  kubeconfig(): Promise<string> {
     const cluster = this.settings.cluster;
-    if (cluster.kind === 'kubeconfig') return cluster.kubeconfig;
-    return aksKubeconfig(cluster, this.credential(), {
+    if (cluster.kind === 'kubeconfig') return Promise.resolve(cluster.kubeconfig);
+    this.cluster ??= aksKubeconfig(cluster, this.credential(), {
       armEndpoint: azureClouds[this.settings.azure.cloud].armEndpoint,
     });
+    return this.cluster;
   }
 }
