@@ -52,6 +52,7 @@ export interface Settings {
   rollbackTarget: RollbackTarget;
   forceConflicts: boolean;
   waitForIngress: boolean;
+  smokeCheck: boolean;
   preflight: 'error' | 'warn';
   /** how long a failing pod of a rollout is given before the rollout fails (trackRollout's options) */
   failureGrace: FailureGrace;
@@ -262,6 +263,7 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
     rollbackTarget,
     forceConflicts: bool('force-conflicts'),
     waitForIngress: bool('wait-for-ingress'),
+    smokeCheck: bool('smoke-check'),
     preflight,
     failureGrace: typeof grace === 'string' ? defaultFailureGrace : grace,
     githubToken: inputs.get('github-token'),

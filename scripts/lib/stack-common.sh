@@ -15,6 +15,7 @@ go_mod_version() { awk -v m="$2" '$1 == m || ($1 == "require" && $2 == m) { prin
 KUBE_VERSION=$(go_mod_version "$TOOLS_DIR/kubernetes/go.mod" k8s.io/kubernetes)
 ETCD_VERSION=$(go_mod_version "$TOOLS_DIR/etcd/go.mod" go.etcd.io/etcd/server/v3)
 KWOK_VERSION=v0.8.0
+CRICTL_VERSION=v1.34.0 # sigs.k8s.io/cri-tools, the release line of the kubelet
 BUILDX_VERSION=v0.38.2
 NODE_VERSION=${ARCHETYPE_NODE_VERSION:-24.22.3}
 NPM_VERSION=${ARCHETYPE_NPM_VERSION:-11.21.2}
@@ -36,6 +37,17 @@ APISERVER_PORT=${ARCHETYPE_APISERVER_PORT:-6443}
 CM_PORT=${ARCHETYPE_CONTROLLER_MANAGER_PORT:-10257}
 SCHEDULER_PORT=${ARCHETYPE_SCHEDULER_PORT:-10259}
 NODE_COUNT=${ARCHETYPE_NODE_COUNT:-2}
+# The real node (kubelet + containerd): ARCHETYPE_REAL_NODE=0 leaves it out.
+REAL_NODE=${ARCHETYPE_REAL_NODE:-1}
+# Named localhost: the API server dials the node's Hostname address, so logs and
+# exec go to 127.0.0.1 (a kubelet publishes no loopback InternalIP).
+REAL_NODE_NAME=localhost
+REAL_NODE_LABEL=archetype.local/real-node
+KUBELET_PORT=${ARCHETYPE_KUBELET_PORT:-10250}
+KUBELET_HEALTHZ_PORT=${ARCHETYPE_KUBELET_HEALTHZ_PORT:-10248}
+# The real node's pods: a /24 on a bridge of their own, with no route beyond it.
+NODE_POD_CIDR=${ARCHETYPE_NODE_POD_CIDR:-10.245.0.0/24}
+NODE_BRIDGE=${ARCHETYPE_NODE_BRIDGE:-archetype0}
 # Another socket (and extra dockerd flags, e.g. "--bridge=none --iptables=false"
 # beside an engine that already owns docker0) lets a second engine run here.
 DOCKER_SOCK=${ARCHETYPE_DOCKER_SOCK:-/var/run/docker.sock}
@@ -44,14 +56,25 @@ DOCKERD_FLAGS=${ARCHETYPE_DOCKERD_FLAGS:-}
 BIN_KUBE="$CACHE_DIR/kubernetes-$KUBE_VERSION"
 BIN_ETCD="$CACHE_DIR/etcd-$ETCD_VERSION"
 BIN_KWOK="$CACHE_DIR/kwok-$KWOK_VERSION"
+# The real node's kubelet: same module and version as the control plane, its own
+# cache entry (a control plane cached before the real node existed stays valid).
+BIN_KUBELET="$CACHE_DIR/kubelet-$KUBE_VERSION"
+BIN_CRICTL="$CACHE_DIR/crictl-$CRICTL_VERSION"
 BIN_BUILDX="$CACHE_DIR/buildx-$BUILDX_VERSION"
 BASE_TARBALL="$CACHE_DIR/base/$BASE_KEY.tar.gz"
 # Our own tool: keyed by the hash of its source.
 TOKEN_KEY=$(cat "$TOOLS_DIR/registry-token/go.mod" "$TOOLS_DIR/registry-token/main.go" | sha256sum | cut -c1-12)
 BIN_TOKEN="$CACHE_DIR/registry-token-$TOKEN_KEY"
+EGRESS_KEY=$(cat "$TOOLS_DIR/node-egress/go.mod" "$TOOLS_DIR/node-egress/main.go" | sha256sum | cut -c1-12)
+BIN_EGRESS="$CACHE_DIR/node-egress-$EGRESS_KEY"
+# The pod sandbox image, built from tools/pause/pause.c (no image is ever pulled from outside).
+PAUSE_KEY=$(cat "$TOOLS_DIR/pause/pause.c" | sha256sum | cut -c1-12)
+PAUSE_TARBALL="$CACHE_DIR/pause/pause-$PAUSE_KEY.oci.tar"
+PAUSE_IMAGE="archetype.local/pause:$PAUSE_KEY"
 BUILD_LOGS="$CACHE_DIR/logs"
 
 PID_DIR="$STACK_DIR/pids"
+NODE_DIR="$STACK_DIR/node"
 LOG_DIR="$STACK_DIR/logs"
 PKI_DIR="$STACK_DIR/pki"
 KUBECONFIG_ADMIN="$STACK_DIR/kubeconfig"

@@ -1,10 +1,11 @@
 # shellcheck shell=bash
 # Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, and kwok playing NODE_COUNT nodes. All on 127.0.0.1.
+# kube-scheduler, and kwok playing NODE_COUNT nodes. All on 127.0.0.1. The real
+# node beside them is in stack-node.sh.
 
 ETCD_DIR="$STACK_DIR/etcd"
 KWOK_NODE_ANNOTATION=kwok.x-k8s.io/node=fake
-POD_CIDR_PREFIX=10.244 # node i gets 10.244.i.0/24; pod IPs are never dialed (see egress below)
+POD_CIDR_PREFIX=10.244 # node i gets 10.244.i.0/24; node-egress refuses them (see egress below)
 
 start_etcd() {
 	component_running etcd && return 0
@@ -21,9 +22,14 @@ start_etcd() {
 
 etcd_answers() { curl -sf --max-time 3 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
 
-# The API server sends all traffic for nodes, pods and services (proxy,
-# logs, exec, port-forward) through a socket nobody listens on: nothing it is
-# asked to dial can leave this machine. kwok nodes serve no kubelet API anyway.
+# The API server sends all traffic for nodes, pods and services (proxy, logs,
+# exec, port-forward) to node-egress on a unix socket (HTTP CONNECT). It lets
+# through only the real node's kubelet (localhost:$KUBELET_PORT, at 127.0.0.1)
+# and the real node's pods (dialed through its bridge only); kwok nodes and
+# their pods are refused at once. Nothing the API server dials leaves this
+# machine. Without the real node nothing listens there: every such call fails.
+EGRESS_SOCK_NAME=cluster-egress.sock
+
 write_egress_config() {
 	cat >"$STACK_DIR/egress-selector.yaml" <<EOF
 apiVersion: apiserver.k8s.io/v1beta1
@@ -34,7 +40,7 @@ egressSelections:
     proxyProtocol: HTTPConnect
     transport:
       uds:
-        udsName: $STACK_DIR/cluster-egress-blocked.sock
+        udsName: $STACK_DIR/$EGRESS_SOCK_NAME
 EOF
 }
 
@@ -57,6 +63,10 @@ start_apiserver() {
 		--service-cluster-ip-range 10.96.0.0/16 \
 		--endpoint-reconciler-type none \
 		--egress-selector-config-file "$STACK_DIR/egress-selector.yaml" \
+		--kubelet-preferred-address-types Hostname \
+		--kubelet-client-certificate "$PKI_DIR/apiserver-kubelet-client.crt" \
+		--kubelet-client-key "$PKI_DIR/apiserver-kubelet-client.key" \
+		--kubelet-certificate-authority "$PKI_DIR/ca.crt" \
 		--allow-privileged=true --profiling=false \
 		--cert-dir "$STACK_DIR/kube-apiserver"
 }

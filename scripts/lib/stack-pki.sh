@@ -52,7 +52,7 @@ EOF
 	mv "$file.tmp" "$file"
 }
 
-PKI_RECIPE=2 # bump when the set of certificates changes: older stack dirs regenerate
+PKI_RECIPE=3 # bump when the set of certificates changes: older stack dirs regenerate
 
 ensure_pki() {
 	[[ $(cat "$PKI_DIR/done" 2>/dev/null) == "$PKI_RECIPE" ]] && return 0
@@ -76,6 +76,15 @@ subjectAltName=IP:127.0.0.1,IP:::1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS
 	pki_client scheduler system:kube-scheduler
 	# kwok plays every node's kubelet: it writes node and pod status for all of them.
 	pki_client kwok kwok-controller system:masters
+	# The real node: the API server's client certificate for kubelets (logs, exec),
+	# the kubelet's own (the Node authorizer knows it by system:node:<name>), and
+	# the kubelet's serving certificate, for the name the API server dials.
+	pki_client apiserver-kubelet-client kube-apiserver-kubelet-client system:masters
+	pki_client kubelet "system:node:$REAL_NODE_NAME" system:nodes
+	pki_cert kubelet-serving "/CN=$REAL_NODE_NAME" "basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:$REAL_NODE_NAME,IP:127.0.0.1"
 	# Front-proxy (aggregation) CA: without it every component logs a missing
 	# requestheader-client-ca-file bundle.
 	openssl ecparam -name prime256v1 -genkey -noout -out "$PKI_DIR/front-proxy-ca.key" 2>/dev/null
@@ -88,11 +97,12 @@ subjectAltName=IP:127.0.0.1,IP:::1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS
 			-days 365 -sha256 -extfile <(printf 'extendedKeyUsage=clientAuth\n') -out "$PKI_DIR/front-proxy-client.crt" 2>/dev/null
 	openssl genrsa -out "$PKI_DIR/sa.key" 2048 2>/dev/null
 	openssl rsa -in "$PKI_DIR/sa.key" -pubout -out "$PKI_DIR/sa.pub" 2>/dev/null
-	[[ -s $PKI_DIR/sa.pub && -s $PKI_DIR/kwok.crt && -s $PKI_DIR/front-proxy-client.crt ]] || die "openssl failed while creating certificates in $PKI_DIR"
+	[[ -s $PKI_DIR/sa.pub && -s $PKI_DIR/kwok.crt && -s $PKI_DIR/front-proxy-client.crt && -s $PKI_DIR/kubelet-serving.crt ]] || die "openssl failed while creating certificates in $PKI_DIR"
 	write_kubeconfig "$KUBECONFIG_ADMIN" admin
 	write_kubeconfig "$STACK_DIR/controller-manager.kubeconfig" controller-manager
 	write_kubeconfig "$STACK_DIR/scheduler.kubeconfig" scheduler
 	write_kubeconfig "$STACK_DIR/kwok.kubeconfig" kwok
+	write_kubeconfig "$STACK_DIR/kubelet.kubeconfig" kubelet
 	echo "$PKI_RECIPE" >"$PKI_DIR/done"
 }
 

@@ -16,6 +16,7 @@ import {
 } from '../kube/reach.js';
 import { managedBy, render } from '../kube/render.js';
 import { rollbackTo } from '../kube/rollback.js';
+import { smokeCheckServices } from '../kube/smoke.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
 import { validate } from '../kube/validate.js';
 import { type DeployPlan, planDeploy, type RunInfo } from '../plan.js';
@@ -162,6 +163,20 @@ export async function deploy(
     await timings.step(`rollout of Deployment/${name}`, () => rollout(settings, cluster, plan, name, result));
   }
   await timings.step('endpoints', () => reportReach(settings, cluster, objects, result));
+  if (settings.smokeCheck)
+    await timings
+      .step('smoke check', () =>
+        smokeCheckServices(
+          cluster,
+          plan.namespace,
+          objects.map((m) => m.object),
+          run.sha,
+          { log: (line) => core.info(line) },
+        ),
+      )
+      .catch((error) => {
+        throw new DeployFailure(errorText(error), result);
+      });
   return result;
 }
 

@@ -1,0 +1,141 @@
+import { rmSync } from 'node:fs';
+import { jest } from '@jest/globals';
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import {
+  inCidr,
+  realNode,
+  realNodeManifests,
+  requestLoop,
+  serviceProxyPath,
+  withPullSecret,
+} from '../helpers/real-node.js';
+import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
+import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
+
+// The push deploy end to end, as a runner runs dist/index.js, onto the local target's real node (kubelet +
+// containerd): the action builds the archetype with REVISION=<commit>, pushes it, and the kubelet pulls it by
+// digest with the namespace's imagePullSecret, as an AKS node pulls from ACR. The manifests are k8s/ with the
+// real node's nodeSelector, toleration and pull secret added (scripts/lib/real-node-overlay.mjs); GET /
+// through the API server's service proxy says which commit answers.
+
+jest.setTimeout(600_000);
+
+const cluster = testCluster();
+const namespace = namespaceName('e2e-real');
+const sha = (c: string) => c.repeat(40);
+let manifests = '';
+const folders: string[] = [];
+
+const base = () => ({
+  ...localTargetInputs(),
+  mode: 'deploy',
+  namespace,
+  host: 'archetype.localhost',
+  manifests,
+  'rollout-timeout': '240s',
+});
+
+async function answer(): Promise<string> {
+  const body = await cluster.request<string>('GET', serviceProxyPath(namespace, 'archetype', 80), {
+    text: true,
+  });
+  return (JSON.parse(body) as { revision: string }).revision;
+}
+
+async function pods(): Promise<V1Pod[]> {
+  return (
+    await cluster.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${namespace}/pods`, {
+      query: { labelSelector: 'app.kubernetes.io/name=archetype' },
+    })
+  ).items;
+}
+
+function expectSuccess(run: ActionRun): void {
+  if (run.code !== 0)
+    throw new Error(`the action failed (${run.code}): ${run.error}\n${run.log.slice(-4000)}`);
+}
+
+beforeAll(async () => {
+  realNode();
+  await withPullSecret(namespace);
+  manifests = await realNodeManifests();
+  folders.push(manifests);
+});
+
+afterAll(async () => {
+  await deleteNamespace(cluster, namespace);
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('deploy onto the real node', () => {
+  it('rolls out the commit: 2 real pods Ready on the real node, GET / answers its revision', async () => {
+    const run = await runAction(base(), { sha: sha('1') });
+    expectSuccess(run);
+    expect(run.outputs.revision).toBe('1');
+    // the action's own smoke check went through the Service to a real pod
+    expect(run.log).toContain(`GET / answered revision ${sha('1')}`);
+    const { name, podCidr } = realNode();
+    const list = await pods();
+    expect(list).toHaveLength(2);
+    for (const p of list) {
+      expect(p.spec?.nodeName).toBe(name);
+      expect(inCidr(p.status?.podIP ?? '', podCidr)).toBe(true);
+      expect(p.status?.containerStatuses?.[0]?.ready).toBe(true);
+      expect(p.status?.containerStatuses?.[0]?.imageID).toBe(run.outputs.image);
+    }
+    expect(await answer()).toBe(sha('1'));
+  });
+
+  it('rolls out the next commit with zero failed requests through the Service meanwhile', async () => {
+    let finished = 0;
+    // from before the action starts until its old pods have drained (SHUTDOWN_DELAY_MS 5 s) and stopped
+    const loop = requestLoop(
+      cluster,
+      serviceProxyPath(namespace, 'archetype', 80),
+      () => finished > 0 && Date.now() - finished > 10_000,
+      { maxRequests: 5000, maxMs: 540_000, intervalMs: 50 },
+    );
+    const run = await runAction(base(), { sha: sha('2') }).finally(() => {
+      finished = Date.now();
+    });
+    const requests = await loop;
+    console.log(
+      `through the action: ${requests.sent} requests during the rollout of commit 2, ${requests.failed} failed, by revision ${JSON.stringify(
+        Object.fromEntries(Object.entries(requests.revisions).map(([r, n]) => [r.slice(0, 7), n])),
+      )}`,
+    );
+    expectSuccess(run);
+    expect(run.outputs.revision).toBe('2');
+    expect(requests.failures).toEqual([]);
+    expect(requests.failed).toBe(0);
+    expect(requests.revisions[sha('1')]).toBeGreaterThan(0);
+    expect(requests.revisions[sha('2')]).toBeGreaterThan(0);
+    expect(await answer()).toBe(sha('2'));
+    const list = await pods();
+    expect(list.map((p) => p.status?.containerStatuses?.[0]?.imageID)).toEqual([
+      run.outputs.image,
+      run.outputs.image,
+    ]);
+  });
+
+  it('a commit whose container exits is diagnosed from its real log and rolled back; the previous commit answers', async () => {
+    const crashing = await realNodeManifests((file, text) =>
+      file === 'deployment.yaml'
+        ? text.replace(
+            /( {12}- name: SHUTDOWN_DELAY_MS\n)/,
+            '            - name: LOG_LEVEL\n              value: "loud"\n$1',
+          )
+        : text,
+    );
+    folders.push(crashing);
+    const run = await runAction({ ...base(), manifests: crashing }, { sha: sha('3') });
+    expect(run.code).toBe(1);
+    expect(run.error).toMatch(/exit code 1/);
+    expect(run.error).toMatch(/Rolled back: revision \d+'s pods are serving again\.$/);
+    // the kubelet served the container's log: the reason it exited is in the diagnosis
+    expect(run.log).toContain('LOG_LEVEL must be one of');
+    const d = await get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`);
+    expect(d?.status?.availableReplicas).toBe(2);
+    expect(await answer()).toBe(sha('2'));
+  });
+});

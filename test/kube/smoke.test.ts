@@ -1,0 +1,191 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import { applySet } from '../../src/kube/apply.js';
+import { smokeCheck, smokeCheckServices } from '../../src/kube/smoke.js';
+import { pullSecretName, realNode, withPullSecret } from '../helpers/real-node.js';
+import {
+  deleteNamespace,
+  deployment,
+  eventually,
+  fieldManager,
+  get,
+  namespaceName,
+  service,
+  testCluster,
+} from './cluster.js';
+
+// The post-deploy smoke check against the local target: pods on the real node answer GET / through the
+// API server's service proxy (as on AKS); pods on kwok nodes answer nothing, and the check says it skips them.
+
+const run = promisify(execFile);
+const cluster = testCluster();
+const ns = namespaceName('t-smoke');
+const lines: string[] = [];
+const log = (line: string) => lines.push(line);
+let image = '';
+
+/** A tiny server on the local base image: GET / answers {"revision": $REVISION}. Pushed; by digest. */
+async function pushRevisionServer(): Promise<string> {
+  const registry = process.env.REGISTRY as string;
+  const work = mkdtempSync(join(tmpdir(), 'smoke-image-'));
+  const dockerConfig = join(work, 'docker');
+  const env = { ...process.env, DOCKER_CONFIG: dockerConfig };
+  try {
+    const login = run(
+      'docker',
+      ['login', registry, '--username', process.env.REGISTRY_USERNAME as string, '--password-stdin'],
+      { env },
+    );
+    login.child.stdin?.end(process.env.REGISTRY_PASSWORD);
+    await login;
+    const server =
+      'require("http").createServer((q, s) => { s.setHeader("content-type", "application/json"); ' +
+      's.end(JSON.stringify({ name: "smoke", revision: process.env.REVISION })) }).listen(8000)';
+    writeFileSync(
+      join(work, 'Dockerfile'),
+      `ARG NODE_IMAGE\nFROM \${NODE_IMAGE}\nUSER 1000:1000\nCMD ["node", "-e", ${JSON.stringify(server)}]\n`,
+    );
+    const metadata = join(work, 'metadata.json');
+    await run(
+      'docker',
+      [
+        'buildx',
+        'build',
+        '--platform',
+        'linux/amd64',
+        '--push',
+        '--metadata-file',
+        metadata,
+        '--build-arg',
+        `NODE_IMAGE=${process.env.NODE_IMAGE}`,
+        '--tag',
+        `${registry}/smoke-server:latest`,
+        work,
+      ],
+      { env, maxBuffer: 16 * 1024 * 1024 },
+    );
+    const digest = (JSON.parse(readFileSync(metadata, 'utf8')) as Record<string, string>)[
+      'containerimage.digest'
+    ];
+    return `${registry}/smoke-server@${digest}`;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The server as Deployment `name` (REVISION=revision), on the real node or left to the kwok nodes. */
+function app(name: string, revision: string, onRealNode: boolean): KubernetesObject[] {
+  const d = deployment(ns, { name, image, replicas: 2, env: { REVISION: revision } }) as V1Deployment;
+  const spec = d.spec?.template.spec;
+  if (spec && onRealNode) {
+    const { label } = realNode();
+    spec.nodeSelector = { [label]: 'true' };
+    spec.tolerations = [{ key: label, operator: 'Equal', value: 'true', effect: 'NoSchedule' }];
+    spec.imagePullSecrets = [{ name: pullSecretName }];
+    const c = spec.containers[0];
+    if (c) c.readinessProbe = { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 };
+  }
+  return [d, service(ns, name, name)];
+}
+
+async function rolledOut(name: string): Promise<void> {
+  await eventually(
+    `Deployment/${name} with 2 ready pods`,
+    async () => {
+      const d = await get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${ns}/deployments/${name}`);
+      return d?.status?.readyReplicas === 2 && d.status.updatedReplicas === 2 ? true : undefined;
+    },
+    120_000,
+  );
+  // and the Service's endpoints follow
+  await eventually(
+    `Service/${name} with 2 ready endpoints`,
+    async () => {
+      const slices = await cluster.request<{
+        items: { endpoints?: { conditions?: { ready?: boolean } }[] }[];
+      }>('GET', `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`, {
+        query: { labelSelector: `kubernetes.io/service-name=${name}` },
+      });
+      return slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready).length === 2
+        ? true
+        : undefined;
+    },
+    30_000,
+  );
+}
+
+beforeAll(async () => {
+  realNode();
+  image = await pushRevisionServer();
+  await withPullSecret(ns);
+  await applySet(cluster, [...app('real', 'rev-a', true), ...app('simulated', 'rev-a', false)], {
+    fieldManager,
+    force: false,
+    namespace: ns,
+  });
+  await rolledOut('real');
+  await rolledOut('simulated');
+}, 10 * 60_000);
+
+afterAll(async () => {
+  await deleteNamespace(cluster, ns);
+});
+
+beforeEach(() => {
+  lines.length = 0;
+});
+
+describe('smokeCheck', () => {
+  it('passes when the pods behind the Service answer the deployed revision', async () => {
+    const result = await smokeCheck(cluster, ns, 'real', 80, 'rev-a', { log, intervalMs: 200 });
+    expect(result).toEqual({ service: 'real', outcome: 'passed', detail: 'rev-a', requests: 3 });
+    expect(lines).toEqual([
+      `smoke check of Service/real port 80 in namespace '${ns}': GET / answered revision rev-a (3 requests)`,
+    ]);
+  });
+
+  it('fails the deploy when another revision answers, saying which', async () => {
+    await expect(
+      smokeCheck(cluster, ns, 'real', 'http', 'rev-b', { log, intervalMs: 100, attempts: 4 }),
+    ).rejects.toThrow(
+      /^smoke check failed: GET \/ through Service\/real port http in namespace '.+' did not answer with the deployed revision rev-b 3 times in a row in 4 requests \(answers: rev-a x4; last: revision rev-a\)\./,
+    );
+  });
+
+  it('fails when nothing is ready behind the Service', async () => {
+    await applySet(cluster, [service(ns, 'nobody', 'no-such-app')], {
+      fieldManager,
+      force: false,
+      namespace: ns,
+    });
+    await expect(
+      smokeCheck(cluster, ns, 'nobody', 80, 'rev-a', { intervalMs: 100, attempts: 3 }),
+    ).rejects.toThrow(/answers: none; last: no ready endpoint/);
+  });
+
+  it('skips, with a line saying so, a Service whose ready endpoints are all on kwok nodes', async () => {
+    const result = await smokeCheck(cluster, ns, 'simulated', 80, 'rev-a', { log });
+    expect(result.outcome).toBe('skipped');
+    expect(lines).toEqual([
+      `smoke check of Service/simulated port 80 in namespace '${ns}' skipped: its 2 ready endpoints are on simulated (kwok) nodes, where nothing listens`,
+    ]);
+  });
+
+  it('smokeCheckServices checks each Service of the applied set on its http port', async () => {
+    const results = await smokeCheckServices(
+      cluster,
+      ns,
+      [...app('real', 'rev-a', true), ...app('simulated', 'rev-a', false)],
+      'rev-a',
+      { log, intervalMs: 200 },
+    );
+    expect(results.map((r) => [r.service, r.outcome])).toEqual([
+      ['real', 'passed'],
+      ['simulated', 'skipped'],
+    ]);
+  });
+});
