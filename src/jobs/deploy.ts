@@ -1,11 +1,13 @@
 import * as core from '@actions/core';
 import type { Credentials } from '../credentials.js';
-import { addTags, buildAndPush, registryDigest } from '../docker/buildx.js';
+import { addTags, registryDigest } from '../docker/buildx.js';
 import { Docker } from '../docker/docker.js';
+import { buildAndPushRetrying } from '../docker/push-retry.js';
 import { imagePlatforms } from '../docker/registry-manifest.js';
 import { type AppliedObject, applySet, type PrunedObject, prune } from '../kube/apply.js';
 import { type Cluster, errorText, loadCluster } from '../kube/client.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
+import { lockEnvironment } from '../kube/lock.js';
 import { loadManifests, type Manifest } from '../kube/manifests.js';
 import { preflight } from '../kube/preflight/preflight.js';
 import {
@@ -137,6 +139,13 @@ export async function deploy(
     return result;
   }
 
+  // one deploy at a time per environment, and never an older commit's over a newer one's (kube/lock.ts)
+  await using _lock = await lockEnvironment(cluster, {
+    namespace: plan.namespace,
+    instance: plan.render.instance,
+    sha: run.sha,
+    rolloutTimeoutMs: settings.rolloutTimeoutMs,
+  });
   const applied = await timings.step('apply', () =>
     applySet(
       cluster,
@@ -215,7 +224,7 @@ async function buildOrReuse(docker: Docker, plan: DeployPlan, rebuild: boolean):
       return existing;
     }
   }
-  return buildAndPush(docker, plan.build);
+  return buildAndPushRetrying(docker, plan.build);
 }
 
 async function rollout(

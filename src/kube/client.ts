@@ -187,7 +187,11 @@ function firstLine(error: unknown): string {
 class JsonObjectApi extends KubernetesObjectApi {
   async lookup(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
     const resource = await this.withRetry('GET', `discovery of ${kind} (${apiVersion})`, () =>
-      this.resource(apiVersion, kind),
+      this.resource(apiVersion, kind).catch((error: unknown) => {
+        // client-node throws on a group/version the server does not serve (404): that is "not served"
+        if ((error as { code?: number }).code === 404) return undefined;
+        throw error;
+      }),
     );
     return resource ? { plural: resource.name, namespaced: resource.namespaced } : undefined;
   }

@@ -27,7 +27,14 @@ export function loadManifests(dir: string, root = process.cwd()): Manifest[] {
         errors.push(`${file}:${at}: ${e.message.split('\n')[0]}`);
       }
       if (doc.errors.length > 0) continue;
-      const value: unknown = doc.toJS({ maxAliasCount: 100 });
+      let value: unknown;
+      try {
+        value = doc.toJS({ maxAliasCount: 100 });
+      } catch (error) {
+        // e.g. an alias bomb: "Excessive alias count indicates a resource exhaustion attack"
+        errors.push(`${file}:${line}: ${error instanceof Error ? error.message : String(error)}`);
+        continue;
+      }
       if (value === null || value === undefined) continue; // an empty document between ---
       if (typeof value !== 'object' || Array.isArray(value)) {
         errors.push(

@@ -76,6 +76,12 @@ export function render(manifests: Manifest[], target: RenderTarget): Manifest[] 
         );
       metadata.namespace = target.namespace;
     }
+    for (const [path, value] of [
+      ['metadata.labels', metadata.labels],
+      ['metadata.annotations', metadata.annotations],
+    ] as const)
+      if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value)))
+        errors.push(`${where(m)}: ${path} must be a mapping of name: value, not ${JSON.stringify(value)}`);
     // the app's own name label wins: selectors may use it
     metadata.labels = {
       'app.kubernetes.io/name': target.appName,

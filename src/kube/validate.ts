@@ -10,6 +10,8 @@ type Json = Record<string, unknown>;
 const dns1123Subdomain = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const dns1035Label = /^(?=.{1,63}$)[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+// larger objects pass a server-side dry-run (which never reaches etcd) and fail on the real write
+const maxObjectBytes = 2 ** 20;
 
 export function validate(manifests: Manifest[]): void {
   const errors: string[] = [];
@@ -28,6 +30,11 @@ export function validate(manifests: Manifest[]): void {
     if (!nameRule.test(metadata.name))
       fail(
         `metadata.name '${metadata.name}' is not a valid name (lowercase letters, digits and '-'${o.kind === 'Service' ? ', starting with a letter, at most 63' : ''})`,
+      );
+    const bytes = Buffer.byteLength(JSON.stringify(o));
+    if (bytes > maxObjectBytes)
+      fail(
+        `is ${(bytes / 2 ** 20).toFixed(1)} MiB as JSON; Kubernetes stores an object of at most ${maxObjectBytes / 2 ** 20} MiB (etcd's request limit is 1.5 MiB, ConfigMap and Secret data 1 MiB): split it or mount the data another way`,
       );
     checkStringMap(metadata.labels, 'metadata.labels', fail, true);
     checkStringMap(metadata.annotations, 'metadata.annotations', fail, false);

@@ -1,0 +1,691 @@
+#!/usr/bin/env node
+// The benchmark (issue 6): prints one table of figures with their targets, and writes the raw results to
+// bench/results/latest.json and the table to bench/results/latest.md. Nothing here asserts a time: targets
+// are printed next to the figures ("met" / "NOT met"). Everything runs against the local deploy target on
+// 127.0.0.1 (scripts/local-stack up); every loop has a count.
+//
+//   npm run bench [-- --runs 5] [--service-runs 3] [--only deploy,failure,startup,preview,service]
+//                 [--skip service] [--load-seconds 10]
+import { execFile, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { VersionApi } from '@kubernetes/client-node';
+import { lineAt, root, runActionTimed, stepsFromLog } from './lib/action.mjs';
+import { now } from './lib/clock.mjs';
+import { deleteNamespace, kubeconfig, kubeconfigText, NamespaceRecorder, settle } from './lib/kube.mjs';
+import { ensureKubectl } from './lib/kubectl.mjs';
+import { load, machine } from './lib/machine.mjs';
+import { Registry } from './lib/registry.mjs';
+import { renderToFolder } from './lib/render.mjs';
+import { serviceBench } from './lib/service.mjs';
+import { cell, ratioCell, summarize, verdict } from './lib/stats.mjs';
+
+const sections = ['startup', 'deploy', 'failure', 'service', 'preview'];
+const options = parseArgs(process.argv.slice(2));
+const log = (line) => process.stderr.write(`bench: ${line}\n`);
+const results = { command: commandLine(), started: new Date().toISOString(), sections: {} };
+const cleanups = [];
+
+loadStackEnv();
+const kc = kubeconfig();
+const kubeVersion = (await kc.makeApiClient(VersionApi).getCode()).gitVersion;
+results.machine = machine(kubeVersion);
+results.loadAtStart = load();
+const registry = new Registry(
+  process.env.REGISTRY,
+  process.env.REGISTRY_USERNAME,
+  process.env.REGISTRY_PASSWORD,
+);
+// The benchmark's images live in a repository of their own (tags 'latest' and one per fake commit), so
+// that the deploys it measures never move a tag that others use.
+const source = 'archetype';
+const repository = 'archetype-bench/archetype';
+const targetInputs = {
+  registry: process.env.REGISTRY,
+  'registry-username': process.env.REGISTRY_USERNAME,
+  'registry-password': process.env.REGISTRY_PASSWORD,
+  kubeconfig: kubeconfigText(),
+  'build-args': `NODE_IMAGE=${process.env.NODE_IMAGE}`,
+  'build-secret-files': 'ca_certs=/etc/ssl/certs/ca-certificates.crt',
+};
+const commits = []; // { sha, digest } made in the registry, removed at the end
+
+try {
+  for (const name of sections) {
+    if (!options.sections.has(name)) continue;
+    const before = load();
+    log(`== ${name} (load average ${before.join(', ')})`);
+    const started = now();
+    const figures = await { startup, deploy, failure, service, preview }[name]();
+    results.sections[name] = {
+      ...figures,
+      loadBefore: before,
+      loadAfter: load(),
+      seconds: (now() - started) / 1000,
+    };
+  }
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch((e) => log(`cleanup: ${e.message}`));
+  for (const c of commits)
+    await registry.request('DELETE', `${repository}/manifests/${c.digest}`).catch(() => {});
+}
+results.loadAtEnd = load();
+results.finished = new Date().toISOString();
+
+const table = report(results);
+process.stdout.write(`${table}\n`);
+const dir = join(root, 'bench/results');
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(join(dir, 'latest.md'), `${table}\n`);
+log(`wrote bench/results/latest.json and bench/results/latest.md`);
+
+// --- sections ------------------------------------------------------------------------------------------
+
+/** 4. node dist/index.js to its first log line; the bundle's size. */
+async function startup() {
+  const firstLine = [];
+  for (let i = 0; i < Math.max(options.runs, 10); i++) {
+    // no inputs: the action routes the event, prints its first line, then fails on the missing inputs
+    const run = await runActionTimed({ mode: 'deploy' }, { sha: fakeSha(), timeoutMs: 30_000 });
+    const first = run.lines.find((l) => l.text.trim());
+    if (!first) throw new Error(`dist/index.js printed nothing:\n${run.log}`);
+    firstLine.push(first.t - run.started);
+  }
+  const bundle = readFileSync(join(root, 'dist/index.js'));
+  return {
+    firstLineMs: summarize(firstLine),
+    bundleBytes: statSync(join(root, 'dist/index.js')).size,
+    bundleGzipBytes: gzipSync(bundle).length,
+  };
+}
+
+/** 1 and 2: the action against kubectl apply + rollout status, same manifests and image changes. */
+async function deploy() {
+  const kubectl = ensureKubectl(kubeVersion, log);
+  const suffix = randomBytes(3).toString('hex');
+  const nsAction = `bench-action-${suffix}`;
+  const nsKubectl = `bench-kubectl-${suffix}`;
+  const base = await baseImage();
+  const inputs = { ...targetInputs, mode: 'deploy', namespace: nsAction, 'image-name': repository };
+  const recAction = new NamespaceRecorder(kc, nsAction);
+  const recKubectl = new NamespaceRecorder(kc, nsKubectl);
+  cleanups.push(async () => {
+    recAction.stop();
+    recKubectl.stop();
+    await deleteNamespace(kc, nsAction);
+    await deleteNamespace(kc, nsKubectl);
+  });
+  // asynchronous: the benchmark's watches must go on receiving events while kubectl runs
+  const kube = (args) => promisify(execFile)(kubectl, args, { env: process.env, timeout: 600_000 });
+  const kubectlDeploy = async (folder) => {
+    await kube(['apply', '-f', folder]);
+    await kube(['rollout', 'status', 'deployment/archetype', '-n', nsKubectl, '--timeout=5m']);
+  };
+
+  // the starting state for both: commit 0 deployed (not measured)
+  const first = await commitImage(base);
+  await expectOk(await runActionTimed(inputs, { sha: first.sha }), 'first deploy');
+  await kube(['create', 'namespace', nsKubectl]);
+  await kubectlDeploy(await renderToFolder({ ...inputs, namespace: nsKubectl }, first.sha, first.digest));
+  await recAction.start();
+  await recKubectl.start();
+  // the kubectl discovery cache is warm from here on, as on a runner that ran kubectl before
+
+  const rows = [];
+  for (let i = 0; i < options.runs; i++) {
+    const commit = await commitImage(base);
+    const folder = await renderToFolder({ ...inputs, namespace: nsKubectl }, commit.sha, commit.digest);
+    const measureAction = async () => {
+      await settle(kc, nsAction, 2);
+      const mark = recAction.mark();
+      const generation = recAction.generationOf('archetype');
+      const run = await runActionTimed(inputs, { sha: commit.sha });
+      await expectOk(run, `deploy ${i + 1}`);
+      const changed = await waitFor(() => recAction.changed(mark, 'archetype', generation));
+      const done = await waitFor(() => recAction.completed(mark, 'archetype', generation + 1));
+      return { run, changed, done, rolled: lineAt(run, /^Deployment\/archetype revision \d+ rolled out/) };
+    };
+    const measureKubectl = async () => {
+      await settle(kc, nsKubectl, 2);
+      const mark = recKubectl.mark();
+      const generation = recKubectl.generationOf('archetype');
+      const started = now();
+      await kubectlDeploy(folder);
+      const exited = now();
+      const changed = await waitFor(() => recKubectl.changed(mark, 'archetype', generation));
+      const done = await waitFor(() => recKubectl.completed(mark, 'archetype', generation + 1));
+      return { started, exited, changed, done };
+    };
+    // alternate which goes first, so that neither always runs while the cluster still finishes the other
+    let a;
+    let k;
+    if (i % 2 === 0) {
+      a = await measureAction();
+      k = await measureKubectl();
+    } else {
+      k = await measureKubectl();
+      a = await measureAction();
+    }
+    rmSync(folder, { recursive: true, force: true });
+    const { run, changed: changedA, done: doneA, rolled } = a;
+    const { started: startK, exited: endK, changed: changedK, done: doneK } = k;
+
+    const row = {
+      load1: load()[0],
+      action: {
+        wallMs: run.wallMs,
+        rolloutMs: doneA.t - changedA.t,
+        overheadMs: run.wallMs - (doneA.t - changedA.t),
+        // process start to the first change of the Deployment, and its completion to the process's exit
+        beforeApplyMs: changedA.t - run.started,
+        afterCompleteMs: run.exited - doneA.t,
+        detectionMs: rolled ? rolled.t - doneA.t : Number.NaN,
+        steps: run.steps,
+        logSteps: stepsFromLog(run),
+        firstLineMs: (run.lines.find((l) => l.text.trim())?.t ?? Number.NaN) - run.started,
+      },
+      kubectl: {
+        wallMs: endK - startK,
+        rolloutMs: doneK.t - changedK.t,
+        overheadMs: endK - startK - (doneK.t - changedK.t),
+        beforeApplyMs: changedK.t - startK,
+        afterCompleteMs: endK - doneK.t,
+      },
+    };
+    rows.push(row);
+    log(
+      `deploy ${i + 1}/${options.runs}: action ${ms(row.action.wallMs)} (overhead ${ms(row.action.overheadMs)}, detection ${ms(row.action.detectionMs)}), kubectl ${ms(row.kubectl.wallMs)} (overhead ${ms(row.kubectl.overheadMs)}), load ${row.load1}`,
+    );
+  }
+  const pick = (f) => summarize(rows.map(f));
+  const stepNames = [...new Set(rows.flatMap((r) => r.action.steps.map((s) => s.name)))];
+  return {
+    runs: rows,
+    action: {
+      wallMs: pick((r) => r.action.wallMs),
+      rolloutMs: pick((r) => r.action.rolloutMs),
+      overheadMs: pick((r) => r.action.overheadMs),
+      beforeApplyMs: pick((r) => r.action.beforeApplyMs),
+      afterCompleteMs: pick((r) => r.action.afterCompleteMs),
+      detectionMs: pick((r) => r.action.detectionMs),
+      stepsMs: Object.fromEntries(
+        stepNames.map((n) => [
+          n,
+          pick((r) => (r.action.steps.find((s) => s.name === n)?.seconds ?? Number.NaN) * 1000),
+        ]),
+      ),
+      logStepsMs: Object.fromEntries(
+        stepNames.map((n) => [n, pick((r) => r.action.logSteps.find((s) => s.name === n)?.ms ?? Number.NaN)]),
+      ),
+      firstLineMs: pick((r) => r.action.firstLineMs),
+    },
+    kubectl: {
+      wallMs: pick((r) => r.kubectl.wallMs),
+      rolloutMs: pick((r) => r.kubectl.rolloutMs),
+      overheadMs: pick((r) => r.kubectl.overheadMs),
+      beforeApplyMs: pick((r) => r.kubectl.beforeApplyMs),
+      afterCompleteMs: pick((r) => r.kubectl.afterCompleteMs),
+    },
+    wallRatio: pick((r) => r.action.wallMs / r.kubectl.wallMs),
+    overheadRatio: pick((r) => r.action.overheadMs / r.kubectl.overheadMs),
+  };
+}
+
+/** 3. A broken image: from the apply to the action's diagnosis and rollback, against the progress deadline. */
+async function failure() {
+  const ns = `bench-failure-${randomBytes(3).toString('hex')}`;
+  const rec = new NamespaceRecorder(kc, ns);
+  cleanups.push(async () => {
+    rec.stop();
+    await deleteNamespace(kc, ns);
+  });
+  const base = await baseImage();
+  const inputs = {
+    ...targetInputs,
+    mode: 'deploy',
+    namespace: ns,
+    'image-name': repository,
+    'rollout-timeout': '5m',
+  };
+  const first = await commitImage(base);
+  await expectOk(await runActionTimed(inputs, { sha: first.sha }), 'first deploy');
+  await rec.start();
+  // allowanceMs: what the input failure-grace lets a failing pod have (its default: 10 s or 3 sightings),
+  // plus 1 s for the action to diagnose and start the rollback
+  const variants = [
+    { name: 'ImagePullBackOff (default failure-grace)', fail: 'ImagePullBackOff', allowanceMs: 11_000 },
+    { name: 'CrashLoopBackOff (default failure-grace)', fail: 'CrashLoopBackOff', allowanceMs: 11_000 },
+    {
+      name: "ImagePullBackOff, failure-grace '1 observation'",
+      fail: 'ImagePullBackOff',
+      grace: '1 observation',
+      allowanceMs: 1_000,
+    },
+  ];
+  const out = [];
+  for (const v of variants) {
+    const manifests = failingManifests(v.fail);
+    const rows = [];
+    for (let i = 0; i < options.failureRuns; i++) {
+      const commit = await commitImage(base);
+      const mark = rec.mark();
+      const gen = rec.generationOf('archetype');
+      const run = await runActionTimed(
+        { ...inputs, manifests, ...(v.grace ? { 'failure-grace': v.grace } : {}) },
+        { sha: commit.sha },
+      );
+      if (run.code === 0) throw new Error(`the ${v.name} deploy succeeded:\n${run.log}`);
+      const changed = rec.changed(mark, 'archetype', gen);
+      const shows = rec.podShowing(mark, [v.fail]);
+      const rollback = lineAt(run, /^rolling back Deployment\/archetype/);
+      if (!changed || !shows || !rollback)
+        throw new Error(
+          `${v.name}: missing a timestamp (apply ${!!changed}, pod ${!!shows}, rollback ${!!rollback}):\n${run.log}`,
+        );
+      rows.push({
+        load1: load()[0],
+        applyToPodShowsMs: shows.t - changed.t,
+        podShowsToRollbackMs: rollback.t - shows.t,
+        applyToRollbackMs: rollback.t - changed.t,
+        wallMs: run.wallMs,
+        error: run.error,
+      });
+      log(
+        `${v.name} ${i + 1}/${options.failureRuns}: rollback started ${ms(rollback.t - changed.t)} after the apply, ${ms(rollback.t - shows.t)} after the pod showed it`,
+      );
+    }
+    rmSync(manifests, { recursive: true, force: true });
+    const pick = (f) => summarize(rows.map(f));
+    out.push({
+      name: v.name,
+      allowanceMs: v.allowanceMs,
+      runs: rows,
+      applyToPodShowsMs: pick((r) => r.applyToPodShowsMs),
+      podShowsToRollbackMs: pick((r) => r.podShowsToRollbackMs),
+      applyToRollbackMs: pick((r) => r.applyToRollbackMs),
+      wallMs: pick((r) => r.wallMs),
+    });
+  }
+  const deadline = /progressDeadlineSeconds:\s*(\d+)/.exec(
+    readFileSync(join(root, 'k8s/deployment.yaml'), 'utf8'),
+  );
+  return { progressDeadlineSeconds: deadline ? Number(deadline[1]) : 600, variants: out };
+}
+
+/** 5 and 6: service/scripts/bench, several times; and the pushed image's compressed size in the registry. */
+async function service() {
+  const runs = [];
+  for (let i = 0; i < options.serviceRuns; i++) {
+    log(
+      `service/scripts/bench ${i + 1}/${options.serviceRuns} (builds and ${options.loadSeconds} s load runs)`,
+    );
+    // a run that fails (docker save or build output lost to another user of the same engine) gets one retry
+    const r = await serviceBench({ seconds: options.loadSeconds }).catch((error) => {
+      log(`${error.message.split('\n').slice(-3).join(' / ')}; running it once more`);
+      results.serviceRetries = (results.serviceRetries ?? 0) + 1;
+      return serviceBench({ seconds: options.loadSeconds });
+    });
+    runs.push({ ...r, load1: load()[0] });
+    log(
+      `  warm build ${r.warmBuildS} s, image ${r.image?.rps} req/s vs bare Fastify ${r.bareFastify?.rps} req/s`,
+    );
+  }
+  const pick = (f) => summarize(runs.map(f));
+  return {
+    registry: await registryImageSize(),
+    runs: runs.map(({ raw, ...r }) => ({ ...r, raw })),
+    coldBuildS: pick((r) => r.coldBuildS),
+    warmBuildS: pick((r) => r.warmBuildS),
+    noChangeBuildS: pick((r) => r.noChangeBuildS),
+    uncompressedMB: pick((r) => r.uncompressed?.image),
+    uncompressedAppMB: pick((r) => r.uncompressed?.app),
+    gzipMB: pick((r) => r.gzip?.image),
+    gzipAppMB: pick((r) => r.gzip?.app),
+    startMs: summarize(runs.flatMap((r) => r.startMs)),
+    imageRps: pick((r) => r.image?.rps),
+    imageP99Ms: pick((r) => r.image?.p99),
+    bareRps: pick((r) => r.bareFastify?.rps),
+    bareP99Ms: pick((r) => r.bareFastify?.p99),
+    rpsRatio: pick((r) => r.image.rps / r.bareFastify.rps),
+    // the same service outside docker: what the per-request JSON log line and the container cost
+    hostRatio: pick((r) => r.load['dist/main.js on the host, logs to /dev/null']?.rps / r.bareFastify.rps),
+    hostQuietRatio: pick((r) => r.load['dist/main.js on the host, LOG_LEVEL=warn']?.rps / r.bareFastify.rps),
+  };
+}
+
+/** 7. A pull request's preview: created (opened), then torn down (closed), each through dist/index.js. */
+async function preview() {
+  const app = `bench-${randomBytes(3).toString('hex')}`;
+  const base = await baseImage();
+  const inputs = {
+    ...targetInputs,
+    'app-name': app,
+    'image-name': repository,
+    'preview-domain': 'preview.localhost',
+  };
+  const rows = [];
+  for (let i = 0; i < options.runs; i++) {
+    const pr = i + 1;
+    const commit = await commitImage(base);
+    cleanups.push(() => deleteNamespace(kc, `${app}-pr-${pr}`));
+    const event = (action) => ({
+      event: 'pull_request',
+      sha: fakeSha(),
+      ref: `refs/pull/${pr}/merge`,
+      payload: {
+        action,
+        number: pr,
+        pull_request: {
+          number: pr,
+          head: { sha: commit.sha, ref: 'bench', repo: { full_name: 'local/archetype' } },
+        },
+        repository: { full_name: 'local/archetype', default_branch: 'main' },
+      },
+    });
+    const created = await runActionTimed(inputs, event('opened'));
+    await expectOk(created, `preview ${pr}`);
+    const removed = await runActionTimed(inputs, event('closed'));
+    await expectOk(removed, `teardown ${pr}`);
+    if (!/is gone/.test(removed.log))
+      throw new Error(`teardown of pr-${pr} did not delete its namespace:\n${removed.log}`);
+    rows.push({ load1: load()[0], createMs: created.wallMs, teardownMs: removed.wallMs });
+    log(
+      `preview ${pr}/${options.runs}: created in ${ms(created.wallMs)}, torn down in ${ms(removed.wallMs)}`,
+    );
+  }
+  return {
+    runs: rows,
+    createMs: summarize(rows.map((r) => r.createMs)),
+    teardownMs: summarize(rows.map((r) => r.teardownMs)),
+  };
+}
+
+// --- helpers -------------------------------------------------------------------------------------------
+
+/**
+ * The archetype image the fake commits are made from: the registry's archetype:latest (or a commit's tag),
+ * copied into the benchmark's repository as 'base'; built once through the action when there is none.
+ */
+async function baseImage() {
+  if (results.baseImage) return 'base';
+  const tags = await registry.tags(source);
+  let tag = tags.includes('latest') ? 'latest' : tags.find((t) => /^[0-9a-f]{40}$/.test(t));
+  let from = source;
+  if (!tag) {
+    log(`the registry has no ${source} image yet: building one through the action`);
+    const ns = `bench-build-${randomBytes(3).toString('hex')}`;
+    tag = fakeSha();
+    from = repository;
+    cleanups.push(() => deleteNamespace(kc, ns));
+    const run = await runActionTimed(
+      { ...targetInputs, mode: 'deploy', namespace: ns, 'image-name': repository },
+      { sha: tag, ref: 'refs/heads/bench' },
+    );
+    await expectOk(run, 'build');
+  }
+  const digest = await registry.copyImage(from, tag, repository, 'base');
+  results.baseImage = { from: `${from}:${tag}`, digest };
+  return 'base';
+}
+
+/** A new fake commit whose image (an index over the base image) is in the registry under its sha. */
+async function commitImage(base) {
+  const sha = fakeSha();
+  const digest = await registry.commitImage(repository, base, sha);
+  commits.push({ sha, digest });
+  return { sha, digest };
+}
+
+async function registryImageSize() {
+  const m = await registry.manifest(repository, await baseImage());
+  let manifest = JSON.parse(m.raw);
+  if (Array.isArray(manifest.manifests)) {
+    const amd64 =
+      manifest.manifests.find((d) => d.platform?.architecture === 'amd64') ?? manifest.manifests[0];
+    manifest = JSON.parse((await registry.manifest(repository, amd64.digest)).raw);
+  }
+  const layers = manifest.layers.map((l) => l.size);
+  return {
+    compressedMB: layers.reduce((a, b) => a + b, 0) / 1e6,
+    layers: layers.length,
+    image: results.baseImage,
+  };
+}
+
+function failingManifests(failure) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-failing-'));
+  cpSync(join(root, 'k8s'), dir, { recursive: true });
+  const file = join(dir, 'deployment.yaml');
+  const text = readFileSync(file, 'utf8').replace(
+    /( {4}metadata:\n {6}labels:)/,
+    `    metadata:\n      annotations:\n        archetype.local/fail: ${failure}\n      labels:`,
+  );
+  if (!text.includes('archetype.local/fail'))
+    throw new Error('k8s/deployment.yaml: cannot place the failure annotation');
+  writeFileSync(file, text);
+  return dir;
+}
+
+async function expectOk(run, what) {
+  if (run.code !== 0)
+    throw new Error(`${what} failed (exit ${run.code}): ${run.error}\n${run.log.slice(-3000)}`);
+  return run;
+}
+
+/** The watch's event may trail the process that caused it by a few ms: wait for it, at most 10 s. */
+async function waitFor(find) {
+  for (let i = 0; i < 200; i++) {
+    const found = find();
+    if (found) return found;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('an expected Deployment event never arrived on the benchmark watch');
+}
+
+function fakeSha() {
+  return randomBytes(20).toString('hex');
+}
+
+function ms(v) {
+  return `${Math.round(v)} ms`;
+}
+
+function loadStackEnv() {
+  if (process.env.REGISTRY && process.env.KUBECONFIG && process.env.REGISTRY_PASSWORD) return;
+  const result = spawnSync(join(root, 'scripts/local-stack'), ['env'], { encoding: 'utf8', timeout: 60_000 });
+  if (result.status !== 0)
+    throw new Error(
+      `scripts/local-stack env failed; start the local target first (scripts/local-stack up):\n${result.stderr}`,
+    );
+  for (const m of result.stdout.matchAll(/^export ([A-Z_]+)=(.*)$/gm))
+    process.env[m[1]] = m[2].replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1');
+}
+
+function parseArgs(argv) {
+  const o = { runs: 5, failureRuns: 3, serviceRuns: 3, loadSeconds: 10, sections: new Set(sections) };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    const list = () => new Set(value.split(',').map((s) => s.trim()));
+    i++;
+    if (flag === '--runs') o.runs = Number(value);
+    else if (flag === '--failure-runs') o.failureRuns = Number(value);
+    else if (flag === '--service-runs') o.serviceRuns = Number(value);
+    else if (flag === '--load-seconds') o.loadSeconds = Number(value);
+    else if (flag === '--only') o.sections = list();
+    else if (flag === '--skip') o.sections = new Set(sections.filter((s) => !list().has(s)));
+    else {
+      process.stderr.write(
+        'usage: npm run bench [-- --runs N --failure-runs N --service-runs N --load-seconds S --only|--skip startup,deploy,failure,service,preview]\n',
+      );
+      process.exit(2);
+    }
+  }
+  for (const s of o.sections) if (!sections.includes(s)) throw new Error(`unknown section '${s}'`);
+  return o;
+}
+
+function commandLine() {
+  const args = process.argv.slice(2);
+  return `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+}
+
+// --- the table -----------------------------------------------------------------------------------------
+
+function report(r) {
+  const m = r.machine;
+  const rows = [];
+  const add = (n, figure, result, target = '', ok) =>
+    rows.push(`| ${n} | ${figure} | ${result} | ${target} | ${verdict(ok)} |`);
+  const loadOf = (s) => `load ${s.loadBefore[0]}→${s.loadAfter[0]}`;
+  const d = r.sections.deploy;
+  if (d) {
+    add(1, `deploy, wall: action (process start → exit), ${loadOf(d)}`, cell(d.action.wallMs, 'ms'));
+    add(1, 'deploy, wall: `kubectl apply -f` + `kubectl rollout status`', cell(d.kubectl.wallMs, 'ms'));
+    add(1, 'wall ratio action / kubectl (same run)', ratioCell(d.wallRatio));
+    add(
+      1,
+      "rollout's own time (Deployment changed → complete): action / kubectl",
+      `${cell(d.action.rolloutMs, 'ms')} / ${cell(d.kubectl.rolloutMs, 'ms')}`,
+    );
+    add(1, 'overhead beyond the rollout: action', cell(d.action.overheadMs, 'ms'));
+    add(1, 'overhead beyond the rollout: kubectl', cell(d.kubectl.overheadMs, 'ms'));
+    add(
+      1,
+      'overhead ratio action / kubectl (same run)',
+      ratioCell(d.overheadRatio),
+      '≤ 0.5',
+      d.overheadRatio.median <= 0.5,
+    );
+    add(
+      1,
+      'before the first change: action / kubectl',
+      `${cell(d.action.beforeApplyMs, 'ms')} / ${cell(d.kubectl.beforeApplyMs, 'ms')}`,
+    );
+    add(
+      1,
+      'after completion to exit: action / kubectl',
+      `${cell(d.action.afterCompleteMs, 'ms')} / ${cell(d.kubectl.afterCompleteMs, 'ms')}`,
+    );
+    const steps = (timings) =>
+      `${Object.entries(timings)
+        .map(([name, s]) => `${name.replace(/\|/g, '/')} ${Math.round(s.median)}`)
+        .join(', ')} ms`;
+    add(1, "action's steps, from its job summary (0.1 s resolution), medians", steps(d.action.stepsMs));
+    add(
+      1,
+      "action's steps, from its ::group:: log lines as they arrived, medians",
+      `process start → first line ${Math.round(d.action.firstLineMs.median)} ms; ${steps(d.action.logStepsMs)}`,
+    );
+    add(
+      2,
+      'detection: Deployment complete in the API server → action prints "rolled out"',
+      cell(d.action.detectionMs, 'ms'),
+      '< 100 ms',
+      d.action.detectionMs.max < 100,
+    );
+  }
+  const f = r.sections.failure;
+  if (f)
+    for (const v of f.variants) {
+      add(
+        3,
+        `${v.name}: pod shows it → rollback starts (${loadOf(f)})`,
+        cell(v.podShowsToRollbackMs, 'ms'),
+        `≤ the grace + 1 s = ${v.allowanceMs / 1000} s`,
+        v.podShowsToRollbackMs.max <= v.allowanceMs,
+      );
+      add(
+        3,
+        `${v.name}: broken image applied → rollback starts (progress deadline ${f.progressDeadlineSeconds} s)`,
+        cell(v.applyToRollbackMs, 'ms'),
+        'well before the deadline',
+        v.applyToRollbackMs.max < f.progressDeadlineSeconds * 1000,
+      );
+    }
+  const s = r.sections.startup;
+  if (s) {
+    add(
+      4,
+      `start-up: \`node dist/index.js\` → first log line (${loadOf(s)})`,
+      cell(s.firstLineMs, 'ms'),
+      '< 300 ms',
+      s.firstLineMs.median < 300,
+    );
+    add(
+      4,
+      'bundle dist/index.js (gzip)',
+      `${(s.bundleBytes / 1e6).toFixed(2)} MB (${(s.bundleGzipBytes / 1e6).toFixed(2)} MB)`,
+      '< 5 MB',
+      s.bundleBytes < 5e6,
+    );
+  }
+  const v = r.sections.service;
+  if (v) {
+    add(
+      5,
+      `image, uncompressed (app layers) (${loadOf(v)})`,
+      `${cell(v.uncompressedMB, 'MB')} (app ${cell(v.uncompressedAppMB, 'MB')})`,
+    );
+    add(
+      5,
+      'image, gzip of docker save (app layers)',
+      `${cell(v.gzipMB, 'MB')} (app ${cell(v.gzipAppMB, 'MB')})`,
+    );
+    add(
+      5,
+      'image, compressed in the registry',
+      `${v.registry.compressedMB.toFixed(1)} MB in ${v.registry.layers} layers`,
+    );
+    add(5, 'cold build (buildx, --no-cache)', cell(v.coldBuildS, 's'));
+    add(
+      5,
+      'warm build (one-line change in service/src)',
+      cell(v.warmBuildS, 's'),
+      '< 15 s',
+      v.warmBuildS.median < 15,
+    );
+    add(5, 'no-change rebuild', cell(v.noChangeBuildS, 's'));
+    add(5, 'container start → first 200 on /readyz', cell(v.startMs, 'ms'));
+    add(6, 'GET /: the image (Nest + Fastify), requests/s', cell(v.imageRps, 'req/s', 0));
+    add(6, 'GET /: bare Fastify, same JSON, requests/s', cell(v.bareRps, 'req/s', 0));
+    add(
+      6,
+      'p99 latency: image / bare Fastify',
+      `${cell(v.imageP99Ms, 'ms', 2)} / ${cell(v.bareP99Ms, 'ms', 2)}`,
+    );
+    add(
+      6,
+      'requests/s ratio image / bare (same run)',
+      ratioCell(v.rpsRatio),
+      '≥ 0.70',
+      v.rpsRatio.median >= 0.7,
+    );
+    add(
+      6,
+      'same ratio, service on the host without docker: logs to /dev/null / LOG_LEVEL=warn',
+      `${ratioCell(v.hostRatio)} / ${ratioCell(v.hostQuietRatio)}`,
+    );
+  }
+  const p = r.sections.preview;
+  if (p) {
+    add(7, `preview: create (pull_request opened) (${loadOf(p)})`, cell(p.createMs, 'ms'));
+    add(7, 'preview: tear down (pull_request closed, namespace gone)', cell(p.teardownMs, 'ms'));
+  }
+  return [
+    `Command: \`${r.command}\` — ${r.started}`,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${m.kernel}, Node ${m.node}, Docker ${m.docker}, buildx ${m.buildx}, Kubernetes ${m.kubernetes} (kwok nodes); ` +
+      `load average (1/5/15 min) at start ${r.loadAtStart.join(' / ')}, at end ${r.loadAtEnd.join(' / ')}`,
+    '',
+    'Each figure: median (min–max, n runs); ratios are taken run by run, within the same run.',
+    '',
+    '| # | figure | result | target | |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}

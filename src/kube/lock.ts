@@ -1,0 +1,299 @@
+import { hostname } from 'node:os';
+import * as core from '@actions/core';
+import { instanceLabel, managedByLabel, prunableKinds } from './apply.js';
+import { type Cluster, errorText, isNotFound, KubeApiError } from './client.js';
+import { annotationPrefix, managedBy } from './render.js';
+
+// One deploy at a time per environment, and never an older commit over a newer one. A coordination.k8s.io
+// Lease in the environment's namespace is held while the set is applied and its rollout tracked (renewed,
+// so that a run that dies frees it after leaseSeconds); on it, the run that took it last: a run of the same
+// workflow with a lower run number (an older commit's run that got its turn second, or a re-run of an old
+// run) is refused as superseded instead of overwriting the newer deploy.
+
+export interface DeployOrder {
+  /** the workflow file, without the ref: run numbers count per workflow */
+  workflow: string;
+  run: number;
+}
+
+export interface LockOptions {
+  namespace: string;
+  /** app.kubernetes.io/instance of the environment: names the Lease */
+  instance: string;
+  sha: string;
+  /** input rollout-timeout: the holder applies, tracks and may roll back, so twice this plus a minute is waited */
+  rolloutTimeoutMs: number;
+  /** default: GITHUB_RUN_NUMBER and GITHUB_WORKFLOW_REF; undefined (a local run) orders nothing */
+  order?: DeployOrder;
+  leaseSeconds?: number;
+  pollMs?: number;
+  /** overrides the wait derived from rolloutTimeoutMs */
+  waitMs?: number;
+}
+
+interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+const note = {
+  sha: `${annotationPrefix}/deployed-sha`,
+  run: `${annotationPrefix}/deployed-run`,
+  workflow: `${annotationPrefix}/deployed-workflow`,
+  at: `${annotationPrefix}/deployed-at`,
+};
+
+/** The run's place in its workflow's sequence, from the runner's variables. */
+export function runOrder(env: NodeJS.ProcessEnv = process.env): DeployOrder | undefined {
+  const run = Number(env.GITHUB_RUN_NUMBER);
+  const workflow = (env.GITHUB_WORKFLOW_REF ?? '').replace(/@.*$/, '') || env.GITHUB_WORKFLOW || '';
+  return Number.isInteger(run) && run > 0 && workflow ? { workflow, run } : undefined;
+}
+
+/** Takes the environment's deploy lock (waiting, bounded, for another deploy to finish); `await using` it. */
+export async function lockEnvironment(cluster: Cluster, options: LockOptions): Promise<DeployLock> {
+  const leaseSeconds = options.leaseSeconds ?? 60;
+  const pollMs = options.pollMs ?? 1_000;
+  const waitMs = options.waitMs ?? 2 * options.rolloutTimeoutMs + 60_000;
+  const order = 'order' in options ? options.order : runOrder();
+  const name = `${options.instance}-deploy-lock`;
+  const path = `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases`;
+  const me = `run ${process.env.GITHUB_RUN_ID ?? 'local'}.${process.env.GITHUB_RUN_ATTEMPT ?? '1'} ${options.sha.slice(0, 7)} ${hostname()}/${process.pid}`;
+  const where = `namespace '${options.namespace}' (Lease ${name})`;
+  const createdNamespace = await ensureNamespace(cluster, options.namespace);
+
+  const started = Date.now();
+  const deadline = started + waitMs;
+  let announced = false;
+  let seen = { version: '', since: started };
+  // bounded: each pass either takes the lease, or waits pollMs, and the deadline ends the loop
+  for (;;) {
+    const now = new Date();
+    const lease = await readLease(cluster, `${path}/${name}`);
+    const desired = (previous?: Lease): Lease => ({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        ...previous?.metadata,
+        name,
+        labels: {
+          ...previous?.metadata.labels,
+          [managedByLabel]: managedBy,
+          [instanceLabel]: options.instance,
+        },
+        // the record is of the last deploy with a place in its workflow's sequence: a local run leaves it
+        annotations: {
+          ...previous?.metadata.annotations,
+          ...(order
+            ? {
+                [note.sha]: options.sha,
+                [note.at]: now.toISOString(),
+                [note.workflow]: order.workflow,
+                [note.run]: String(order.run),
+              }
+            : {}),
+        },
+      },
+      spec: {
+        holderIdentity: me,
+        leaseDurationSeconds: leaseSeconds,
+        acquireTime: microTime(now),
+        renewTime: microTime(now),
+        leaseTransitions: (previous?.spec?.leaseTransitions ?? 0) + (previous?.spec?.holderIdentity ? 1 : 0),
+      },
+    });
+
+    if (lease?.metadata.resourceVersion !== seen.version)
+      seen = { version: lease?.metadata.resourceVersion ?? '', since: Date.now() };
+    const holder = lease?.spec?.holderIdentity;
+    const expired = lease && holder ? expiredFor(lease, seen.since, now.getTime()) : undefined;
+    if (!lease || !holder || holder === me || expired !== undefined) {
+      if (lease) refuseIfSuperseded(lease, order, options.sha, where);
+      try {
+        if (!lease) await cluster.request('POST', path, { body: desired() });
+        else await cluster.request('PUT', `${path}/${name}`, { body: desired(lease) });
+      } catch (error) {
+        // another deploy created or took the lease between our read and our write: read again
+        if (error instanceof KubeApiError && error.status === 409) continue;
+        throw new Error(`cannot take the deploy lock of ${where}: ${errorText(error)}`);
+      }
+      if (expired !== undefined)
+        core.info(
+          `the deploy lock of ${where} was held by '${holder}', which stopped renewing it ${Math.round(expired / 1000)} s ago (expired): taken over`,
+        );
+      if (announced)
+        core.info(`got the deploy lock of ${where} after ${Math.round((Date.now() - started) / 1000)} s`);
+      return new DeployLock(cluster, `${path}/${name}`, me, leaseSeconds, where, createdNamespace, options);
+    }
+
+    if (Date.now() + pollMs > deadline)
+      throw new Error(
+        `another deploy ('${holder}', since ${lease.spec?.acquireTime ?? '?'}) still holds the deploy lock of ${where} after ${Math.round(waitMs / 1000)} s of waiting; nothing was applied. ` +
+          `If no deploy is running there, the lock expires ${leaseSeconds} s after its holder stopped (or delete Lease ${name}), then deploy again`,
+      );
+    if (!announced) {
+      announced = true;
+      core.info(
+        `waiting for the deploy lock of ${where}: another deploy holds it ('${holder}', since ${lease.spec?.acquireTime ?? '?'}); waiting up to ${Math.round(waitMs / 1000)} s`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+/** The held lock: renewed in the background until released. */
+export class DeployLock {
+  private timer: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> = Promise.resolve();
+  private released = false;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly path: string,
+    private readonly me: string,
+    leaseSeconds: number,
+    private readonly where: string,
+    private readonly createdNamespace: boolean,
+    private readonly options: LockOptions,
+  ) {
+    this.timer = setInterval(
+      () => {
+        this.renewing = this.renewing.then(() => this.renew());
+      },
+      (leaseSeconds * 1000) / 3,
+    );
+    this.timer.unref();
+  }
+
+  private async renew(): Promise<void> {
+    if (this.released) return;
+    try {
+      const lease = await readLease(this.cluster, this.path);
+      if (lease?.spec?.holderIdentity !== this.me) {
+        core.warning(
+          `the deploy lock of ${this.where} is now held by '${lease?.spec?.holderIdentity ?? 'nobody'}': another deploy may change the environment while this one runs`,
+        );
+        return;
+      }
+      await this.cluster.request('PUT', this.path, {
+        body: { ...lease, spec: { ...lease.spec, renewTime: microTime(new Date()) } },
+      });
+    } catch (error) {
+      // an API server outage: the next renewal tries again, and the lease outlives a few failed ones
+      core.info(`could not renew the deploy lock of ${this.where}: ${errorText(error)}`);
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    clearInterval(this.timer);
+    await this.renewing;
+    try {
+      const lease = await readLease(this.cluster, this.path);
+      if (lease?.spec?.holderIdentity === this.me) {
+        const { holderIdentity: _, ...spec } = lease.spec;
+        await this.cluster.request('PUT', this.path, { body: { ...lease, spec } });
+      }
+      // a first deploy that applied nothing leaves no namespace behind for its lock alone
+      if (this.createdNamespace && !(await holdsAnything(this.cluster, this.options)))
+        await this.cluster.request('DELETE', `/api/v1/namespaces/${this.options.namespace}`);
+    } catch (error) {
+      core.warning(
+        `could not release the deploy lock of ${this.where} (${errorText(error)}); it expires by itself once it is no longer renewed`,
+      );
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+}
+
+/** undefined while the lease is live; else for how long it has not been renewed, in ms. */
+function expiredFor(lease: Lease, unchangedSince: number, now: number): number | undefined {
+  const durationMs = (lease.spec?.leaseDurationSeconds ?? 60) * 1000;
+  const renewed = Date.parse(lease.spec?.renewTime ?? lease.spec?.acquireTime ?? '');
+  // by its own clock (the holder's renewTime), or by ours: unchanged for a whole duration since we saw it
+  if (!Number.isNaN(renewed) && now - renewed > durationMs) return now - renewed;
+  if (now - unchangedSince > durationMs) return now - unchangedSince;
+  return undefined;
+}
+
+function refuseIfSuperseded(lease: Lease, order: DeployOrder | undefined, sha: string, where: string): void {
+  const a = lease.metadata.annotations ?? {};
+  const recorded = Number(a[note.run]);
+  if (!order || a[note.workflow] !== order.workflow || !(recorded > order.run)) return;
+  throw new Error(
+    `superseded: ${where} already got commit ${(a[note.sha] ?? '?').slice(0, 7)} from run #${recorded} of ${order.workflow} (at ${a[note.at] ?? '?'}); ` +
+      `this is run #${order.run} with commit ${sha.slice(0, 7)}, which is older, so nothing was applied. ` +
+      `To go back to an older commit, use a rollback (mode rollback) instead of re-running an old deploy.`,
+  );
+}
+
+async function readLease(cluster: Cluster, path: string): Promise<Lease | undefined> {
+  try {
+    return await cluster.request<Lease>('GET', path);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw new Error(`cannot read the deploy lock ${path}: ${errorText(error)}`);
+  }
+}
+
+/** The Lease lives in the environment's namespace: created here when missing (true), as applySet does. */
+async function ensureNamespace(cluster: Cluster, namespace: string): Promise<boolean> {
+  const path = `/api/v1/namespaces/${namespace}`;
+  try {
+    const live = await cluster.request<{ status?: { phase?: string } }>('GET', path);
+    if (live.status?.phase === 'Terminating')
+      throw new Error(
+        `namespace '${namespace}' is being deleted (a teardown may still be running); wait until it is gone and deploy again`,
+      );
+    return false;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  await cluster.request('PATCH', path, {
+    query: { fieldManager: managedBy },
+    contentType: 'application/apply-patch+yaml',
+    body: {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace, labels: { [managedByLabel]: managedBy } },
+    },
+  });
+  return true;
+}
+
+/** Whether the namespace holds any object this action applied for the instance. */
+async function holdsAnything(cluster: Cluster, options: LockOptions): Promise<boolean> {
+  for (const { apiVersion, kind } of prunableKinds) {
+    if (!(await cluster.resource(apiVersion, kind))) continue;
+    const list = await cluster.request<{ items: unknown[] }>(
+      'GET',
+      await cluster.pathOf(apiVersion, kind, options.namespace),
+      { query: { labelSelector: `${managedByLabel}=${managedBy},${instanceLabel}=${options.instance}` } },
+    );
+    if (list.items.length > 0) return true;
+  }
+  return false;
+}
+
+/** metav1.MicroTime: RFC 3339 with exactly six fractional digits. */
+function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}

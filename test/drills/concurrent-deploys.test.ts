@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import { jest } from '@jest/globals';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { lockEnvironment } from '../../src/kube/lock.js';
+import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
+import { environmentState, githubRun, newSha, slowManifests, tagCommits } from './support.js';
+
+// Drill: two deploys of different commits start together for the same environment. GitHub's concurrency
+// group normally serialises them, but the action must be safe on its own: the final state is the newer
+// commit, every object of the set comes from one commit, and an older commit that gets its turn second is
+// refused as superseded instead of overwriting the newer one.
+
+jest.setTimeout(600_000);
+
+const cluster = testCluster();
+const namespace = namespaceName('drill-race');
+const repository = `drills-${randomBytes(3).toString('hex')}/archetype`;
+const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
+const short = (sha: string) => sha.slice(0, 7);
+const inputs = () => ({
+  ...localTargetInputs(),
+  mode: 'deploy',
+  namespace,
+  'image-name': repository,
+  // each rollout lasts a few seconds, so that the two deploys overlap
+  manifests: slowManifests(3),
+  'rollout-timeout': '3m',
+});
+const deployCommit = (sha: string, runNumber: number) =>
+  runAction(inputs(), { sha, env: githubRun(runNumber) });
+
+const shas = Array.from({ length: 9 }, newSha);
+
+function expectWhole(state: Awaited<ReturnType<typeof environmentState>>, sha: string) {
+  expect(state.shas).toEqual({ Deployment: sha, Service: sha, Ingress: sha });
+  expect(state.templateVersion).toBe(short(sha));
+  expect(state.available).toBe(2);
+  expect(state.updated).toBe(2);
+}
+
+function expectCleanFailure(run: ActionRun) {
+  expect(run.code).toBe(1);
+  expect(run.log).not.toMatch(/^\s+at .+\(.+:\d+:\d+\)$/m);
+}
+
+beforeAll(async () => {
+  await tagCommits(repository, shas);
+  const first = await deployCommit(shas[0] as string, 100);
+  expect(first.error).toBe('');
+});
+
+afterAll(async () => {
+  await deleteNamespace(cluster, namespace);
+});
+
+it('an older commit that starts while a newer one is rolling out is refused as superseded', async () => {
+  const [newer, older] = [shas[2] as string, shas[1] as string];
+  const running = deployCommit(newer, 102);
+  // the newer deploy holds the environment's lock: its rollout is under way
+  await eventually(
+    'the newer deploy to hold the lock',
+    async () => {
+      const leases = await get<{ items: { spec?: { holderIdentity?: string } }[] }>(cluster, leasePath);
+      return leases?.items.some((l) => l.spec?.holderIdentity?.includes(short(newer)));
+    },
+    120_000,
+  );
+  const late = await deployCommit(older, 101);
+  const done = await running;
+
+  expect(done.error).toBe('');
+  expectCleanFailure(late);
+  expect(late.error).toMatch(/superseded/);
+  expect(late.error).toContain(short(newer));
+  expect(late.error).toMatch(/nothing was applied/i);
+  const state = await environmentState(cluster, namespace);
+  expectWhole(state, newer);
+  // the older commit never reached the cluster: no ReplicaSet was made from it
+  expect(state.replicaSetVersions).not.toContain(short(older));
+});
+
+it('a newer commit that starts while an older one is rolling out waits for it, then rolls out over it', async () => {
+  const [older, newer] = [shas[7] as string, shas[8] as string];
+  const running = deployCommit(older, 103);
+  await eventually(
+    'the older deploy to hold the lock',
+    async () => {
+      const leases = await get<{ items: { spec?: { holderIdentity?: string } }[] }>(cluster, leasePath);
+      return leases?.items.some((l) => l.spec?.holderIdentity?.includes(short(older)));
+    },
+    120_000,
+  );
+  const late = await deployCommit(newer, 104);
+  const first = await running;
+
+  expect(first.error).toBe('');
+  expect(late.error).toBe('');
+  expect(late.log).toMatch(
+    /waiting for the deploy lock of namespace '.*' \(Lease archetype-deploy-lock\): another deploy holds it \('run \S+ [0-9a-f]{7}/,
+  );
+  expect(late.log).toMatch(/got the deploy lock of namespace .* after \d+ s/);
+  const state = await environmentState(cluster, namespace);
+  expectWhole(state, newer);
+  expect(state.replicaSetVersions).toContain(short(older));
+});
+
+it('gives up waiting after its bound with a clear message, applying nothing', async () => {
+  const held = await lockEnvironment(cluster, {
+    namespace,
+    instance: 'archetype',
+    sha: 'f'.repeat(40),
+    rolloutTimeoutMs: 60_000,
+    order: undefined,
+  });
+  try {
+    await expect(
+      lockEnvironment(cluster, {
+        namespace,
+        instance: 'archetype',
+        sha: 'e'.repeat(40),
+        rolloutTimeoutMs: 60_000,
+        order: undefined,
+        waitMs: 2_500,
+        pollMs: 500,
+      }),
+    ).rejects.toThrow(
+      /another deploy \('run \S+ fffffff .*'.*\) still holds the deploy lock of namespace '.*' \(Lease archetype-deploy-lock\) after 3 s of waiting; nothing was applied/,
+    );
+  } finally {
+    await held.release();
+  }
+  const lease = await get<{ spec: { holderIdentity?: string } }>(
+    cluster,
+    `${leasePath}/archetype-deploy-lock`,
+  );
+  expect(lease?.spec.holderIdentity).toBeUndefined();
+});
+
+it('two deploys started at the same moment end with the newer commit, the set whole', async () => {
+  const [older, newer] = [shas[3] as string, shas[4] as string];
+  const [a, b] = await Promise.all([deployCommit(older, 105), deployCommit(newer, 106)]);
+
+  expect(b.error).toBe('');
+  // the older one either went first and finished, or came second and was refused
+  if (a.code !== 0) {
+    expectCleanFailure(a);
+    expect(a.error).toMatch(/superseded/);
+  }
+  expect(`${a.log}\n${b.log}`).toMatch(/waiting for the deploy lock|superseded/);
+  expectWhole(await environmentState(cluster, namespace), newer);
+});
+
+it('takes over a lock whose holder stopped renewing it (a cancelled run), and a later run of an old commit is refused', async () => {
+  // a run that was killed while it held the lock: its lease expired long ago
+  const lease = await get<{ metadata: { name: string; resourceVersion: string }; spec: object }>(
+    cluster,
+    `${leasePath}/archetype-deploy-lock`,
+  );
+  expect(lease).toBeDefined();
+  const stale = new Date(Date.now() - 3_600_000).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  await cluster.request('PATCH', `${leasePath}/archetype-deploy-lock`, {
+    contentType: 'application/merge-patch+json',
+    body: { spec: { holderIdentity: 'run 1.1 deadbee (cancelled)', renewTime: stale, acquireTime: stale } },
+  });
+  const next = shas[5] as string;
+  const run = await deployCommit(next, 107);
+  expect(run.error).toBe('');
+  expect(run.log).toMatch(/expired/);
+  expectWhole(await environmentState(cluster, namespace), next);
+
+  // a re-run of an old workflow run (run number 99) after run 107 deployed: refused, nothing changes
+  const before = await get<V1Deployment>(
+    cluster,
+    `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`,
+  );
+  const rerun = await deployCommit(shas[6] as string, 99);
+  expectCleanFailure(rerun);
+  expect(rerun.error).toMatch(/superseded/);
+  const after = await get<V1Deployment>(
+    cluster,
+    `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`,
+  );
+  expect(after?.metadata?.generation).toBe(before?.metadata?.generation);
+  expectWhole(await environmentState(cluster, namespace), next);
+});
