@@ -371,12 +371,20 @@ export async function prune(
   const selector = `${managedByLabel}=${options.managedBy ?? 'archetype-deploy'},${instanceLabel}=${instance}`;
   const kept = new Set(keep.map((o) => `${o.kind}/${o.metadata?.name}`));
   const pruned: PrunedObject[] = [];
-  for (const { apiVersion, kind } of prunableKinds) {
-    if (!(await cluster.resource(apiVersion, kind))) continue;
-    const path = await cluster.pathOf(apiVersion, kind, namespace);
-    const list = await cluster.request<{ items: KubernetesObject[] }>('GET', path, {
-      query: { labelSelector: selector },
-    });
+  // the lists are independent reads: ask for them together (deletes stay one by one, in order)
+  const lists = await Promise.all(
+    prunableKinds.map(async ({ apiVersion, kind }) => {
+      if (!(await cluster.resource(apiVersion, kind))) return undefined;
+      const path = await cluster.pathOf(apiVersion, kind, namespace);
+      const list = await cluster.request<{ items: KubernetesObject[] }>('GET', path, {
+        query: { labelSelector: selector },
+      });
+      return { kind, path, list };
+    }),
+  );
+  for (const found of lists) {
+    if (!found) continue;
+    const { kind, path, list } = found;
     for (const item of list.items) {
       const name = item.metadata?.name ?? '';
       if (kept.has(`${kind}/${name}`) || item.metadata?.deletionTimestamp) continue;
