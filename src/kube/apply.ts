@@ -7,7 +7,7 @@ import {
   KubeApiError,
   type StatusCause,
 } from './client.js';
-import { sameJson } from './json.js';
+import { sameObject } from './json.js';
 
 // Server-side apply in the manner of fluxcd/pkg ssa: dry-run the whole set first (nothing is written unless
 // every object passes), compare each dry-run result with the live object to skip what is unchanged (so an
@@ -210,11 +210,7 @@ async function dryRun(
       throw new Error(explain(error, object, options.namespace, live));
     }
   }
-  const action: ApplyAction = !live
-    ? 'created'
-    : sameJson(comparable(live), comparable(result))
-      ? 'unchanged'
-      : 'configured';
+  const action: ApplyAction = !live ? 'created' : sameObject(live, result) ? 'unchanged' : 'configured';
   return { object, path, action, force };
 }
 
@@ -231,21 +227,6 @@ function ssa(
     body: object,
     contentType: applyPatch,
   });
-}
-
-// What the server fills in or bumps on every write; the rest is what the manifests decide.
-function comparable(object: KubernetesObject): unknown {
-  const { status: _status, metadata, ...rest } = object as KubernetesObject & { status?: unknown };
-  const {
-    managedFields: _mf,
-    resourceVersion: _rv,
-    generation: _g,
-    creationTimestamp: _ct,
-    uid: _uid,
-    selfLink: _sl,
-    ...meta
-  } = metadata ?? {};
-  return { ...rest, metadata: meta };
 }
 
 interface Conflict {

@@ -2,7 +2,7 @@ import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { type AppliedObject, instanceLabel, managedByLabel, prunableKinds } from '../apply.js';
 import { type Cluster, isNotFound } from '../client.js';
 import { revisionOf } from '../deployment.js';
-import { sameJson } from '../json.js';
+import { sameJson, sameObject } from '../json.js';
 
 // A redeploy of what is live (a rerun, or a push that changed nothing the cluster sees) should apply
 // nothing, make no revision, and finish in a second. Decided the way applySet decides it per object (a
@@ -61,7 +61,7 @@ export async function compareWithLive(
       if (!rolledOut(live as V1Deployment)) changed = true;
       revision = revisionOf(live);
     }
-    if (!sameJson(comparable(live), comparable(result))) changed = true;
+    if (!sameObject(live, result)) changed = true;
     done.push({
       apiVersion: object.apiVersion ?? '',
       kind: object.kind ?? '',
@@ -135,19 +135,4 @@ async function somethingToPrune(
     }),
   );
   return found.some(Boolean);
-}
-
-// What the server fills in or bumps on every write (apply.ts compares the same way).
-function comparable(object: KubernetesObject): unknown {
-  const { status: _status, metadata, ...rest } = object as KubernetesObject & { status?: unknown };
-  const {
-    managedFields: _mf,
-    resourceVersion: _rv,
-    generation: _g,
-    creationTimestamp: _ct,
-    uid: _uid,
-    selfLink: _sl,
-    ...meta
-  } = metadata ?? {};
-  return { ...rest, metadata: meta };
 }
