@@ -71,6 +71,8 @@ export interface PodDiagnosis {
   ready: boolean;
   /** the scheduler's message when the pod cannot be placed */
   unschedulable?: string;
+  /** spec.imagePullSecrets' names */
+  pullSecrets?: string[];
   containers: ContainerDiagnosis[];
 }
 
@@ -301,6 +303,7 @@ function describePod(pod: V1Pod, events: EventLine[], input: DiagnosisInput): Po
   const labels = nodeObject?.metadata?.labels ?? {};
   const os = labels['kubernetes.io/os'] ?? nodeObject?.status?.nodeInfo?.operatingSystem;
   const arch = labels['kubernetes.io/arch'] ?? nodeObject?.status?.nodeInfo?.architecture;
+  const pullSecrets = (pod.spec?.imagePullSecrets ?? []).map((s) => s.name ?? '').filter(Boolean);
   return {
     name: podName,
     phase: pod.status?.phase ?? 'Unknown',
@@ -308,6 +311,7 @@ function describePod(pod: V1Pod, events: EventLine[], input: DiagnosisInput): Po
     ...(os && arch ? { nodePlatform: `${os}/${arch}` } : {}),
     ready,
     ...(scheduled?.status === 'False' ? { unschedulable: scheduled.message ?? scheduled.reason ?? '' } : {}),
+    ...(pullSecrets.length > 0 ? { pullSecrets } : {}),
     containers: specs.map((spec) =>
       describeContainer(
         spec,
@@ -432,7 +436,9 @@ function summarize(
           `${head}: the registry refused the node's pull (${lastCause(c.pull.detail)}); ` +
           (acr
             ? `the cluster's kubelet identity lacks AcrPull on ${acr}: attach the registry with 'az aks update ${where} --attach-acr ${acr}'`
-            : 'give the pods an imagePullSecret with credentials for this registry') +
+            : pod.pullSecrets
+              ? `the pod's imagePullSecret${pod.pullSecrets.length > 1 ? 's' : ''} ${pod.pullSecrets.join(', ')} ${pod.pullSecrets.length > 1 ? 'hold' : 'holds'} wrong credentials or ones without pull access: fix the username and password for ${c.image.split('/')[0]} in ${pod.pullSecrets.length > 1 ? 'those Secrets' : 'that Secret'} (type kubernetes.io/dockerconfigjson)`
+              : 'give the pods an imagePullSecret with credentials for this registry') +
           end
         );
       case 'unreachable':

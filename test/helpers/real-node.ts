@@ -192,3 +192,50 @@ export async function pushArm64Image(reference: string, env: NodeJS.ProcessEnv):
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The archetype image from service/Dockerfile with REVISION baked in, pushed with buildx as the action
+ * builds it; its reference by digest. `env` carries a DOCKER_CONFIG logged in to the registry.
+ */
+export async function buildArchetypeImage(
+  registry: string,
+  revision: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
+  const work = mkdtempSync(join(tmpdir(), 'real-node-build-'));
+  try {
+    const metadata = join(work, 'metadata.json');
+    await run(
+      'docker',
+      [
+        'buildx',
+        'build',
+        '--platform',
+        'linux/amd64',
+        '--push',
+        '--metadata-file',
+        metadata,
+        '--build-arg',
+        `NODE_IMAGE=${env.NODE_IMAGE}`,
+        '--build-arg',
+        `REVISION=${revision}`,
+        // npm behind a TLS-intercepting proxy: the machine's CA bundle, as a build secret (not in the image)
+        '--secret',
+        'id=ca_certs,src=/etc/ssl/certs/ca-certificates.crt',
+        '--tag',
+        `${registry}/archetype:${revision}`,
+        join(repo, 'service'),
+      ],
+      { env, maxBuffer: 64 * 1024 * 1024 },
+    ).catch((error: { stderr?: string; message: string }) => {
+      throw new Error(`docker buildx build of the archetype failed: ${error.stderr || error.message}`);
+    });
+    const digest = (JSON.parse(readFileSync(metadata, 'utf8')) as Record<string, string>)[
+      'containerimage.digest'
+    ];
+    if (!digest?.startsWith('sha256:')) throw new Error(`no containerimage.digest in ${metadata}`);
+    return `${registry}/archetype@${digest}`;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -15,6 +15,7 @@ import { parseAllDocuments } from 'yaml';
 import { applySet } from '../../src/kube/apply.js';
 import { type Cluster, KubeApiError } from '../../src/kube/client.js';
 import {
+  buildArchetypeImage,
   inCidr,
   pullSecretName,
   pushArm64Image,
@@ -58,40 +59,6 @@ async function docker(args: string[], input?: string): Promise<string> {
   } catch (error) {
     const e = error as { stderr?: string; message: string };
     throw new Error(`docker ${args.join(' ')} failed: ${e.stderr || e.message}`);
-  }
-}
-
-/** The archetype image from service/Dockerfile with REVISION baked in, pushed; its reference by digest. */
-async function buildArchetype(revision: string): Promise<string> {
-  const work = mkdtempSync(join(tmpdir(), 'real-node-build-'));
-  try {
-    const metadata = join(work, 'metadata.json');
-    await docker([
-      'buildx',
-      'build',
-      '--platform',
-      'linux/amd64',
-      '--push',
-      '--metadata-file',
-      metadata,
-      '--build-arg',
-      `NODE_IMAGE=${process.env.NODE_IMAGE}`,
-      '--build-arg',
-      `REVISION=${revision}`,
-      // npm behind a TLS-intercepting proxy: the machine's CA bundle, as a build secret (not in the image)
-      '--secret',
-      'id=ca_certs,src=/etc/ssl/certs/ca-certificates.crt',
-      '--tag',
-      `${registry}/archetype:${revision}`,
-      join(repo, 'service'),
-    ]);
-    const digest = (JSON.parse(readFileSync(metadata, 'utf8')) as Record<string, string>)[
-      'containerimage.digest'
-    ];
-    if (!digest?.startsWith('sha256:')) throw new Error(`no containerimage.digest in ${metadata}`);
-    return `${registry}/archetype@${digest}`;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
   }
 }
 
@@ -181,8 +148,8 @@ beforeAll(async () => {
     ['login', registry, '--username', env.REGISTRY_USERNAME as string, '--password-stdin'],
     env.REGISTRY_PASSWORD,
   );
-  images.rev1 = await buildArchetype(`real-node-${suffix}-1`);
-  images.rev2 = await buildArchetype(`real-node-${suffix}-2`);
+  images.rev1 = await buildArchetypeImage(registry, `real-node-${suffix}-1`, childEnv);
+  images.rev2 = await buildArchetypeImage(registry, `real-node-${suffix}-2`, childEnv);
 }, 30 * 60_000);
 
 afterAll(async () => {
