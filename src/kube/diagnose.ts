@@ -473,7 +473,7 @@ function summarize(
     const { c, pod } = crash;
     const t = c.state === 'terminated' ? { reason: c.reason, exitCode: c.exitCode } : c.lastTermination;
     const signal = signalOf(t?.exitCode);
-    const figures = `(${t?.reason ?? 'exited'}, exit code ${t?.exitCode ?? '?'}${signal ? ` (${signal})` : ''}, ${c.restarts} restarts)`;
+    const figures = `(${t?.reason ?? 'exited'}, exit code ${t?.exitCode ?? '?'}${signal ? ` (${signal})` : ''}, ${c.restarts} restart${c.restarts === 1 ? '' : 's'})`;
     if (t?.reason === 'OOMKilled')
       return (
         `${subject} failed: container ${c.name} in pod ${pod.name} was killed for using more than its memory limit` +
@@ -481,8 +481,8 @@ function summarize(
       );
     const lastLine = [...(c.log ?? [])].reverse().find((l) => l.trim());
     const log = lastLine
-      ? `its log ends with "${lastLine.trim().slice(0, 200)}"`
-      : `read its log (${c.logError ? 'the node served none here' : 'none was read'})`;
+      ? `its log ends with "${lastLine.trim().slice(0, 200)}";`
+      : `read its log (${c.logError ? 'the node served none here' : 'none was read'}) and`;
     const why =
       signal && signal !== 'SIGKILL'
         ? `it was ended by ${signal}; `
@@ -491,7 +491,7 @@ function summarize(
           : '';
     return (
       `${subject} failed: container ${c.name} in pod ${pod.name} keeps crashing ${figures}; ${why}${log} ` +
-      `and fix the start-up error (a missing environment variable, a wrong command, a crash at boot)${end}`
+      `fix the start-up error (a missing environment variable, a wrong command, a crash at boot)${end}`
     );
   }
 

@@ -81,7 +81,7 @@ describe('diagnose', () => {
     expect(failure?.reason).toBe('CrashLoopBackOff');
     const d = await diagnose(cluster, ns, 'crash');
     expect(d.summary).toMatch(
-      /^Deployment crash revision 1 failed: container app in pod crash-\S+ keeps crashing \(Error, exit code 1, \d+ restarts\); read its log/,
+      /^Deployment crash revision 1 failed: container app in pod crash-\S+ keeps crashing \(Error, exit code 1, \d+ restarts?\); read its log/,
     );
     const container = d.pods[0]?.containers[0];
     expect(container).toMatchObject({
@@ -147,7 +147,7 @@ describe('diagnose a failing second revision', () => {
     [
       'crash2',
       'CrashLoopBackOff',
-      /container app in pod crash2-\S+ keeps crashing \(Error, exit code 1, \d+ restarts\)/,
+      /container app in pod crash2-\S+ keeps crashing \(Error, exit code 1, \d+ restarts?\)/,
     ],
     ['unready2', 'NotReady', /container app in pod unready2-\S+ runs but never becomes ready/],
   ])('%s: %s, with the template diff and the serving revision', async (name, fail, sentence) => {

@@ -206,7 +206,7 @@ describe('crashes', () => {
     ]);
     const d = buildDiagnosis({ ...input(crashing({ reason: 'Error', exitCode: 1 }), []), logs });
     expect(d.summary).toMatch(
-      /keeps crashing \(Error, exit code 1, 4 restarts\); its log ends with "Error: PORT must be set" and fix the start-up error/,
+      /keeps crashing \(Error, exit code 1, 4 restarts\); its log ends with "Error: PORT must be set"; fix the start-up error/,
     );
     expect(diagnosisLines(d)).toContain('      | Error: PORT must be set');
   });
