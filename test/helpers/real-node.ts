@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Cluster } from '../../src/kube/client.js';
+import { buildAndPushImage } from './images.js';
 
 // The local target's real node (scripts/local-stack: kubelet + containerd, node `localhost`, tainted so that
 // only pods that ask for it land there): its pull secret, the k8s/ overlay that puts the archetype on it, a
@@ -166,27 +167,7 @@ export async function pushArm64Image(reference: string, env: NodeJS.ProcessEnv):
     }
     if (!built)
       throw new Error('no Go toolchain on PATH or in /usr/local/go to cross-compile the arm64 binary');
-    const metadata = join(dir, 'metadata.json');
-    await run(
-      'docker',
-      [
-        'buildx',
-        'build',
-        '--platform',
-        'linux/arm64',
-        '--push',
-        '--metadata-file',
-        metadata,
-        '--tag',
-        reference,
-        dir,
-      ],
-      { env, maxBuffer: 16 * 1024 * 1024 },
-    );
-    const digest = (JSON.parse(readFileSync(metadata, 'utf8')) as Record<string, string>)[
-      'containerimage.digest'
-    ];
-    if (!digest?.startsWith('sha256:')) throw new Error(`no containerimage.digest in ${metadata}`);
+    const digest = await buildAndPushImage({ context: dir, tag: reference, platform: 'linux/arm64', env });
     return digest;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -202,40 +183,13 @@ export async function buildArchetypeImage(
   revision: string,
   env: NodeJS.ProcessEnv,
 ): Promise<string> {
-  const work = mkdtempSync(join(tmpdir(), 'real-node-build-'));
-  try {
-    const metadata = join(work, 'metadata.json');
-    await run(
-      'docker',
-      [
-        'buildx',
-        'build',
-        '--platform',
-        'linux/amd64',
-        '--push',
-        '--metadata-file',
-        metadata,
-        '--build-arg',
-        `NODE_IMAGE=${env.NODE_IMAGE}`,
-        '--build-arg',
-        `REVISION=${revision}`,
-        // npm behind a TLS-intercepting proxy: the machine's CA bundle, as a build secret (not in the image)
-        '--secret',
-        'id=ca_certs,src=/etc/ssl/certs/ca-certificates.crt',
-        '--tag',
-        `${registry}/archetype:${revision}`,
-        join(repo, 'service'),
-      ],
-      { env, maxBuffer: 64 * 1024 * 1024 },
-    ).catch((error: { stderr?: string; message: string }) => {
-      throw new Error(`docker buildx build of the archetype failed: ${error.stderr || error.message}`);
-    });
-    const digest = (JSON.parse(readFileSync(metadata, 'utf8')) as Record<string, string>)[
-      'containerimage.digest'
-    ];
-    if (!digest?.startsWith('sha256:')) throw new Error(`no containerimage.digest in ${metadata}`);
-    return `${registry}/archetype@${digest}`;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  const digest = await buildAndPushImage({
+    context: join(repo, 'service'),
+    tag: `${registry}/archetype:${revision}`,
+    buildArgs: { NODE_IMAGE: env.NODE_IMAGE ?? '', REVISION: revision },
+    // npm behind a TLS-intercepting proxy: the machine's CA bundle, as a build secret (not in the image)
+    secretFiles: { ca_certs: '/etc/ssl/certs/ca-certificates.crt' },
+    env,
+  });
+  return `${registry}/archetype@${digest}`;
 }

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { applySet } from '../../src/kube/apply.js';
 import { smokeCheck, smokeCheckServices } from '../../src/kube/smoke.js';
+import { buildAndPushImage } from '../helpers/images.js';
 import { pullSecretName, realNode, withPullSecret } from '../helpers/real-node.js';
 import {
   deleteNamespace,
@@ -49,28 +50,12 @@ async function pushRevisionServer(): Promise<string> {
       join(work, 'Dockerfile'),
       `ARG NODE_IMAGE\nFROM \${NODE_IMAGE}\nUSER 1000:1000\nCMD ["node", "-e", ${JSON.stringify(server)}]\n`,
     );
-    const metadata = join(work, 'metadata.json');
-    await run(
-      'docker',
-      [
-        'buildx',
-        'build',
-        '--platform',
-        'linux/amd64',
-        '--push',
-        '--metadata-file',
-        metadata,
-        '--build-arg',
-        `NODE_IMAGE=${process.env.NODE_IMAGE}`,
-        '--tag',
-        `${registry}/smoke-server:latest`,
-        work,
-      ],
-      { env, maxBuffer: 16 * 1024 * 1024 },
-    );
-    const digest = (JSON.parse(readFileSync(metadata, 'utf8')) as Record<string, string>)[
-      'containerimage.digest'
-    ];
+    const digest = await buildAndPushImage({
+      context: work,
+      tag: `${registry}/smoke-server:latest`,
+      buildArgs: { NODE_IMAGE: process.env.NODE_IMAGE ?? '' },
+      env,
+    });
     return `${registry}/smoke-server@${digest}`;
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,44 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface PushOptions {
+  context: string;
+  /** full reference with tag, e.g. 127.0.0.1:5000/archetype:rev-1 */
+  tag: string;
+  platform?: string;
+  buildArgs?: Record<string, string>;
+  /** build secret id -> file */
+  secretFiles?: Record<string, string>;
+  /** carries a DOCKER_CONFIG logged in to the registry */
+  env: NodeJS.ProcessEnv;
+}
+
+/** docker buildx build --push, as the tests build images; the pushed digest from --metadata-file. */
+export async function buildAndPushImage(options: PushOptions): Promise<string> {
+  const work = mkdtempSync(join(tmpdir(), 'test-image-'));
+  try {
+    const metadata = join(work, 'metadata.json');
+    const args = ['buildx', 'build', '--platform', options.platform ?? 'linux/amd64', '--push'];
+    args.push('--metadata-file', metadata, '--tag', options.tag);
+    for (const [k, v] of Object.entries(options.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
+    for (const [id, src] of Object.entries(options.secretFiles ?? {}))
+      args.push('--secret', `id=${id},src=${src}`);
+    await run('docker', [...args, options.context], { env: options.env, maxBuffer: 64 * 1024 * 1024 }).catch(
+      (error: { stderr?: string; message: string }) => {
+        throw new Error(`docker buildx build ${options.tag} failed: ${error.stderr || error.message}`);
+      },
+    );
+    const digest = (JSON.parse(readFileSync(metadata, 'utf8')) as Record<string, string>)[
+      'containerimage.digest'
+    ];
+    if (!digest?.startsWith('sha256:')) throw new Error(`no containerimage.digest in ${metadata}`);
+    return digest;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
