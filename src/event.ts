@@ -6,15 +6,28 @@ export interface EventContext {
   eventName: string;
   sha: string;
   ref: string;
+  actor?: string;
   payload: {
     action?: string;
+    deleted?: boolean;
+    after?: string;
     repository?: { full_name?: string; default_branch?: string };
     pull_request?: {
       number?: number;
+      user?: { login?: string } | null;
       head?: { sha?: string; ref?: string; repo?: { full_name?: string } | null };
     };
     [key: string]: unknown;
   };
+}
+
+/** The inputs that decide the job, read before any other (a fork's run has no variables to fill the rest). */
+export interface Routing {
+  mode: Mode;
+  /** branch globs whose pushes mode auto deploys; empty: the default branch only */
+  deployBranches: string[];
+  /** tag globs whose pushes mode auto deploys; empty: none */
+  deployTags: string[];
 }
 
 export type Route =
@@ -27,23 +40,22 @@ export type Route =
   | { job: 'skip'; reason: string };
 
 const previewActions = new Set(['opened', 'synchronize', 'reopened']);
+const zeroSha = /^0{40}$|^0{64}$/;
+// Pull requests these accounts open get no secrets and no OIDC token, as forks get none.
+const tokenlessActors = new Set(['dependabot[bot]', 'dependabot-preview[bot]']);
 
-export function route(context: EventContext, mode: Mode): Route {
+export function route(context: EventContext, routing: Routing | Mode): Route {
+  const { mode, deployBranches, deployTags } =
+    typeof routing === 'string' ? { mode: routing, deployBranches: [], deployTags: [] } : routing;
   const pr = context.payload.pull_request;
-  const fork =
-    pr?.head?.repo?.full_name !== undefined &&
-    pr.head.repo.full_name !== context.payload.repository?.full_name;
-  const job = mode === 'auto' ? jobForEvent(context) : mode;
+  const job = mode === 'auto' ? jobForEvent(context, deployBranches, deployTags) : mode;
   if (typeof job !== 'string') return job;
 
   switch (job) {
     case 'deploy': {
-      const defaultBranch = context.payload.repository?.default_branch;
-      return {
-        job,
-        sha: context.sha,
-        defaultBranch: defaultBranch !== undefined && context.ref === `refs/heads/${defaultBranch}`,
-      };
+      if (context.eventName === 'push' && isDeletion(context))
+        return { job: 'skip', reason: `${context.ref} was deleted: there is no commit to deploy` };
+      return { job, sha: context.sha, defaultBranch: isDefaultBranch(context) };
     }
     case 'preview':
     case 'teardown': {
@@ -53,10 +65,11 @@ export function route(context: EventContext, mode: Mode): Route {
           `mode 'preview' needs a pull_request event, this run is '${context.eventName}'; use mode rollback, teardown or sweep with input environment instead`,
         );
       }
-      if (fork)
+      const without = withoutCredentials(context);
+      if (without)
         return {
           job: 'skip',
-          reason: `pull request #${pr.number} comes from a fork (${pr.head?.repo?.full_name}); forks get no secrets or OIDC token, so no preview is ${job === 'preview' ? 'deployed' : 'there to tear down'}`,
+          reason: `pull request #${pr.number} ${without}; such runs get no secrets or OIDC token, so no preview is ${job === 'preview' ? 'deployed' : 'there to tear down'}`,
         };
       return job === 'preview'
         ? { job, pr: pr.number, sha: pr.head?.sha ?? context.sha }
@@ -68,10 +81,27 @@ export function route(context: EventContext, mode: Mode): Route {
   }
 }
 
-function jobForEvent(context: EventContext): Exclude<Mode, 'auto'> | Route {
+/** Why this pull request's run holds no credentials, or undefined when it does. */
+function withoutCredentials(context: EventContext): string | undefined {
+  const pr = context.payload.pull_request;
+  const head = pr?.head?.repo;
+  // a deleted fork leaves head.repo null: still a fork, never the base repository
+  if (head === null || head === undefined) return 'comes from a repository that was deleted (a fork)';
+  if (head.full_name !== context.payload.repository?.full_name)
+    return `comes from a fork (${head.full_name ?? 'unknown'})`;
+  for (const login of [context.actor, pr?.user?.login])
+    if (login && tokenlessActors.has(login)) return `was opened or updated by ${login}`;
+  return undefined;
+}
+
+function jobForEvent(
+  context: EventContext,
+  deployBranches: string[],
+  deployTags: string[],
+): Exclude<Mode, 'auto'> | Route {
   switch (context.eventName) {
     case 'push':
-      return 'deploy';
+      return pushJob(context, deployBranches, deployTags);
     case 'pull_request':
     case 'pull_request_target': {
       const action = context.payload.action ?? '';
@@ -88,4 +118,48 @@ function jobForEvent(context: EventContext): Exclude<Mode, 'auto'> | Route {
         `event '${context.eventName}' has no default job; set input mode to deploy, preview, teardown, sweep or rollback`,
       );
   }
+}
+
+/** Production takes pushes to the default branch, and the branches and tags the inputs add; nothing else. */
+function pushJob(context: EventContext, deployBranches: string[], deployTags: string[]): 'deploy' | Route {
+  const skip = (reason: string): Route => ({ job: 'skip', reason });
+  if (isDeletion(context)) return skip(`${context.ref} was deleted: there is no commit to deploy`);
+  const branch = /^refs\/heads\/(.+)$/.exec(context.ref)?.[1];
+  const tag = /^refs\/tags\/(.+)$/.exec(context.ref)?.[1];
+  if (branch !== undefined) {
+    if (isDefaultBranch(context) || deployBranches.some((glob) => globMatch(glob, branch))) return 'deploy';
+    return skip(
+      `a push to branch '${branch}' is not deployed: production takes the default branch${deployBranches.length ? ` and ${deployBranches.join(', ')}` : ''} (input 'deploy-branches')`,
+    );
+  }
+  if (tag !== undefined) {
+    if (deployTags.some((glob) => globMatch(glob, tag))) return 'deploy';
+    return skip(
+      `a push of tag '${tag}' is not deployed: ${deployTags.length ? `only tags matching ${deployTags.join(', ')} are` : 'no tags are'} (input 'deploy-tags')`,
+    );
+  }
+  return skip(`a push to '${context.ref}' is neither a branch nor a tag: nothing to deploy`);
+}
+
+function isDeletion(context: EventContext): boolean {
+  return context.payload.deleted === true || zeroSha.test(context.payload.after ?? '');
+}
+
+function isDefaultBranch(context: EventContext): boolean {
+  const defaultBranch = context.payload.repository?.default_branch;
+  return defaultBranch !== undefined && context.ref === `refs/heads/${defaultBranch}`;
+}
+
+/** GitHub's filter patterns, the part refs need: '*' within a path segment, '**' across segments. */
+export function globMatch(glob: string, name: string): boolean {
+  let pattern = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*' && glob[i + 1] === '*') {
+      pattern += '.*';
+      i++;
+    } else if (c === '*') pattern += '[^/]*';
+    else pattern += c.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${pattern}$`).test(name);
 }

@@ -18,13 +18,13 @@ import { planRollback, RollbackFailure, rollback } from './jobs/rollback.js';
 import { sweep } from './jobs/sweep.js';
 import { teardown } from './jobs/teardown.js';
 import type { RunInfo } from './plan.js';
-import { getMode, getSettings, type Settings } from './settings.js';
+import { getRouting, getSettings, type Settings } from './settings.js';
 
 /** The action: decide the job from the event, read the inputs, do it. Errors become one failed step here. */
 export async function run(): Promise<void> {
   try {
     // routed first: a fork's pull request is skipped before inputs it cannot fill are checked
-    const job = route(github.context, getMode());
+    const job = route(github.context, getRouting());
     core.info(`job: ${describe(job)}`);
     if (job.job === 'skip') {
       core.notice(job.reason);

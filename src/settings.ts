@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { type AzureCloud, azureCloudNames } from './azure/cloud.js';
+import type { Routing } from './event.js';
 import { parseDuration } from './util/duration.js';
 
 // Every input is read here, once, into a typed object; the rest of the action never calls core.getInput.
@@ -90,6 +91,35 @@ export function getMode(inputs: InputReader = actionsInputs): Mode {
   if (!(modes as readonly string[]).includes(value))
     throw new Error(`Invalid inputs:\n- input 'mode': '${value}' is not one of ${modes.join(', ')}`);
   return value as Mode;
+}
+
+const refGlob = /^[A-Za-z0-9._/*-]+$/;
+
+/** The inputs that route the run, checked alone and first, like the mode. */
+export function getRouting(inputs: InputReader = actionsInputs): Routing {
+  const errors: string[] = [];
+  const globs = (name: string): string[] => {
+    const values = inputs
+      .get(name)
+      .split(/[\n,]/)
+      .map((v) => v.trim())
+      .filter(Boolean);
+    for (const v of values)
+      if (!refGlob.test(v) || v.startsWith('refs/'))
+        errors.push(
+          `input '${name}': '${v}' is not a ${name === 'deploy-tags' ? 'tag' : 'branch'} name or glob (letters, digits, . _ - / and *, without refs/...), e.g. ${name === 'deploy-tags' ? 'v*' : 'release/*'}`,
+        );
+    return values;
+  };
+  let mode: Mode = 'auto';
+  try {
+    mode = getMode(inputs);
+  } catch (error) {
+    errors.push((error instanceof Error ? error.message : String(error)).replace(/^Invalid inputs:\n- /, ''));
+  }
+  const routing = { mode, deployBranches: globs('deploy-branches'), deployTags: globs('deploy-tags') };
+  if (errors.length > 0) throw new Error(`Invalid inputs:\n- ${errors.join('\n- ')}`);
+  return routing;
 }
 
 export function getSettings(inputs: InputReader = actionsInputs): Settings {

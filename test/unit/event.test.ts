@@ -1,4 +1,4 @@
-import { type EventContext, route } from '../../src/event.js';
+import { type EventContext, globMatch, type Routing, route } from '../../src/event.js';
 
 const repository = { full_name: 'team/archetype', default_branch: 'main' };
 
@@ -30,7 +30,47 @@ describe('route', () => {
       sha: 'a'.repeat(40),
       defaultBranch: true,
     });
-    expect(route(push('refs/heads/topic'), 'auto')).toMatchObject({ job: 'deploy', defaultBranch: false });
+  });
+
+  it('skips pushes that are not the default branch, tags and deletions, each with its reason', () => {
+    const reason = (context: EventContext, routing: Routing | 'auto' = 'auto') => {
+      const job = route(context, routing);
+      return job.job === 'skip' ? job.reason : `not skipped: ${job.job}`;
+    };
+    expect(reason(push('refs/heads/topic'))).toBe(
+      "a push to branch 'topic' is not deployed: production takes the default branch (input 'deploy-branches')",
+    );
+    expect(reason(push('refs/tags/v1.2.0'))).toBe(
+      "a push of tag 'v1.2.0' is not deployed: no tags are (input 'deploy-tags')",
+    );
+    const deletion = {
+      ...push('refs/heads/main'),
+      payload: { repository, deleted: true, after: '0'.repeat(40) },
+    };
+    expect(reason(deletion)).toBe('refs/heads/main was deleted: there is no commit to deploy');
+    // an explicit mode deploy does not deploy a deletion either
+    expect(reason(deletion, { mode: 'deploy', deployBranches: [], deployTags: [] })).toBe(
+      'refs/heads/main was deleted: there is no commit to deploy',
+    );
+  });
+
+  it('deploys the branches and tags the inputs add', () => {
+    const routing: Routing = { mode: 'auto', deployBranches: ['release/*'], deployTags: ['v*'] };
+    expect(route(push('refs/heads/release/2026-11'), routing)).toMatchObject({
+      job: 'deploy',
+      defaultBranch: false,
+    });
+    expect(route(push('refs/heads/release/a/b'), routing)).toMatchObject({ job: 'skip' });
+    expect(route(push('refs/tags/v1.2.0'), routing)).toMatchObject({ job: 'deploy', defaultBranch: false });
+    expect(route(push('refs/tags/nightly'), routing)).toMatchObject({ job: 'skip' });
+  });
+
+  it('matches globs the way GitHub filters refs', () => {
+    expect(globMatch('release/*', 'release/1')).toBe(true);
+    expect(globMatch('release/*', 'release/1/2')).toBe(false);
+    expect(globMatch('release/**', 'release/1/2')).toBe(true);
+    expect(globMatch('v*.*', 'v1.2')).toBe(true);
+    expect(globMatch('v1.2', 'v1x2')).toBe(false);
   });
 
   it.each(['opened', 'synchronize', 'reopened'])(
@@ -55,6 +95,21 @@ describe('route', () => {
     const job = route(pullRequest('opened', 'stranger/archetype'), 'auto');
     expect(job.job).toBe('skip');
     expect(job.job === 'skip' && job.reason).toContain('from a fork (stranger/archetype)');
+  });
+
+  it('skips pull requests of a deleted fork and of Dependabot: they hold no credentials', () => {
+    const deletedFork = pullRequest('closed');
+    if (deletedFork.payload.pull_request?.head) deletedFork.payload.pull_request.head.repo = null;
+    expect(route(deletedFork, 'auto')).toEqual({
+      job: 'skip',
+      reason:
+        'pull request #7 comes from a repository that was deleted (a fork); such runs get no secrets or OIDC token, so no preview is there to tear down',
+    });
+    const bot = { ...pullRequest('opened'), actor: 'dependabot[bot]' };
+    expect(route(bot, 'auto')).toMatchObject({
+      job: 'skip',
+      reason: expect.stringContaining('was opened or updated by dependabot[bot]'),
+    });
   });
 
   it('rolls back on workflow_dispatch and sweeps on schedule', () => {

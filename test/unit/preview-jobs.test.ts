@@ -38,7 +38,7 @@ describe('routing of teardowns and forks', () => {
     expect(job).toEqual({
       job: 'skip',
       reason:
-        'pull request #8 comes from a fork (stranger/archetype); forks get no secrets or OIDC token, so no preview is there to tear down',
+        'pull request #8 comes from a fork (stranger/archetype); such runs get no secrets or OIDC token, so no preview is there to tear down',
     });
   });
 
