@@ -21,20 +21,22 @@ export interface DeployPlan {
   /** 'production' or 'pr-<n>': the GitHub environment and the name people read */
   environment: string;
   namespace: string;
-  /** registry/name, without tag */
+  /** registry/name, without tag: the image name for production, its preview repository for a preview */
   repository: string;
   build: BuildSpec;
+  /** the environment's moving tags (latest, pr-N): set only once the rollout and the smoke check passed */
+  movingTags: string[];
   render: Omit<RenderTarget, 'image'>;
 }
 
 export function planDeploy(settings: Settings, run: RunInfo, pr?: number): DeployPlan {
   if (!/^[0-9a-f]{7,64}$/.test(run.sha)) throw new Error(`the commit sha '${run.sha}' is not a git sha`);
-  const repository = `${settings.registry.host}/${settings.image.name}`;
   const preview = pr !== undefined;
+  // a pull request pushes into a repository of its own, which production never reads: a preview cannot
+  // pre-push the image a later commit on main would deploy
+  const repository = `${settings.registry.host}/${preview ? settings.image.previewName : settings.image.name}`;
   const short = run.sha.slice(0, 7);
-  const tags = [run.sha];
-  if (preview) tags.push(`pr-${pr}`);
-  else if (run.defaultBranch) tags.push('latest');
+  const movingTags = preview ? [`pr-${pr}`] : run.defaultBranch ? ['latest'] : [];
 
   const host = preview ? (settings.previewDomain ? `pr-${pr}.${settings.previewDomain}` : '') : settings.host;
   const instance = preview ? `${settings.appName}-pr-${pr}` : settings.appName;
@@ -49,7 +51,7 @@ export function planDeploy(settings: Settings, run: RunInfo, pr?: number): Deplo
       context: settings.image.context,
       dockerfile: settings.image.dockerfile,
       platforms: settings.image.platforms,
-      tags: tags.map((t) => `${repository}:${t}`),
+      tags: [`${repository}:${run.sha}`],
       buildArgs: { ...settings.image.buildArgs, REVISION: run.sha },
       secretFiles: settings.image.secretFiles,
       labels: {
@@ -59,6 +61,7 @@ export function planDeploy(settings: Settings, run: RunInfo, pr?: number): Deplo
       },
       ...cacheArgs(settings, run, repository),
     },
+    movingTags: movingTags.map((t) => `${repository}:${t}`),
     render: {
       appName: settings.appName,
       instance,
@@ -84,11 +87,14 @@ function cacheArgs(
 ): Pick<BuildSpec, 'cacheFrom' | 'cacheTo'> {
   const mode = settings.image.cache === 'auto' ? (run.ghaCache ? 'gha' : 'none') : settings.image.cache;
   switch (mode) {
-    case 'gha':
+    case 'gha': {
+      // previews get a scope of their own too, so a pull request cannot seed production's build cache
+      const scope = repository.slice(settings.registry.host.length + 1);
       return {
-        cacheFrom: [`type=gha,scope=${settings.image.name}`],
-        cacheTo: [`type=gha,mode=max,scope=${settings.image.name}`],
+        cacheFrom: [`type=gha,scope=${scope}`],
+        cacheTo: [`type=gha,mode=max,scope=${scope}`],
       };
+    }
     case 'registry':
       return {
         cacheFrom: [`type=registry,ref=${repository}:buildcache`],

@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { type AzureCloud, azureCloudNames } from './azure/cloud.js';
 import type { Routing } from './event.js';
 import { parseDuration } from './util/duration.js';
+import { maskSecret } from './util/secrets.js';
 
 // Every input is read here, once, into a typed object; the rest of the action never calls core.getInput.
 
@@ -31,6 +32,8 @@ export interface Settings {
   registry: Registry;
   image: {
     name: string;
+    /** repository of preview images (input preview-image-name, default <name>-preview) */
+    previewName: string;
     context: string;
     dockerfile: string;
     platforms: string[];
@@ -45,6 +48,8 @@ export interface Settings {
   namespace: string;
   host: string;
   previewDomain: string;
+  /** namespace of the ingress controller: the one source of outside traffic a preview's NetworkPolicy admits */
+  ingressNamespace: string;
   previewReplicas: number;
   previewTtlMs: number;
   rolloutTimeoutMs: number;
@@ -162,7 +167,7 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
     fail('registry', `'${host}' is not a registry host[:port]; give the host only, without a scheme or path`);
   const username = text('registry-username');
   const password = inputs.get('registry-password');
-  if (password) core.setSecret(password);
+  if (password) maskSecret(password);
   if (acrSuffix.test(host) && !username) registry = { kind: 'acr', host: host.toLowerCase() };
   else {
     if (Boolean(username) !== Boolean(password))
@@ -178,6 +183,12 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
     fail(
       'image-name',
       `'${imageName}' is not a valid repository name (lowercase, digits, separators . _ - /)`,
+    );
+  const previewImageName = text('preview-image-name') || `${imageName}-preview`;
+  if (!repository.test(previewImageName) || previewImageName === imageName)
+    fail(
+      'preview-image-name',
+      `'${previewImageName}' must be a valid repository name other than image-name '${imageName}': production never reads preview images`,
     );
   const context = text('context') || '.';
   const dockerfile = text('dockerfile') || `${context.replace(/\/+$/, '')}/Dockerfile`;
@@ -211,7 +222,7 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
     clientSecret: inputs.get('azure-client-secret'),
     cloud: oneOf('azure-cloud', azureCloudNames),
   };
-  if (azure.clientSecret) core.setSecret(azure.clientSecret);
+  if (azure.clientSecret) maskSecret(azure.clientSecret);
 
   const kubeconfig = inputs.get('kubeconfig');
   const aks = {
@@ -254,6 +265,10 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
   if (previewDomain && !dnsSubdomain.test(previewDomain))
     fail('preview-domain', `'${previewDomain}' is not a lowercase DNS name like preview.example.com`);
 
+  const ingressNamespace = text('ingress-namespace');
+  if (!dnsLabel.test(ingressNamespace) || ingressNamespace.length > 63)
+    fail('ingress-namespace', `'${ingressNamespace}' is not a namespace name, e.g. app-routing-system`);
+
   const replicasText = text('preview-replicas');
   const previewReplicas = Number(replicasText);
   if (!/^\d+$/.test(replicasText) || previewReplicas < 1 || previewReplicas > 10)
@@ -271,6 +286,7 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
     registry,
     image: {
       name: imageName,
+      previewName: previewImageName,
       context,
       dockerfile,
       platforms,
@@ -285,6 +301,7 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
     namespace,
     host: ingressHost,
     previewDomain,
+    ingressNamespace,
     previewReplicas,
     previewTtlMs: duration('preview-ttl'),
     rolloutTimeoutMs: duration('rollout-timeout'),

@@ -1,5 +1,5 @@
-import * as core from '@actions/core';
 import type { TokenCredential } from '@azure/identity';
+import { maskSecret } from '../util/secrets.js';
 import { azurePost, quoteBody } from './http.js';
 import { bearerToken, jwtClaims, principalOf } from './token.js';
 
@@ -42,7 +42,7 @@ export async function acrRefreshToken(
   );
   const refreshToken = (response.json as { refresh_token?: unknown } | undefined)?.refresh_token;
   if (response.status === 200 && typeof refreshToken === 'string' && refreshToken) {
-    core.setSecret(refreshToken);
+    maskSecret(refreshToken);
     return refreshToken;
   }
 

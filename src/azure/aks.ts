@@ -1,7 +1,7 @@
-import * as core from '@actions/core';
 import type { TokenCredential } from '@azure/identity';
 import { parse, stringify } from 'yaml';
 import type { Cluster } from '../settings.js';
+import { maskSecret } from '../util/secrets.js';
 import { azureClouds } from './cloud.js';
 import { type AzureResponse, azurePost, quoteBody } from './http.js';
 import { bearerToken, jwtClaims, principalOf } from './token.js';
@@ -88,7 +88,7 @@ async function withTokens(text: string, credential: TokenCredential, cluster: Ak
       user = entry.user = { token };
     }
     for (const key of ['token', 'client-key-data', 'client-certificate-data', 'password'])
-      if (typeof user[key] === 'string') core.setSecret(user[key] as string);
+      if (typeof user[key] === 'string') maskSecret(user[key] as string);
   }
   return tokens.size > 0 ? stringify(config) : text;
 }

@@ -1,11 +1,11 @@
-import * as core from '@actions/core';
 import type { TokenCredential } from '@azure/identity';
+import { maskSecret } from '../util/secrets.js';
 
 /** An Entra access token for `scope`, masked in the log before anyone can print it. */
 export async function bearerToken(credential: TokenCredential, scope: string): Promise<string> {
   const token = await credential.getToken(scope);
   if (!token?.token) throw new Error(`the Azure credential returned no token for ${scope}`);
-  core.setSecret(token.token);
+  maskSecret(token.token);
   return token.token;
 }
 

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import { maskSecret } from '../util/secrets.js';
 import type { Docker } from './docker.js';
 
 /** docker login with the secret on stdin; the secret is masked before docker can echo it. */
@@ -8,7 +8,7 @@ export async function login(
   username: string,
   secret: string,
 ): Promise<void> {
-  core.setSecret(secret);
+  maskSecret(secret);
   const result = await docker.run(['login', registry, '--username', username, '--password-stdin'], {
     input: secret,
   });

@@ -1,3 +1,4 @@
+import { mdText as text } from '../util/markdown.js';
 import { call, type GitHub } from './client.js';
 
 // One sticky comment per pull request (REST API "Issue comments"): created on the first preview, then
@@ -81,23 +82,39 @@ export async function upsertComment(
 }
 
 async function findComment(gh: GitHub, pr: number, marker: string): Promise<number | undefined> {
+  // only the token's own comments: anyone can write the marker, and their comment must not be taken over
+  const self = await authorLogin(gh);
   // bounded: maxPages x 100 comments, oldest first; the first comment with the marker is the sticky one
   for (let page = 1; page <= maxPages; page++) {
     const comments = await call(gh, `list the comments of pull request #${pr}`, permission, (o) =>
       o.rest.issues.listComments({ owner: gh.owner, repo: gh.repo, issue_number: pr, per_page: 100, page }),
     );
-    const found = comments.find((c) => c.body?.startsWith(marker));
+    const found = comments.find((c) => c.user?.login === self && c.body?.startsWith(marker));
     if (found) return found.id;
     if (comments.length < 100) return undefined;
   }
   return undefined;
 }
 
-function text(value: string): string {
-  return value
-    .replace(/[&<>]/g, (c) => `&#${c.charCodeAt(0)};`)
-    .replace(/\|/g, '\\|')
-    .replace(/[\r\n]+/g, ' ');
+/**
+ * Who the token writes as. A user's token (a PAT) names itself at GET /user; the job's GITHUB_TOKEN is an
+ * installation token, which GET /user refuses (403 "Resource not accessible by integration"), and writes as
+ * github-actions[bot]. Asked once per run.
+ */
+const logins = new WeakMap<GitHub, Promise<string>>();
+export function authorLogin(gh: GitHub): Promise<string> {
+  let login = logins.get(gh);
+  if (!login) {
+    login = gh.octokit.rest.users.getAuthenticated().then(
+      (r) => r.data.login,
+      (error: { status?: number }) => {
+        if (error.status === 403) return 'github-actions[bot]';
+        throw error;
+      },
+    );
+    logins.set(gh, login);
+  }
+  return login;
 }
 
 function code(value: string): string {

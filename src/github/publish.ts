@@ -1,4 +1,3 @@
-import { errorText } from '../kube/client.js';
 import { bestEffort, type GitHub } from './client.js';
 import { commentBody, type PreviewStatus, upsertComment } from './comments.js';
 import { createDeployment, deactivateEnvironment, setDeploymentStatus } from './deployments.js';
@@ -13,7 +12,8 @@ export interface Outcome {
   image: string;
   digest: string;
   revision: number;
-  diagnosis?: { summary: string };
+  /** publicSummary: the diagnosis without pod logs (they are the pull request's words) */
+  diagnosis?: { publicSummary: string };
 }
 
 export interface Publication {
@@ -94,7 +94,11 @@ export async function published<T extends Outcome>(
     result = await work();
   } catch (error) {
     const partial = outcomeOf(error);
-    const line = partial?.diagnosis?.summary ?? errorText(error).split('\n')[0] ?? '';
+    // what anyone can read gets no text the pull request controls (pod logs, its manifests quoted in an
+    // error, what its app answered): the diagnosis without logs, or a pointer to the run
+    const line =
+      partial?.diagnosis?.publicSummary ??
+      `${p.description} failed; the workflow run's log and job summary say why`;
     await finish(gh, id, p, 'failure', line, partial);
     throw error;
   }

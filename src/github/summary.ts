@@ -4,6 +4,7 @@ import type { RollbackResult } from '../jobs/rollback.js';
 import { formatAge, type SweepResult } from '../jobs/sweep.js';
 import type { TeardownResult } from '../jobs/teardown.js';
 import { diagnosisMarkdown } from '../kube/diagnose.js';
+import { htmlText, mdText, preBlock } from '../util/markdown.js';
 import type { Timings } from '../util/timings.js';
 
 /** Outputs and the job summary of a deploy, whether it succeeded or not. */
@@ -15,25 +16,25 @@ export async function reportDeploy(result: DeployResult, error?: string): Promis
   core.setOutput('url', result.url);
 
   const s = core.summary.addHeading(`${error ? '❌' : '✅'} ${result.environment}`, 2);
-  if (error) s.addRaw(`\n**${escapeHtml(error)}**\n\n`);
+  if (error) s.addRaw(`\n${preBlock([error])}\n\n`);
   s.addTable([
     [
       { data: 'what', header: true },
       { data: 'value', header: true },
     ],
-    ['namespace', escapeHtml(result.namespace)],
-    ['image', `<code>${escapeHtml(result.image)}</code>`],
+    ['namespace', htmlText(result.namespace)],
+    ['image', `<code>${htmlText(result.image)}</code>`],
     ['revision', String(result.revision || '-')],
-    ['url', result.url ? `<a href="${escapeHtml(result.url)}">${escapeHtml(result.url)}</a>` : '-'],
-    ...result.endpoints.map((e) => [`Service/${escapeHtml(e.service)}`, `${e.ready} ready endpoints`]),
-    ['ingress address', escapeHtml(result.ingressAddress || '-')],
+    ['url', result.url ? `<a href="${htmlText(result.url)}">${htmlText(result.url)}</a>` : '-'],
+    ...result.endpoints.map((e) => [`Service/${htmlText(e.service)}`, `${e.ready} ready endpoints`]),
+    ['ingress address', htmlText(result.ingressAddress || '-')],
   ]);
   if (result.applied.length > 0)
     s.addHeading('Applied', 3).addList(
-      result.applied.map((o) => escapeHtml(`${o.kind}/${o.name}: ${o.action}`)),
+      result.applied.map((o) => htmlText(`${o.kind}/${o.name}: ${o.action}`)),
     );
   if (result.pruned.length > 0)
-    s.addHeading('Pruned', 3).addList(result.pruned.map((o) => escapeHtml(`${o.kind}/${o.name}`)));
+    s.addHeading('Pruned', 3).addList(result.pruned.map((o) => htmlText(`${o.kind}/${o.name}`)));
   addSteps(result.timings);
   if (result.diagnosis) s.addHeading('Diagnosis', 3).addRaw(`\n${diagnosisMarkdown(result.diagnosis)}\n`);
   await s.write();
@@ -47,15 +48,15 @@ export async function reportRollback(result: RollbackResult, error?: string): Pr
   core.setOutput('revision', String(result.revision));
   core.setOutput('url', result.url);
 
-  const s = core.summary.addHeading(`${error ? '❌' : '↩️'} rollback of ${escapeHtml(result.environment)}`, 2);
-  if (error) s.addRaw(`\n**${escapeHtml(error)}**\n\n`);
+  const s = core.summary.addHeading(`${error ? '❌' : '↩️'} rollback of ${htmlText(result.environment)}`, 2);
+  if (error) s.addRaw(`\n${preBlock([error])}\n\n`);
   else if (result.unchanged)
     s.addRaw(
-      `\nRevision ${result.to} is what Deployment/${escapeHtml(result.deployment)} runs already: nothing changed.\n\n`,
+      `\nRevision ${result.to} is what Deployment/${htmlText(result.deployment)} runs already: nothing changed.\n\n`,
     );
   else
     s.addRaw(
-      `\nDeployment/${escapeHtml(result.deployment)} in namespace ${escapeHtml(result.namespace)}: revision ${result.from} → ` +
+      `\nDeployment/${htmlText(result.deployment)} in namespace ${htmlText(result.namespace)}: revision ${result.from} → ` +
         `revision ${result.to}'s template, now serving as revision ${result.revision}.\n\n`,
     );
   s.addHeading('Revisions before the rollback', 3).addTable([
@@ -64,13 +65,13 @@ export async function reportRollback(result: RollbackResult, error?: string): Pr
       .sort((a, b) => b.revision - a.revision)
       .map((r) => [
         `${r.revision}${r.current ? ' (current)' : ''}${r.revision === result.to ? ' ← target' : ''}`,
-        r.images.map((i) => `<code>${escapeHtml(i)}</code>`).join('<br>'),
-        escapeHtml(r.created),
-        r.gitSha ? `<code>${escapeHtml(r.gitSha.slice(0, 12))}</code>` : '-',
-        escapeHtml(r.changeCause ?? '-'),
+        r.images.map((i) => `<code>${htmlText(i)}</code>`).join('<br>'),
+        htmlText(r.created),
+        r.gitSha ? `<code>${htmlText(r.gitSha.slice(0, 12))}</code>` : '-',
+        htmlText(r.changeCause ?? '-'),
       ]),
   ]);
-  if (result.url) s.addRaw(`\nURL: <a href="${escapeHtml(result.url)}">${escapeHtml(result.url)}</a>\n`);
+  if (result.url) s.addRaw(`\nURL: <a href="${htmlText(result.url)}">${htmlText(result.url)}</a>\n`);
   addSteps(result.timings);
   if (result.diagnosis) s.addHeading('Diagnosis', 3).addRaw(`\n${diagnosisMarkdown(result.diagnosis)}\n`);
   await s.write();
@@ -79,14 +80,14 @@ export async function reportRollback(result: RollbackResult, error?: string): Pr
 /** The job summary of a teardown. github: what the GitHub side did. */
 export async function reportTeardown(result: TeardownResult, github: string[]): Promise<void> {
   core.setOutput('namespace', result.namespace);
-  const s = core.summary.addHeading(`🗑️ teardown of ${escapeHtml(result.environment)}`, 2);
+  const s = core.summary.addHeading(`🗑️ teardown of ${htmlText(result.environment)}`, 2);
   s.addRaw(
     result.found
-      ? `\nNamespace ${escapeHtml(result.namespace)} and everything in it were deleted.\n\n`
-      : `\nNamespace ${escapeHtml(result.namespace)} did not exist: nothing to delete.\n\n`,
+      ? `\nNamespace ${htmlText(result.namespace)} and everything in it were deleted.\n\n`
+      : `\nNamespace ${htmlText(result.namespace)} did not exist: nothing to delete.\n\n`,
   );
-  if (result.objects.length > 0) s.addHeading('Deleted', 3).addList(result.objects.map(escapeHtml));
-  if (github.length > 0) s.addHeading('GitHub', 3).addList(github.map(escapeHtml));
+  if (result.objects.length > 0) s.addHeading('Deleted', 3).addList(result.objects.map(htmlText));
+  if (github.length > 0) s.addHeading('GitHub', 3).addList(github.map(htmlText));
   addSteps(result.timings);
   await s.write();
 }
@@ -105,15 +106,15 @@ export async function reportSweep(result: SweepResult, github: string[]): Promis
     s.addTable([
       ['namespace', 'pull request', 'last deployed', 'action', 'why'].map((data) => ({ data, header: true })),
       ...result.entries.map((e) => [
-        escapeHtml(e.namespace),
+        htmlText(e.namespace),
         `#${e.pr}`,
-        escapeHtml(e.updatedAt.toISOString()),
+        htmlText(e.updatedAt.toISOString()),
         e.delete ? 'deleted' : 'kept',
-        escapeHtml(e.reason),
+        htmlText(e.reason),
       ]),
     ]);
   else s.addRaw('No previews found.\n');
-  if (github.length > 0) s.addHeading('GitHub', 3).addList(github.map(escapeHtml));
+  if (github.length > 0) s.addHeading('GitHub', 3).addList(github.map(htmlText));
   addSteps(result.timings);
   await s.write();
 }
@@ -124,7 +125,7 @@ function addSteps(steps: Timings['steps']): void {
       { data: 'step', header: true },
       { data: 'seconds', header: true },
     ],
-    ...steps.map((t) => [escapeHtml(`${t.ok ? '' : '✗ '}${t.name}`), (t.ms / 1000).toFixed(1)]),
+    ...steps.map((t) => [htmlText(`${t.ok ? '' : '✗ '}${t.name}`), (t.ms / 1000).toFixed(1)]),
   ]);
 }
 
@@ -132,18 +133,14 @@ function addSteps(steps: Timings['steps']): void {
 export async function reportSkip(reason: string): Promise<void> {
   await core.summary
     .addHeading('⏭️ skipped', 2)
-    .addRaw(`\n${escapeHtml(reason)}\n`)
+    .addRaw(`\n${mdText(reason)}\n`)
     .write();
 }
 
 /** A failure before anything reached the cluster: the message alone. */
 export async function reportError(title: string, error: string): Promise<void> {
   await core.summary
-    .addHeading(`❌ ${escapeHtml(title)}`, 2)
-    .addCodeBlock(error)
+    .addHeading(`❌ ${htmlText(title)}`, 2)
+    .addRaw(`\n${preBlock([error])}\n`)
     .write();
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

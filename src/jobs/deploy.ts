@@ -4,12 +4,20 @@ import { addTags, registryDigest } from '../docker/buildx.js';
 import { Docker } from '../docker/docker.js';
 import { buildAndPushRetrying } from '../docker/push-retry.js';
 import { imagePlatforms } from '../docker/registry-manifest.js';
-import { type AppliedObject, applySet, type PrunedObject, prune } from '../kube/apply.js';
+import {
+  type AppliedObject,
+  applySet,
+  instanceLabel,
+  managedByLabel,
+  type PrunedObject,
+  prune,
+} from '../kube/apply.js';
 import { type Cluster, errorText, loadCluster } from '../kube/client.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
 import { lockEnvironment } from '../kube/lock.js';
 import { loadManifests, type Manifest } from '../kube/manifests.js';
 import { preflight } from '../kube/preflight/preflight.js';
+import { checkPreviewManifests, previewBaseObjects } from '../kube/preview-guard.js';
 import {
   ingressAddress,
   type ServiceEndpoints,
@@ -73,7 +81,10 @@ export async function deploy(
   // a bad manifest fails before a build is spent on it
   const manifests = await timings.step('validate manifests', () => {
     const loaded = loadManifests(settings.manifests);
-    validate(render(loaded, { ...plan.render, image: `${plan.repository}@${placeholderDigest}` }));
+    const probe = render(loaded, { ...plan.render, image: `${plan.repository}@${placeholderDigest}` });
+    validate(probe);
+    // a pull request's manifests are its author's: only what a preview may hold, checked before the build
+    if (pr !== undefined) checkPreviewManifests(probe, pr);
     if (pr !== undefined && !settings.previewDomain && loaded.some((m) => m.object.kind === 'Ingress'))
       throw new Error(
         `input 'preview-domain' is required for previews: the manifests have an Ingress, and pull request #${pr} needs a host of its own (pr-${pr}.<preview-domain>)`,
@@ -84,58 +95,86 @@ export async function deploy(
     loadCluster(await credentials.kubeconfig()),
   );
 
-  // the registry session lasts through preflight, which reads the pushed image's platforms
+  // the registry session lasts the whole deploy: preflight reads the pushed image's platforms, and the
+  // moving tag is set at the end
   const docker = Docker.withPrivateConfig();
-  let result: DeployResult;
-  let objects: Manifest[];
-  let checked: Awaited<ReturnType<typeof preflight>>;
   try {
-    await timings.step(`registry login ${settings.registry.host}`, () => credentials.registryLogin(docker));
-    const digest = await timings.step('build and push', () =>
-      buildOrReuse(docker, plan, settings.image.rebuild),
-    );
-    const image = `${plan.repository}@${digest}`;
-    core.info(`pushed ${image}`);
-
-    objects = render(manifests, { ...plan.render, image });
-    validate(objects);
-    result = {
-      environment: plan.environment,
-      namespace: plan.namespace,
-      image,
-      digest,
-      revision: 0,
-      url: urlOf(objects),
-      applied: [],
-      pruned: [],
-      endpoints: [],
-      ingressAddress: '',
-      timings: timings.steps,
-    };
-
-    // what the cluster will make of the set, before anything is applied; an unchanged set ends the deploy here
-    checked = await timings.step('preflight', () =>
-      preflight(
-        cluster,
-        objects.map((m) => m.object),
-        {
-          namespace: plan.namespace,
-          instance: plan.render.instance,
-          fieldManager,
-          image,
-          imagePlatforms: () => imagePlatforms(docker, image),
-          mode: settings.preflight,
-          aks: settings.cluster.kind === 'aks' ? settings.cluster : undefined,
-          log: core,
-        },
-      ),
-    );
+    return await deployWith(docker, settings, credentials, run, plan, manifests, cluster, timings, pr);
   } finally {
     docker.dispose();
   }
+}
+
+async function deployWith(
+  docker: Docker,
+  settings: Settings,
+  credentials: Credentials,
+  run: RunInfo,
+  plan: DeployPlan,
+  manifests: Manifest[],
+  cluster: Cluster,
+  timings: Timings,
+  pr: number | undefined,
+): Promise<DeployResult> {
+  await timings.step(`registry login ${settings.registry.host}`, () => credentials.registryLogin(docker));
+  const digest = await timings.step('build and push', () =>
+    buildOrReuse(docker, plan, settings.image.rebuild),
+  );
+  const image = `${plan.repository}@${digest}`;
+  core.info(`pushed ${image}`);
+
+  let objects = render(manifests, { ...plan.render, image });
+  validate(objects);
+  if (pr !== undefined)
+    objects = [
+      ...previewBaseObjects({
+        namespace: plan.namespace,
+        pr,
+        labels: {
+          [managedByLabel]: managedBy,
+          'app.kubernetes.io/name': plan.render.appName,
+          [instanceLabel]: plan.render.instance,
+          ...plan.render.labels,
+        },
+        ingressNamespace: settings.ingressNamespace,
+      }),
+      ...objects,
+    ];
+  const result: DeployResult = {
+    environment: plan.environment,
+    namespace: plan.namespace,
+    image,
+    digest,
+    revision: 0,
+    url: urlOf(objects),
+    applied: [],
+    pruned: [],
+    endpoints: [],
+    ingressAddress: '',
+    timings: timings.steps,
+  };
+
+  // what the cluster will make of the set, before anything is applied; an unchanged set ends the deploy here
+  const checked = await timings.step('preflight', () =>
+    preflight(
+      cluster,
+      objects.map((m) => m.object),
+      {
+        namespace: plan.namespace,
+        instance: plan.render.instance,
+        fieldManager,
+        image,
+        imagePlatforms: () => imagePlatforms(docker, image),
+        mode: settings.preflight,
+        aks: settings.cluster.kind === 'aks' ? settings.cluster : undefined,
+        log: core,
+      },
+    ),
+  );
   if (checked.unchanged) {
     result.applied = checked.unchanged.objects;
     result.revision = checked.unchanged.revision;
+    await moveTags(docker, plan, image, timings);
     return result;
   }
 
@@ -150,7 +189,12 @@ export async function deploy(
     applySet(
       cluster,
       objects.map((m) => m.object),
-      { fieldManager, force: settings.forceConflicts, namespace: plan.namespace },
+      {
+        fieldManager,
+        force: settings.forceConflicts,
+        namespace: plan.namespace,
+        podSecurityFails: pr !== undefined,
+      },
     ),
   );
   result.applied = applied.objects;
@@ -186,7 +230,21 @@ export async function deploy(
       .catch((error) => {
         throw new DeployFailure(errorText(error), result);
       });
+  await moveTags(docker, plan, image, timings);
   return result;
+}
+
+/** latest / pr-N point at the image only once it is proven: rolled out and smoke-checked. */
+async function moveTags(docker: Docker, plan: DeployPlan, image: string, timings: Timings): Promise<void> {
+  if (plan.movingTags.length === 0) return;
+  const tags = plan.movingTags.join(', ');
+  try {
+    await timings.step('move tags', () => addTags(docker, image, plan.movingTags));
+    core.info(`${tags} -> ${image}`);
+  } catch (error) {
+    // the release is live and proven; only the convenience tag lags behind
+    core.warning(`the deploy succeeded, but ${tags} could not be moved to ${image}: ${errorText(error)}`);
+  }
 }
 
 /** Ready endpoints of each Service and the Ingress address: that the rollout is reachable, not only done. */
@@ -213,14 +271,13 @@ async function reportReach(settings: Settings, cluster: Cluster, objects: Manife
 
 /** The commit's image when the registry has it (a rerun deploys the same digest), else a fresh build. */
 async function buildOrReuse(docker: Docker, plan: DeployPlan, rebuild: boolean): Promise<string> {
-  const [commitTag, ...otherTags] = plan.build.tags;
+  const [commitTag] = plan.build.tags;
   if (!rebuild && commitTag) {
     const existing = await registryDigest(docker, commitTag);
     if (existing) {
       core.info(
         `${commitTag} is already in the registry (${existing}): deploying it as is (input 'rebuild' builds anew)`,
       );
-      await addTags(docker, `${plan.repository}@${existing}`, otherTags);
       return existing;
     }
   }

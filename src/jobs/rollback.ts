@@ -100,7 +100,8 @@ export async function planRollback(settings: Settings, credentials: Credentials)
   const where = `Deployment ${deployment} in namespace '${namespace}'`;
   let target = findRevision(settings.rollbackTarget, revisions);
   if (!target && settings.rollbackTarget.kind === 'image') {
-    const reference = `${settings.registry.host}/${settings.image.name}:${settings.rollbackTarget.ref}`;
+    const name = env.kind === 'production' ? settings.image.name : settings.image.previewName;
+    const reference = `${settings.registry.host}/${name}:${settings.rollbackTarget.ref}`;
     const digest = await timings.step(`look up ${reference}`, () => digestOf(credentials, reference));
     target = digest ? revisions.find((r) => r.images.some((i) => i.endsWith(`@${digest}`))) : undefined;
     if (!target)

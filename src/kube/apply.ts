@@ -34,6 +34,8 @@ export interface ApplyOptions {
    * '<fieldManager>-rollback', which rollback.ts uses, so the deploy after a rollback is not a conflict.
    */
   ownManagers?: string[];
+  /** a dry-run whose answer warns that pods would violate Pod Security fails the set (previews) */
+  podSecurityFails?: boolean;
 }
 
 export interface ApplyResult {
@@ -195,14 +197,15 @@ async function dryRun(
 
   let force = options.force;
   let result: KubernetesObject;
+  const warnings: string[] = [];
   try {
-    result = await ssa(cluster, path, object, options.fieldManager, force, true);
+    result = await ssa(cluster, path, object, options.fieldManager, force, true, warnings);
   } catch (error) {
     const conflicts = conflictsOf(error);
     if (!force && conflicts.length > 0 && conflicts.every((c) => own.has(c.manager))) {
       // fields last written by our own rollback: ours to take back
       force = true;
-      result = await ssa(cluster, path, object, options.fieldManager, true, true).catch((e) => {
+      result = await ssa(cluster, path, object, options.fieldManager, true, true, warnings).catch((e) => {
         throw new Error(explain(e, object, options.namespace, live));
       });
       for (const c of conflicts) reclaimed.push(`${kind}/${name} ${c.field} (${c.owner})`);
@@ -210,6 +213,11 @@ async function dryRun(
       throw new Error(explain(error, object, options.namespace, live));
     }
   }
+  const podSecurity = warnings.filter((w) => /would violate PodSecurity/.test(w));
+  if (options.podSecurityFails && podSecurity.length > 0)
+    throw new Error(
+      `${kind}/${name}: its pods would be refused by namespace '${options.namespace}', which enforces the restricted Pod Security Standard: ${podSecurity.join('; ')}`,
+    );
   const action: ApplyAction = !live ? 'created' : sameObject(live, result) ? 'unchanged' : 'configured';
   return { object, path, action, force };
 }
@@ -221,11 +229,13 @@ function ssa(
   fieldManager: string,
   force: boolean,
   dryRun: boolean,
+  warnings?: string[],
 ): Promise<KubernetesObject> {
   return cluster.request<KubernetesObject>('PATCH', path, {
     query: { fieldManager, force, fieldValidation: 'Strict', dryRun: dryRun ? 'All' : undefined },
     body: object,
     contentType: applyPatch,
+    warnings,
   });
 }
 

@@ -8,6 +8,7 @@ import {
   KubernetesObjectApi,
   type RequestContext,
 } from '@kubernetes/client-node';
+import { maskSecret } from '../util/secrets.js';
 
 // The one seam every Kubernetes call of the action goes through. Requests carry JSON exactly as given: the
 // library's typed serializer drops fields it does not know, which would hide a typo in a manifest from
@@ -66,6 +67,8 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** how long an unreachable API server is waited for (default 90 s) */
   outageMs?: number;
+  /** receives the answer's Warning headers (e.g. PodSecurity's "would violate" on a dry-run), unquoted */
+  warnings?: string[];
 }
 
 export interface ResourceInfo {
@@ -157,7 +160,7 @@ const credentialLine =
 function maskCredentials(text: string): void {
   for (const line of text.split(/\r?\n/)) {
     const value = credentialLine.exec(line)?.[2]?.replace(/^(['"])(.*)\1$/, '$2');
-    if (value && value.length > 3) core.setSecret(value);
+    if (value && value.length > 3) maskSecret(value);
   }
 }
 
@@ -167,16 +170,24 @@ function maskUser(user: {
   keyData?: string;
   authProvider?: unknown;
 }): void {
-  for (const value of [user.token, user.password, user.keyData]) if (value) core.setSecret(value);
+  for (const value of [user.token, user.password, user.keyData]) if (value) maskSecret(value);
   if (user.keyData) {
     // the decoded private key, line by line (the PEM armour lines are not secret)
     const pem = Buffer.from(user.keyData, 'base64').toString('utf8');
     for (const line of pem.split(/\r?\n/))
-      if (line.trim() && !line.startsWith('-----')) core.setSecret(line.trim());
+      if (line.trim() && !line.startsWith('-----')) maskSecret(line.trim());
   }
   const config = (user.authProvider as { config?: Record<string, unknown> } | undefined)?.config ?? {};
   for (const [key, value] of Object.entries(config))
-    if (/token|secret/i.test(key) && typeof value === 'string' && value) core.setSecret(value);
+    if (/token|secret/i.test(key) && typeof value === 'string' && value) maskSecret(value);
+}
+
+/** RFC 7234 Warning header values as the API server sends them: 299 - "text", comma-joined when several. */
+function warningsOf(header: string | undefined): string[] {
+  if (!header) return [];
+  return [...header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)].map((m) =>
+    (m[1] ?? '').replace(/\\(.)/g, '$1'),
+  );
 }
 
 function firstLine(error: unknown): string {
@@ -257,6 +268,7 @@ class JsonObjectApi extends KubernetesObjectApi {
       const response = await this.configuration.httpApi.send(ctx).toPromise();
       status = response.httpStatusCode;
       text = await response.body.text();
+      if (options.warnings) options.warnings.push(...warningsOf(response.headers.warning));
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause;
       throw new NoAnswer(

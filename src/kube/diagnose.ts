@@ -7,6 +7,7 @@ import type {
   V1Pod,
   V1ReplicaSet,
 } from '@kubernetes/client-node';
+import { htmlText, mdText, preBlock } from '../util/markdown.js';
 import { type Cluster, errorText } from './client.js';
 import {
   imagesOf,
@@ -105,6 +106,11 @@ export interface Diagnosis {
   serving: string;
   /** one sentence: what failed, why, the fix, and which revision is serving now */
   summary: string;
+  /**
+   * The same sentence without what the pods wrote (their log lines): for places anyone can read or that
+   * render Markdown, the pull request's comment and the deployment status. Pod logs are the pull request's.
+   */
+  publicSummary: string;
 }
 
 export interface DiagnoseOptions {
@@ -261,14 +267,18 @@ export function buildDiagnosis(input: DiagnosisInput, options: DiagnoseOptions =
     ...(previous ? { previousRevision: revisionOf(previous) } : {}),
     serving: serving(replicaSets, newest),
     summary: '',
+    publicSummary: '',
   };
   const progressing = deployment.status?.conditions?.find((c) => c.type === 'Progressing');
-  diagnosis.summary = summarize(
+  const images = imagesOf(deployment.spec?.template);
+  diagnosis.summary = summarize(diagnosis, images, progressing, options, input.now ?? new Date(), true);
+  diagnosis.publicSummary = summarize(
     diagnosis,
-    imagesOf(deployment.spec?.template),
+    images,
     progressing,
     options,
-    input.now,
+    input.now ?? new Date(),
+    false,
   );
   return diagnosis;
 }
@@ -413,7 +423,8 @@ function summarize(
   images: string[],
   progressing: { reason?: string; message?: string } | undefined,
   options: DiagnoseOptions,
-  now: Date = new Date(),
+  now: Date,
+  quoteLog: boolean,
 ): string {
   const subject = `Deployment ${d.deployment} revision ${d.revision}`;
   const end = `; ${d.serving}.`;
@@ -481,7 +492,9 @@ function summarize(
       );
     const lastLine = [...(c.log ?? [])].reverse().find((l) => l.trim());
     const log = lastLine
-      ? `its log ends with "${lastLine.trim().slice(0, 200)}";`
+      ? quoteLog
+        ? `its log ends with "${lastLine.trim().slice(0, 200)}";`
+        : 'its last log lines are in the job summary;'
       : `read its log (${c.logError ? 'the node served none here' : 'none was read'}) and`;
     const why =
       signal && signal !== 'SIGKILL'
@@ -576,7 +589,7 @@ export function diagnosisLines(d: Diagnosis): string[] {
 
 /** Markdown for the job summary. */
 export function diagnosisMarkdown(d: Diagnosis): string {
-  const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const cell = mdText;
   const out = [`**${cell(d.summary)}**`, ''];
   if (d.pods.length > 0) {
     out.push(
@@ -604,11 +617,9 @@ export function diagnosisMarkdown(d: Diagnosis): string {
     for (const c of p.containers)
       if (c.log && c.log.length > 0)
         out.push(
-          `<details><summary>Log of ${cell(p.name)} / ${cell(c.name)}</summary>`,
+          `<details><summary>Log of ${htmlText(p.name)} / ${htmlText(c.name)}</summary>`,
           '',
-          '```text',
-          ...c.log.map((l) => l.replace(/```/g, "'''")),
-          '```',
+          preBlock(c.log),
           '</details>',
           '',
         );

@@ -68,6 +68,8 @@ describe('deploy (push) against the local target', () => {
     expect(run.outputs.namespace).toBe(namespace);
     expect(run.outputs.url).toBe('http://archetype.localhost/');
     expect(await registryHas(run.outputs.image ?? '')).toBe(run.outputs.digest);
+    // the default branch's proven image is latest
+    expect(await registryHas(`${process.env.REGISTRY}/archetype@latest`)).toBe(run.outputs.digest);
 
     const d = await deployment();
     expect(image(d)).toBe(run.outputs.image);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import { KubeApiError } from '../../src/kube/client.js';
+import { registryTags } from '../helpers/images.js';
 import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
 import { bindPod, createTestNode, deleteTestNode, testTaint } from '../kube/preflight-nodes.js';
@@ -178,15 +179,19 @@ afterAll(async () => {
 describe('preflight through the action', () => {
   it('stops an arm64-only image bound for amd64 nodes, naming both, and applies nothing', async () => {
     const ns = freshNamespace('e2e-pf-arm');
-    const run = await runAction(inputs(ns, { manifests: manifests(), platforms: 'linux/arm64' }), {
-      sha: sha('1'),
-    });
+    // a repository of this run's own, so that its tags are this run's alone
+    const run = await runAction(
+      inputs(ns, { manifests: manifests(), platforms: 'linux/arm64', 'image-name': `${ns}/pf-app` }),
+      { sha: sha('1') },
+    );
     expect(run.code).toBe(1);
     expect(run.error).toMatch(
       /architecture: Deployment\/pf-app: the image is linux\/arm64 only; the nodes this Deployment can use are amd64 \([^)]*kwok-node-0[^)]*\); build with platforms linux\/amd64 \(input 'platforms'\)/,
     );
     expect(run.error).toContain('nothing was applied');
     expect(await get(cluster, `/api/v1/namespaces/${ns}`)).toBeUndefined();
+    // pushed under its commit, as every build is, and never tagged latest: the rollout never happened
+    expect(await registryTags(`${ns}/pf-app`)).toEqual([sha('1')]);
   });
 
   it("stops a Deployment that fits on no node, with the write-up's figures", async () => {

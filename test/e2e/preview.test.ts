@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { eventFile, FakeGitHub } from '../fakes/github-server.js';
@@ -52,7 +54,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await github.stop();
-  for (const ns of [app, preview, `${app}-pr-8`]) await deleteNamespace(cluster, ns);
+  for (const ns of [app, preview, `${app}-pr-8`, `${app}-pr-9`]) await deleteNamespace(cluster, ns);
 });
 
 describe('pull request previews against the local target', () => {
@@ -79,6 +81,8 @@ describe('pull request previews against the local target', () => {
 
   it('deploys pull request 7 into its own namespace and host, without touching production', async () => {
     github.addComment(7, 'Looks good to me');
+    // someone else's comment with the marker is theirs: it is neither edited nor taken for the sticky one
+    github.addComment(7, `<!-- archetype-deploy:${app} -->\nnot the action's`, 'mallory');
     const run = await runAction(inputs(), pullRequest('pull_request.opened'));
     expect(run.error).toBe('');
     expect(run.code).toBe(0);
@@ -104,6 +108,17 @@ describe('pull request previews against the local target', () => {
     }>(cluster, `/api/v1/namespaces/${preview}`);
     expect(ns?.metadata.labels['archetype-deploy.github.io/pr']).toBe('7');
     expect(ns?.metadata.labels['app.kubernetes.io/managed-by']).toBe('archetype-deploy');
+    expect(ns?.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    expect(ns?.metadata.labels['pod-security.kubernetes.io/warn']).toBe('restricted');
+    const policy = await get<{ spec: Record<string, unknown> }>(
+      cluster,
+      `/apis/networking.k8s.io/v1/namespaces/${preview}/networkpolicies/archetype-deploy-preview-default-deny`,
+    );
+    expect(policy?.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy?.spec.podSelector).toEqual({});
+    // egress only to DNS in kube-system and to the preview's own pods: no ipBlock, so no metadata endpoint
+    expect(JSON.stringify(policy?.spec.egress)).not.toContain('ipBlock');
+    expect(JSON.stringify(policy?.spec.ingress)).toContain('app-routing-system');
     expect(
       Date.parse(ns?.metadata.annotations['archetype-deploy.github.io/updated-at'] ?? ''),
     ).toBeGreaterThan(Date.now() - 300_000);
@@ -155,8 +170,11 @@ describe('pull request previews against the local target', () => {
     const [comment] = stickyComments();
     expect(comment?.body).toMatch(/\| Revision \| 2 \|/);
     expect(comment?.body).toContain(run.outputs.digest);
-    // the reviewer's comment is untouched
+    // the reviewer's comment is untouched, and so is the one that copied the marker
     expect(github.comments.find((c) => c.user.login === 'octocat')?.body).toBe('Looks good to me');
+    expect(github.comments.find((c) => c.user.login === 'mallory')?.body).toBe(
+      `<!-- archetype-deploy:${app} -->\nnot the action's`,
+    );
   });
 
   it('rolls the preview back to its previous revision from a dispatch, and says so in the comment', async () => {
@@ -179,6 +197,75 @@ describe('pull request previews against the local target', () => {
     expect(stickyComments()).toHaveLength(1);
     expect(stickyComments()[0]?.body).toMatch(/\| Status \| rolled back \|/);
     expect(stickyComments()[0]?.body).toContain('rollback to revision 1: revision 3 is serving');
+  });
+
+  it.each([
+    [
+      'a ClusterRoleBinding',
+      `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: pwn}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: ServiceAccount, name: default, namespace: default}]
+`,
+      'extra.yaml:1 ClusterRoleBinding/pwn: ClusterRoleBinding (rbac.authorization.k8s.io/v1) may not be in a preview',
+    ],
+    [
+      'a LoadBalancer Service',
+      `apiVersion: v1
+kind: Service
+metadata: {name: open}
+spec:
+  type: LoadBalancer
+  selector: {app.kubernetes.io/name: archetype}
+  ports: [{port: 80, targetPort: http}]
+`,
+      'extra.yaml:1 Service/open: spec.type LoadBalancer opens the preview beyond the cluster',
+    ],
+  ])('refuses a preview holding %s before anything is built or applied', async (_, extra, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-hostile-'));
+    cpSync('k8s', dir, { recursive: true });
+    writeFileSync(join(dir, 'extra.yaml'), extra);
+    const run = await runAction(
+      { ...inputs(), manifests: dir },
+      {
+        ...pullRequest('pull_request.opened'),
+        payload: eventFile('pull_request.opened', (p) => {
+          if (p.pull_request) p.pull_request.number = 9;
+          p.number = 9;
+        }),
+      },
+    );
+    expect(run.code).toBe(1);
+    expect(run.error).toContain(
+      "The manifests of pull request #9's preview hold what a preview may not create",
+    );
+    expect(run.error).toContain(message);
+    expect(run.log).not.toContain('docker buildx build');
+    expect(await get(cluster, `/api/v1/namespaces/${app}-pr-9`)).toBeUndefined();
+    expect(await get(cluster, '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/pwn')).toBeUndefined();
+  });
+
+  it('refuses a preview whose pods the restricted Pod Security Standard would refuse, with nothing applied', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-privileged-'));
+    cpSync('k8s', dir, { recursive: true });
+    const file = join(dir, 'deployment.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('runAsNonRoot: true', 'runAsNonRoot: false'));
+    const run = await runAction(
+      { ...inputs(), manifests: dir },
+      {
+        ...pullRequest('pull_request.opened'),
+        payload: eventFile('pull_request.opened', (p) => {
+          if (p.pull_request) p.pull_request.number = 9;
+          p.number = 9;
+        }),
+      },
+    );
+    expect(run.code).toBe(1);
+    expect(run.error).toContain('Deployment/archetype: its pods would be refused by namespace');
+    expect(run.error).toContain('runAsNonRoot');
+    expect(run.error).toContain('nothing was applied');
+    expect(await get(cluster, `/api/v1/namespaces/${app}-pr-9`)).toBeUndefined();
   });
 
   it('skips a pull request from a fork with one notice, and without failing', async () => {

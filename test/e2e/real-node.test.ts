@@ -123,7 +123,8 @@ describe('deploy onto the real node', () => {
       file === 'deployment.yaml'
         ? text.replace(
             /( {12}- name: SHUTDOWN_DELAY_MS\n)/,
-            '            - name: LOG_LEVEL\n              value: "loud"\n$1',
+            // the service quotes the bad value in its log: HTML from a pod's log must never render
+            '            - name: LOG_LEVEL\n              value: "<img src=x>"\n$1',
           )
         : text,
     );
@@ -134,6 +135,8 @@ describe('deploy onto the real node', () => {
     expect(run.error).toMatch(/Rolled back: revision \d+'s pods are serving again\.$/);
     // the kubelet served the container's log: the reason it exited is in the diagnosis
     expect(run.log).toContain('LOG_LEVEL must be one of');
+    expect(run.summary).toContain('&#60;img src=x&#62;');
+    expect(run.summary).not.toContain('<img');
     const d = await get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`);
     expect(d?.status?.availableReplicas).toBe(2);
     expect(await answer()).toBe(sha('2'));

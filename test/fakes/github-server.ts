@@ -59,6 +59,8 @@ export class FakeGitHub {
   readonly comments: FakeComment[] = [];
   /** pull request number -> state; a number not here answers 404 */
   readonly pulls = new Map<number, 'open' | 'closed'>();
+  /** set: the token is a user's (GET /user names them, comments are theirs); unset: the job's GITHUB_TOKEN */
+  userLogin: string | undefined;
   private nextId = 1000;
   private server: Server | undefined;
 
@@ -128,6 +130,15 @@ export class FakeGitHub {
         documentation_url: 'https://docs.github.com/rest',
       });
 
+    // rest/users/users#get-the-authenticated-user: a user's token gets its user; the job's GITHUB_TOKEN (an
+    // installation token, which these fakes stand for) gets 403 "Resource not accessible by integration"
+    if (url.pathname === '/user' && req.method === 'GET')
+      return this.userLogin
+        ? send(res, 200, { login: this.userLogin, type: 'User' })
+        : send(res, 403, {
+            message: 'Resource not accessible by integration',
+            documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user',
+          });
     const base = `/repos/${this.owner}/${this.repo}`;
     if (!url.pathname.startsWith(`${base}/`)) return notFound(res);
     const path = url.pathname.slice(base.length);
@@ -202,7 +213,9 @@ export class FakeGitHub {
       const comment: FakeComment = {
         id: this.nextId++,
         body: body.body,
-        user: { login: 'github-actions[bot]', type: 'Bot' },
+        user: this.userLogin
+          ? { login: this.userLogin, type: 'User' }
+          : { login: 'github-actions[bot]', type: 'Bot' },
         issue,
         created_at: at,
         updated_at: at,
@@ -213,7 +226,7 @@ export class FakeGitHub {
     if (commentId && req.method === 'PATCH') {
       const comment = this.comments.find((c) => c.id === Number(commentId[1]));
       if (!comment) return notFound(res);
-      if (comment.user.type !== 'Bot')
+      if (comment.user.login !== (this.userLogin ?? 'github-actions[bot]'))
         return send(res, 403, { message: 'Resource not accessible by integration', documentation_url: '' });
       if (typeof body?.body !== 'string' || !body.body) return invalid(res, 'body', 'missing_field');
       comment.body = body.body;

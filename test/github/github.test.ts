@@ -168,7 +168,9 @@ describe('GitHub adapters against the fake REST API', () => {
         digest: `sha256:${'1'.repeat(64)}`,
         revision: 1,
         diagnosis: {
-          summary: 'Deployment archetype revision 2 failed: pod x cannot pull image y (ImagePullBackOff)',
+          summary: 'Deployment archetype revision 2 failed: its log ends with "<img src=x>"',
+          publicSummary:
+            'Deployment archetype revision 2 failed: pod x cannot pull image y (ImagePullBackOff) [link](http://x)',
         },
       },
     });
@@ -182,9 +184,54 @@ describe('GitHub adapters against the fake REST API', () => {
     expect(deployment?.statuses[1]?.description).toContain('ImagePullBackOff');
     const comment = github.comments.find((c) => c.issue === 6);
     expect(comment?.body).toContain('| Status | failed |');
+    // the sentence without pod logs, with Markdown and HTML shown literally
     expect(comment?.body).toContain(
-      '> Deployment archetype revision 2 failed: pod x cannot pull image y (ImagePullBackOff)',
+      '> Deployment archetype revision 2 failed: pod x cannot pull image y \\(ImagePullBackOff\\) \\[link\\]\\(http://x\\)',
     );
+    expect(comment?.body).not.toContain('img');
+    expect(JSON.stringify(deployment?.statuses)).not.toContain('img');
+  });
+
+  it('publishes a failure without a diagnosis as a pointer to the run, quoting nothing', async () => {
+    const gh = connect();
+    const failure = new Error('k8s/evil.yaml:3: <img src=x> is not a mapping');
+    const publication = modules.publish.deployPublication('archetype', 'd'.repeat(40), 11);
+    await quietly(() =>
+      modules.publish.published(gh, publication, () => Promise.reject(failure)).catch((e: unknown) => e),
+    );
+    const [deployment] = github.forEnvironment('pr-11');
+    expect(deployment?.statuses[1]?.description).toBe(
+      "deploy ddddddd to pr-11 failed; the workflow run's log and job summary say why",
+    );
+    expect(github.comments.find((c) => c.issue === 11)?.body).not.toContain('img');
+  });
+
+  it("takes only the token's own comment for the sticky one, whoever else wrote the marker", async () => {
+    const gh = connect();
+    const marker = modules.comments.commentMarker('archetype');
+    github.addComment(12, `${marker}\nby someone else`, 'mallory');
+    const patches = github.made('PATCH', /\/issues\/comments\/\d+$/).length;
+    expect(
+      await modules.comments.upsertComment(gh, 12, 'archetype', `${marker}\nours`, { createIfMissing: true }),
+    ).toBe('created');
+    expect(github.made('PATCH', /\/issues\/comments\/\d+$/).length).toBe(patches);
+    expect(github.comments.filter((c) => c.issue === 12).map((c) => [c.user.login, c.body])).toEqual([
+      ['mallory', `${marker}\nby someone else`],
+      ['github-actions[bot]', `${marker}\nours`],
+    ]);
+    // with a user's token (a PAT), that user's comments are the action's
+    github.userLogin = 'deploy-bot';
+    try {
+      const asUser = connect();
+      github.addComment(13, `${marker}\nold`, 'deploy-bot');
+      expect(
+        await modules.comments.upsertComment(asUser, 13, 'archetype', `${marker}\nnew`, {
+          createIfMissing: true,
+        }),
+      ).toBe('updated');
+    } finally {
+      github.userLogin = undefined;
+    }
   });
 
   it('turns a GitHub failure into a warning: the deploy goes on', async () => {

@@ -42,3 +42,16 @@ export async function buildAndPushImage(options: PushOptions): Promise<string> {
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+/** The tags the local registry holds for a repository (Distribution API: GET /v2/<name>/tags/list). */
+export async function registryTags(repository: string): Promise<string[]> {
+  const auth = Buffer.from(`${process.env.REGISTRY_USERNAME}:${process.env.REGISTRY_PASSWORD}`).toString(
+    'base64',
+  );
+  const response = await fetch(`http://${process.env.REGISTRY}/v2/${repository}/tags/list`, {
+    headers: { Authorization: `Basic ${auth}` },
+  });
+  if (response.status === 404) return [];
+  if (!response.ok) throw new Error(`GET /v2/${repository}/tags/list: ${response.status}`);
+  return ((await response.json()) as { tags?: string[] | null }).tags ?? [];
+}

@@ -24,14 +24,12 @@ const settings = (values: Record<string, string> = {}) =>
   );
 
 describe('planDeploy', () => {
-  it('plans production: sha and latest tags, the namespace and host from the inputs', () => {
+  it('plans production: the sha tag, latest once proven, the namespace and host from the inputs', () => {
     const plan = planDeploy(settings(), run);
     expect(plan.environment).toBe('production');
     expect(plan.namespace).toBe('archetype');
-    expect(plan.build.tags).toEqual([
-      `myacr.azurecr.io/archetype:${sha}`,
-      'myacr.azurecr.io/archetype:latest',
-    ]);
+    expect(plan.build.tags).toEqual([`myacr.azurecr.io/archetype:${sha}`]);
+    expect(plan.movingTags).toEqual(['myacr.azurecr.io/archetype:latest']);
     expect(plan.build.platforms).toEqual(['linux/amd64']);
     expect(plan.build.buildArgs).toEqual({ REVISION: sha });
     expect(plan.build.labels['org.opencontainers.image.revision']).toBe(sha);
@@ -47,7 +45,10 @@ describe('planDeploy', () => {
     const plan = planDeploy(settings({ 'preview-replicas': '1' }), { ...run, defaultBranch: false }, 7);
     expect(plan.environment).toBe('pr-7');
     expect(plan.namespace).toBe('archetype-pr-7');
-    expect(plan.build.tags).toEqual([`myacr.azurecr.io/archetype:${sha}`, 'myacr.azurecr.io/archetype:pr-7']);
+    // its own repository, which production never reads
+    expect(plan.repository).toBe('myacr.azurecr.io/archetype-preview');
+    expect(plan.build.tags).toEqual([`myacr.azurecr.io/archetype-preview:${sha}`]);
+    expect(plan.movingTags).toEqual(['myacr.azurecr.io/archetype-preview:pr-7']);
     expect(plan.render).toMatchObject({
       instance: 'archetype-pr-7',
       host: 'pr-7.preview.example.com',
@@ -57,9 +58,9 @@ describe('planDeploy', () => {
   });
 
   it('tags a push to another branch with its sha only', () => {
-    expect(planDeploy(settings(), { ...run, defaultBranch: false }).build.tags).toEqual([
-      `myacr.azurecr.io/archetype:${sha}`,
-    ]);
+    const plan = planDeploy(settings(), { ...run, defaultBranch: false });
+    expect(plan.build.tags).toEqual([`myacr.azurecr.io/archetype:${sha}`]);
+    expect(plan.movingTags).toEqual([]);
   });
 
   it('chooses the build cache', () => {

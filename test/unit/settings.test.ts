@@ -20,6 +20,7 @@ describe('getSettings', () => {
     expect(s.registry).toEqual({ kind: 'basic', host: '127.0.0.1:5000', username: '', password: '' });
     expect(s.image).toEqual({
       name: 'archetype',
+      previewName: 'archetype-preview',
       context: 'service',
       dockerfile: 'service/Dockerfile',
       platforms: ['linux/amd64'],
