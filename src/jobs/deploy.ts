@@ -12,12 +12,13 @@ import {
   type PrunedObject,
   prune,
 } from '../kube/apply.js';
-import { type Cluster, errorText, loadCluster } from '../kube/client.js';
+import { type Cluster, errorText, isNotFound, loadCluster } from '../kube/client.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
 import { lockEnvironment } from '../kube/lock.js';
 import { loadManifests, type Manifest } from '../kube/manifests.js';
 import { preflight } from '../kube/preflight/preflight.js';
-import { checkPreviewManifests, previewBaseObjects } from '../kube/preview-guard.js';
+import { deployerRole, type PreviewAccess, preparePreviewNamespace } from '../kube/preview-access.js';
+import { checkPreviewManifests, previewNamespaceObject, previewPolicy } from '../kube/preview-guard.js';
 import {
   ingressAddress,
   type ServiceEndpoints,
@@ -125,21 +126,32 @@ async function deployWith(
 
   let objects = render(manifests, { ...plan.render, image });
   validate(objects);
-  if (pr !== undefined)
-    objects = [
-      ...previewBaseObjects({
-        namespace: plan.namespace,
-        pr,
-        labels: {
-          [managedByLabel]: managedBy,
-          'app.kubernetes.io/name': plan.render.appName,
-          [instanceLabel]: plan.render.instance,
-          ...plan.render.labels,
-        },
-        ingressNamespace: settings.ingressNamespace,
+  let access: PreviewAccess | undefined;
+  if (pr !== undefined) {
+    const base = {
+      namespace: plan.namespace,
+      pr,
+      labels: {
+        [managedByLabel]: managedBy,
+        'app.kubernetes.io/name': plan.render.appName,
+        [instanceLabel]: plan.render.instance,
+        ...plan.render.labels,
+      },
+      ingressNamespace: settings.ingressNamespace,
+    };
+    objects = [previewPolicy(base), ...objects];
+    // the preview identity reads and writes only in namespaces it made and bound itself in: first of all
+    access = await timings.step('preview namespace', () =>
+      preparePreviewNamespace(cluster, previewNamespaceObject(base), {
+        appName: settings.appName,
+        fieldManager,
       }),
-      ...objects,
-    ];
+    );
+    if (access.boundAs)
+      core.info(
+        `${access.boundAs} bound to ClusterRole ${deployerRole(settings.appName)} in ${plan.namespace}`,
+      );
+  }
   const result: DeployResult = {
     environment: plan.environment,
     namespace: plan.namespace,
@@ -153,7 +165,36 @@ async function deployWith(
     ingressAddress: '',
     timings: timings.steps,
   };
+  const stage = { applying: false };
+  try {
+    return await applyAndTrack(docker, settings, run, plan, objects, cluster, timings, result, {
+      podSecurityFails: pr !== undefined,
+      ownsNamespace: access?.created === true,
+      stage,
+    });
+  } catch (error) {
+    // a preview namespace made for this deploy goes again when nothing reached it (applySet does the same
+    // for a dry-run that fails)
+    if (access?.created && !stage.applying)
+      await cluster.request('DELETE', `/api/v1/namespaces/${plan.namespace}`).catch((e) => {
+        if (!isNotFound(e)) core.warning(`could not delete namespace ${plan.namespace}: ${errorText(e)}`);
+      });
+    throw error;
+  }
+}
 
+async function applyAndTrack(
+  docker: Docker,
+  settings: Settings,
+  run: RunInfo,
+  plan: DeployPlan,
+  objects: Manifest[],
+  cluster: Cluster,
+  timings: Timings,
+  result: DeployResult,
+  options: { podSecurityFails: boolean; ownsNamespace: boolean; stage: { applying: boolean } },
+): Promise<DeployResult> {
+  const image = result.image;
   // what the cluster will make of the set, before anything is applied; an unchanged set ends the deploy here
   const checked = await timings.step('preflight', () =>
     preflight(
@@ -185,6 +226,7 @@ async function deployWith(
     sha: run.sha,
     rolloutTimeoutMs: settings.rolloutTimeoutMs,
   });
+  options.stage.applying = true;
   const applied = await timings.step('apply', () =>
     applySet(
       cluster,
@@ -193,7 +235,8 @@ async function deployWith(
         fieldManager,
         force: settings.forceConflicts,
         namespace: plan.namespace,
-        podSecurityFails: pr !== undefined,
+        podSecurityFails: options.podSecurityFails,
+        ownsNamespace: options.ownsNamespace,
       },
     ),
   );

@@ -36,6 +36,8 @@ export interface ApplyOptions {
   ownManagers?: string[];
   /** a dry-run whose answer warns that pods would violate Pod Security fails the set (previews) */
   podSecurityFails?: boolean;
+  /** the namespace was made for this deploy (a preview's): deleted again when the dry-run fails */
+  ownsNamespace?: boolean;
 }
 
 export interface ApplyResult {
@@ -79,7 +81,8 @@ export async function applySet(
     .sort((a, b) => rank(a.o.kind ?? '') - rank(b.o.kind ?? '') || a.i - b.i)
     .map(({ o }) => o);
 
-  const namespaceCreated = await ensureNamespace(cluster, options, sorted);
+  const namespaceCreated =
+    (await ensureNamespace(cluster, options, sorted)) || options.ownsNamespace === true;
   const planned: Planned[] = [];
   const errors: string[] = [];
   const reclaimed: string[] = [];

@@ -1,3 +1,4 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Manifest } from './manifests.js';
 import { where } from './manifests.js';
 import { annotationPrefix } from './render.js';
@@ -80,10 +81,9 @@ export interface PreviewBase {
   ingressNamespace: string;
 }
 
-/** The namespace (labelled restricted) and the default-deny NetworkPolicy every preview starts from. */
-export function previewBaseObjects(base: PreviewBase): Manifest[] {
-  const file = '(the action: preview namespace policy)';
-  const namespace = {
+/** The preview's namespace: labelled with its pull request, enforcing the restricted Pod Security Standard. */
+export function previewNamespaceObject(base: PreviewBase): KubernetesObject {
+  return {
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: {
@@ -91,6 +91,10 @@ export function previewBaseObjects(base: PreviewBase): Manifest[] {
       labels: { ...base.labels, [`${annotationPrefix}/pr`]: String(base.pr), ...podSecurityLabels },
     },
   };
+}
+
+/** The default-deny NetworkPolicy every preview starts from, applied with its manifests. */
+export function previewPolicy(base: PreviewBase): Manifest {
   const byName = (name: string) => ({
     namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': name } },
   });
@@ -120,8 +124,5 @@ export function previewBaseObjects(base: PreviewBase): Manifest[] {
       ],
     },
   };
-  return [
-    { file, line: 0, object: namespace },
-    { file, line: 0, object: policy },
-  ] as Manifest[];
+  return { file: '(the action: preview network policy)', line: 0, object: policy } as Manifest;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
+import { applyRbac, deleteRbac, identity } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
 
@@ -14,7 +15,16 @@ jest.setTimeout(300_000);
 const cluster = testCluster();
 const namespace = namespaceName('e2e-deploy');
 const sha = (c: string) => c.repeat(40);
-const base = () => ({ ...localTargetInputs(), mode: 'deploy', namespace, host: 'archetype.localhost' });
+// the production identity of docs/github-setup.md, bound by rbac/deployer.yaml and rbac/production.yaml only
+const deployer = identity();
+const rbac = { APP: 'archetype', NAMESPACE: namespace, PRODUCTION_PRINCIPAL: deployer.user };
+const base = () => ({
+  ...localTargetInputs(),
+  kubeconfig: deployer.kubeconfig,
+  mode: 'deploy',
+  namespace,
+  host: 'archetype.localhost',
+});
 
 async function deployment(): Promise<V1Deployment> {
   const d = await get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`);
@@ -52,8 +62,14 @@ async function registryHas(reference: string): Promise<string | null> {
   return response.ok ? response.headers.get('docker-content-digest') : null;
 }
 
+beforeAll(async () => {
+  await applyRbac(cluster, 'deployer', rbac);
+  await applyRbac(cluster, 'production', rbac);
+});
+
 afterAll(async () => {
   await deleteNamespace(cluster, namespace);
+  await deleteRbac(cluster, 'production', rbac);
 });
 
 describe('deploy (push) against the local target', () => {
@@ -63,6 +79,8 @@ describe('deploy (push) against the local target', () => {
     const run = await runAction(base(), { sha: sha('a') });
     expect(run.error).toBe('');
     expect(run.code).toBe(0);
+    // the documented roles are enough: nothing refused, every preflight check made
+    expect(run.log).not.toMatch(/forbidden|\b403\b|not checked/i);
     expect(run.outputs.image).toMatch(/^127\.0\.0\.1:5000\/archetype@sha256:[0-9a-f]{64}$/);
     expect(run.outputs.revision).toBe('1');
     expect(run.outputs.namespace).toBe(namespace);

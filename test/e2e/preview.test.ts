@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
+import { KubeApiError } from '../../src/kube/client.js';
 import { eventFile, FakeGitHub } from '../fakes/github-server.js';
+import { applyRbac, deleteRbac, identity } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // Pull request previews end to end, as a runner runs dist/index.js on pull_request events (payloads from
 // test/fixtures/events), against the local deploy target, with the GitHub REST API served by FakeGitHub.
@@ -19,8 +21,18 @@ const token = 'ghs_previewtesttoken';
 const github = new FakeGitHub('local', 'archetype', token);
 const sha = (c: string) => c.repeat(40);
 const headSha = (pair: string) => pair.repeat(20);
-const inputs = () => ({
+// the two identities of docs/github-setup.md, bound only by the repository's rbac/*.yaml
+const production = identity();
+const previewer = identity();
+const rbac = {
+  APP: app,
+  NAMESPACE: app,
+  PRODUCTION_PRINCIPAL: production.user,
+  PREVIEW_PRINCIPAL: previewer.user,
+};
+const inputs = (as = previewer) => ({
   ...localTargetInputs(),
+  kubeconfig: as.kubeconfig,
   'app-name': app,
   // the manifests' image placeholder is 'archetype'; the repository is this test's own
   'image-name': `${app}/archetype`,
@@ -50,19 +62,21 @@ const stickyComments = () => github.comments.filter((c) => c.issue === 7 && c.us
 beforeAll(async () => {
   await github.start();
   github.pulls.set(7, 'open');
+  for (const file of ['deployer', 'production', 'preview']) await applyRbac(cluster, file, rbac);
 });
 
 afterAll(async () => {
   await github.stop();
   for (const ns of [app, preview, `${app}-pr-8`, `${app}-pr-9`]) await deleteNamespace(cluster, ns);
+  for (const file of ['preview', 'production', 'deployer']) await deleteRbac(cluster, file, rbac);
 });
 
 describe('pull request previews against the local target', () => {
-  let production = '';
+  let productionImage = '';
   let firstPreview = '';
 
   it('deploys production first, as a GitHub deployment to production', async () => {
-    const run = await runAction(inputs(), {
+    const run = await runAction(inputs(production), {
       env: env(),
       event: 'push',
       payload: eventFile('push'),
@@ -70,7 +84,7 @@ describe('pull request previews against the local target', () => {
     });
     expect(run.error).toBe('');
     expect(run.outputs.revision).toBe('1');
-    production = run.outputs.image ?? '';
+    productionImage = run.outputs.image ?? '';
     const [deployment] = github.forEnvironment('production');
     expect(deployment?.ref).toBe(sha('a'));
     expect(deployment?.production_environment).toBe(true);
@@ -89,6 +103,8 @@ describe('pull request previews against the local target', () => {
     expect(run.outputs.namespace).toBe(preview);
     expect(run.outputs.url).toBe('http://pr-7.preview.localhost/');
     expect(run.outputs.revision).toBe('1');
+    // the preview identity bound itself to the deployer role in the namespace it made, and only there
+    expect(run.log).toContain(`${previewer.user} bound to ClusterRole ${app}-deployer in ${preview}`);
     firstPreview = run.outputs.image ?? '';
 
     const d = await deploymentIn(preview);
@@ -125,7 +141,7 @@ describe('pull request previews against the local target', () => {
 
     // production is as it was
     const prod = await deploymentIn(app);
-    expect(imageOf(prod)).toBe(production);
+    expect(imageOf(prod)).toBe(productionImage);
     expect(prod?.metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('1');
 
     // the GitHub side: a deployment to pr-7 at the head commit, and one sticky comment
@@ -157,7 +173,7 @@ describe('pull request previews against the local target', () => {
     expect(run.outputs.revision).toBe('2');
     expect(run.outputs.image).not.toBe(before);
     expect(imageOf(await deploymentIn(preview))).toBe(run.outputs.image);
-    expect(imageOf(await deploymentIn(app))).toBe(production);
+    expect(imageOf(await deploymentIn(app))).toBe(productionImage);
 
     const deployments = github.forEnvironment('pr-7');
     expect(deployments).toHaveLength(2);
@@ -188,7 +204,7 @@ describe('pull request previews against the local target', () => {
     const d = await deploymentIn(preview);
     expect(d?.metadata?.annotations?.['archetype-deploy.github.io/git-sha']).toBe(headSha('7a'));
     expect(imageOf(d)).toBe(firstPreview);
-    expect(imageOf(await deploymentIn(app))).toBe(production);
+    expect(imageOf(await deploymentIn(app))).toBe(productionImage);
 
     const rollbacks = github.forEnvironment('pr-7').filter((x) => x.description === 'rollback to revision 1');
     expect(rollbacks).toHaveLength(1);
@@ -197,6 +213,63 @@ describe('pull request previews against the local target', () => {
     expect(stickyComments()).toHaveLength(1);
     expect(stickyComments()[0]?.body).toMatch(/\| Status \| rolled back \|/);
     expect(stickyComments()[0]?.body).toContain('rollback to revision 1: revision 3 is serving');
+  });
+
+  it("keeps the preview identity out of production's namespace: no read, no write, no binding", async () => {
+    const forbidden = async (what: string, request: () => Promise<unknown>, by = /forbidden/i) => {
+      const error = await request().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect([what, error instanceof KubeApiError ? error.status : String(error)]).toEqual([what, 403]);
+      expect(error instanceof KubeApiError ? error.serverMessage : '').toMatch(by);
+    };
+    // refused by the admission policy (rbac/preview.yaml), where RBAC alone would let it through
+    const policy =
+      /ValidatingAdmissionPolicy .* denied request: the preview identity writes only in namespaces named/;
+    const c = previewer.cluster;
+    await forbidden('read its Deployments', () =>
+      c.request('GET', `/apis/apps/v1/namespaces/${app}/deployments`),
+    );
+    await forbidden('read its Secrets', () => c.request('GET', `/api/v1/namespaces/${app}/secrets`));
+    await forbidden('write a ConfigMap', () =>
+      c.request('POST', `/api/v1/namespaces/${app}/configmaps`, {
+        body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } },
+      }),
+    );
+    // RBAC would let it bind; the admission policy refuses it outside <app>-pr-<n>
+    await forbidden(
+      'bind itself there',
+      () =>
+        c.request('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${app}/rolebindings`, {
+          body: {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'RoleBinding',
+            metadata: { name: 'x' },
+            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${app}-deployer` },
+            subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: previewer.user }],
+          },
+        }),
+      policy,
+    );
+    await forbidden('delete the namespace', () => c.request('DELETE', `/api/v1/namespaces/${app}`), policy);
+    await forbidden(
+      'make a namespace not named like a preview',
+      () =>
+        c.request('POST', '/api/v1/namespaces', {
+          body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `${app}-other` } },
+        }),
+      policy,
+    );
+    await forbidden(
+      'make a preview namespace without Pod Security',
+      () =>
+        c.request('POST', '/api/v1/namespaces', {
+          body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `${app}-pr-99` } },
+        }),
+      /must enforce the restricted Pod Security Standard/,
+    );
+    expect(imageOf(await deploymentIn(app))).toBe(productionImage);
   });
 
   it.each([
@@ -265,7 +338,12 @@ spec:
     expect(run.error).toContain('Deployment/archetype: its pods would be refused by namespace');
     expect(run.error).toContain('runAsNonRoot');
     expect(run.error).toContain('nothing was applied');
-    expect(await get(cluster, `/api/v1/namespaces/${app}-pr-9`)).toBeUndefined();
+    // the namespace made for it is gone again
+    await eventually(
+      'namespace pr-9 deleted',
+      async () => ((await get(cluster, `/api/v1/namespaces/${app}-pr-9`)) === undefined ? true : undefined),
+      60_000,
+    );
   });
 
   it('skips a pull request from a fork with one notice, and without failing', async () => {
@@ -305,7 +383,7 @@ spec:
 
     // production still serves
     const prod = await deploymentIn(app);
-    expect(imageOf(prod)).toBe(production);
+    expect(imageOf(prod)).toBe(productionImage);
     expect(prod?.status?.availableReplicas).toBe(2);
 
     // a second close (a re-run) finds nothing to delete and still succeeds

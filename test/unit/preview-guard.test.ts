@@ -1,5 +1,9 @@
 import type { Manifest } from '../../src/kube/manifests.js';
-import { checkPreviewManifests, previewBaseObjects } from '../../src/kube/preview-guard.js';
+import {
+  checkPreviewManifests,
+  previewNamespaceObject,
+  previewPolicy,
+} from '../../src/kube/preview-guard.js';
 
 const m = (object: Record<string, unknown>, line = 1): Manifest =>
   ({ file: 'k8s/x.yaml', line, object }) as Manifest;
@@ -66,17 +70,18 @@ describe('what a preview may hold', () => {
   });
 
   it('starts every preview from a restricted namespace and a default-deny policy', () => {
-    const [ns, policy] = previewBaseObjects({
+    const base = {
       namespace: 'archetype-pr-7',
       pr: 7,
       labels: { 'app.kubernetes.io/instance': 'archetype-pr-7' },
       ingressNamespace: 'app-routing-system',
-    });
-    expect(ns?.object.metadata?.labels).toMatchObject({
+    };
+    const ns = previewNamespaceObject(base);
+    const policy = previewPolicy(base);
+    expect(ns.metadata?.labels).toMatchObject({
       'pod-security.kubernetes.io/enforce': 'restricted',
       'archetype-deploy.github.io/pr': '7',
     });
-    if (!policy) throw new Error('no NetworkPolicy');
     const { spec } = policy.object as unknown as { spec: { egress: unknown[]; ingress: unknown[] } };
     expect(JSON.stringify(spec.egress)).not.toContain('ipBlock');
     expect(spec.egress).toHaveLength(2);

@@ -18,10 +18,26 @@ interface Workflow {
   on: Record<string, unknown>;
   permissions?: Record<string, string>;
   concurrency?: { group: string; 'cancel-in-progress': boolean };
-  jobs: Record<string, { 'runs-on': string; steps: Step[]; permissions?: Record<string, string> }>;
+  jobs: Record<
+    string,
+    {
+      'runs-on': string;
+      steps: Step[];
+      permissions?: Record<string, string>;
+      'timeout-minutes'?: number;
+      environment?: string | { name: string };
+      if?: string;
+      with?: Record<string, string>;
+    }
+  >;
 }
 
 const dir = new URL('../../.github/workflows/', import.meta.url);
+const texts = Object.fromEntries(
+  readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => [f, readFileSync(new URL(f, dir), 'utf8')]),
+);
 const workflows = Object.fromEntries(
   readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
@@ -101,6 +117,50 @@ describe('workflows', () => {
     expect(w.concurrency?.group).toContain("'deploy-production'");
     expect(w.concurrency?.group).toContain("format('deploy-pr-{0}', inputs.environment)");
     expect((workflows['deploy.yml'] as Workflow).concurrency?.group).toBe('deploy-production');
+  });
+
+  it.each(Object.keys(workflows))('%s pins every action by full commit SHA, version in a comment', (file) => {
+    const uses = [...(texts[file] ?? '').matchAll(/^\s*(?:-\s*)?uses:\s*(\S+)(.*)$/gm)];
+    for (const [, ref, comment] of uses) {
+      if (ref === './') continue;
+      expect(`${ref}${comment}`).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$/);
+    }
+  });
+
+  it.each(Object.keys(workflows))('%s bounds every job with timeout-minutes', (file) => {
+    for (const [name, job] of Object.entries((workflows[file] as Workflow).jobs))
+      expect([name, typeof job['timeout-minutes']]).toEqual([name, 'number']);
+  });
+
+  it('signs in as production only inside the GitHub Environment production, and as the preview identity elsewhere', () => {
+    const clientIds = (file: string) =>
+      Object.values((workflows[file] as Workflow).jobs).map((job) => ({
+        environment: typeof job.environment === 'string' ? job.environment : job.environment?.name,
+        clientId: job.steps.find((s) => s.uses === './')?.with?.['azure-client-id'],
+      }));
+    const production = { environment: 'production', clientId: expr('vars.AZURE_CLIENT_ID') };
+    const preview = { environment: undefined, clientId: expr('vars.AZURE_PREVIEW_CLIENT_ID') };
+    expect(clientIds('deploy.yml')).toEqual([production]);
+    expect(clientIds('preview.yml')).toEqual([preview]);
+    expect(clientIds('rollback.yml')).toEqual([production, preview]);
+    expect(clientIds('sweep.yml')).toEqual([preview]);
+  });
+
+  it("runs no fork's or Dependabot's code in the preview job", () => {
+    const job = (workflows['preview.yml'] as Workflow).jobs.preview;
+    expect(job?.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
+    expect(job?.if).toContain("github.actor != 'dependabot[bot]'");
+  });
+
+  it('has Dependabot keep the pinned actions and both npm packages current', () => {
+    const config = parse(readFileSync(new URL('../../.github/dependabot.yml', import.meta.url), 'utf8')) as {
+      updates: { 'package-ecosystem': string; directory: string }[];
+    };
+    expect(config.updates.map((u) => `${u['package-ecosystem']} ${u.directory}`).sort()).toEqual([
+      'github-actions /',
+      'npm /',
+      'npm /service',
+    ]);
   });
 
   it('sweeps on a schedule', () => {
