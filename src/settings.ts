@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { type AzureCloud, azureCloudNames } from './azure/cloud.js';
+import { type AzureCloud, type AzureEndpoints, azureCloudNames, azureClouds } from './azure/cloud.js';
 import type { Routing } from './event.js';
 import { parseDuration } from './util/duration.js';
 import { maskSecret } from './util/secrets.js';
@@ -42,7 +42,16 @@ export interface Settings {
     cache: CacheMode;
     rebuild: boolean;
   };
-  azure: { clientId: string; tenantId: string; clientSecret: string; cloud: AzureCloud };
+  azure: {
+    clientId: string;
+    tenantId: string;
+    clientSecret: string;
+    cloud: AzureCloud;
+    /** azure-cloud's endpoints, or the inputs that override them */
+    endpoints: AzureEndpoints;
+    /** audience of the GitHub OIDC token for workload identity federation (input, or the cloud's) */
+    oidcAudience: string;
+  };
   cluster: Cluster;
   manifests: string;
   namespace: string;
@@ -216,12 +225,42 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
   const secretFiles = keyValues('build-secret-files', secretId, 'id=path');
   const cache = oneOf('cache', cacheModes);
 
+  const cloud = oneOf('azure-cloud', azureCloudNames);
+  const endpoint = (name: string, fallback: string): string => {
+    const value = text(name);
+    if (!value) return fallback;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (url?.protocol !== 'https:' || url.search || url.hash)
+      fail(name, `'${value}' is not an https URL like https://login.microsoftonline.com`);
+    return value.replace(/\/+$/, '');
+  };
+  const known = azureClouds[cloud] ?? azureClouds.AzureCloud;
   const azure = {
     clientId: text('azure-client-id'),
     tenantId: text('azure-tenant-id'),
     clientSecret: inputs.get('azure-client-secret'),
-    cloud: oneOf('azure-cloud', azureCloudNames),
+    cloud,
+    endpoints: {
+      authorityHost: endpoint('azure-authority-host', known.authorityHost),
+      armEndpoint: endpoint('azure-resource-manager-endpoint', known.armEndpoint),
+    },
+    oidcAudience: text('azure-oidc-audience') || known.oidcAudience,
   };
+  if (registry.kind === 'acr') {
+    const cloudOfRegistry = azureCloudNames.find((name) =>
+      registry.host.endsWith(azureClouds[name].acrSuffix),
+    );
+    if (cloudOfRegistry && cloudOfRegistry !== cloud)
+      fail(
+        'registry',
+        `'${registry.host}' is a registry of ${cloudOfRegistry} (${azureClouds[cloudOfRegistry].acrSuffix}) but input 'azure-cloud' is ${cloud}; set azure-cloud to ${cloudOfRegistry}`,
+      );
+  }
   if (azure.clientSecret) maskSecret(azure.clientSecret);
 
   const kubeconfig = inputs.get('kubeconfig');

@@ -165,6 +165,12 @@ build_registry_token() {
 		cd registry-token && "$0" build -trimpath -ldflags "-s -w" -o "$OUT/registry-token" .' "$GO"
 }
 
+build_entra_issuer() {
+	[[ -x $BIN_ISSUER/entra-issuer ]] && return 0
+	go_step "entra-issuer-$ISSUER_KEY" "$BIN_ISSUER" bash -c '
+		cd entra-issuer && "$0" build -trimpath -ldflags "-s -w" -o "$OUT/entra-issuer" .' "$GO"
+}
+
 # The Debian mirror apt uses (deb822 or one-line sources), for debootstrap.
 debian_mirror() {
 	if [[ -n ${ARCHETYPE_DEBIAN_MIRROR:-} ]]; then
@@ -235,6 +241,7 @@ build_all() {
 	[[ -x $BIN_KUBELET/kubelet ]] || missing+=(kubelet)
 	[[ -x $BIN_CRICTL/crictl ]] || missing+=(crictl)
 	[[ -x $BIN_EGRESS/node-egress ]] || missing+=(node-egress)
+	[[ -x $BIN_ISSUER/entra-issuer ]] || missing+=(entra-issuer)
 	[[ -s $PAUSE_TARBALL ]] || missing+=(pause)
 	[[ -s $BASE_TARBALL ]] || missing+=(base)
 	((${#missing[@]} == 0)) && return 0
@@ -256,6 +263,7 @@ build_all() {
 		build_kubelet
 		build_crictl
 		build_node_egress
+		build_entra_issuer
 		build_pause_image
 	fi
 	if [[ -n $base_pid ]]; then

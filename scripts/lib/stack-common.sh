@@ -30,6 +30,13 @@ REGISTRY_ADDR=127.0.0.1:${ARCHETYPE_REGISTRY_PORT:-5000}
 # registry on REGISTRY_BEARER_ADDR sends clients to the token server.
 REGISTRY_BEARER_ADDR=127.0.0.1:${ARCHETYPE_REGISTRY_BEARER_PORT:-5001}
 TOKEN_SERVER_ADDR=127.0.0.1:${ARCHETYPE_TOKEN_SERVER_PORT:-5002}
+# The Microsoft Entra ID stand-in's issuer: the API server trusts the tokens signed with its key, for the
+# AKS server application's audience, as AKS does (stack-kube.sh).
+ENTRA_ISSUER_ADDR=127.0.0.1:${ARCHETYPE_ENTRA_ISSUER_PORT:-5003}
+ENTRA_TENANT=72f988bf-86f1-41af-91ab-2d7cd011db47
+ENTRA_KID=archetype-local-entra
+ENTRA_ISSUER="https://$ENTRA_ISSUER_ADDR/$ENTRA_TENANT/v2.0"
+AKS_SERVER_APP_ID=6dae42f8-4368-4678-94ff-3960e28e3630
 REGISTRY_USER=archetype
 ETCD_PORT=${ARCHETYPE_ETCD_PORT:-2379}
 ETCD_PEER_PORT=${ARCHETYPE_ETCD_PEER_PORT:-2380}
@@ -67,6 +74,8 @@ TOKEN_KEY=$(cat "$TOOLS_DIR/registry-token/go.mod" "$TOOLS_DIR/registry-token/ma
 BIN_TOKEN="$CACHE_DIR/registry-token-$TOKEN_KEY"
 EGRESS_KEY=$(cat "$TOOLS_DIR/node-egress/go.mod" "$TOOLS_DIR/node-egress/main.go" | sha256sum | cut -c1-12)
 BIN_EGRESS="$CACHE_DIR/node-egress-$EGRESS_KEY"
+ISSUER_KEY=$(cat "$TOOLS_DIR/entra-issuer/go.mod" "$TOOLS_DIR/entra-issuer/main.go" | sha256sum | cut -c1-12)
+BIN_ISSUER="$CACHE_DIR/entra-issuer-$ISSUER_KEY"
 # The pod sandbox image, built from tools/pause/pause.c (no image is ever pulled from outside).
 PAUSE_KEY=$(cat "$TOOLS_DIR/pause/pause.c" | sha256sum | cut -c1-12)
 PAUSE_TARBALL="$CACHE_DIR/pause/pause-$PAUSE_KEY.oci.tar"

@@ -44,15 +44,55 @@ egressSelections:
 EOF
 }
 
+# Bearer tokens are checked as AKS checks Microsoft Entra tokens: a JWT issuer (structured authentication
+# configuration) whose discovery document and keys the API server reads from entra-issuer, audience the
+# AKS server application, expiry enforced, the user named by the token's oid (an Entra object id, as AKS
+# names it) and its groups by the groups claim. Client certificates keep working beside it.
+write_authentication_config() {
+	local ca
+	ca=$(sed 's/^/        /' "$PKI_DIR/ca.crt")
+	cat >"$STACK_DIR/authentication.yaml" <<EOF
+apiVersion: apiserver.config.k8s.io/v1
+kind: AuthenticationConfiguration
+jwt:
+  - issuer:
+      url: $ENTRA_ISSUER
+      audiences: [$AKS_SERVER_APP_ID]
+      certificateAuthority: |
+$ca
+    claimMappings:
+      username:
+        claim: oid
+        prefix: ''
+      groups:
+        claim: groups
+        prefix: ''
+EOF
+}
+
+start_entra_issuer() {
+	component_running entra-issuer && return 0
+	check_port entra-issuer "${ENTRA_ISSUER_ADDR##*:}"
+	start_bg entra-issuer "$BIN_ISSUER/entra-issuer" -addr "$ENTRA_ISSUER_ADDR" -tenant "$ENTRA_TENANT" \
+		-cert "$PKI_DIR/entra-issuer.crt" -key "$PKI_DIR/entra-issuer.key" \
+		-signing-public-key "$PKI_DIR/entra-signing.pub" -kid "$ENTRA_KID"
+}
+
+entra_issuer_answers() {
+	curl -sf --max-time 3 --cacert "$PKI_DIR/ca.crt" "https://$ENTRA_ISSUER_ADDR/healthz" | grep -q ok
+}
+
 start_apiserver() {
 	component_running kube-apiserver && return 0
 	check_port kube-apiserver "$APISERVER_PORT"
 	write_egress_config
+	write_authentication_config
 	start_bg kube-apiserver "$BIN_KUBE/kube-apiserver" \
 		--etcd-servers "http://127.0.0.1:$ETCD_PORT" \
 		--bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
 		--tls-cert-file "$PKI_DIR/apiserver.crt" --tls-private-key-file "$PKI_DIR/apiserver.key" \
 		--client-ca-file "$PKI_DIR/ca.crt" \
+		--authentication-config "$STACK_DIR/authentication.yaml" \
 		--requestheader-client-ca-file "$PKI_DIR/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
 		--requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
 		--requestheader-extra-headers-prefix X-Remote-Extra- \

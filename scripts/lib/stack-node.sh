@@ -203,7 +203,12 @@ ensure_pause_image() {
 	[[ -s $PAUSE_TARBALL ]] || die "real node: $PAUSE_TARBALL is missing; run: scripts/local-stack build"
 	local out
 	out=$(ctr_node images import "$PAUSE_TARBALL" 2>&1) || die "real node: ctr images import $PAUSE_TARBALL failed: $out"
-	ctr_node images ls -q | grep -qxF "$PAUSE_IMAGE" || die "real node: $PAUSE_IMAGE is not in containerd after the import: $out"
+	# seen once right after a fresh start: the import reported done and the list lagged; bounded re-check
+	for _ in 1 2 3 4 5; do
+		ctr_node images ls -q | grep -qxF "$PAUSE_IMAGE" && return 0
+		sleep 1
+	done
+	die "real node: $PAUSE_IMAGE is not in containerd after the import: $out"
 }
 
 start_kubelet() {

@@ -52,7 +52,7 @@ EOF
 	mv "$file.tmp" "$file"
 }
 
-PKI_RECIPE=3 # bump when the set of certificates changes: older stack dirs regenerate
+PKI_RECIPE=4 # bump when the set of certificates changes: older stack dirs regenerate
 
 ensure_pki() {
 	[[ $(cat "$PKI_DIR/done" 2>/dev/null) == "$PKI_RECIPE" ]] && return 0
@@ -95,9 +95,16 @@ subjectAltName=DNS:$REAL_NODE_NAME,IP:127.0.0.1"
 	openssl req -new -key "$PKI_DIR/front-proxy-client.key" -subj "/CN=front-proxy-client" 2>/dev/null |
 		openssl x509 -req -CA "$PKI_DIR/front-proxy-ca.crt" -CAkey "$PKI_DIR/front-proxy-ca.key" -CAcreateserial \
 			-days 365 -sha256 -extfile <(printf 'extendedKeyUsage=clientAuth\n') -out "$PKI_DIR/front-proxy-client.crt" 2>/dev/null
+	# The Entra stand-in: its issuer's serving certificate, and the key pair its access tokens are signed with.
+	pki_cert entra-issuer "/CN=entra-issuer" "basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=IP:127.0.0.1"
+	openssl genrsa -out "$PKI_DIR/entra-signing.key" 2048 2>/dev/null
+	openssl rsa -in "$PKI_DIR/entra-signing.key" -pubout -out "$PKI_DIR/entra-signing.pub" 2>/dev/null
 	openssl genrsa -out "$PKI_DIR/sa.key" 2048 2>/dev/null
 	openssl rsa -in "$PKI_DIR/sa.key" -pubout -out "$PKI_DIR/sa.pub" 2>/dev/null
-	[[ -s $PKI_DIR/sa.pub && -s $PKI_DIR/kwok.crt && -s $PKI_DIR/front-proxy-client.crt && -s $PKI_DIR/kubelet-serving.crt ]] || die "openssl failed while creating certificates in $PKI_DIR"
+	[[ -s $PKI_DIR/sa.pub && -s $PKI_DIR/entra-signing.pub && -s $PKI_DIR/kwok.crt && -s $PKI_DIR/front-proxy-client.crt && -s $PKI_DIR/kubelet-serving.crt ]] || die "openssl failed while creating certificates in $PKI_DIR"
 	write_kubeconfig "$KUBECONFIG_ADMIN" admin
 	write_kubeconfig "$STACK_DIR/controller-manager.kubeconfig" controller-manager
 	write_kubeconfig "$STACK_DIR/scheduler.kubeconfig" scheduler

@@ -12,14 +12,37 @@ export const acrRefreshTokenUser = '00000000-0000-0000-0000-000000000000';
  * Exchanges an Entra access token for an ACR refresh token (Azure/acr docs/AAD-OAuth.md, POST /oauth2/exchange),
  * for `docker login <registry> -u 00000000-0000-0000-0000-000000000000 --password-stdin`.
  * Both tokens are masked. `baseUrl` replaces https://<registryHost> (tests); `tenantId` defaults to the
- * token's tenant; `scope` defaults to ACR's own audience (an ARM token is accepted too, as az acr login sends).
+ * token's tenant. The Entra token is for `scope` when given; else for the cloud's Azure Resource Manager
+ * (`armEndpoint`: ACR accepts an ARM token in every cloud, as az acr login sends), with ACR's own audience
+ * tried when the registry answers 401 to that; else for ACR's own audience.
  */
 export async function acrRefreshToken(
   registryHost: string,
   credential: TokenCredential,
-  options: { baseUrl?: string; tenantId?: string; scope?: string } = {},
+  options: { baseUrl?: string; tenantId?: string; scope?: string; armEndpoint?: string } = {},
 ): Promise<string> {
-  const accessToken = await bearerToken(credential, options.scope ?? acrScope);
+  const scopes = options.scope
+    ? [options.scope]
+    : options.armEndpoint
+      ? [`${options.armEndpoint.replace(/\/+$/, '')}/.default`, acrScope]
+      : [acrScope];
+  for (const [i, scope] of scopes.entries()) {
+    const last = i === scopes.length - 1;
+    const token = await exchangeFor(registryHost, credential, scope, options, last);
+    if (token) return token;
+  }
+  throw new Error(`ACR token exchange for ${registryHost}: no scope left to try`);
+}
+
+/** One exchange with a token for `scope`; undefined on a 401 when another scope is left to try. */
+async function exchangeFor(
+  registryHost: string,
+  credential: TokenCredential,
+  scope: string,
+  options: { baseUrl?: string; tenantId?: string },
+  last: boolean,
+): Promise<string | undefined> {
+  const accessToken = await bearerToken(credential, scope);
   const claims = jwtClaims(accessToken);
   const tenant = options.tenantId || (typeof claims.tid === 'string' ? claims.tid : '');
   if (!tenant)
@@ -46,6 +69,7 @@ export async function acrRefreshToken(
     return refreshToken;
   }
 
+  if (response.status === 401 && !last) return undefined;
   const said = `ACR token exchange at ${url} answered HTTP ${response.status}: ${quoteBody(response)}`;
   const principal = principalOf(claims) ?? '<client id of the identity>';
   const registryName = registryHost.split('.')[0] ?? registryHost;

@@ -3,6 +3,7 @@ import { parse, stringify } from 'yaml';
 import type { Cluster } from '../settings.js';
 import { maskSecret } from '../util/secrets.js';
 import { azureClouds } from './cloud.js';
+import { entraAuthProvider } from './cluster-token.js';
 import { type AzureResponse, azurePost, quoteBody } from './http.js';
 import { bearerToken, jwtClaims, principalOf } from './token.js';
 
@@ -17,7 +18,8 @@ export const aksApiVersion = '2024-09-01';
  * The cluster's kubeconfig from Azure Resource Manager (Managed Clusters - List Cluster User Credentials, or
  * List Cluster Admin Credentials when cluster.admin), as text that never touches the disk. On clusters with
  * Entra ID integration, the user's kubelogin `exec` entry (or legacy `azure` auth-provider) is replaced by a
- * bearer token for the AKS server application, so no kubelogin binary is needed. Every credential in it is masked.
+ * provider that EntraTokens serves: a token for the AKS server application, renewed before it expires, so no
+ * kubelogin binary is needed. Every credential in it is masked.
  */
 export async function aksKubeconfig(
   cluster: AksCluster,
@@ -63,7 +65,11 @@ interface KubeUser {
   };
 }
 
-/** Replaces each kubelogin exec / azure auth-provider user with a bearer token, and masks all credentials. */
+/**
+ * Replaces each kubelogin exec / azure auth-provider user with our own auth-provider for the same Entra
+ * scope (EntraTokens serves it, renewing the token as it nears expiry), and masks all credentials. The first
+ * token is fetched here, so that a credential that cannot have one fails now, naming itself.
+ */
 async function withTokens(text: string, credential: TokenCredential, cluster: AksCluster): Promise<string> {
   let config: { users?: KubeUser[] } | null;
   try {
@@ -73,24 +79,21 @@ async function withTokens(text: string, credential: TokenCredential, cluster: Ak
       `the kubeconfig of AKS cluster '${cluster.clusterName}' is not YAML: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  const tokens = new Map<string, string>();
+  const scopes = new Set<string>();
   for (const entry of config?.users ?? []) {
     let user = entry.user;
     if (!user) continue;
     const serverId = entraServerId(user);
     if (serverId !== undefined) {
       const scope = `${serverId}/.default`;
-      let token = tokens.get(scope);
-      if (!token) {
-        token = await bearerToken(credential, scope);
-        tokens.set(scope, token);
-      }
-      user = entry.user = { token };
+      if (!scopes.has(scope)) await bearerToken(credential, scope);
+      scopes.add(scope);
+      user = entry.user = { 'auth-provider': { name: entraAuthProvider, config: { scope } } };
     }
     for (const key of ['token', 'client-key-data', 'client-certificate-data', 'password'])
       if (typeof user[key] === 'string') maskSecret(user[key] as string);
   }
-  return tokens.size > 0 ? stringify(config) : text;
+  return scopes.size > 0 ? stringify(config) : text;
 }
 
 /** The Entra server application a kubelogin exec / azure auth-provider user logs in to, if it is one. */

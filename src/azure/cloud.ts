@@ -8,20 +8,33 @@ export interface AzureEndpoints {
   armEndpoint: string;
 }
 
+export interface AzureCloudFacts extends AzureEndpoints {
+  /** the audience Entra ID expects in a federated (GitHub OIDC) token ("Workload identity federation") */
+  oidcAudience: string;
+  /** the suffix of the cloud's container registries' login servers */
+  acrSuffix: string;
+}
+
 export const azureClouds = {
   AzureCloud: {
     authorityHost: 'https://login.microsoftonline.com',
     armEndpoint: 'https://management.azure.com',
+    oidcAudience: 'api://AzureADTokenExchange',
+    acrSuffix: '.azurecr.io',
   },
   AzureUSGovernment: {
     authorityHost: 'https://login.microsoftonline.us',
     armEndpoint: 'https://management.usgovcloudapi.net',
+    oidcAudience: 'api://AzureADTokenExchangeUSGov',
+    acrSuffix: '.azurecr.us',
   },
   AzureChinaCloud: {
     authorityHost: 'https://login.chinacloudapi.cn',
     armEndpoint: 'https://management.chinacloudapi.cn',
+    oidcAudience: 'api://AzureADTokenExchangeChina',
+    acrSuffix: '.azurecr.cn',
   },
-} as const satisfies Record<string, AzureEndpoints>;
+} as const satisfies Record<string, AzureCloudFacts>;
 
 export type AzureCloud = keyof typeof azureClouds;
 export const azureCloudNames = Object.keys(azureClouds) as AzureCloud[];

@@ -29,7 +29,8 @@ export async function azurePost(
       response = await fetch(url, {
         method: 'POST',
         headers: init.headers,
-        body: init.body ?? '',
+        // no body at all where there is none (an ARM action): an empty string would go as text/plain
+        ...(init.body === undefined ? {} : { body: init.body }),
         redirect: 'error',
         signal: AbortSignal.timeout(timeoutMs),
       });

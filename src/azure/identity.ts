@@ -17,8 +17,8 @@ export interface AzureInputs {
   clientSecret: string;
 }
 
-/** The audience Entra ID expects in a GitHub OIDC token used as a federated credential. */
-export const githubOidcAudience = 'api://AzureADTokenExchange';
+/** The audience Entra ID expects in a GitHub OIDC token used as a federated credential (public cloud). */
+export const githubOidcAudience = azureClouds.AzureCloud.oidcAudience;
 const githubOidcIssuer = 'https://token.actions.githubusercontent.com';
 
 /**
@@ -32,8 +32,9 @@ const githubOidcIssuer = 'https://token.actions.githubusercontent.com';
  */
 export function azureCredential(
   azure: AzureInputs,
-  options: { authorityHost?: string } = {},
+  options: { authorityHost?: string; oidcAudience?: string } = {},
 ): TokenCredential {
+  const audience = options.oidcAudience ?? githubOidcAudience;
   const { clientId, tenantId, clientSecret } = azure;
   const authorityHost = (options.authorityHost ?? azureClouds.AzureCloud.authorityHost).replace(/\/+$/, '');
   // The authority is ours to give: without this, MSAL would ask login.microsoftonline.com which cloud an
@@ -56,7 +57,7 @@ export function azureCredential(
       tenantId,
       clientId,
       async () => {
-        const token = await core.getIDToken(githubOidcAudience);
+        const token = await core.getIDToken(audience);
         subject = String(jwtClaims(token).sub ?? '');
         return token;
       },
@@ -70,7 +71,7 @@ export function azureCredential(
       `workload identity federation as ${clientId} (inputs azure-client-id, azure-tenant-id)`,
       () =>
         subject
-          ? `Check that ${clientId} has a federated credential with issuer ${githubOidcIssuer}, subject '${subject}' and audience ${githubOidcAudience}, in tenant ${tenantId}.`
+          ? `Check that ${clientId} has a federated credential with issuer ${githubOidcIssuer}, subject '${subject}' and audience ${audience}, in tenant ${tenantId}.`
           : `The job's OIDC token could not be had: check the job has 'permissions: id-token: write'.`,
     );
   }

@@ -99,8 +99,18 @@ export async function registryDigest(docker: Docker, reference: string): Promise
   return digest;
 }
 
-/** Points more tags at an image already in the registry (no pull, no build). */
+/**
+ * Points more tags at an image already in the registry (no pull, no build), as a carbon copy: the tag
+ * resolves to the same digest, which is how a rollback finds the revision a tag names.
+ */
 export async function addTags(docker: Docker, image: string, tags: string[]): Promise<void> {
   if (tags.length === 0) return;
-  await docker.check(['buildx', 'imagetools', 'create', ...tags.flatMap((t) => ['--tag', t]), image]);
+  await docker.check([
+    'buildx',
+    'imagetools',
+    'create',
+    '--prefer-index=false',
+    ...tags.flatMap((t) => ['--tag', t]),
+    image,
+  ]);
 }

@@ -12,7 +12,7 @@ import {
   type PrunedObject,
   prune,
 } from '../kube/apply.js';
-import { type Cluster, errorText, isNotFound, loadCluster } from '../kube/client.js';
+import { type Cluster, errorText, isNotFound } from '../kube/client.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
 import { lockEnvironment } from '../kube/lock.js';
 import { loadManifests, type Manifest } from '../kube/manifests.js';
@@ -92,9 +92,7 @@ export async function deploy(
       );
     return loaded;
   });
-  const cluster = await timings.step('cluster credentials', async () =>
-    loadCluster(await credentials.kubeconfig()),
-  );
+  const cluster = await timings.step('cluster credentials', () => credentials.cluster());
 
   // the registry session lasts the whole deploy: preflight reads the pushed image's platforms, and the
   // moving tag is set at the end

@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import type { Credentials } from '../credentials.js';
 import { instanceLabel, managedByLabel } from '../kube/apply.js';
-import { type Cluster, errorText, isNotFound, loadCluster } from '../kube/client.js';
+import { type Cluster, errorText, isNotFound } from '../kube/client.js';
 import { annotationPrefix, managedBy } from '../kube/render.js';
 import type { RunInfo } from '../plan.js';
 import type { Settings } from '../settings.js';
@@ -22,8 +22,7 @@ export async function deployPreview(
   run: RunInfo,
   pr: number,
 ): Promise<DeployResult> {
-  const mark = async () =>
-    markPreview(loadCluster(await credentials.kubeconfig()), settings.appName, pr, run);
+  const mark = async () => markPreview(await credentials.cluster(), settings.appName, pr, run);
   try {
     const result = await deploy(settings, credentials, run, pr);
     await mark();

@@ -5,7 +5,7 @@ import { registryDigest } from '../docker/buildx.js';
 import { Docker } from '../docker/docker.js';
 import type { Outcome } from '../github/publish.js';
 import { instanceLabel, managedByLabel } from '../kube/apply.js';
-import { type Cluster, errorText, loadCluster } from '../kube/client.js';
+import { type Cluster, errorText } from '../kube/client.js';
 import {
   changeCauseAnnotation,
   deploymentPath,
@@ -82,9 +82,7 @@ export async function planRollback(settings: Settings, credentials: Credentials)
   const namespace =
     env.kind === 'production' ? settings.namespace : previewNamespace(settings.appName, env.pr);
   const instance = env.kind === 'production' ? settings.appName : namespace;
-  const cluster = await timings.step('cluster credentials', async () =>
-    loadCluster(await credentials.kubeconfig()),
-  );
+  const cluster = await timings.step('cluster credentials', () => credentials.cluster());
   const { deployment, revisions } = await timings.step(`revisions in ${namespace}`, async () => {
     const name = await findDeployment(cluster, namespace, instance, environment);
     const rows = await revisionsOf(cluster, namespace, name);

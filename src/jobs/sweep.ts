@@ -4,7 +4,7 @@ import type { GitHub } from '../github/client.js';
 import type { Removal } from '../github/publish.js';
 import { type PullState, pullState } from '../github/pulls.js';
 import { instanceLabel, managedByLabel } from '../kube/apply.js';
-import { errorText, loadCluster } from '../kube/client.js';
+import { errorText } from '../kube/client.js';
 import { managedBy } from '../kube/render.js';
 import type { Settings } from '../settings.js';
 import { Timings } from '../util/timings.js';
@@ -44,9 +44,7 @@ export async function sweep(
   now = new Date(),
 ): Promise<SweepResult> {
   const timings = new Timings();
-  const cluster = await timings.step('cluster credentials', async () =>
-    loadCluster(await credentials.kubeconfig()),
-  );
+  const cluster = await timings.step('cluster credentials', () => credentials.cluster());
   const previews = await timings.step(`list the previews of ${settings.appName}`, async () => {
     const list = await cluster.request<{ items: Namespace[] }>('GET', '/api/v1/namespaces', {
       query: { labelSelector: `${managedByLabel}=${managedBy},${prLabel}` },

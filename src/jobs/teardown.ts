@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Credentials } from '../credentials.js';
 import { managedByLabel, prunableKinds } from '../kube/apply.js';
-import { type Cluster, errorText, isNotFound, loadCluster } from '../kube/client.js';
+import { type Cluster, errorText, isNotFound } from '../kube/client.js';
 import { managedBy } from '../kube/render.js';
 import type { Settings } from '../settings.js';
 import { Timings } from '../util/timings.js';
@@ -39,9 +39,7 @@ export async function teardown(
     objects: [],
     timings: timings.steps,
   };
-  const cluster = await timings.step('cluster credentials', async () =>
-    loadCluster(await credentials.kubeconfig()),
-  );
+  const cluster = await timings.step('cluster credentials', () => credentials.cluster());
   const live = await timings.step(`read namespace ${namespace}`, () => readNamespace(cluster, namespace));
   if (!live) {
     core.info(`namespace ${namespace} does not exist: nothing to delete`);

@@ -94,10 +94,17 @@ export interface Cluster {
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** Reads a kubeconfig (the text of the file) and masks its credentials in the job log. */
-export function loadCluster(kubeconfigText: string): Cluster {
+/**
+ * Reads a kubeconfig (the text of the file) and masks its credentials in the job log. `authenticators`
+ * serve the kubeconfig's custom auth-providers (an Entra token renewed per request, for AKS).
+ */
+export function loadCluster(
+  kubeconfigText: string,
+  authenticators: Parameters<KubeConfig['addAuthenticator']>[0][] = [],
+): Cluster {
   maskCredentials(kubeconfigText);
   const kc = new KubeConfig();
+  for (const authenticator of authenticators) kc.addAuthenticator(authenticator);
   try {
     kc.loadFromString(kubeconfigText);
   } catch (error) {

@@ -3,10 +3,14 @@ import { redact } from './secrets.js';
 // Text that reaches Markdown (job summary, pull request comment) may come from a pull request: its pod
 // logs, its app's answers, its manifests. It is shown literally, never rendered: no HTML, no links, no images.
 
-/** One line of text as Markdown shows it literally: Markdown syntax and HTML escaped, secrets masked. */
+/**
+ * One line of text as Markdown shows it literally, secrets masked: HTML escaped, and the Markdown that
+ * makes emphasis, code, links and images, or table cells ( \ ` * _ [ ] | ~ ). Newlines become spaces, so
+ * nothing can start a heading or a list.
+ */
 export function mdText(value: string): string {
   return redact(value)
-    .replace(/[\\`*_{}[\]()#+!|~]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
     .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
     .replace(/[\r\n]+/g, ' ');
 }

@@ -86,6 +86,30 @@ describe('acrRefreshToken', () => {
     expect(masked).toContain(refreshToken);
   });
 
+  it("asks for an Azure Resource Manager token first, the cloud's, and ACR's own audience only after a 401", async () => {
+    const viaArm = await acrRefreshToken(registry, credentialOf(pusher, 'pusher-secret'), {
+      baseUrl: fake.url,
+      armEndpoint: fake.url,
+    });
+    expect(jwtClaims(viaArm)).toMatchObject({ aud: registry });
+    const scopes = () =>
+      fake.requestsTo('POST', `/${fake.tenantId}/oauth2/v2.0/token`).map((r) => r.form.scope ?? '');
+    expect(scopes()).toEqual([expect.stringContaining(`${fake.url}/.default`)]);
+    expect(fake.requestsTo('POST', '/oauth2/exchange')).toHaveLength(1);
+
+    fake.requests.length = 0;
+    fake.inject('POST /oauth2/exchange', {
+      status: 401,
+      json: { errors: [{ code: 'UNAUTHORIZED', message: 'audience not accepted' }] },
+    });
+    await acrRefreshToken(registry, credentialOf(pusher, 'pusher-secret'), {
+      baseUrl: fake.url,
+      armEndpoint: fake.url,
+    });
+    expect(fake.requestsTo('POST', '/oauth2/exchange')).toHaveLength(2);
+    expect(scopes().at(-1)).toContain(acrScope);
+  });
+
   it('on 401 quotes ACR and names the AcrPush role assignment to make', async () => {
     const message = await rejectionOf(
       acrRefreshToken(registry, credentialOf(stranger, 'stranger-secret'), { baseUrl: fake.url }),

@@ -7,6 +7,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { type AksCluster, aksApiVersion, aksKubeconfig, aksServerAppId } from '../../src/azure/aks.js';
+import { EntraTokens, entraAuthProvider } from '../../src/azure/cluster-token.js';
 import { azureCredential } from '../../src/azure/identity.js';
 import { jwtClaims } from '../../src/azure/token.js';
 import { FakeAzure } from '../fakes/azure-server.js';
@@ -132,21 +133,28 @@ describe('aksKubeconfig', () => {
     expect(more).toHaveLength(0);
     expect(armRequest?.path).toBe(`${clusterPath}/listClusterUserCredential`);
     expect(armRequest?.query).toEqual({ 'api-version': aksApiVersion, format: 'exec' });
+    // an action's POST carries no body, as Azure's own clients send it (no text/plain empty body)
+    expect(armRequest?.headers['content-type']).toBeUndefined();
     const armToken = armRequest?.headers.authorization?.replace(/^Bearer /, '') ?? '';
     expect(jwtClaims(armToken)).toMatchObject({ aud: fake.url, appid: deployer });
 
+    // the kubelogin exec entry becomes our auth-provider: a token per request, renewed before it expires
     const kubeconfig = parse(text);
     expect(kubeconfig.users).toHaveLength(1);
-    expect(Object.keys(kubeconfig.users[0].user)).toEqual(['token']);
-    const token: string = kubeconfig.users[0].user.token;
-    expect(jwtClaims(token)).toMatchObject({ aud: aksServerAppId, appid: deployer, tid: fake.tenantId });
+    expect(kubeconfig.users[0].user).toEqual({
+      'auth-provider': { name: entraAuthProvider, config: { scope: `${aksServerAppId}/.default` } },
+    });
     expect(text).not.toContain('kubelogin');
     // the rest of the kubeconfig is AKS's, and @kubernetes/client-node takes it as it is
+    const tokens = new EntraTokens(credentialOf(deployer));
     const kc = new KubeConfig();
+    kc.addAuthenticator(tokens.authenticator());
     kc.loadFromString(text);
     expect(kc.getCurrentCluster()?.server).toBe('https://127.0.0.1:6443');
-    expect(kc.getCurrentUser()?.token).toBe(token);
-    expect(kc.getCurrentUser()?.exec).toBeUndefined();
+    const options: { headers?: Record<string, string> } = {};
+    await kc.applyToHTTPSOptions(options);
+    const token = options.headers?.Authorization?.replace(/^Bearer /, '') ?? '';
+    expect(jwtClaims(token)).toMatchObject({ aud: aksServerAppId, appid: deployer, tid: fake.tenantId });
 
     const scopes = fake
       .requestsTo('POST', `/${fake.tenantId}/oauth2/v2.0/token`)
@@ -239,6 +247,11 @@ describe('aksKubeconfig', () => {
       },
     });
     const text = await aksKubeconfig(cluster, credentialOf(deployer), { armEndpoint: fake.url });
-    expect(jwtClaims(parse(text).users[0].user.token)).toMatchObject({ aud: legacyApp });
+    expect(parse(text).users[0].user['auth-provider'].config.scope).toBe(`${legacyApp}/.default`);
+    // the first token was fetched for that audience already, so a credential that cannot have one fails early
+    const scopes = fake
+      .requestsTo('POST', `/${fake.tenantId}/oauth2/v2.0/token`)
+      .flatMap((r) => r.form.scope?.split(' ') ?? []);
+    expect(scopes).toContain(`${legacyApp}/.default`);
   });
 });

@@ -97,6 +97,23 @@ describe('azureCredential', () => {
     expect(stdout.masked()).toContain(tokenRequest?.form.client_assertion);
   });
 
+  it("asks GitHub for the sovereign cloud's audience, which its federated credentials name", async () => {
+    githubJob();
+    fake.github.audience = 'api://AzureADTokenExchangeUSGov';
+    try {
+      const credential = azureCredential(
+        { clientId: federatedApp, tenantId, clientSecret: '' },
+        { authorityHost: fake.url, oidcAudience: 'api://AzureADTokenExchangeUSGov' },
+      );
+      expect((await credential.getToken(scope))?.token).toBeTruthy();
+      expect(fake.requestsTo('GET', '/github/idtoken').at(-1)?.query.audience).toBe(
+        'api://AzureADTokenExchangeUSGov',
+      );
+    } finally {
+      fake.github.audience = 'api://AzureADTokenExchange';
+    }
+  });
+
   it('names the subject a federated credential must match when Entra ID refuses the OIDC token', async () => {
     githubJob();
     fake.github.subject = 'repo:team/archetype:pull_request';

@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { eventFile, FakeGitHub } from '../fakes/github-server.js';
+import { applyRbac, deleteRbac, identity } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
 
@@ -16,8 +17,13 @@ const app = namespaceName('rb');
 const token = 'ghs_rollbacktesttoken';
 const github = new FakeGitHub('local', 'archetype', token);
 const sha = (c: string) => c.repeat(40);
+// deploys and rollbacks run as the production identity of docs/github-setup.md, as deploy.yml and
+// rollback.yml sign in, bound only by rbac/deployer.yaml and rbac/production.yaml
+const deployer = identity();
+const rbac = { APP: app, NAMESPACE: app, PRODUCTION_PRINCIPAL: deployer.user };
 const base = () => ({
   ...localTargetInputs(),
+  kubeconfig: deployer.kubeconfig,
   'app-name': app,
   // the manifests' image placeholder is 'archetype'; the repository is this test's own
   'image-name': `${app}/archetype`,
@@ -45,11 +51,13 @@ const revision = (d: V1Deployment) => d.metadata?.annotations?.['deployment.kube
 
 beforeAll(async () => {
   await github.start();
+  for (const file of ['deployer', 'production']) await applyRbac(cluster, file, rbac);
 });
 
 afterAll(async () => {
   await github.stop();
   await deleteNamespace(cluster, app);
+  for (const file of ['production', 'deployer']) await deleteRbac(cluster, file, rbac);
 });
 
 describe('rollback (workflow_dispatch) against the local target', () => {

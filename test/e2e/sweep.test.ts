@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import { eventFile, FakeGitHub } from '../fakes/github-server.js';
+import { applyRbac, deleteRbac, identity } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
 
@@ -15,8 +16,13 @@ const other = namespaceName('ot');
 const token = 'ghs_sweeptesttoken';
 const github = new FakeGitHub('local', 'archetype', token);
 const head = 'ab'.repeat(20);
+// previews and the sweep run as the preview identity of docs/github-setup.md (rbac/preview.yaml), as
+// preview.yml and sweep.yml sign in
+const previewer = identity();
+const rbac = { APP: app, PREVIEW_PRINCIPAL: previewer.user };
 const inputs = () => ({
   ...localTargetInputs(),
+  kubeconfig: previewer.kubeconfig,
   'app-name': app,
   // the manifests' image placeholder is 'archetype'; the repository is this test's own
   'image-name': `${app}/archetype`,
@@ -48,12 +54,14 @@ function openPreview(pr: number) {
 
 beforeAll(async () => {
   await github.start();
+  for (const file of ['deployer', 'preview']) await applyRbac(cluster, file, rbac);
 });
 
 afterAll(async () => {
   await github.stop();
   for (const pr of [21, 22, 23]) await deleteNamespace(cluster, namespaceOf(pr));
   await deleteNamespace(cluster, `${other}-pr-21`);
+  for (const file of ['preview', 'deployer']) await deleteRbac(cluster, file, rbac);
 });
 
 describe('preview sweep against the local target', () => {

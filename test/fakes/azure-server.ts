@@ -9,6 +9,7 @@
 // previous CA list.
 
 import { execFileSync } from 'node:child_process';
+import { sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
@@ -51,10 +52,24 @@ export class FakeAzure {
   /** Entra ID app registrations: client secrets and federated credentials (GitHub subjects). */
   readonly apps = new Map<string, { secret?: string; federatedSubjects?: string[] }>();
   /** The job's GitHub OIDC token request: its bearer token and the subject it issues tokens for. */
-  readonly github = { requestToken: 'gh-request-token', subject: 'repo:team/archetype:ref:refs/heads/main' };
+  readonly github = {
+    requestToken: 'gh-request-token',
+    subject: 'repo:team/archetype:ref:refs/heads/main',
+    /** the audience the federated credentials name: the cloud's (api://AzureADTokenExchange[USGov|China]) */
+    audience: 'api://AzureADTokenExchange',
+  };
   /** The registry whose /oauth2/exchange this serves, and the principals with AcrPush on it. */
   readonly acr = { registry: 'archetype.azurecr.io', pushers: [] as string[] };
   readonly clusters: FakeCluster[] = [];
+  /**
+   * Signs access tokens for these audiences as Entra ID does (RS256, kid, iss, exp) with the local target's
+   * signing key, so that the local API server, which trusts that issuer, accepts them: the AKS server app.
+   */
+  signing: { key: string; kid: string; issuer: string; audiences: string[] } | undefined;
+  /** Lifetime of the access tokens this fake issues (Entra's are 60-90 minutes). */
+  tokenLifetimeSeconds = 3599;
+  /** Object ids (the oid claim) by client id; default oid-<client id>. */
+  readonly objectIds = new Map<string, string>();
   /** Answers served once, before the route's own, by "METHOD /path". */
   private readonly injected = new Map<string, Reply[]>();
   private readonly issued = new Map<string, Record<string, unknown>>();
@@ -64,6 +79,8 @@ export class FakeAzure {
     private readonly server: ReturnType<typeof createServer>,
     readonly url: string,
     private readonly previousCAs: string[],
+    /** the server's certificate (PEM): a child process trusts it through NODE_EXTRA_CA_CERTS */
+    readonly certificate: string,
   ) {}
 
   static async start(): Promise<FakeAzure> {
@@ -78,7 +95,7 @@ export class FakeAzure {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    fake = new FakeAzure(server, `https://127.0.0.1:${port}`, previousCAs);
+    fake = new FakeAzure(server, `https://127.0.0.1:${port}`, previousCAs, cert);
     return fake;
   }
 
@@ -99,8 +116,39 @@ export class FakeAzure {
     );
   }
 
+  /** Trust the local target's Entra issuer (scripts/local-stack env): tokens for `audiences` get signed. */
+  signWithLocalIssuer(audiences: string[]): void {
+    const { ENTRA_SIGNING_KEY, ENTRA_KID, ENTRA_ISSUER } = process.env;
+    if (!ENTRA_SIGNING_KEY || !ENTRA_KID || !ENTRA_ISSUER)
+      throw new Error(
+        'ENTRA_SIGNING_KEY, ENTRA_KID and ENTRA_ISSUER are not set: eval "$(scripts/local-stack env)"',
+      );
+    this.signing = {
+      key: readFileSync(ENTRA_SIGNING_KEY, 'utf8'),
+      kid: ENTRA_KID,
+      issuer: ENTRA_ISSUER,
+      audiences,
+    };
+  }
+
   /** An unsigned JWT-shaped token this fake remembers having issued, so that forged ones are refused. */
   issue(claims: Record<string, unknown>): string {
+    const signing = this.signing;
+    if (signing?.audiences.includes(String(claims.aud))) {
+      const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const now = Math.floor(Date.now() / 1000);
+      const body = {
+        iss: signing.issuer,
+        iat: now,
+        nbf: now,
+        exp: now + this.tokenLifetimeSeconds,
+        ...claims,
+      };
+      const input = `${part({ typ: 'JWT', alg: 'RS256', kid: signing.kid })}.${part({ ...body, jti: String(++this.serial) })}`;
+      const token = `${input}.${sign('sha256', Buffer.from(input), signing.key).toString('base64url')}`;
+      this.issued.set(token, body);
+      return token;
+    }
     const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const token = `${part({ typ: 'JWT', alg: 'none' })}.${part({ ...claims, jti: ++this.serial })}.fake`;
     this.issued.set(token, claims);
@@ -216,7 +264,7 @@ export class FakeAzure {
       if (
         form.client_assertion_type !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' ||
         assertion?.iss !== githubIssuer ||
-        assertion.aud !== 'api://AzureADTokenExchange' ||
+        assertion.aud !== this.github.audience ||
         !app.federatedSubjects?.includes(String(assertion.sub))
       )
         return aadError(
@@ -232,11 +280,16 @@ export class FakeAzure {
       aud: scope.slice(0, -'/.default'.length),
       tid: tenant,
       appid: clientId,
-      oid: `oid-${clientId}`,
+      oid: this.objectIds.get(clientId) ?? `oid-${clientId}`,
     });
     return {
       status: 200,
-      json: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: accessToken },
+      json: {
+        token_type: 'Bearer',
+        expires_in: this.tokenLifetimeSeconds,
+        ext_expires_in: this.tokenLifetimeSeconds,
+        access_token: accessToken,
+      },
     };
   }
 
@@ -253,7 +306,11 @@ export class FakeAzure {
     if (form.service !== this.acr.registry)
       return unauthorized(`service '${form.service}' is not this registry`);
     const claims = this.issued.get(form.access_token ?? '');
-    if (claims?.aud !== 'https://containerregistry.azure.net' || claims.tid !== form.tenant)
+    // AAD-OAuth.md: the access token may be for ACR's audience or for Azure Resource Manager's
+    if (
+      (claims?.aud !== 'https://containerregistry.azure.net' && claims?.aud !== this.url) ||
+      claims.tid !== form.tenant
+    )
       return unauthorized('invalid token or tenant');
     // ACR would let the identity in and refuse the push; the fake refuses here what it would refuse later.
     if (!this.acr.pushers.includes(String(claims.appid)))

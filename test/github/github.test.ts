@@ -186,7 +186,7 @@ describe('GitHub adapters against the fake REST API', () => {
     expect(comment?.body).toContain('| Status | failed |');
     // the sentence without pod logs, with Markdown and HTML shown literally
     expect(comment?.body).toContain(
-      '> Deployment archetype revision 2 failed: pod x cannot pull image y \\(ImagePullBackOff\\) \\[link\\]\\(http://x\\)',
+      '> Deployment archetype revision 2 failed: pod x cannot pull image y (ImagePullBackOff) \\[link\\](http://x)',
     );
     expect(comment?.body).not.toContain('img');
     expect(JSON.stringify(deployment?.statuses)).not.toContain('img');

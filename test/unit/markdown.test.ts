@@ -6,7 +6,7 @@ import { maskSecret } from '../../src/util/secrets.js';
 describe('text written as Markdown or HTML', () => {
   it('shows HTML, links, images and table pipes literally', () => {
     expect(mdText('<img src=x> ![a](http://e/p.png) [l](http://e) | **b**')).toBe(
-      '&#60;img src=x&#62; \\!\\[a\\]\\(http://e/p.png\\) \\[l\\]\\(http://e\\) \\| \\*\\*b\\*\\*',
+      '&#60;img src=x&#62; !\\[a\\](http://e/p.png) \\[l\\](http://e) \\| \\*\\*b\\*\\*',
     );
     expect(mdText('two\nlines')).toBe('two lines');
   });

@@ -45,6 +45,37 @@ describe('getSettings', () => {
     expect(s.registry).toEqual({ kind: 'acr', host: 'myacr.azurecr.io' });
   });
 
+  it("follows the sovereign cloud: its endpoints and OIDC audience, and a registry of that cloud's", () => {
+    const gov = getSettings(
+      readerFor({ ...minimal, registry: 'gov.azurecr.us', 'azure-cloud': 'AzureUSGovernment' }),
+    );
+    expect(gov.azure.endpoints).toEqual({
+      authorityHost: 'https://login.microsoftonline.us',
+      armEndpoint: 'https://management.usgovcloudapi.net',
+    });
+    expect(gov.azure.oidcAudience).toBe('api://AzureADTokenExchangeUSGov');
+    expect(getSettings(readerFor(minimal)).azure.oidcAudience).toBe('api://AzureADTokenExchange');
+    expect(errorOf({ ...minimal, registry: 'cn.azurecr.cn' })).toContain(
+      "input 'registry': 'cn.azurecr.cn' is a registry of AzureChinaCloud (.azurecr.cn) but input 'azure-cloud' is AzureCloud; set azure-cloud to AzureChinaCloud",
+    );
+    const stack = getSettings(
+      readerFor({
+        ...minimal,
+        'azure-authority-host': 'https://login.stack.example/',
+        'azure-resource-manager-endpoint': 'https://management.stack.example',
+        'azure-oidc-audience': 'api://custom',
+      }),
+    );
+    expect(stack.azure.endpoints).toEqual({
+      authorityHost: 'https://login.stack.example',
+      armEndpoint: 'https://management.stack.example',
+    });
+    expect(stack.azure.oidcAudience).toBe('api://custom');
+    expect(errorOf({ ...minimal, 'azure-authority-host': 'http://login.example' })).toContain(
+      "input 'azure-authority-host': 'http://login.example' is not an https URL",
+    );
+  });
+
   it('reads AKS coordinates when no kubeconfig is given', () => {
     const s = getSettings(
       readerFor({

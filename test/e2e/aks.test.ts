@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { aksServerAppId } from '../../src/azure/aks.js';
+import { FakeAzure } from '../fakes/azure-server.js';
+import { applyRbac, deleteRbac } from '../helpers/identities.js';
+import { localTargetInputs, runAction } from '../helpers/run-action.js';
+import { deleteNamespace, get, kubeconfigText, namespaceName, testCluster } from '../kube/cluster.js';
+
+// The AKS path end to end, as a runner runs dist/index.js: Microsoft Entra ID and Azure Resource Manager are
+// FakeAzure (the client credentials flow, "Managed Clusters - List Cluster User Credentials" returning the
+// kubelogin exec kubeconfig AKS returns), the cluster is the local API server, which checks the Entra
+// tokens as AKS does (test/stack/entra-auth.test.ts). The identity is a service principal known to the
+// cluster only by its object id and bound only by rbac/deployer.yaml and rbac/production.yaml. Its tokens
+// live 60 seconds here, so runs longer than two minutes need the action to renew them.
+
+jest.setTimeout(600_000);
+
+const cluster = testCluster();
+const namespace = namespaceName('e2e-aks');
+const clientId = randomUUID();
+const objectId = randomUUID();
+const subscriptionId = randomUUID();
+const rbac = { APP: 'archetype', NAMESPACE: namespace, PRODUCTION_PRINCIPAL: objectId };
+const sha = (c: string) => c.repeat(40);
+let fake: FakeAzure;
+let caFile = '';
+
+/** k8s/ with the pods' start-up (kwok's readiness) delayed, and the template changed by `extra` */
+function slowManifests(readyAfter: string, extra: (text: string) => string = (t) => t): string {
+  const dir = mkdtempSync(join(tmpdir(), 'k8s-slow-'));
+  cpSync('k8s', dir, { recursive: true });
+  const file = join(dir, 'deployment.yaml');
+  const text = readFileSync(file, 'utf8').replace(
+    /( {4}metadata:\n {6}labels:)/,
+    `    metadata:\n      annotations:\n        archetype.local/ready-after: ${readyAfter}\n      labels:`,
+  );
+  writeFileSync(file, extra(text));
+  return dir;
+}
+
+/** The clusterUser kubeconfig AKS returns for an Entra-integrated cluster (format=exec). */
+function aksUserKubeconfig(): string {
+  const admin = kubeconfigText();
+  const server = /server:\s*(\S+)/.exec(admin)?.[1];
+  const ca = /certificate-authority-data:\s*(\S+)/.exec(admin)?.[1];
+  return `apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority-data: ${ca}
+    server: ${server}
+  name: aks-local
+contexts:
+- context: {cluster: aks-local, user: clusterUser_rg_aks-local}
+  name: aks-local
+current-context: aks-local
+users:
+- name: clusterUser_rg_aks-local
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: kubelogin
+      args: [get-token, --environment, AzurePublicCloud, --server-id, ${aksServerAppId}, --client-id, 80faf920-1908-4b52-b5ef-a8e7bedfc67a, --tenant-id, ${fake.tenantId}, --login, devicecode]
+`;
+}
+
+const inputs = (extra: Record<string, string> = {}) => {
+  const { kubeconfig: _admin, ...local } = localTargetInputs();
+  return {
+    ...local,
+    mode: 'deploy',
+    namespace,
+    host: 'archetype.localhost',
+    'azure-client-id': clientId,
+    'azure-tenant-id': fake.tenantId,
+    'azure-client-secret': 'aks-e2e-secret',
+    'azure-subscription-id': subscriptionId,
+    'resource-group': 'rg',
+    'cluster-name': 'aks-local',
+    'azure-authority-host': fake.url,
+    'azure-resource-manager-endpoint': fake.url,
+    ...extra,
+  };
+};
+const options = (c: string) => ({ sha: sha(c), env: { NODE_EXTRA_CA_CERTS: caFile } });
+const aksTokenRequests = () =>
+  fake
+    .requestsTo('POST', `/${fake.tenantId}/oauth2/v2.0/token`)
+    .filter((r) => r.form.scope === `${aksServerAppId}/.default`);
+
+beforeAll(async () => {
+  fake = await FakeAzure.start();
+  fake.signWithLocalIssuer([aksServerAppId]);
+  fake.tokenLifetimeSeconds = 60;
+  fake.apps.set(clientId, { secret: 'aks-e2e-secret' });
+  fake.objectIds.set(clientId, objectId);
+  fake.clusters.push({
+    subscriptionId,
+    resourceGroup: 'rg',
+    name: 'aks-local',
+    kubeconfigs: { clusterUser: aksUserKubeconfig() },
+    users: [clientId],
+    admins: [],
+  });
+  caFile = join(mkdtempSync(join(tmpdir(), 'fake-azure-ca-')), 'ca.pem');
+  writeFileSync(caFile, fake.certificate);
+  await applyRbac(cluster, 'deployer', rbac);
+  await applyRbac(cluster, 'production', rbac);
+});
+
+afterAll(async () => {
+  await fake.close();
+  await deleteNamespace(cluster, namespace);
+  await deleteRbac(cluster, 'production', rbac);
+});
+
+describe('deploy to AKS with Entra tokens that expire', () => {
+  it('rolls out for more than two minutes on 60-second tokens, renewing them', async () => {
+    const started = Date.now();
+    const run = await runAction(inputs({ manifests: slowManifests('130s') }), options('1'));
+    const seconds = (Date.now() - started) / 1000;
+    expect(run.error).toBe('');
+    expect(run.code).toBe(0);
+    expect(seconds).toBeGreaterThan(120);
+    expect(run.outputs.revision).toBe('1');
+    // every request carried a current token: one at the start, then one every half-life (30 s)
+    expect(aksTokenRequests().length).toBeGreaterThanOrEqual(4);
+    expect(run.log).not.toMatch(/\b401\b|Unauthorized/);
+    const d = await get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`);
+    expect(d?.status?.availableReplicas).toBe(2);
+  });
+
+  it('rolls back a rollout that fails after its first token expired', async () => {
+    const before = aksTokenRequests().length;
+    const run = await runAction(
+      inputs({
+        manifests: slowManifests('1s', (text) =>
+          text
+            .replace('archetype.local/ready-after: 1s', 'archetype.local/fail: NotReady')
+            .replace(/\n {2}replicas: 2\n/, '\n  replicas: 2\n  progressDeadlineSeconds: 75\n'),
+        ),
+        'failure-grace': '70s',
+      }),
+      options('2'),
+    );
+    expect(run.code).toBe(1);
+    expect(run.error).toMatch(/never becomes ready/);
+    expect(run.error).toMatch(/Rolled back: revision \d+'s pods are serving again\.$/);
+    expect(run.log).not.toMatch(/\b401\b|Unauthorized/);
+    expect(aksTokenRequests().length - before).toBeGreaterThanOrEqual(3);
+    const d = await get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`);
+    expect(d?.spec?.template.metadata?.annotations?.['archetype.local/fail']).toBeUndefined();
+    expect(d?.status?.availableReplicas).toBe(2);
+  });
+});
