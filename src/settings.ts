@@ -17,7 +17,15 @@ export type Registry =
 
 export type Cluster =
   | { kind: 'kubeconfig'; kubeconfig: string }
-  | { kind: 'aks'; subscriptionId: string; resourceGroup: string; clusterName: string; admin: boolean };
+  | {
+      kind: 'aks';
+      subscriptionId: string;
+      resourceGroup: string;
+      clusterName: string;
+      admin: boolean;
+      /** ask ARM for the kubeconfig with the cluster's public FQDN (a private cluster's way in from outside) */
+      publicFqdn: boolean;
+    };
 
 export type Environment = { kind: 'production' } | { kind: 'preview'; pr: number };
 
@@ -284,7 +292,7 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
       'cluster-name': aks.clusterName,
     }))
       if (!value) fail(name, 'is required for AKS (or give a kubeconfig instead)');
-    cluster = { kind: 'aks', ...aks, admin };
+    cluster = { kind: 'aks', ...aks, admin, publicFqdn: bool('aks-public-fqdn') };
   } else {
     fail(
       'kubeconfig',

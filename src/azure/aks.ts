@@ -32,6 +32,8 @@ export async function aksKubeconfig(
   const query = new URLSearchParams({ 'api-version': aksApiVersion });
   // exec: the one shape for Entra ID clusters that we rewrite below (the 'azure' auth-provider is deprecated)
   if (!cluster.admin) query.set('format', 'exec');
+  // a private cluster with a public FQDN: the kubeconfig names that instead of the private endpoint
+  if (cluster.publicFqdn) query.set('server-fqdn', 'public');
   const url = `${arm}${clusterPath(cluster)}/${action}?${query}`;
   const response = await azurePost(
     url,

@@ -1,5 +1,8 @@
-// The one seam to Azure's REST endpoints (ACR token exchange, Azure Resource Manager): Node's fetch, bounded.
-// Entra ID itself is reached through @azure/identity's own pipeline.
+import { EnvHttpProxyAgent, fetch } from 'undici';
+
+// The one seam to Azure's REST endpoints (ACR token exchange, Azure Resource Manager): undici's fetch,
+// bounded, through the proxy the environment names (HTTPS_PROXY, NO_PROXY), as @azure/identity's own
+// pipeline reaches Entra ID. Node's global fetch ignores those variables.
 
 export interface AzureResponse {
   status: number;
@@ -8,6 +11,12 @@ export interface AzureResponse {
   /** The body parsed as JSON, undefined when it is not JSON. */
   json: unknown;
 }
+
+let proxyAgent: EnvHttpProxyAgent | undefined;
+const dispatcher = () => {
+  proxyAgent ??= new EnvHttpProxyAgent();
+  return proxyAgent;
+};
 
 const attempts = 3;
 const timeoutMs = 30_000;
@@ -24,9 +33,10 @@ export async function azurePost(
   what: string,
 ): Promise<AzureResponse> {
   for (let attempt = 1; ; attempt++) {
-    let response: Response;
+    let response: Awaited<ReturnType<typeof fetch>>;
     try {
       response = await fetch(url, {
+        dispatcher: dispatcher(),
         method: 'POST',
         headers: init.headers,
         // no body at all where there is none (an ARM action): an empty string would go as text/plain

@@ -8,6 +8,7 @@ import {
   KubernetesObjectApi,
   type RequestContext,
 } from '@kubernetes/client-node';
+import { proxyFor } from '../util/proxy.js';
 import { maskSecret } from '../util/secrets.js';
 
 // The one seam every Kubernetes call of the action goes through. Requests carry JSON exactly as given: the
@@ -125,7 +126,19 @@ export function loadCluster(
         }); set current-context to a context whose cluster has a server URL`,
     );
   for (const user of kc.getUsers()) maskUser(user);
+  // client-node takes a proxy from the kubeconfig's proxy-url only: the environment's goes there too
+  kc.clusters = kc.clusters.map((c) => {
+    const proxyUrl = c.proxyUrl ?? proxyFor(c.server);
+    return proxyUrl ? { ...c, proxyUrl } : c;
+  });
+  const privateEndpoint = privateEndpointOf(server);
+  if (privateEndpoint && process.env.RUNNER_ENVIRONMENT === 'github-hosted')
+    throw new Error(
+      `${unreachablePrivate(server, privateEndpoint)} This job runs on a GitHub-hosted runner, which never can.`,
+    );
   const api = kc.makeApiClient(JsonObjectApi);
+  api.privateEndpoint = privateEndpoint;
+  api.server = server;
   return {
     kubeConfig: kc,
     core: kc.makeApiClient(CoreV1Api),
@@ -201,8 +214,49 @@ function firstLine(error: unknown): string {
   return errorText(error).split('\n')[0] ?? '';
 }
 
+/**
+ * Why the API server address is one only the cluster's own network reaches, or undefined: an AKS private
+ * cluster's privatelink name, or an address of a private range (RFC 1918, RFC 6598, IPv6 ULA).
+ */
+export function privateEndpointOf(server: string): string | undefined {
+  let host: string;
+  try {
+    host = new URL(server).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return undefined;
+  }
+  if (/(^|\.)privatelink\./.test(host))
+    return `${host} is a private cluster's private endpoint (privatelink)`;
+  const octets = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(host);
+  if (octets) {
+    const [a, b] = [Number(octets[1]), Number(octets[2])];
+    if (
+      a === 10 ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 100 && b >= 64 && b <= 127)
+    )
+      return `${host} is a private address`;
+  }
+  if (/^f[cd][0-9a-f]{2}:/.test(host)) return `${host} is a private (ULA) address`;
+  return undefined;
+}
+
+function unreachablePrivate(server: string, why: string): string {
+  return (
+    `The API server ${server} cannot be reached from here: ${why}, which only the cluster's own network reaches. ` +
+    "Run this job on a self-hosted runner in the cluster's network (or one peered with it), or, where the cluster " +
+    "has a public FQDN ('az aks update --enable-public-fqdn'), set input 'aks-public-fqdn' to true so the kubeconfig names it."
+  );
+}
+
 /** KubernetesObjectApi gives discovery and the configured transport; this adds raw JSON requests. */
 class JsonObjectApi extends KubernetesObjectApi {
+  /** set for a private endpoint: no answer before the first one fails at once, with the ways out */
+  privateEndpoint: string | undefined;
+  server = '';
+  private answered = false;
+
   async lookup(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
     const resource = await this.withRetry('GET', `discovery of ${kind} (${apiVersion})`, () =>
       this.resource(apiVersion, kind).catch((error: unknown) => {
@@ -235,8 +289,14 @@ class JsonObjectApi extends KubernetesObjectApi {
     const giveUpAt = Date.now() + outageMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await fn();
+        const result = await fn();
+        this.answered = true;
+        return result;
       } catch (error) {
+        if (error instanceof KubeApiError) this.answered = true;
+        // a private endpoint that never answered is out of this runner's reach, not restarting
+        if (this.privateEndpoint && !this.answered && (error instanceof NoAnswer || isNetworkError(error)))
+          throw new Error(`${errorText(error)}\n${unreachablePrivate(this.server, this.privateEndpoint)}`);
         const retryable =
           error instanceof NoAnswer
             ? error.refused || method === 'GET'

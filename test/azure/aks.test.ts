@@ -22,6 +22,7 @@ const cluster: AksCluster = {
   resourceGroup: 'rg-archetype',
   clusterName: 'aks-archetype',
   admin: false,
+  publicFqdn: false,
 };
 const clusterPath = `/subscriptions/${subscriptionId}/resourceGroups/rg-archetype/providers/Microsoft.ContainerService/managedClusters/aks-archetype`;
 
@@ -161,6 +162,16 @@ describe('aksKubeconfig', () => {
       .flatMap((r) => r.form.scope?.split(' ') ?? []);
     expect(scopes).toEqual(expect.arrayContaining([`${fake.url}/.default`, `${aksServerAppId}/.default`]));
     expect(stdout.masked()).toEqual(expect.arrayContaining([armToken, token]));
+  });
+
+  it("asks for the public FQDN's kubeconfig of a private cluster when told to", async () => {
+    await aksKubeconfig({ ...cluster, publicFqdn: true }, credentialOf(deployer), { armEndpoint: fake.url });
+    const [armRequest] = fake.requestsTo('POST', /managedClusters/);
+    expect(armRequest?.query).toEqual({
+      'api-version': aksApiVersion,
+      format: 'exec',
+      'server-fqdn': 'public',
+    });
   });
 
   it('gets the admin kubeconfig when asked, unchanged, with its credentials masked', async () => {

@@ -6,6 +6,7 @@ import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { aksServerAppId } from '../../src/azure/aks.js';
 import { FakeAzure } from '../fakes/azure-server.js';
+import { ConnectProxy } from '../fakes/connect-proxy.js';
 import { applyRbac, deleteRbac } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, get, kubeconfigText, namespaceName, testCluster } from '../kube/cluster.js';
@@ -27,6 +28,7 @@ const subscriptionId = randomUUID();
 const rbac = { APP: 'archetype', NAMESPACE: namespace, PRODUCTION_PRINCIPAL: objectId };
 const sha = (c: string) => c.repeat(40);
 let fake: FakeAzure;
+const proxy = new ConnectProxy();
 let caFile = '';
 
 /** k8s/ with the pods' start-up (kwok's readiness) delayed, and the template changed by `extra` */
@@ -43,9 +45,9 @@ function slowManifests(readyAfter: string, extra: (text: string) => string = (t)
 }
 
 /** The clusterUser kubeconfig AKS returns for an Entra-integrated cluster (format=exec). */
-function aksUserKubeconfig(): string {
+function aksUserKubeconfig(serverOverride?: string): string {
   const admin = kubeconfigText();
-  const server = /server:\s*(\S+)/.exec(admin)?.[1];
+  const server = serverOverride ?? /server:\s*(\S+)/.exec(admin)?.[1];
   const ca = /certificate-authority-data:\s*(\S+)/.exec(admin)?.[1];
   return `apiVersion: v1
 kind: Config
@@ -106,6 +108,20 @@ beforeAll(async () => {
     users: [clientId],
     admins: [],
   });
+  // a private cluster: its kubeconfig names the privatelink FQDN, and, asked for it, its public FQDN (here
+  // the local API server)
+  fake.clusters.push({
+    subscriptionId,
+    resourceGroup: 'rg',
+    name: 'aks-private',
+    kubeconfigs: {
+      clusterUser: aksUserKubeconfig('https://aks-private-1a2b3c.4d5e6f.privatelink.eastus.azmk8s.io:443'),
+      clusterUserPublic: aksUserKubeconfig(),
+    },
+    users: [clientId],
+    admins: [],
+  });
+  await proxy.start();
   caFile = join(mkdtempSync(join(tmpdir(), 'fake-azure-ca-')), 'ca.pem');
   writeFileSync(caFile, fake.certificate);
   await applyRbac(cluster, 'deployer', rbac);
@@ -113,6 +129,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await proxy.stop();
   await fake.close();
   await deleteNamespace(cluster, namespace);
   await deleteRbac(cluster, 'production', rbac);
@@ -155,5 +172,50 @@ describe('deploy to AKS with Entra tokens that expire', () => {
     const d = await get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`);
     expect(d?.spec?.template.metadata?.annotations?.['archetype.local/fail']).toBeUndefined();
     expect(d?.status?.availableReplicas).toBe(2);
+  });
+
+  it("fails at once for a private cluster's endpoint on a GitHub-hosted runner, naming the ways out; aks-public-fqdn gets in", async () => {
+    const started = Date.now();
+    const run = await runAction(inputs({ 'cluster-name': 'aks-private' }), {
+      ...options('3'),
+      env: { NODE_EXTRA_CA_CERTS: caFile, RUNNER_ENVIRONMENT: 'github-hosted' },
+    });
+    expect(run.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000); // the action's start-up included, far from 90 s of retries
+    expect(run.error).toContain(
+      'The API server https://aks-private-1a2b3c.4d5e6f.privatelink.eastus.azmk8s.io:443 cannot be reached from here',
+    );
+    expect(run.error).toContain('self-hosted runner');
+    expect(run.error).toContain("set input 'aks-public-fqdn' to true");
+    expect(run.log).not.toContain('trying again');
+
+    const viaPublic = await runAction(inputs({ 'cluster-name': 'aks-private', 'aks-public-fqdn': 'true' }), {
+      ...options('3'),
+      env: { NODE_EXTRA_CA_CERTS: caFile, RUNNER_ENVIRONMENT: 'github-hosted' },
+    });
+    expect(viaPublic.error).toBe('');
+    expect(
+      fake.requestsTo('POST', /aks-private\/listClusterUserCredential$/).at(-1)?.query['server-fqdn'],
+    ).toBe('public');
+  });
+
+  it('sends every call of a deploy through the proxy HTTPS_PROXY names', async () => {
+    const apiServer = new URL(/server:\s*(\S+)/.exec(kubeconfigText())?.[1] ?? '').host;
+    const azure = new URL(fake.url).host;
+    const run = await runAction(inputs(), {
+      ...options('4'),
+      env: {
+        NODE_EXTRA_CA_CERTS: caFile,
+        HTTPS_PROXY: proxy.url,
+        https_proxy: proxy.url,
+        HTTP_PROXY: '',
+        http_proxy: '',
+        NO_PROXY: '',
+        no_proxy: '',
+      },
+    });
+    expect(run.error).toBe('');
+    // Entra ID (the token endpoint), Azure Resource Manager and the API server, each through a CONNECT tunnel
+    expect(new Set(proxy.targets)).toEqual(new Set([azure, apiServer]));
   });
 });

@@ -32,7 +32,8 @@ export interface FakeCluster {
   resourceGroup: string;
   name: string;
   /** The kubeconfig texts ARM returns, base64-encoded, by kubeconfig name. */
-  kubeconfigs: { clusterUser: string; clusterAdmin?: string };
+  /** clusterUserPublic: what server-fqdn=public returns (a private cluster with a public FQDN) */
+  kubeconfigs: { clusterUser: string; clusterAdmin?: string; clusterUserPublic?: string };
   /** Principals (appid) holding a role that allows listClusterUserCredential / listClusterAdminCredential. */
   users: string[];
   admins: string[];
@@ -369,7 +370,11 @@ export class FakeAzure {
         'AuthorizationFailed',
         `The client '${String(claims.appid)}' with object id '${String(claims.oid)}' does not have authorization to perform action 'Microsoft.ContainerService/managedClusters/${action}/action' over scope '${r.path.replace(/\/[^/]+$/, '')}' or the scope is invalid.`,
       );
-    const kubeconfig = admin ? cluster.kubeconfigs.clusterAdmin : cluster.kubeconfigs.clusterUser;
+    const kubeconfig = admin
+      ? cluster.kubeconfigs.clusterAdmin
+      : r.query['server-fqdn'] === 'public'
+        ? (cluster.kubeconfigs.clusterUserPublic ?? cluster.kubeconfigs.clusterUser)
+        : cluster.kubeconfigs.clusterUser;
     if (!kubeconfig)
       return armError(
         400,
@@ -412,7 +417,9 @@ function selfSignedCertificate(): { key: string; cert: string } {
         '-subj',
         '/CN=127.0.0.1',
         '-addext',
-        'subjectAltName=IP:127.0.0.1',
+        // DNS:localhost too: through a proxy, the Azure SDK's agent (https-proxy-agent) checks an IP host's
+        // certificate against 'localhost' (real Entra and ARM hosts are names, which it checks as they are)
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
         '-keyout',
         join(dir, 'key.pem'),
         '-out',

@@ -92,6 +92,7 @@ describe('getSettings', () => {
       resourceGroup: 'rg',
       clusterName: 'aks1',
       admin: true,
+      publicFqdn: false,
     });
   });
 
