@@ -53,6 +53,19 @@ const pullRequest = (fixture: string) => ({
   ref: 'refs/pull/7/merge',
 });
 
+/** Pull request 9 opened with the given manifests folder. */
+const openPullRequest9 = (manifests: string) =>
+  runAction(
+    { ...inputs(), manifests },
+    {
+      ...pullRequest('pull_request.opened'),
+      payload: eventFile('pull_request.opened', (p) => {
+        if (p.pull_request) p.pull_request.number = 9;
+        p.number = 9;
+      }),
+    },
+  );
+
 async function deploymentIn(namespace: string): Promise<V1Deployment | undefined> {
   return get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`);
 }
@@ -299,16 +312,7 @@ spec:
     const dir = mkdtempSync(join(tmpdir(), 'k8s-hostile-'));
     cpSync('k8s', dir, { recursive: true });
     writeFileSync(join(dir, 'extra.yaml'), extra);
-    const run = await runAction(
-      { ...inputs(), manifests: dir },
-      {
-        ...pullRequest('pull_request.opened'),
-        payload: eventFile('pull_request.opened', (p) => {
-          if (p.pull_request) p.pull_request.number = 9;
-          p.number = 9;
-        }),
-      },
-    );
+    const run = await openPullRequest9(dir);
     expect(run.code).toBe(1);
     expect(run.error).toContain(
       "The manifests of pull request #9's preview hold what a preview may not create",
@@ -324,16 +328,7 @@ spec:
     cpSync('k8s', dir, { recursive: true });
     const file = join(dir, 'deployment.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('runAsNonRoot: true', 'runAsNonRoot: false'));
-    const run = await runAction(
-      { ...inputs(), manifests: dir },
-      {
-        ...pullRequest('pull_request.opened'),
-        payload: eventFile('pull_request.opened', (p) => {
-          if (p.pull_request) p.pull_request.number = 9;
-          p.number = 9;
-        }),
-      },
-    );
+    const run = await openPullRequest9(dir);
     expect(run.code).toBe(1);
     expect(run.error).toContain('Deployment/archetype: its pods would be refused by namespace');
     expect(run.error).toContain('runAsNonRoot');
