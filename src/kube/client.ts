@@ -17,6 +17,7 @@ import { maskSecret } from '../util/secrets.js';
 
 const defaultRequestTimeoutMs = 30_000;
 const defaultOutageMs = 90_000;
+const authWarmUpMs = 30_000;
 
 /** The request got no HTTP answer; `refused` when the connection was refused, so it was never sent. */
 class NoAnswer extends Error {
@@ -256,6 +257,8 @@ class JsonObjectApi extends KubernetesObjectApi {
   privateEndpoint: string | undefined;
   server = '';
   private answered = false;
+  /** when a request last got no answer: the server may be restarting */
+  private outageAt = 0;
 
   async lookup(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
     const resource = await this.withRetry('GET', `discovery of ${kind} (${apiVersion})`, () =>
@@ -297,10 +300,11 @@ class JsonObjectApi extends KubernetesObjectApi {
         // a private endpoint that never answered is out of this runner's reach, not restarting
         if (this.privateEndpoint && !this.answered && (error instanceof NoAnswer || isNetworkError(error)))
           throw new Error(`${errorText(error)}\n${unreachablePrivate(this.server, this.privateEndpoint)}`);
+        if (error instanceof NoAnswer || isNetworkError(error)) this.outageAt = Date.now();
         const retryable =
           error instanceof NoAnswer
             ? error.refused || method === 'GET'
-            : method === 'GET' && (isBusy(error) || isNetworkError(error));
+            : (method === 'GET' && (isBusy(error) || isNetworkError(error))) || this.warmingUp(error);
         const delay = Math.min(250 * 2 ** attempt, 5_000);
         if (!retryable || Date.now() + delay > giveUpAt) throw error;
         if (attempt === 1)
@@ -310,6 +314,15 @@ class JsonObjectApi extends KubernetesObjectApi {
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
+  }
+
+  // A restarted API server serves before its authorizer has loaded the RBAC bindings (and, behind a load
+  // balancer, a fresh instance may not yet trust the token issuer): for a short while after an outage, 401
+  // and 403 say "not yet", not "never". Either refuses the request before it has any effect.
+  private warmingUp(error: unknown): boolean {
+    // KubeApiError from our requests, client-node's ApiException (code) from its discovery calls
+    const status = error instanceof KubeApiError ? error.status : (error as { code?: unknown } | null)?.code;
+    return (status === 401 || status === 403) && Date.now() - this.outageAt < authWarmUpMs;
   }
 
   private async sendOnce<T>(

@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
+import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // Drill: the API server goes away in the middle of a rollout the action is watching. The action must
-// resume its watch when the server is back, see the rollout through, and lose nothing.
+// resume its watch when the server is back, see the rollout through, and lose nothing. It deploys as the
+// production identity of docs/github-setup.md, as every drill that deploys does.
 
 jest.setTimeout(300_000);
 
@@ -36,12 +38,25 @@ function restartApiServer(): void {
   execFileSync('scripts/local-stack', ['up'], { stdio: 'ignore', timeout: 120_000 });
 }
 
+let deployer: ProductionIdentity;
+
+beforeAll(async () => {
+  deployer = await productionIdentity(cluster, [namespace]);
+});
+
 afterAll(async () => {
+  await deployer?.remove();
   await deleteNamespace(cluster, namespace);
 });
 
 it('resumes tracking after the API server restarts mid-rollout and finishes correctly', async () => {
-  const inputs = { ...localTargetInputs(), mode: 'deploy', namespace, manifests: slowManifests() };
+  const inputs = {
+    ...localTargetInputs(),
+    kubeconfig: deployer.kubeconfig,
+    mode: 'deploy',
+    namespace,
+    manifests: slowManifests(),
+  };
   const first = await runAction(inputs, { sha: '1'.repeat(40) });
   expect(first.error).toBe('');
 

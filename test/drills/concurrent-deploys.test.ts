@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { lockEnvironment } from '../../src/kube/lock.js';
+import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 import { environmentState, githubRun, newSha, slowManifests, tagCommits } from './support.js';
@@ -18,8 +19,10 @@ const namespace = namespaceName('drill-race');
 const repository = `drills-${randomBytes(3).toString('hex')}/archetype`;
 const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
 const short = (sha: string) => sha.slice(0, 7);
+let deployer: ProductionIdentity;
 const inputs = () => ({
   ...localTargetInputs(),
+  kubeconfig: deployer.kubeconfig,
   mode: 'deploy',
   namespace,
   'image-name': repository,
@@ -45,12 +48,14 @@ function expectCleanFailure(run: ActionRun) {
 }
 
 beforeAll(async () => {
+  deployer = await productionIdentity(cluster, [namespace]);
   await tagCommits(repository, shas);
   const first = await deployCommit(shas[0] as string, 100);
   expect(first.error).toBe('');
 });
 
 afterAll(async () => {
+  await deployer?.remove();
   await deleteNamespace(cluster, namespace);
 });
 

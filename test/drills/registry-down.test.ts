@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { isPushFailure } from '../../src/docker/push-retry.js';
+import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
 import { environmentState, newSha, RegistryProxy, tagCommits } from './support.js';
@@ -22,8 +23,10 @@ const namespace = namespaceName('drill-registry');
 const repository = `drills-${randomBytes(3).toString('hex')}/archetype`;
 const proxy = new RegistryProxy();
 const shas = [newSha(), newSha(), newSha(), newSha()];
+let deployer: ProductionIdentity;
 const inputs = (registry: string) => ({
   ...localTargetInputs(),
+  kubeconfig: deployer.kubeconfig,
   registry,
   mode: 'deploy',
   namespace,
@@ -61,6 +64,7 @@ async function registryHasTag(sha: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
+  deployer = await productionIdentity(cluster, [namespace]);
   await proxy.start();
   await tagCommits(repository, [shas[0] as string]);
   const first = await runAction(inputs(proxy.host), { sha: shas[0] });
@@ -71,6 +75,7 @@ beforeAll(async () => {
 afterEach(() => proxy.reset());
 
 afterAll(async () => {
+  await deployer?.remove();
   await proxy.stop();
   await deleteNamespace(cluster, namespace);
 });

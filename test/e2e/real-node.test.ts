@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { jest } from '@jest/globals';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import {
   inCidr,
   realNode,
@@ -16,7 +17,8 @@ import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluste
 // containerd): the action builds the archetype with REVISION=<commit>, pushes it, and the kubelet pulls it by
 // digest with the namespace's imagePullSecret, as an AKS node pulls from ACR. The manifests are k8s/ with the
 // real node's nodeSelector, toleration and pull secret added (scripts/lib/real-node-overlay.mjs); GET /
-// through the API server's service proxy says which commit answers.
+// through the API server's service proxy says which commit answers. The action deploys as the production
+// identity of docs/github-setup.md; the pull secret is the cluster admin's, made once, as an admin would.
 
 jest.setTimeout(600_000);
 
@@ -25,9 +27,11 @@ const namespace = namespaceName('e2e-real');
 const sha = (c: string) => c.repeat(40);
 let manifests = '';
 const folders: string[] = [];
+let deployer: ProductionIdentity;
 
 const base = () => ({
   ...localTargetInputs(),
+  kubeconfig: deployer.kubeconfig,
   mode: 'deploy',
   namespace,
   host: 'archetype.localhost',
@@ -57,12 +61,14 @@ function expectSuccess(run: ActionRun): void {
 
 beforeAll(async () => {
   realNode();
+  deployer = await productionIdentity(cluster, [namespace]);
   await withPullSecret(namespace);
   manifests = await realNodeManifests();
   folders.push(manifests);
 });
 
 afterAll(async () => {
+  await deployer?.remove();
   await deleteNamespace(cluster, namespace);
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
 });

@@ -127,3 +127,42 @@ export async function deleteRbac(admin: Cluster, file: string, vars: Record<stri
     });
   }
 }
+
+export interface ProductionIdentity extends Identity {
+  /** the variables rbac/production.yaml was applied with, for namespace */
+  vars(namespace: string): Record<string, string>;
+  /** rbac/production.yaml for one more namespace (once; the namespace exists afterwards) */
+  bind(namespace: string): Promise<void>;
+  /** unbinds the identity again (and deletes the namespaces, as production.yaml made them) */
+  remove(): Promise<void>;
+}
+
+/**
+ * The production identity of docs/github-setup.md, allowed to deploy into `namespaces` and nowhere else:
+ * rbac/deployer.yaml once, then rbac/production.yaml per namespace, as the docs apply them. The namespaces
+ * exist afterwards, as they do on a cluster set up by the docs.
+ */
+export async function productionIdentity(
+  admin: Cluster,
+  namespaces: string[],
+  app = 'archetype',
+): Promise<ProductionIdentity> {
+  const id = identity();
+  const vars = (namespace: string) => ({ APP: app, NAMESPACE: namespace, PRODUCTION_PRINCIPAL: id.user });
+  const bound = new Set<string>();
+  const bind = async (namespace: string) => {
+    if (bound.has(namespace)) return;
+    if (bound.size === 0) await applyRbac(admin, 'deployer', vars(namespace));
+    await applyRbac(admin, 'production', vars(namespace));
+    bound.add(namespace);
+  };
+  for (const namespace of namespaces) await bind(namespace);
+  return {
+    ...id,
+    vars,
+    bind,
+    remove: async () => {
+      for (const namespace of bound) await deleteRbac(admin, 'production', vars(namespace));
+    },
+  };
+}

@@ -529,10 +529,19 @@ describe('real failures, with the reason the kubelet reports', () => {
       120_000,
     );
     expect(status.lastState?.terminated?.exitCode).not.toBe(0);
-    const log = await cluster.request<string>(
-      'GET',
-      `/api/v1/namespaces/${namespace}/pods/wrong-architecture/log`,
-      { text: true, query: { previous: true } },
+    // A restart between the status and the read can leave the kubelet pointing at a log file it has
+    // already rotated away ("unable to retrieve container logs"): read again, bounded.
+    const log = await eventually(
+      "runc's error in the previous container's log",
+      async () => {
+        const text = await cluster.request<string>(
+          'GET',
+          `/api/v1/namespaces/${namespace}/pods/wrong-architecture/log`,
+          { text: true, query: { previous: true } },
+        );
+        return /exec format error/.test(text) ? text : undefined;
+      },
+      60_000,
     );
     expect(log).toMatch(/exec \/hello: exec format error/);
   });
