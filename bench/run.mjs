@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { VersionApi } from '@kubernetes/client-node';
 import { lineAt, root, runActionTimed, stepsFromLog } from './lib/action.mjs';
+import { fakeAks, tokenLine } from './lib/aks.mjs';
 import { now } from './lib/clock.mjs';
 import { deleteNamespace, kubeconfig, kubeconfigText, NamespaceRecorder, settle } from './lib/kube.mjs';
 import { ensureKubectl } from './lib/kubectl.mjs';
@@ -24,7 +25,7 @@ import { renderToFolder } from './lib/render.mjs';
 import { serviceBench } from './lib/service.mjs';
 import { cell, ratioCell, summarize, verdict } from './lib/stats.mjs';
 
-const sections = ['startup', 'deploy', 'failure', 'service', 'preview'];
+const sections = ['startup', 'deploy', 'failure', 'service', 'preview', 'tokens'];
 const options = parseArgs(process.argv.slice(2));
 const log = (line) => process.stderr.write(`bench: ${line}\n`);
 const results = { command: commandLine(), started: new Date().toISOString(), sections: {} };
@@ -60,7 +61,7 @@ try {
     const before = load();
     log(`== ${name} (load average ${before.join(', ')})`);
     const started = now();
-    const figures = await { startup, deploy, failure, service, preview }[name]();
+    const figures = await { startup, deploy, failure, service, preview, tokens }[name]();
     results.sections[name] = {
       ...figures,
       loadBefore: before,
@@ -405,6 +406,87 @@ async function preview() {
   };
 }
 
+/**
+ * Cluster tokens on AKS (issue 13): the action asks for an Entra token per request, renewed before expiry.
+ * Deploys of new commits through the AKS path (Entra sign-in, ARM's kubeconfig, tokens from EntraTokens)
+ * alternate with the fixed-token version (one token, fetched beforehand, in a kubeconfig), same identity,
+ * same namespace; then one deploy on 60-second tokens whose pods take 130 s to be Ready, which must renew.
+ */
+async function tokens() {
+  const base = await baseImage();
+  const ns = `bench-tokens-${randomBytes(3).toString('hex')}`;
+  const aks = await fakeAks(kc, kubeconfigText(), ns);
+  cleanups.push(async () => {
+    await aks.close();
+    await deleteNamespace(kc, ns);
+  });
+  const { kubeconfig: _admin, ...registryInputs } = targetInputs;
+  const common = { ...registryInputs, mode: 'deploy', namespace: ns, 'image-name': repository };
+  const deployRenewing = async (extra = {}) => {
+    const commit = await commitImage(base);
+    const run = await expectOk(
+      await runActionTimed({ ...common, ...aks.inputs, ...extra }, { sha: commit.sha, env: aks.env }),
+      'deploy through the AKS path',
+    );
+    const t = tokenLine(run.log);
+    if (!t) throw new Error(`the action printed no "cluster tokens:" line:\n${run.log.slice(-2000)}`);
+    return { wallMs: run.wallMs, ...t };
+  };
+  const deployFixed = async () => {
+    const commit = await commitImage(base);
+    const kubeconfig = await aks.fixedTokenKubeconfig();
+    const run = await expectOk(
+      await runActionTimed({ ...common, kubeconfig }, { sha: commit.sha }),
+      'deploy with a fixed token',
+    );
+    return { wallMs: run.wallMs };
+  };
+  await deployRenewing(); // the starting state (not measured)
+  const rows = [];
+  for (let i = 0; i < options.runs; i++) {
+    // alternate which goes first, so that neither always runs while the cluster still finishes the other
+    await settle(kc, ns, 2);
+    const first = i % 2 === 0 ? await deployRenewing() : await deployFixed();
+    await settle(kc, ns, 2);
+    const second = i % 2 === 0 ? await deployFixed() : await deployRenewing();
+    const [r, f] = i % 2 === 0 ? [first, second] : [second, first];
+    rows.push({ load1: load()[0], renewing: r, fixed: f });
+    log(
+      `tokens ${i + 1}/${options.runs}: renewing ${ms(r.wallMs)} (${r.fetched} token(s) in ${r.fetchMs} ms, ${r.requests} requests), fixed ${ms(f.wallMs)}`,
+    );
+  }
+  // one long deploy on 60-second tokens: the pods' readiness is held back 130 s (kwok's stage annotation)
+  await settle(kc, ns, 2);
+  const slow = mkdtempSync(join(tmpdir(), 'bench-k8s-slow-'));
+  cleanups.push(async () => rmSync(slow, { recursive: true, force: true }));
+  cpSync(join(root, 'k8s'), slow, { recursive: true });
+  const file = join(slow, 'deployment.yaml');
+  const text = readFileSync(file, 'utf8');
+  const held = text.replace(
+    /( {4}metadata:\n {6}labels:)/,
+    '    metadata:\n      annotations:\n        archetype.local/ready-after: 130s\n      labels:',
+  );
+  if (held === text)
+    throw new Error("k8s/deployment.yaml: the pod template's labels were not where expected");
+  writeFileSync(file, held);
+  aks.fake.tokenLifetimeSeconds = 60;
+  const long = await deployRenewing({ manifests: slow, 'rollout-timeout': '300s' });
+  aks.fake.tokenLifetimeSeconds = 3599;
+  log(
+    `tokens, long deploy on 60 s tokens: ${ms(long.wallMs)}, ${long.fetched} tokens in ${long.fetchMs} ms, ${long.requests} requests`,
+  );
+  return {
+    runs: rows,
+    renewingWallMs: summarize(rows.map((r) => r.renewing.wallMs)),
+    fixedWallMs: summarize(rows.map((r) => r.fixed.wallMs)),
+    differenceMs: summarize(rows.map((r) => r.renewing.wallMs - r.fixed.wallMs)),
+    fetched: summarize(rows.map((r) => r.renewing.fetched)),
+    fetchMs: summarize(rows.map((r) => r.renewing.fetchMs)),
+    requests: summarize(rows.map((r) => r.renewing.requests)),
+    long,
+  };
+}
+
 // --- helpers -------------------------------------------------------------------------------------------
 
 /**
@@ -520,7 +602,7 @@ function parseArgs(argv) {
     else if (flag === '--skip') o.sections = new Set(sections.filter((s) => !list().has(s)));
     else {
       process.stderr.write(
-        'usage: npm run bench [-- --runs N --failure-runs N --service-runs N --load-seconds S --only|--skip startup,deploy,failure,service,preview]\n',
+        'usage: npm run bench [-- --runs N --failure-runs N --service-runs N --load-seconds S --only|--skip startup,deploy,failure,service,preview,tokens]\n',
       );
       process.exit(2);
     }
@@ -675,6 +757,30 @@ function report(r) {
   if (p) {
     add(7, `preview: create (pull_request opened) (${loadOf(p)})`, cell(p.createMs, 'ms'));
     add(7, 'preview: tear down (pull_request closed, namespace gone)', cell(p.teardownMs, 'ms'));
+  }
+  const t = r.sections.tokens;
+  if (t) {
+    add(
+      8,
+      `AKS path, wall: Entra sign-in, ARM kubeconfig, a token per request renewed before expiry (${loadOf(t)})`,
+      cell(t.renewingWallMs, 'ms'),
+    );
+    add(
+      8,
+      'fixed-token version, wall: one token fetched beforehand, in the kubeconfig',
+      cell(t.fixedWallMs, 'ms'),
+    );
+    add(8, 'difference, run by run (sign-in, ARM and tokens)', cell(t.differenceMs, 'ms'));
+    add(8, 'cluster tokens fetched per deploy', cell(t.fetched, 'tokens', 0));
+    add(8, 'time spent fetching them per deploy', cell(t.fetchMs, 'ms'));
+    add(8, 'API requests given a token per deploy', cell(t.requests, 'requests', 0));
+    add(
+      8,
+      'long deploy on 60 s tokens (pods Ready after 130 s): wall / tokens fetched / ms fetching',
+      `${(t.long.wallMs / 1000).toFixed(1)} s / ${t.long.fetched} / ${t.long.fetchMs} ms`,
+      'renewed (≥ 3 tokens), no 401',
+      t.long.fetched >= 3,
+    );
   }
   return [
     `Command: \`${r.command}\` — ${r.started}`,

@@ -14,7 +14,7 @@ import type { Settings } from './settings.js';
 export class Credentials {
   private azure?: TokenCredential;
   private client?: Promise<Cluster>;
-  /** the cluster's Entra tokens on AKS: how many were fetched is in the job summary and the benchmark */
+  /** the cluster's Entra tokens on AKS: what renewing them cost is logged at the end, for the benchmark */
   tokens?: EntraTokens;
 
   constructor(private readonly settings: Settings) {}

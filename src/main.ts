@@ -22,6 +22,7 @@ import { getRouting, getSettings, type Settings } from './settings.js';
 
 /** The action: decide the job from the event, read the inputs, do it. Errors become one failed step here. */
 export async function run(): Promise<void> {
+  let credentials: Credentials | undefined;
   try {
     // routed first: a fork's pull request is skipped before inputs it cannot fill are checked
     const job = route(github.context, getRouting());
@@ -31,7 +32,8 @@ export async function run(): Promise<void> {
       return await reportSkip(job.reason);
     }
     const settings = getSettings();
-    await dispatch(job, settings, new Credentials(settings), connectGitHub(settings.githubToken));
+    credentials = new Credentials(settings);
+    await dispatch(job, settings, credentials, connectGitHub(settings.githubToken));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof DeployFailure) await reportDeploy(error.result, message).catch(() => undefined);
@@ -39,6 +41,8 @@ export async function run(): Promise<void> {
       await reportRollback(error.result, message).catch(() => undefined);
     else await reportError('archetype-deploy failed', message).catch(() => undefined);
     core.setFailed(message);
+  } finally {
+    if (credentials?.tokens) core.info(credentials.tokens.describe());
   }
 }
 

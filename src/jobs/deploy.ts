@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { Credentials } from '../credentials.js';
 import { addTags, registryDigest } from '../docker/buildx.js';
 import { Docker } from '../docker/docker.js';
@@ -12,7 +13,8 @@ import {
   type PrunedObject,
   prune,
 } from '../kube/apply.js';
-import { type Cluster, errorText, isNotFound } from '../kube/client.js';
+import { type Cluster, errorText, isNotFound, KubeApiError } from '../kube/client.js';
+import { deploymentPath, revisionOf } from '../kube/deployment.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
 import { lockEnvironment } from '../kube/lock.js';
 import { loadManifests, type Manifest } from '../kube/manifests.js';
@@ -25,6 +27,15 @@ import {
   serviceEndpoints,
   waitForIngressAddress,
 } from '../kube/reach.js';
+import {
+  lastDeployed,
+  listReleases,
+  markRelease,
+  type Release,
+  type ReleaseInfo,
+  readRelease,
+  recordRelease,
+} from '../kube/release.js';
 import { managedBy, render } from '../kube/render.js';
 import { rollbackTo } from '../kube/rollback.js';
 import { smokeCheckServices } from '../kube/smoke.js';
@@ -34,8 +45,9 @@ import { type DeployPlan, planDeploy, type RunInfo } from '../plan.js';
 import type { Settings } from '../settings.js';
 import { Timings } from '../util/timings.js';
 
-// Push and preview deploys: validate the manifests, build and push, apply, track; on a failed rollout,
-// diagnose and restore the previous revision, then fail with one sentence.
+// Push and preview deploys: validate the manifests, build and push, preflight, record the release, apply,
+// track, smoke-check, and only then prune. Any failure after the first write restores the previous release
+// entirely (kube/release.ts) and fails with one sentence.
 
 export interface DeployResult {
   environment: string;
@@ -43,6 +55,8 @@ export interface DeployResult {
   image: string;
   digest: string;
   revision: number;
+  /** the release this deploy recorded (kube/release.ts), once it wrote to the cluster */
+  release?: number;
   url: string;
   applied: AppliedObject[];
   pruned: PrunedObject[];
@@ -213,6 +227,13 @@ async function applyAndTrack(
   if (checked.unchanged) {
     result.applied = checked.unchanged.objects;
     result.revision = checked.unchanged.revision;
+    await recordIfNone(
+      cluster,
+      plan,
+      run.sha,
+      image,
+      objects.map((m) => m.object),
+    );
     await moveTags(docker, plan, image, timings);
     return result;
   }
@@ -224,55 +245,248 @@ async function applyAndTrack(
     sha: run.sha,
     rolloutTimeoutMs: settings.rolloutTimeoutMs,
   });
+  const set = objects.map((m) => m.object);
+  const history = await releaseHistory(cluster, plan.namespace, plan.render.instance);
+  const failing: Failing = {
+    settings,
+    cluster,
+    plan,
+    timings,
+    result,
+    previous: history.previous,
+    serving: new Map(),
+  };
   options.stage.applying = true;
-  const applied = await timings.step('apply', () =>
-    applySet(
-      cluster,
-      objects.map((m) => m.object),
-      {
+  try {
+    const applied = await timings.step('apply', () =>
+      applySet(cluster, set, {
         fieldManager,
         force: settings.forceConflicts,
         namespace: plan.namespace,
         podSecurityFails: options.podSecurityFails,
         ownsNamespace: options.ownsNamespace,
-      },
-    ),
-  );
-  result.applied = applied.objects;
-  for (const o of applied.objects) core.info(`${o.kind}/${o.name} ${o.action}`);
-  result.pruned = await timings.step('prune', async () => {
-    const pruned = await prune(
-      cluster,
-      plan.namespace,
-      plan.render.instance,
-      objects.map((m) => m.object),
+        // the whole set passed the dry-run: from here on, a failure restores the previous release
+        beforeWrite: async () => {
+          failing.serving = await servingRevisions(cluster, plan.namespace, [
+            ...set,
+            ...(history.previous?.objects ?? []),
+          ]);
+          failing.release = await recordRelease(
+            cluster,
+            plan.namespace,
+            plan.render.instance,
+            { sha: run.sha, image, objects: set },
+            history.all,
+          );
+          result.release = failing.release.number;
+          core.info(`release ${failing.release.number} recorded (Secret ${failing.release.secret})`);
+        },
+      }),
     );
+    result.applied = applied.objects;
+    for (const o of applied.objects) core.info(`${o.kind}/${o.name} ${o.action}`);
+    for (const m of objects.filter((o) => o.object.kind === 'Deployment')) {
+      const name = m.object.metadata?.name ?? '';
+      await timings.step(`rollout of Deployment/${name}`, () =>
+        rollout(settings, cluster, plan, name, result, failing),
+      );
+    }
+    await timings.step('endpoints', () => reportReach(settings, cluster, objects, result));
+    if (settings.smokeCheck)
+      await timings.step('smoke check', () =>
+        smokeCheckServices(cluster, plan.namespace, set, run.sha, { log: (line) => core.info(line) }),
+      );
+  } catch (error) {
+    if (!failing.release) throw error;
+    throw await restorePrevious(errorText(error), failing);
+  }
+
+  // proven: this release is the one to restore from now on, and what it dropped can go
+  if (failing.release) {
+    await markRelease(cluster, plan.namespace, failing.release, 'deployed');
+    if (history.previous) await markRelease(cluster, plan.namespace, history.previous, 'superseded');
+  }
+  result.pruned = await timings.step('prune', async () => {
+    const pruned = await prune(cluster, plan.namespace, plan.render.instance, set);
     for (const p of pruned) core.info(`${p.kind}/${p.name} pruned (no longer in ${settings.manifests})`);
     return pruned;
   });
-
-  const deployments = objects.filter((m) => m.object.kind === 'Deployment');
-  for (const m of deployments) {
-    const name = m.object.metadata?.name ?? '';
-    await timings.step(`rollout of Deployment/${name}`, () => rollout(settings, cluster, plan, name, result));
-  }
-  await timings.step('endpoints', () => reportReach(settings, cluster, objects, result));
-  if (settings.smokeCheck)
-    await timings
-      .step('smoke check', () =>
-        smokeCheckServices(
-          cluster,
-          plan.namespace,
-          objects.map((m) => m.object),
-          run.sha,
-          { log: (line) => core.info(line) },
-        ),
-      )
-      .catch((error) => {
-        throw new DeployFailure(errorText(error), result);
-      });
   await moveTags(docker, plan, image, timings);
   return result;
+}
+
+/**
+ * A set that is live and unchanged but has no deployed release (deployed before releases were recorded)
+ * becomes one, so that the next failure has something whole to restore.
+ */
+async function recordIfNone(
+  cluster: Cluster,
+  plan: DeployPlan,
+  sha: string,
+  image: string,
+  set: KubernetesObject[],
+): Promise<void> {
+  const all = await listReleases(cluster, plan.namespace, plan.render.instance);
+  if (lastDeployed(all)) return;
+  const recorded = await recordRelease(
+    cluster,
+    plan.namespace,
+    plan.render.instance,
+    {
+      sha,
+      image,
+      objects: set,
+      outcome: 'deployed',
+      note: 'recorded from the live set, which was unchanged',
+    },
+    all,
+  ).catch((error) => {
+    // another run recorded it meanwhile
+    if (error instanceof KubeApiError && error.status === 409) return undefined;
+    throw error;
+  });
+  if (recorded) core.info(`release ${recorded.number} recorded for the live set (Secret ${recorded.secret})`);
+}
+
+/** What a failure after the first write needs to restore the previous release. */
+interface Failing {
+  settings: Settings;
+  cluster: Cluster;
+  plan: DeployPlan;
+  timings: Timings;
+  result: DeployResult;
+  /** the last deployed release, with its objects */
+  previous?: Release;
+  /** this deploy's release record, once the first write is near */
+  release?: ReleaseInfo;
+  /** each Deployment's revision before the first write: what serves again after a restore */
+  serving: Map<string, number>;
+  /** the Deployment whose rollout failed, for the fallback of clusters without release records */
+  failedDeployment?: string;
+}
+
+/** The releases of the instance and the last deployed one, read in full; an unreadable one is skipped. */
+async function releaseHistory(cluster: Cluster, namespace: string, instance: string) {
+  const all = await listReleases(cluster, namespace, instance);
+  const info = lastDeployed(all);
+  let previous: Release | undefined;
+  if (info)
+    previous = await readRelease(cluster, namespace, info).catch((error) => {
+      core.warning(`${errorText(error)}: a failed deploy falls back to undoing the failed Deployment only`);
+      return undefined;
+    });
+  return { all, previous };
+}
+
+async function servingRevisions(
+  cluster: Cluster,
+  namespace: string,
+  objects: KubernetesObject[],
+): Promise<Map<string, number>> {
+  const serving = new Map<string, number>();
+  const names = new Set(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata?.name ?? ''));
+  for (const name of names) {
+    const live = await cluster
+      .request<V1Deployment>('GET', deploymentPath(namespace, name))
+      .catch((error: unknown) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      });
+    if (live) serving.set(name, revisionOf(live));
+  }
+  return serving;
+}
+
+/** Marks this release failed and restores the previous one entirely; the error says what serves now. */
+async function restorePrevious(what: string, f: Failing): Promise<DeployFailure> {
+  const { cluster, plan, settings, result } = f;
+  if (f.release)
+    await markRelease(cluster, plan.namespace, f.release, 'failed', what.slice(0, 1000)).catch((error) =>
+      core.warning(`could not mark release ${f.release?.number} failed: ${errorText(error)}`),
+    );
+  if (!settings.rollbackOnFailure)
+    return new DeployFailure(
+      `${what} Automatic rollback is off (input 'rollback-on-failure'); release ${f.release?.number} was left as it is.`,
+      result,
+    );
+  const previous = f.previous;
+  if (!previous) return undoFailedDeployment(what, f);
+  try {
+    const restored = await f.timings.step(`restore release ${previous.number}`, async () => {
+      const applied = await applySet(cluster, previous.objects, {
+        fieldManager,
+        force: true,
+        namespace: plan.namespace,
+      });
+      // what the failed release added goes; what it dropped was never pruned
+      const pruned = await prune(cluster, plan.namespace, plan.render.instance, previous.objects);
+      for (const p of pruned) core.info(`${p.kind}/${p.name} removed (not in release ${previous.number})`);
+      const deployments = previous.objects.filter((o) => o.kind === 'Deployment');
+      for (const d of deployments) {
+        const name = d.metadata?.name ?? '';
+        const done = await trackRollout(cluster, plan.namespace, name, {
+          timeoutMs: settings.rolloutTimeoutMs,
+          onProgress: (line) => core.info(line),
+        });
+        if (name === f.failedDeployment || deployments.length === 1) result.revision = done.revision;
+      }
+      return { applied, deployments: deployments.map((d) => d.metadata?.name ?? '') };
+    });
+    core.info(
+      `release ${previous.number} restored: ${restored.applied.objects.filter((o) => o.action !== 'unchanged').length} objects changed back`,
+    );
+    return new DeployFailure(
+      `${what} ${restoredSentence(previous, restored.deployments, f.serving)}`,
+      result,
+    );
+  } catch (error) {
+    return new DeployFailure(
+      `${what} Restoring release ${previous.number} (${previous.sha.slice(0, 7)}) failed: ${errorText(error)}`,
+      result,
+    );
+  }
+}
+
+function restoredSentence(
+  previous: ReleaseInfo,
+  deployments: string[],
+  serving: Map<string, number>,
+): string {
+  const head = `Rolled back to release ${previous.number} (${previous.sha.slice(0, 7)})`;
+  const revision = (name: string) => serving.get(name);
+  if (deployments.length === 1) {
+    const r = revision(deployments[0] ?? '');
+    return `${head}: ${r ? `revision ${r}'s` : 'its'} pods are serving again.`;
+  }
+  if (deployments.length === 0) return `${head}: its objects are restored.`;
+  const list = deployments.map((d) => `Deployment/${d}${revision(d) ? ` revision ${revision(d)}` : ''}`);
+  return `${head}: ${list.slice(0, -1).join(', ')} and ${list.at(-1)} are serving again.`;
+}
+
+/**
+ * No release to restore (the first release, or a namespace deployed before releases were recorded): the
+ * failed Deployment's previous revision, the way `kubectl rollout undo` does it.
+ */
+async function undoFailedDeployment(what: string, f: Failing): Promise<DeployFailure> {
+  const { cluster, plan, settings, result } = f;
+  const name = f.failedDeployment;
+  if (!name)
+    return new DeployFailure(
+      `${what} No earlier release of ${plan.render.instance} is recorded in namespace '${plan.namespace}' to restore; release ${f.release?.number} was left as it is.`,
+      result,
+    );
+  try {
+    const back = await rollbackTo(cluster, plan.namespace, name);
+    core.info(`rolling back Deployment/${name} to revision ${back.to} (${back.images.join(', ')})`);
+    const done = await trackRollout(cluster, plan.namespace, name, {
+      timeoutMs: settings.rolloutTimeoutMs,
+      onProgress: (line) => core.info(line),
+    });
+    result.revision = done.revision;
+    return new DeployFailure(`${what} Rolled back: revision ${back.to}'s pods are serving again.`, result);
+  } catch (error) {
+    return new DeployFailure(`${what} Rollback: ${errorText(error)}`, result);
+  }
 }
 
 /** latest / pr-N point at the image only once it is proven: rolled out and smoke-checked. */
@@ -331,6 +545,7 @@ async function rollout(
   plan: DeployPlan,
   name: string,
   result: DeployResult,
+  failing: Failing,
 ): Promise<void> {
   try {
     const done = await trackRollout(cluster, plan.namespace, name, {
@@ -342,34 +557,17 @@ async function rollout(
     core.info(
       `Deployment/${name} revision ${done.revision} rolled out in ${(done.elapsedMs / 1000).toFixed(1)} s${done.reconnects ? ` (the watch was resumed ${done.reconnects} times)` : ''}`,
     );
-    return;
   } catch (error) {
     if (!(error instanceof RolloutFailure)) throw error;
+    failing.failedDeployment = name;
     result.diagnosis = await diagnose(cluster, plan.namespace, name).catch((e) => {
       core.warning(`could not diagnose Deployment/${name}: ${errorText(e)}`);
       return undefined;
     });
     for (const line of result.diagnosis ? diagnosisLines(result.diagnosis) : []) core.info(line);
-    const what = `the rollout of Deployment/${name} revision ${error.detail.revision} failed: ${result.diagnosis?.summary ?? error.message}`;
-    if (!settings.rollbackOnFailure)
-      throw new DeployFailure(
-        `${what} Automatic rollback is off (input 'rollback-on-failure'); the rollout was left as it is.`,
-        result,
-      );
-    let restored: number;
-    try {
-      const back = await rollbackTo(cluster, plan.namespace, name);
-      core.info(`rolling back Deployment/${name} to revision ${back.to} (${back.images.join(', ')})`);
-      const done = await trackRollout(cluster, plan.namespace, name, {
-        timeoutMs: settings.rolloutTimeoutMs,
-        onProgress: (line) => core.info(line),
-      });
-      restored = back.to;
-      result.revision = done.revision;
-    } catch (rollbackError) {
-      throw new DeployFailure(`${what} Rollback: ${errorText(rollbackError)}`, result);
-    }
-    throw new DeployFailure(`${what} Rolled back: revision ${restored}'s pods are serving again.`, result);
+    throw new Error(
+      `the rollout of Deployment/${name} revision ${error.detail.revision} failed: ${result.diagnosis?.summary ?? error.message}`,
+    );
   }
 }
 

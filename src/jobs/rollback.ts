@@ -16,6 +16,7 @@ import {
 } from '../kube/deployment.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
 import { managedBy } from '../kube/render.js';
+import { lastDeployed, listReleases, markRelease } from '../kube/release.js';
 import { rollbackTo } from '../kube/rollback.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
 import type { RollbackTarget, Settings } from '../settings.js';
@@ -43,6 +44,8 @@ export interface RollbackPlan {
   environment: string;
   pr?: number;
   namespace: string;
+  /** app.kubernetes.io/instance of the environment: whose release records to update */
+  instance: string;
   deployment: string;
   revisions: RevisionRow[];
   target: RevisionRow;
@@ -121,6 +124,7 @@ export async function planRollback(settings: Settings, credentials: Credentials)
     environment,
     ...(env.kind === 'preview' ? { pr: env.pr } : {}),
     namespace,
+    instance,
     deployment,
     revisions,
     target,
@@ -152,6 +156,16 @@ export async function rollback(settings: Settings, plan: RollbackPlan): Promise<
     core.info(`revision ${back.to} is what Deployment/${deployment} runs already: nothing to change`);
     return result;
   }
+  // the last deployed release no longer describes what runs: a failed deploy must not restore it
+  const deployed = lastDeployed(await listReleases(cluster, namespace, plan.instance));
+  if (deployed)
+    await markRelease(
+      cluster,
+      namespace,
+      deployed,
+      'superseded',
+      `Deployment/${deployment} rolled back by hand to revision ${back.to}`,
+    );
   try {
     const done = await timings.step(`rollout of Deployment/${deployment}`, () =>
       trackRollout(cluster, namespace, deployment, {

@@ -38,6 +38,8 @@ export interface ApplyOptions {
   podSecurityFails?: boolean;
   /** the namespace was made for this deploy (a preview's): deleted again when the dry-run fails */
   ownsNamespace?: boolean;
+  /** called once the whole set has passed the dry-run, before the first write (the release record) */
+  beforeWrite?: () => Promise<void>;
 }
 
 export interface ApplyResult {
@@ -104,6 +106,7 @@ export async function applySet(
     );
   }
 
+  await options.beforeWrite?.();
   const done: string[] = [];
   for (const p of planned) {
     if (p.action === 'unchanged') continue;

@@ -166,7 +166,9 @@ describe('deploy to AKS with Entra tokens that expire', () => {
     );
     expect(run.code).toBe(1);
     expect(run.error).toMatch(/never becomes ready/);
-    expect(run.error).toMatch(/Rolled back: revision \d+'s pods are serving again\.$/);
+    expect(run.error).toMatch(
+      /Rolled back to release \d+ \([0-9a-f]{7}\): revision \d+'s pods are serving again\.$/,
+    );
     expect(run.log).not.toMatch(/\b401\b|Unauthorized/);
     expect(aksTokenRequests().length - before).toBeGreaterThanOrEqual(3);
     const d = await get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`);
@@ -193,6 +195,7 @@ describe('deploy to AKS with Entra tokens that expire', () => {
       ...options('3'),
       env: { NODE_EXTRA_CA_CERTS: caFile, RUNNER_ENVIRONMENT: 'github-hosted' },
     });
+    if (process.env.AKS_DEBUG) console.log(viaPublic.log);
     expect(viaPublic.error).toBe('');
     expect(
       fake.requestsTo('POST', /aks-private\/listClusterUserCredential$/).at(-1)?.query['server-fqdn'],
@@ -214,6 +217,7 @@ describe('deploy to AKS with Entra tokens that expire', () => {
         no_proxy: '',
       },
     });
+    if (process.env.AKS_DEBUG) console.log(run.log);
     expect(run.error).toBe('');
     // Entra ID (the token endpoint), Azure Resource Manager and the API server, each through a CONNECT tunnel
     expect(new Set(proxy.targets)).toEqual(new Set([azure, apiServer]));

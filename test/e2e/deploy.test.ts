@@ -142,7 +142,9 @@ describe('deploy (push) against the local target', () => {
     expect(run.code).toBe(1);
     expect(run.error).toMatch(reason);
     // a rollback makes the restored template the newest revision: 2, then 4, then 6
-    expect(run.error).toMatch(/Rolled back: revision \d+'s pods are serving again\.$/);
+    expect(run.error).toMatch(
+      /Rolled back to release \d+ \([0-9a-f]{7}\): revision \d+'s pods are serving again\.$/,
+    );
     const d = await deployment();
     expect(image(d)).toBe(good);
     expect(d.status?.availableReplicas).toBe(2);

@@ -138,7 +138,9 @@ describe('deploy onto the real node', () => {
     const run = await runAction({ ...base(), manifests: crashing }, { sha: sha('3') });
     expect(run.code).toBe(1);
     expect(run.error).toMatch(/exit code 1/);
-    expect(run.error).toMatch(/Rolled back: revision \d+'s pods are serving again\.$/);
+    expect(run.error).toMatch(
+      /Rolled back to release \d+ \([0-9a-f]{7}\): revision \d+'s pods are serving again\.$/,
+    );
     // the kubelet served the container's log: the reason it exited is in the diagnosis
     expect(run.log).toContain('LOG_LEVEL must be one of');
     expect(run.summary).toContain('&#60;img src=x&#62;');
@@ -146,5 +148,30 @@ describe('deploy onto the real node', () => {
     const d = await get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`);
     expect(d?.status?.availableReplicas).toBe(2);
     expect(await answer()).toBe(sha('2'));
+  });
+
+  it('a commit that rolls out but fails the smoke check is rolled back; the previous release answers', async () => {
+    // Ready pods that answer another revision than the commit's: the smoke check through the Service fails
+    const wrong = await realNodeManifests((file, text) =>
+      file === 'deployment.yaml'
+        ? text.replace(
+            /( {12}- name: SHUTDOWN_DELAY_MS\n)/,
+            '            - name: REVISION\n              value: not-this-commit\n$1',
+          )
+        : text,
+    );
+    folders.push(wrong);
+    const run = await runAction({ ...base(), manifests: wrong }, { sha: sha('4') });
+    expect(run.code).toBe(1);
+    expect(run.error).toMatch(/not-this-commit/);
+    expect(run.error).toMatch(
+      new RegExp(
+        `Rolled back to release \\d+ \\(${sha('2').slice(0, 7)}\\): revision \\d+'s pods are serving again\\.$`,
+      ),
+    );
+    expect(await answer()).toBe(sha('2'));
+    const d = await get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`);
+    const env = d?.spec?.template.spec?.containers[0]?.env ?? [];
+    expect(env.find((e) => e.name === 'REVISION')).toBeUndefined();
   });
 });

@@ -1,0 +1,189 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { type Cluster, errorText, isNotFound } from './client.js';
+import { annotationPrefix, managedBy } from './render.js';
+
+// A release is one deploy's whole set, kept in the cluster the way Helm keeps its release Secrets: the
+// objects applied (gzip'd JSON, in a Secret because the set may hold Secrets), the commit, the image and
+// the outcome. A failed deploy restores the last deployed release entirely, not only a Deployment's pod
+// template. The records carry no app.kubernetes.io/instance label, so that prune never counts them as part
+// of the app; they live in the app's namespace and go with it.
+
+export type Outcome = 'pending' | 'deployed' | 'failed' | 'superseded';
+
+export interface ReleaseInfo {
+  number: number;
+  sha: string;
+  image: string;
+  /** ISO 8601 */
+  created: string;
+  outcome: Outcome;
+  /** one line on why it failed, or from what it was restored */
+  note: string;
+  /** the Secret that holds it */
+  secret: string;
+}
+
+export interface Release extends ReleaseInfo {
+  objects: KubernetesObject[];
+}
+
+export const releaseOfLabel = `${annotationPrefix}/release-of`;
+const numberLabel = `${annotationPrefix}/release`;
+const outcomeLabel = `${annotationPrefix}/outcome`;
+const shaAnnotation = `${annotationPrefix}/git-sha`;
+const imageAnnotation = `${annotationPrefix}/image`;
+const createdAnnotation = `${annotationPrefix}/created`;
+const noteAnnotation = `${annotationPrefix}/note`;
+export const releaseSecretType = `${annotationPrefix}/release.v1`;
+/** records kept per app and namespace; older ones are deleted when a new one is made */
+export const releaseHistory = 10;
+// a Secret holds at most 1 MiB; leave room for the metadata
+const maxPayloadBytes = 900 * 1024;
+
+export const releaseSecretName = (instance: string, number: number) => `${instance}-release-v${number}`;
+
+const secretsPath = (namespace: string) => `/api/v1/namespaces/${namespace}/secrets`;
+
+interface SecretObject {
+  metadata?: {
+    name?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    creationTimestamp?: string | Date;
+  };
+  type?: string;
+  data?: Record<string, string>;
+}
+
+function infoOf(secret: SecretObject): ReleaseInfo | undefined {
+  const labels = secret.metadata?.labels ?? {};
+  const annotations = secret.metadata?.annotations ?? {};
+  const number = Number(labels[numberLabel]);
+  if (secret.type !== releaseSecretType || !Number.isInteger(number) || number < 1) return undefined;
+  return {
+    number,
+    sha: annotations[shaAnnotation] ?? '',
+    image: annotations[imageAnnotation] ?? '',
+    created: annotations[createdAnnotation] ?? String(secret.metadata?.creationTimestamp ?? ''),
+    outcome: (labels[outcomeLabel] as Outcome | undefined) ?? 'pending',
+    note: annotations[noteAnnotation] ?? '',
+    secret: secret.metadata?.name ?? '',
+  };
+}
+
+/** The releases of `instance` in the namespace, oldest first (without their objects). */
+export async function listReleases(
+  cluster: Cluster,
+  namespace: string,
+  instance: string,
+): Promise<ReleaseInfo[]> {
+  const list = await cluster.request<{ items: SecretObject[] }>('GET', secretsPath(namespace), {
+    query: { labelSelector: `${releaseOfLabel}=${instance}` },
+  });
+  return list.items
+    .map(infoOf)
+    .filter((r): r is ReleaseInfo => r !== undefined)
+    .sort((a, b) => a.number - b.number);
+}
+
+/** One release with its objects. */
+export async function readRelease(cluster: Cluster, namespace: string, info: ReleaseInfo): Promise<Release> {
+  const secret = await cluster.request<SecretObject>('GET', `${secretsPath(namespace)}/${info.secret}`);
+  const payload = secret.data?.release;
+  if (!payload)
+    throw new Error(`release ${info.number} (Secret ${info.secret} in '${namespace}') holds no set`);
+  let objects: KubernetesObject[];
+  try {
+    objects = (
+      JSON.parse(gunzipSync(Buffer.from(payload, 'base64')).toString('utf8')) as {
+        objects: KubernetesObject[];
+      }
+    ).objects;
+  } catch (error) {
+    throw new Error(
+      `release ${info.number} (Secret ${info.secret} in '${namespace}') cannot be read: ${errorText(error)}`,
+    );
+  }
+  return { ...info, objects };
+}
+
+/** The newest release that was deployed: what a failed deploy restores. */
+export function lastDeployed(releases: ReleaseInfo[]): ReleaseInfo | undefined {
+  return [...releases].reverse().find((r) => r.outcome === 'deployed');
+}
+
+/** Records a new release, numbered after the newest, as pending; deletes records beyond the history. */
+export async function recordRelease(
+  cluster: Cluster,
+  namespace: string,
+  instance: string,
+  release: { sha: string; image: string; objects: KubernetesObject[]; outcome?: Outcome; note?: string },
+  existing: ReleaseInfo[],
+): Promise<ReleaseInfo> {
+  const number = (existing.at(-1)?.number ?? 0) + 1;
+  const payload = gzipSync(JSON.stringify({ version: 1, objects: release.objects }));
+  if (payload.length > maxPayloadBytes)
+    throw new Error(
+      `the manifests are too large to keep as a release (${Math.round(payload.length / 1024)} KiB compressed, at most ${maxPayloadBytes / 1024} KiB): split the app or move data out of ConfigMaps`,
+    );
+  const info: ReleaseInfo = {
+    number,
+    sha: release.sha,
+    image: release.image,
+    created: new Date().toISOString(),
+    outcome: release.outcome ?? 'pending',
+    note: release.note ?? '',
+    secret: releaseSecretName(instance, number),
+  };
+  await cluster.request('POST', secretsPath(namespace), {
+    body: {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: releaseSecretType,
+      metadata: {
+        name: info.secret,
+        labels: {
+          'app.kubernetes.io/managed-by': managedBy,
+          [releaseOfLabel]: instance,
+          [numberLabel]: String(number),
+          [outcomeLabel]: info.outcome,
+        },
+        annotations: {
+          [shaAnnotation]: info.sha,
+          [imageAnnotation]: info.image,
+          [createdAnnotation]: info.created,
+          ...(info.note ? { [noteAnnotation]: info.note } : {}),
+        },
+      },
+      data: { release: payload.toString('base64') },
+    },
+  });
+  const stale = existing.slice(0, Math.max(0, existing.length + 1 - releaseHistory));
+  for (const old of stale)
+    await cluster.request('DELETE', `${secretsPath(namespace)}/${old.secret}`).catch((error) => {
+      if (!isNotFound(error)) throw error;
+    });
+  return info;
+}
+
+/** Sets a release's outcome (and the note that explains it). */
+export async function markRelease(
+  cluster: Cluster,
+  namespace: string,
+  release: ReleaseInfo,
+  outcome: Outcome,
+  note = '',
+): Promise<void> {
+  await cluster.request('PATCH', `${secretsPath(namespace)}/${release.secret}`, {
+    contentType: 'application/merge-patch+json',
+    body: {
+      metadata: {
+        labels: { [outcomeLabel]: outcome },
+        annotations: { [noteAnnotation]: note || null },
+      },
+    },
+  });
+  release.outcome = outcome;
+  release.note = note;
+}
