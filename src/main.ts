@@ -19,6 +19,7 @@ import { sweep } from './jobs/sweep.js';
 import { teardown } from './jobs/teardown.js';
 import type { RunInfo } from './plan.js';
 import { getRouting, getSettings, type Settings } from './settings.js';
+import { cancelRequested } from './util/cancel.js';
 
 /** The action: decide the job from the event, read the inputs, do it. Errors become one failed step here. */
 export async function run(): Promise<void> {
@@ -43,6 +44,8 @@ export async function run(): Promise<void> {
     core.setFailed(message);
   } finally {
     if (credentials?.tokens) core.info(credentials.tokens.describe());
+    // a cancelled deploy has restored and reported; what it abandoned (a watch) must not keep it alive
+    if (cancelRequested()) process.exit();
   }
 }
 

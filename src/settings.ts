@@ -76,6 +76,8 @@ export interface Settings {
   forceConflicts: boolean;
   waitForIngress: boolean;
   smokeCheck: boolean;
+  /** input smoke-path: what the smoke check GETs */
+  smokePath: string;
   preflight: 'error' | 'warn';
   /** how long a failing pod of a rollout is given before the rollout fails (trackRollout's options) */
   failureGrace: FailureGrace;
@@ -312,6 +314,9 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
   if (previewDomain && !dnsSubdomain.test(previewDomain))
     fail('preview-domain', `'${previewDomain}' is not a lowercase DNS name like preview.example.com`);
 
+  const smokePath = text('smoke-path') || '/';
+  if (!/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/.test(smokePath))
+    fail('smoke-path', `'${smokePath}' is not a URL path: start it with / and use no spaces, e.g. /healthz`);
   const ingressNamespace = text('ingress-namespace');
   if (!dnsLabel.test(ingressNamespace) || ingressNamespace.length > 63)
     fail('ingress-namespace', `'${ingressNamespace}' is not a namespace name, e.g. app-routing-system`);
@@ -358,6 +363,7 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
     forceConflicts: bool('force-conflicts'),
     waitForIngress: bool('wait-for-ingress'),
     smokeCheck: bool('smoke-check'),
+    smokePath,
     preflight,
     failureGrace: typeof grace === 'string' ? defaultFailureGrace : grace,
     githubToken: inputs.get('github-token'),

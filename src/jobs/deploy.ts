@@ -43,6 +43,7 @@ import { RolloutFailure, trackRollout } from '../kube/track.js';
 import { validate } from '../kube/validate.js';
 import { type DeployPlan, planDeploy, type RunInfo } from '../plan.js';
 import type { Settings } from '../settings.js';
+import { Cancelled, catchCancellation } from '../util/cancel.js';
 import { Timings } from '../util/timings.js';
 
 // Push and preview deploys: validate the manifests, build and push, preflight, record the release, apply,
@@ -257,48 +258,63 @@ async function applyAndTrack(
     serving: new Map(),
   };
   options.stage.applying = true;
+  // a cancelled run (the runner's SIGINT) ends the wait at once and restores the previous release
+  const cancel = catchCancellation();
   try {
-    const applied = await timings.step('apply', () =>
-      applySet(cluster, set, {
-        fieldManager,
-        force: settings.forceConflicts,
-        namespace: plan.namespace,
-        podSecurityFails: options.podSecurityFails,
-        ownsNamespace: options.ownsNamespace,
-        // the whole set passed the dry-run: from here on, a failure restores the previous release
-        beforeWrite: async () => {
-          failing.serving = await servingRevisions(cluster, plan.namespace, [
-            ...set,
-            ...(history.previous?.objects ?? []),
-          ]);
-          failing.release = await recordRelease(
-            cluster,
-            plan.namespace,
-            plan.render.instance,
-            { sha: run.sha, image, objects: set },
-            history.all,
-          );
-          result.release = failing.release.number;
-          core.info(`release ${failing.release.number} recorded (Secret ${failing.release.secret})`);
-        },
-      }),
-    );
-    result.applied = applied.objects;
-    for (const o of applied.objects) core.info(`${o.kind}/${o.name} ${o.action}`);
-    for (const m of objects.filter((o) => o.object.kind === 'Deployment')) {
-      const name = m.object.metadata?.name ?? '';
-      await timings.step(`rollout of Deployment/${name}`, () =>
-        rollout(settings, cluster, plan, name, result, failing),
+    const work = async () => {
+      const applied = await timings.step('apply', () =>
+        applySet(cluster, set, {
+          fieldManager,
+          force: settings.forceConflicts,
+          namespace: plan.namespace,
+          podSecurityFails: options.podSecurityFails,
+          ownsNamespace: options.ownsNamespace,
+          sourceOf: sourcesOf(objects),
+          signal: cancel.signal,
+          // the whole set passed the dry-run: from here on, a failure restores the previous release
+          beforeWrite: async () => {
+            failing.serving = await servingRevisions(cluster, plan.namespace, [
+              ...set,
+              ...(history.previous?.objects ?? []),
+            ]);
+            failing.release = await recordRelease(
+              cluster,
+              plan.namespace,
+              plan.render.instance,
+              { sha: run.sha, image, objects: set },
+              history.all,
+            );
+            result.release = failing.release.number;
+            core.info(`release ${failing.release.number} recorded (Secret ${failing.release.secret})`);
+          },
+        }),
       );
-    }
-    await timings.step('endpoints', () => reportReach(settings, cluster, objects, result));
-    if (settings.smokeCheck)
-      await timings.step('smoke check', () =>
-        smokeCheckServices(cluster, plan.namespace, set, run.sha, { log: (line) => core.info(line) }),
-      );
+      result.applied = applied.objects;
+      for (const o of applied.objects) core.info(`${o.kind}/${o.name} ${o.action}`);
+      for (const m of objects.filter((o) => o.object.kind === 'Deployment')) {
+        const name = m.object.metadata?.name ?? '';
+        await timings.step(`rollout of Deployment/${name}`, () =>
+          rollout(settings, cluster, plan, name, result, failing),
+        );
+      }
+      await timings.step('endpoints', () => reportReach(settings, cluster, objects, result));
+      if (settings.smokeCheck)
+        await timings.step('smoke check', () =>
+          smokeCheckServices(cluster, plan.namespace, set, run.sha, image, {
+            path: settings.smokePath,
+            log: (line) => core.info(line),
+          }),
+        );
+    };
+    const working = work();
+    // once cancelled, what the abandoned work does next (it writes nothing more: the signal) is moot
+    working.catch(() => undefined);
+    await Promise.race([working, cancel.promise]);
   } catch (error) {
     if (!failing.release) throw error;
-    throw await restorePrevious(errorText(error), failing);
+    throw await restorePrevious(errorText(error), failing, error instanceof Cancelled);
+  } finally {
+    cancel.dispose();
   }
 
   // proven: this release is the one to restore from now on, and what it dropped can go
@@ -346,6 +362,16 @@ async function recordIfNone(
     throw error;
   });
   if (recorded) core.info(`release ${recorded.number} recorded for the live set (Secret ${recorded.secret})`);
+}
+
+/** "file:line" of each object of the manifests, by kind and name, for the API server's errors. */
+function sourcesOf(objects: Manifest[]): (kind: string, name: string) => string | undefined {
+  const sources = new Map(
+    objects
+      .filter((m) => m.file && m.line > 0)
+      .map((m) => [`${m.object.kind}/${m.object.metadata?.name}`, `${m.file}:${m.line}`]),
+  );
+  return (kind, name) => sources.get(`${kind}/${name}`);
 }
 
 /** What a failure after the first write needs to restore the previous release. */
@@ -398,7 +424,7 @@ async function servingRevisions(
 }
 
 /** Marks this release failed and restores the previous one entirely; the error says what serves now. */
-async function restorePrevious(what: string, f: Failing): Promise<DeployFailure> {
+async function restorePrevious(what: string, f: Failing, cancelled = false): Promise<DeployFailure> {
   const { cluster, plan, settings, result } = f;
   if (f.release)
     await markRelease(cluster, plan.namespace, f.release, 'failed', what.slice(0, 1000)).catch((error) =>
@@ -422,6 +448,8 @@ async function restorePrevious(what: string, f: Failing): Promise<DeployFailure>
       const pruned = await prune(cluster, plan.namespace, plan.render.instance, previous.objects);
       for (const p of pruned) core.info(`${p.kind}/${p.name} removed (not in release ${previous.number})`);
       const deployments = previous.objects.filter((o) => o.kind === 'Deployment');
+      // a cancelled run has seconds before the runner kills it: the cluster finishes the rollout alone
+      if (cancelled) return { applied, deployments: deployments.map((d) => d.metadata?.name ?? '') };
       for (const d of deployments) {
         const name = d.metadata?.name ?? '';
         const done = await trackRollout(cluster, plan.namespace, name, {
@@ -435,10 +463,10 @@ async function restorePrevious(what: string, f: Failing): Promise<DeployFailure>
     core.info(
       `release ${previous.number} restored: ${restored.applied.objects.filter((o) => o.action !== 'unchanged').length} objects changed back`,
     );
-    return new DeployFailure(
-      `${what} ${restoredSentence(previous, restored.deployments, f.serving)}`,
-      result,
-    );
+    const sentence = cancelled
+      ? `Rolled back to release ${previous.number} (${previous.sha.slice(0, 7)}): its set is applied again and the cluster rolls it out (not waited for: the run was cancelled).`
+      : restoredSentence(previous, restored.deployments, f.serving);
+    return new DeployFailure(`${what} ${sentence}`, result);
   } catch (error) {
     return new DeployFailure(
       `${what} Restoring release ${previous.number} (${previous.sha.slice(0, 7)}) failed: ${errorText(error)}`,

@@ -15,8 +15,9 @@ import {
   revisionOf,
 } from '../kube/deployment.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
-import { managedBy } from '../kube/render.js';
+import { lockEnvironment } from '../kube/lock.js';
 import { lastDeployed, listReleases, markRelease } from '../kube/release.js';
+import { managedBy } from '../kube/render.js';
 import { rollbackTo } from '../kube/rollback.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
 import type { RollbackTarget, Settings } from '../settings.js';
@@ -139,6 +140,16 @@ export async function rollback(settings: Settings, plan: RollbackPlan): Promise<
     ...emptyResult(plan.environment, namespace, deployment, plan.revisions),
     timings: timings.steps,
   };
+  // a deploy still running in the environment finishes first (and the rollback then undoes the newest)
+  await using _lock = await timings.step(`lock ${namespace}`, () =>
+    lockEnvironment(cluster, {
+      namespace,
+      instance: plan.instance,
+      sha: process.env.GITHUB_SHA ?? '',
+      rolloutTimeoutMs: settings.rolloutTimeoutMs,
+      purpose: 'rollback',
+    }),
+  );
   const back = await timings.step(
     `roll back Deployment/${deployment} to revision ${plan.target.revision}`,
     () => rollbackTo(cluster, namespace, deployment, plan.target.revision),

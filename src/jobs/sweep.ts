@@ -5,11 +5,12 @@ import type { Removal } from '../github/publish.js';
 import { type PullState, pullState } from '../github/pulls.js';
 import { instanceLabel, managedByLabel } from '../kube/apply.js';
 import { errorText } from '../kube/client.js';
+import { lockEnvironment } from '../kube/lock.js';
 import { managedBy } from '../kube/render.js';
 import type { Settings } from '../settings.js';
 import { Timings } from '../util/timings.js';
 import { previewNamespace, prLabel, updatedAtAnnotation } from './preview.js';
-import { deleteNamespaces, type Namespace } from './teardown.js';
+import { deleteNamespaces, type Namespace, readNamespace } from './teardown.js';
 
 // The preview sweep: every preview namespace of this app whose pull request is closed, or that no deploy
 // has updated for longer than input preview-ttl, is deleted; the rest are kept, each with the reason.
@@ -76,7 +77,34 @@ export async function sweep(
     ...verdict(p, states.get(p.pr), now, settings.previewTtlMs),
   }));
   for (const e of entries) core.info(`${e.namespace}: ${e.delete ? 'delete' : 'keep'} (${e.reason})`);
-  const doomed = entries.filter((e) => e.delete);
+  const doomed: typeof entries = [];
+  for (const e of entries.filter((x) => x.delete)) {
+    // a deploy running there finishes first; then the preview is judged again (it may be fresh now)
+    const lock = await timings.step(`lock ${e.namespace}`, () =>
+      lockEnvironment(cluster, {
+        namespace: e.namespace,
+        instance: e.namespace,
+        sha: process.env.GITHUB_SHA ?? '',
+        rolloutTimeoutMs: settings.rolloutTimeoutMs,
+        purpose: 'sweep',
+      }).catch((error) => {
+        core.warning(`${e.namespace}: ${errorText(error)}; left for the next sweep`);
+        return undefined;
+      }),
+    );
+    if (!lock) continue;
+    const again = await readNamespace(cluster, e.namespace);
+    const preview = again ? previewsOf([again], settings.appName)[0] : undefined;
+    const still = preview ? verdict(preview, states.get(e.pr), now, settings.previewTtlMs) : undefined;
+    if (!still?.delete) {
+      await lock.release();
+      Object.assign(e, { delete: false, reason: still?.reason ?? 'gone meanwhile' });
+      core.info(`${e.namespace}: keep after all (${e.reason})`);
+      continue;
+    }
+    lock.forget();
+    doomed.push(e);
+  }
   if (doomed.length > 0)
     await timings.step(`delete ${doomed.map((e) => e.namespace).join(', ')}`, () =>
       deleteNamespaces(

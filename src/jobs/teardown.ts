@@ -3,13 +3,15 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Credentials } from '../credentials.js';
 import { managedByLabel, prunableKinds } from '../kube/apply.js';
 import { type Cluster, errorText, isNotFound } from '../kube/client.js';
+import { lockEnvironment } from '../kube/lock.js';
 import { managedBy } from '../kube/render.js';
 import type { Settings } from '../settings.js';
 import { Timings } from '../util/timings.js';
 import { previewNamespace, prLabel } from './preview.js';
 
-// A closed pull request's preview: delete its namespace (and so everything in it), and wait until the
-// namespace is gone, so that a reopened pull request can deploy again at once.
+// A closed pull request's preview: wait for a deploy still running there (the environment's lock), delete
+// its namespace (and so everything in it), and wait until the namespace is gone, so that a reopened pull
+// request can deploy again at once.
 
 export interface TeardownResult {
   environment: string;
@@ -54,6 +56,18 @@ export async function teardown(
     );
     return objects;
   });
+  // a deploy of the pull request's last push may still be applying: it finishes first
+  const lock = await timings.step(`lock ${namespace}`, () =>
+    lockEnvironment(cluster, {
+      namespace,
+      instance: namespace,
+      sha: process.env.GITHUB_SHA ?? '',
+      rolloutTimeoutMs: settings.rolloutTimeoutMs,
+      purpose: 'teardown',
+    }),
+  );
+  // the Lease goes with the namespace
+  lock.forget();
   await timings.step(`delete namespace ${namespace}`, () =>
     deleteNamespaces(cluster, [namespace], settings.rolloutTimeoutMs),
   );

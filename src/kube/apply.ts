@@ -38,6 +38,10 @@ export interface ApplyOptions {
   podSecurityFails?: boolean;
   /** the namespace was made for this deploy (a preview's): deleted again when the dry-run fails */
   ownsNamespace?: boolean;
+  /** where an object comes from ("k8s/deployment.yaml:1"), named in front of every error about it */
+  sourceOf?: (kind: string, name: string) => string | undefined;
+  /** a cancelled run: no write starts once it is aborted */
+  signal?: AbortSignal;
   /** called once the whole set has passed the dry-run, before the first write (the release record) */
   beforeWrite?: () => Promise<void>;
 }
@@ -85,6 +89,10 @@ export async function applySet(
 
   const namespaceCreated =
     (await ensureNamespace(cluster, options, sorted)) || options.ownsNamespace === true;
+  const at = (o: KubernetesObject) => {
+    const source = options.sourceOf?.(o.kind ?? '', o.metadata?.name ?? '');
+    return source ? `${source} ` : '';
+  };
   const planned: Planned[] = [];
   const errors: string[] = [];
   const reclaimed: string[] = [];
@@ -92,7 +100,7 @@ export async function applySet(
     try {
       planned.push(await dryRun(cluster, object, options, own, reclaimed));
     } catch (error) {
-      errors.push(errorText(error));
+      errors.push(`${at(object)}${errorText(error)}`);
     }
   }
   if (errors.length > 0) {
@@ -106,9 +114,11 @@ export async function applySet(
     );
   }
 
+  options.signal?.throwIfAborted();
   await options.beforeWrite?.();
   const done: string[] = [];
   for (const p of planned) {
+    options.signal?.throwIfAborted();
     if (p.action === 'unchanged') continue;
     if (namespaceCreated && p.object.kind === 'Namespace' && p.object.metadata?.name === options.namespace)
       continue;
@@ -117,7 +127,7 @@ export async function applySet(
       done.push(describeObject(p.object));
     } catch (error) {
       throw new Error(
-        `${describeObject(p.object)}: apply failed after a successful dry-run (${explain(error, p.object, options.namespace)}); ` +
+        `${at(p.object)}${describeObject(p.object)}: apply failed after a successful dry-run (${explain(error, p.object, options.namespace)}); ` +
           `already applied: ${done.join(', ') || 'nothing'}. Deploy again once the cause is fixed.`,
       );
     }

@@ -4,7 +4,8 @@ import { instanceLabel, managedByLabel, prunableKinds } from './apply.js';
 import { type Cluster, errorText, isNotFound, KubeApiError } from './client.js';
 import { annotationPrefix, managedBy } from './render.js';
 
-// One deploy at a time per environment, and never an older commit over a newer one. A coordination.k8s.io
+// One run at a time per environment (deploy, rollback, teardown, sweep), and never an older commit over a
+// newer one. A coordination.k8s.io
 // Lease in the environment's namespace is held while the set is applied and its rollout tracked (renewed,
 // so that a run that dies frees it after leaseSeconds); on it, the run that took it last: a run of the same
 // workflow with a lower run number (an older commit's run that got its turn second, or a re-run of an old
@@ -29,6 +30,11 @@ export interface LockOptions {
   pollMs?: number;
   /** overrides the wait derived from rolloutTimeoutMs */
   waitMs?: number;
+  /**
+   * What takes the lock. A deploy makes the namespace when missing and is ordered by run number; a
+   * rollback, teardown or sweep needs the namespace to exist and is not ordered (it records no commit).
+   */
+  purpose?: 'deploy' | 'rollback' | 'teardown' | 'sweep';
 }
 
 interface Lease {
@@ -69,12 +75,16 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
   const leaseSeconds = options.leaseSeconds ?? 60;
   const pollMs = options.pollMs ?? 1_000;
   const waitMs = options.waitMs ?? 2 * options.rolloutTimeoutMs + 60_000;
-  const order = 'order' in options ? options.order : runOrder();
+  const purpose = options.purpose ?? 'deploy';
+  const order = purpose !== 'deploy' ? undefined : 'order' in options ? options.order : runOrder();
   const name = `${options.instance}-deploy-lock`;
   const path = `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases`;
-  const me = `run ${process.env.GITHUB_RUN_ID ?? 'local'}.${process.env.GITHUB_RUN_ATTEMPT ?? '1'} ${options.sha.slice(0, 7)} ${hostname()}/${process.pid}`;
+  const me = `${purpose === 'deploy' ? '' : `${purpose} `}run ${process.env.GITHUB_RUN_ID ?? 'local'}.${process.env.GITHUB_RUN_ATTEMPT ?? '1'} ${options.sha.slice(0, 7)} ${hostname()}/${process.pid}`;
   const where = `namespace '${options.namespace}' (Lease ${name})`;
-  const createdNamespace = await ensureNamespace(cluster, options.namespace);
+  const createdNamespace =
+    purpose === 'deploy'
+      ? await ensureNamespace(cluster, options.namespace)
+      : await mustExist(cluster, options.namespace);
 
   const started = Date.now();
   const deadline = started + waitMs;
@@ -142,13 +152,13 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
 
     if (Date.now() + pollMs > deadline)
       throw new Error(
-        `another deploy ('${holder}', since ${lease.spec?.acquireTime ?? '?'}) still holds the deploy lock of ${where} after ${Math.round(waitMs / 1000)} s of waiting; nothing was applied. ` +
-          `If no deploy is running there, the lock expires ${leaseSeconds} s after its holder stopped (or delete Lease ${name}), then deploy again`,
+        `another run ('${holder}', since ${lease.spec?.acquireTime ?? '?'}) still holds the deploy lock of ${where} after ${Math.round(waitMs / 1000)} s of waiting; nothing was changed. ` +
+          `If nothing is running there, the lock expires ${leaseSeconds} s after its holder stopped (or delete Lease ${name}), then run again`,
       );
     if (!announced) {
       announced = true;
       core.info(
-        `waiting for the deploy lock of ${where}: another deploy holds it ('${holder}', since ${lease.spec?.acquireTime ?? '?'}); waiting up to ${Math.round(waitMs / 1000)} s`,
+        `waiting for the deploy lock of ${where}: another run holds it ('${holder}', since ${lease.spec?.acquireTime ?? '?'}); waiting up to ${Math.round(waitMs / 1000)} s`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs));
@@ -196,6 +206,12 @@ export class DeployLock {
       // an API server outage: the next renewal tries again, and the lease outlives a few failed ones
       core.info(`could not renew the deploy lock of ${this.where}: ${errorText(error)}`);
     }
+  }
+
+  /** The namespace is being deleted with the Lease in it: nothing to release, stop renewing. */
+  forget(): void {
+    this.released = true;
+    clearInterval(this.timer);
   }
 
   async release(): Promise<void> {
@@ -277,6 +293,17 @@ async function ensureNamespace(cluster: Cluster, namespace: string): Promise<boo
     },
   });
   return true;
+}
+
+/** A rollback, teardown or sweep locks a namespace that exists; it never makes one. */
+async function mustExist(cluster: Cluster, namespace: string): Promise<false> {
+  try {
+    await cluster.request('GET', `/api/v1/namespaces/${namespace}`);
+  } catch (error) {
+    if (isNotFound(error)) throw new Error(`namespace '${namespace}' does not exist: nothing there to lock`);
+    throw error;
+  }
+  return false;
 }
 
 /** Whether the namespace holds any object this action applied for the instance. */

@@ -102,7 +102,7 @@ it('a newer commit that starts while an older one is rolling out waits for it, t
   expect(first.error).toBe('');
   expect(late.error).toBe('');
   expect(late.log).toMatch(
-    /waiting for the deploy lock of namespace '.*' \(Lease archetype-deploy-lock\): another deploy holds it \('run \S+ [0-9a-f]{7}/,
+    /waiting for the deploy lock of namespace '.*' \(Lease archetype-deploy-lock\): another run holds it \('run \S+ [0-9a-f]{7}/,
   );
   expect(late.log).toMatch(/got the deploy lock of namespace .* after \d+ s/);
   const state = await environmentState(cluster, namespace);
@@ -130,7 +130,7 @@ it('gives up waiting after its bound with a clear message, applying nothing', as
         pollMs: 500,
       }),
     ).rejects.toThrow(
-      /another deploy \('run \S+ fffffff .*'.*\) still holds the deploy lock of namespace '.*' \(Lease archetype-deploy-lock\) after 3 s of waiting; nothing was applied/,
+      /another run \('run \S+ fffffff .*'.*\) still holds the deploy lock of namespace '.*' \(Lease archetype-deploy-lock\) after 3 s of waiting; nothing was changed/,
     );
   } finally {
     await held.release();

@@ -254,27 +254,28 @@ const manifestCases: Case[] = [
   {
     name: 'unknown kind',
     manifests: extra('apiVersion: v1\nkind: Frobnicator\nmetadata:\n  name: frob\n'),
-    error: /Frobnicator\/frob: Frobnicator in v1 is not served by this cluster/,
+    error: /extra\.yaml:1 Frobnicator\/frob: Frobnicator in v1 is not served by this cluster/,
   },
   {
     name: 'unknown apiVersion',
     manifests: extra('apiVersion: archetype.example.com/v9\nkind: Widget\nmetadata:\n  name: w\n'),
-    error: /Widget\/w: Widget in archetype\.example\.com\/v9 is not served by this cluster; check apiVersion/,
+    error:
+      /extra\.yaml:1 Widget\/w: Widget in archetype\.example\.com\/v9 is not served by this cluster; check apiVersion/,
   },
   {
     name: 'unknown field (strict validation)',
     manifests: inDeployment('  replicas: 2', '  replicas: 2\n  replicaz: 3'),
-    error: /Deployment\/archetype.*replicaz|deployment\.yaml/,
+    error: /deployment\.yaml:\d+ Deployment\/archetype.*replicaz/,
   },
   {
     name: 'wrong type the server finds: a quantity',
     manifests: inDeployment('cpu: 50m', 'cpu: lots'),
-    error: /Deployment\/archetype: .*quantities must match/,
+    error: /deployment\.yaml:\d+ Deployment\/archetype: .*quantities must match/,
   },
   {
     name: 'wrong type the server finds: env value a number',
     manifests: inDeployment('value: "8000"', 'value: 8000'),
-    error: /Deployment\/archetype.*value|deployment\.yaml/,
+    error: /deployment\.yaml:\d+ Deployment\/archetype.*value/,
   },
 ];
 
@@ -323,6 +324,8 @@ const inputCases: Case[] = [
       ['preflight', 'ignore'],
       ['failure-grace', 'never'],
       ['failure-grace', '0 observations'],
+      ['smoke-path', 'healthz'],
+      ['smoke-path', `/x ${hostile}`],
     ] as const
   ).map(
     ([name, value]): Case => ({
@@ -463,7 +466,10 @@ async function objectsIn(namespace: string, existing = false): Promise<string[]>
       cluster,
       `${await cluster.pathOf(apiVersion, kind, namespace)}?labelSelector=${encodeURIComponent('app.kubernetes.io/managed-by=archetype-deploy')}`,
     );
-    for (const item of list?.items ?? []) found.push(`${kind}/${item.metadata?.name}`);
+    // the release records (kube/release.ts) are the action's history, not the app: counted apart
+    for (const item of list?.items ?? [])
+      if (!item.metadata?.labels?.['archetype-deploy.github.io/release-of'])
+        found.push(`${kind}/${item.metadata?.name}`);
   }
   return found;
 }
@@ -482,6 +488,19 @@ const outcomes: {
 // the bad manifests are deployed over a live environment, which must come out of each case untouched
 const live = `${prefix}-live`;
 let liveBefore: Awaited<ReturnType<typeof environmentState>>;
+let liveRecords = '';
+
+/** The release records in the namespace, as "name=outcome, …": a case that wrote one applied something. */
+async function releaseRecords(namespace: string): Promise<string> {
+  const list = await get<{ items: KubernetesObject[] }>(
+    cluster,
+    `/api/v1/namespaces/${namespace}/secrets?labelSelector=${encodeURIComponent('archetype-deploy.github.io/release-of')}`,
+  );
+  return (list?.items ?? [])
+    .map((s) => `${s.metadata?.name}=${s.metadata?.labels?.['archetype-deploy.github.io/outcome']}`)
+    .sort()
+    .join(', ');
+}
 
 beforeAll(async () => {
   await tagCommits(repository, [sha]);
@@ -491,6 +510,7 @@ beforeAll(async () => {
   );
   if (first.code !== 0) throw new Error(`the live environment could not be deployed: ${first.error}`);
   liveBefore = await environmentState(cluster, live);
+  liveRecords = await releaseRecords(live);
 });
 
 /** What differs in the live environment from before the case: nothing, after every case. */
@@ -504,6 +524,8 @@ async function liveChanges(): Promise<string[]> {
   if (JSON.stringify(now.shas) !== JSON.stringify(liveBefore.shas))
     changes.push(`commits ${JSON.stringify(now.shas)}`);
   if (now.available !== 2) changes.push(`${now.available} available`);
+  const records = await releaseRecords(live);
+  if (records !== liveRecords) changes.push(`release records ${liveRecords} -> ${records}`);
   const objects = (await objectsIn(live, true)).filter(
     (o) => !['Deployment/archetype', 'Service/archetype', 'Ingress/archetype'].includes(o),
   );

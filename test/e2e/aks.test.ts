@@ -195,7 +195,6 @@ describe('deploy to AKS with Entra tokens that expire', () => {
       ...options('3'),
       env: { NODE_EXTRA_CA_CERTS: caFile, RUNNER_ENVIRONMENT: 'github-hosted' },
     });
-    if (process.env.AKS_DEBUG) console.log(viaPublic.log);
     expect(viaPublic.error).toBe('');
     expect(
       fake.requestsTo('POST', /aks-private\/listClusterUserCredential$/).at(-1)?.query['server-fqdn'],
@@ -217,7 +216,6 @@ describe('deploy to AKS with Entra tokens that expire', () => {
         no_proxy: '',
       },
     });
-    if (process.env.AKS_DEBUG) console.log(run.log);
     expect(run.error).toBe('');
     // Entra ID (the token endpoint), Azure Resource Manager and the API server, each through a CONNECT tunnel
     expect(new Set(proxy.targets)).toEqual(new Set([azure, apiServer]));

@@ -35,6 +35,7 @@ interface SetOptions {
   extraConfigMaps?: string[];
   /** pod annotations of the worker (kwok's archetype.local/fail makes it fail like a kubelet reports) */
   workerAnnotations?: Record<string, string>;
+  webAnnotations?: Record<string, string>;
 }
 
 function deployment(name: string, mode: string, annotations: Record<string, string> = {}) {
@@ -81,7 +82,7 @@ function manifests(options: SetOptions): string {
       metadata: { name },
       data: { from: options.mode },
     })),
-    deployment('rel-web', options.mode),
+    deployment('rel-web', options.mode, options.webAnnotations),
     deployment('rel-worker', options.mode, options.workerAnnotations),
     {
       apiVersion: 'v1',
@@ -265,5 +266,37 @@ describe('releases', () => {
     } finally {
       await cluster.request('DELETE', `${quotaPath}/rel-quota`);
     }
+  });
+
+  it('a runner cancel mid-rollout (SIGINT) restores the previous release before the runner kills the run', async () => {
+    let pid = 0;
+    const running = runAction(
+      inputs({ mode: 'e', webAnnotations: { 'archetype.local/ready-after': '120s' } }),
+      {
+        sha: sha('5'),
+        onStart: (p) => {
+          pid = p;
+        },
+      },
+    );
+    // the new release is recorded and its rollout under way: the web pods wait 120 s to be Ready
+    await eventually(
+      'release 5 recorded and rel-web on its template',
+      async () => ((await template('rel-web'))['rel.example/mode'] === 'e' ? true : undefined),
+      60_000,
+    );
+    const signalled = Date.now();
+    process.kill(pid, 'SIGINT');
+    const run = await running;
+    const seconds = (Date.now() - signalled) / 1000;
+    console.log(`cancel: SIGINT -> previous release applied and the run ended in ${seconds.toFixed(1)} s`);
+    expect(run.code).toBe(1);
+    expect(run.error).toMatch(
+      /^the run was cancelled \(SIGINT\) Rolled back to release 3 \(3333333\): its set is applied again/,
+    );
+    // within the runner's 7.5 s before SIGTERM (not asserted as a time: the figure is printed above)
+    expect((await configMap('rel-settings'))?.data).toEqual({ MODE: 'c' });
+    expect(await template('rel-web')).toEqual({ 'rel.example/mode': 'c' });
+    expect((await releases()).map((r) => [r.number, r.outcome]).at(-1)).toEqual([5, 'failed']);
   });
 });

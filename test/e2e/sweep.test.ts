@@ -1,8 +1,11 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { eventFile, FakeGitHub } from '../fakes/github-server.js';
 import { applyRbac, deleteRbac, identity } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // The preview sweep end to end, as a runner runs dist/index.js on a schedule event (payload from
 // test/fixtures/events), against the local deploy target: previews made by the action itself, one left
@@ -35,7 +38,22 @@ const inputs = () => ({
 const env = () => ({ GITHUB_API_URL: github.url });
 const namespaceOf = (pr: number) => `${app}-pr-${pr}`;
 
-function openPreview(pr: number) {
+/** k8s/ with the pods' readiness held back (kwok's stage annotation): a deploy that lasts a while */
+function slowManifests(readyAfter: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'k8s-slow-'));
+  cpSync('k8s', dir, { recursive: true });
+  const file = join(dir, 'deployment.yaml');
+  const text = readFileSync(file, 'utf8');
+  const slow = text.replace(
+    /( {4}metadata:\n {6}labels:)/,
+    `    metadata:\n      annotations:\n        archetype.local/ready-after: ${readyAfter}\n      labels:`,
+  );
+  if (slow === text) throw new Error("k8s/deployment.yaml: the pod template's labels are not where expected");
+  writeFileSync(file, slow);
+  return dir;
+}
+
+function openPreview(pr: number, extra: Record<string, string> = {}) {
   const payload = eventFile('pull_request.opened', (p) => {
     p.number = pr;
     if (p.pull_request) {
@@ -43,13 +61,16 @@ function openPreview(pr: number) {
       p.pull_request.head.sha = head;
     }
   });
-  return runAction(inputs(), {
-    env: env(),
-    event: 'pull_request',
-    payload,
-    sha: 'e'.repeat(40),
-    ref: `refs/pull/${pr}/merge`,
-  });
+  return runAction(
+    { ...inputs(), ...extra },
+    {
+      env: env(),
+      event: 'pull_request',
+      payload,
+      sha: 'e'.repeat(40),
+      ref: `refs/pull/${pr}/merge`,
+    },
+  );
 }
 
 beforeAll(async () => {
@@ -59,7 +80,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await github.stop();
-  for (const pr of [21, 22, 23]) await deleteNamespace(cluster, namespaceOf(pr));
+  for (const pr of [21, 22, 23, 24]) await deleteNamespace(cluster, namespaceOf(pr));
   await deleteNamespace(cluster, `${other}-pr-21`);
   for (const file of ['preview', 'deployer']) await deleteRbac(cluster, file, rbac);
 });
@@ -157,5 +178,29 @@ describe('preview sweep against the local target', () => {
     );
     expect(swept.summary).toContain('preview sweep: 1 deleted, 0 kept');
     expect(await get(cluster, `/api/v1/namespaces/${namespaceOf(22)}`)).toBeUndefined();
+  });
+
+  it('a sweep started during a preview deploy waits for it, then deletes the preview', async () => {
+    github.pulls.set(24, 'open');
+    const lease = `/apis/coordination.k8s.io/v1/namespaces/${namespaceOf(24)}/leases/${namespaceOf(24)}-deploy-lock`;
+    const deploying = openPreview(24, { manifests: slowManifests('15s') });
+    // the deploy holds its environment's lock while it applies and waits for its pods
+    await eventually(
+      'the preview deploy holding its lock',
+      async () => (await get<{ spec?: { holderIdentity?: string } }>(cluster, lease))?.spec?.holderIdentity,
+      120_000,
+    );
+    github.pulls.set(24, 'closed');
+    const swept = await runAction(
+      { ...inputs(), 'preview-ttl': '7d' },
+      { env: env(), event: 'schedule', payload: eventFile('schedule') },
+    );
+    const deploy = await deploying;
+    expect(deploy.error).toBe('');
+    expect(swept.error).toBe('');
+    expect(swept.log).toMatch(/waiting for the deploy lock of namespace '.*-pr-24'.*another run holds it/);
+    expect(swept.log).toMatch(/got the deploy lock of namespace '.*-pr-24' .*after \d+ s/);
+    expect(swept.summary).toMatch(new RegExp(`${namespaceOf(24)}</td><td>#24</td><td>[^<]+</td><td>deleted`));
+    expect(await get(cluster, `/api/v1/namespaces/${namespaceOf(24)}`)).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ export async function runAction(
     ref?: string;
     payload?: string;
     env?: Record<string, string>;
+    /** the pid of the process that runs dist/index.js, once it runs (to signal it as a runner would) */
+    onStart?: (pid: number) => void;
   } = {},
 ): Promise<ActionRun> {
   const dir = mkdtempSync(join(tmpdir(), 'action-run-'));
@@ -35,8 +37,20 @@ export async function runAction(
   const env = { ...process.env, ...options.env };
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let log = '';
+  let started = false;
   child.stdout.on('data', (d) => {
     log += d;
+    // scripts/run-action.mjs runs dist/index.js as its one child: known once the action prints
+    if (!started && options.onStart && child.pid) {
+      started = true;
+      const pid = Number(
+        execFileSync('pgrep', ['-P', String(child.pid)])
+          .toString()
+          .trim()
+          .split('\n')[0],
+      );
+      if (pid) options.onStart(pid);
+    }
   });
   child.stderr.on('data', (d) => {
     log += d;

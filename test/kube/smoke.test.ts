@@ -43,8 +43,11 @@ async function pushRevisionServer(): Promise<string> {
     );
     login.child.stdin?.end(process.env.REGISTRY_PASSWORD);
     await login;
+    // GET /plain answers 2xx without a revision, /missing 404, anything else {"revision": $REVISION}
     const server =
-      'require("http").createServer((q, s) => { s.setHeader("content-type", "application/json"); ' +
+      'require("http").createServer((q, s) => { if (q.url === "/plain") return s.end("ok"); ' +
+      'if (q.url === "/missing") { s.statusCode = 404; return s.end("no"); } ' +
+      's.setHeader("content-type", "application/json"); ' +
       's.end(JSON.stringify({ name: "smoke", revision: process.env.REVISION })) }).listen(8000)';
     writeFileSync(
       join(work, 'Dockerfile'),
@@ -137,7 +140,7 @@ describe('smokeCheck', () => {
     await expect(
       smokeCheck(cluster, ns, 'real', 'http', 'rev-b', { log, intervalMs: 100, attempts: 4 }),
     ).rejects.toThrow(
-      /^smoke check failed: GET \/ through Service\/real port http in namespace '.+' did not answer with the deployed revision rev-b 3 times in a row in 4 requests \(answers: rev-a x4; last: revision rev-a\)\./,
+      /^smoke check failed: GET \/ through Service\/real port http in namespace '.+' did not answer with the deployed revision rev-b \(or, naming none, 2xx\) 3 times in a row in 4 requests \(answers: rev-a x4; last: revision rev-a\)\./,
     );
   });
 
@@ -160,17 +163,46 @@ describe('smokeCheck', () => {
     ]);
   });
 
-  it('smokeCheckServices checks each Service of the applied set on its http port', async () => {
+  it('passes on a 2xx answer that names no revision (input smoke-path)', async () => {
+    const result = await smokeCheck(cluster, ns, 'real', 80, 'rev-b', {
+      log,
+      intervalMs: 100,
+      path: '/plain',
+    });
+    expect(result).toMatchObject({ outcome: 'passed', detail: '2xx' });
+    expect(lines).toEqual([
+      `smoke check of Service/real port 80 in namespace '${ns}': GET /plain answered 2xx (no revision in the answer) (3 requests)`,
+    ]);
+  });
+
+  it('fails on answers that are not 2xx', async () => {
+    await expect(
+      smokeCheck(cluster, ns, 'real', 80, 'rev-a', { intervalMs: 100, attempts: 3, path: '/missing' }),
+    ).rejects.toThrow(/GET \/missing through Service\/real .*last: .*404/);
+  });
+
+  it('smokeCheckServices checks each Service whose pods run the built image, on its http port', async () => {
+    // a Service in front of another image (a cache on 6379) gets no HTTP request: endpoints only
+    const cache = deployment(ns, { name: 'cache', image: 'redis@sha256:' + 'c'.repeat(64) });
     const results = await smokeCheckServices(
       cluster,
       ns,
-      [...app('real', 'rev-a', true), ...app('simulated', 'rev-a', false)],
+      [
+        ...app('real', 'rev-a', true),
+        ...app('simulated', 'rev-a', false),
+        cache,
+        service(ns, 'cache', 'cache'),
+      ],
       'rev-a',
+      image,
       { log, intervalMs: 200 },
     );
     expect(results.map((r) => [r.service, r.outcome])).toEqual([
       ['real', 'passed'],
       ['simulated', 'skipped'],
     ]);
+    expect(lines).toContain(
+      'smoke check of Service/cache: not run, its pods do not run the image just built (endpoints only)',
+    );
   });
 });

@@ -357,6 +357,26 @@ describe('admission', () => {
     const [must] = checkQuotas({ ...input, spec: { containers: [{ name: 'a' }] } as V1PodSpec }, [quota], []);
     expect(must?.message).toMatch(/limits requests.cpu, so every container must set resources.requests.cpu/);
   });
+
+  it('counts the objects the apply creates against a count quota once, for the set, not its pods', () => {
+    const quota = {
+      metadata: { name: 'objects' },
+      spec: { hard: { configmaps: '3' } },
+      status: { hard: { configmaps: '3' }, used: { configmaps: '2' } },
+    };
+    const input = {
+      workload: 'Deployment/archetype',
+      namespace: 'ns',
+      spec: spec('250m', '64Mi'),
+      pods: 2,
+      ownPods: [],
+      created: { configmaps: 2 },
+    };
+    expect(checkQuotas(input, [quota], []).map((f) => f.message)).toEqual([
+      "the set: ResourceQuota 'objects' in namespace 'ns' allows configmaps 3; 2 is used by other objects and the apply creates 2; the last of them would be refused midway (exceeded quota); remove objects from the manifests or raise the quota",
+    ]);
+    expect(checkQuotas({ ...input, created: { configmaps: 1 } }, [quota], [])).toEqual([]);
+  });
 });
 
 describe('enforce', () => {

@@ -175,14 +175,17 @@ export function checkQuotas(input: QuotaInput, quotas: ResourceQuota[], ranges: 
       if (need === 0) continue;
       const others = Math.max(0, (used[resource] ?? 0) - (podScoped ? (own[resource] ?? 0) : 0));
       if (others + need <= limit) continue;
-      const what =
-        podScoped && perPod[resource] !== undefined
-          ? `the rollout needs ${input.pods} × ${figure(perPod[resource])} = ${figure(need)}`
-          : `the apply creates ${need}`;
+      const each = podScoped ? perPod[resource] : undefined;
+      const ofPods = each !== undefined;
+      const what = ofPods
+        ? `the rollout needs ${input.pods} × ${figure(each)} = ${figure(need)}`
+        : `the apply creates ${need}`;
       findings.push(
         finding(
           'admission',
-          `${input.workload}: ResourceQuota '${name}' in namespace '${input.namespace}' allows ${resource} ${figure(limit)}; ${figure(others)} is used by other objects and ${what}; the ${podScoped ? 'pods' : 'objects'} would be rejected (exceeded quota); lower the requests or replicas, or raise the quota`,
+          ofPods
+            ? `${input.workload}: ResourceQuota '${name}' in namespace '${input.namespace}' allows ${resource} ${figure(limit)}; ${figure(others)} is used by other objects and ${what}; the pods would be rejected (exceeded quota); lower the requests or replicas, or raise the quota`
+            : `the set: ResourceQuota '${name}' in namespace '${input.namespace}' allows ${resource} ${figure(limit)}; ${figure(others)} is used by other objects and ${what}; the last of them would be refused midway (exceeded quota); remove objects from the manifests or raise the quota`,
         ),
       );
     }

@@ -165,7 +165,7 @@ export async function preflight(
   if (!quotas.ok) skip('ResourceQuota', quotas.error);
   else if (quotas.value.length > 0) {
     const created = await createdCounts(state, objects, ns);
-    for (const d of deployments)
+    for (const [i, d] of deployments.entries())
       findings.push(
         ...checkQuotas(
           {
@@ -174,7 +174,8 @@ export async function preflight(
             spec: d.spec?.template?.spec,
             pods: (d.spec?.replicas ?? 1) + (await surgeOf(d)),
             ownPods: own(d).flatMap((p) => (p.spec ? [p.spec] : [])),
-            created,
+            // object counts are the set's, not a workload's: checked once
+            created: i === 0 ? created : {},
           },
           quotas.value,
           ranges,
