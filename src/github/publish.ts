@@ -59,6 +59,8 @@ export function rollbackPublication(
     pr?: number;
     namespace: string;
     target: { revision: number; gitSha?: string };
+    /** a rollback by release: target.revision is its number */
+    release?: unknown;
   },
   runSha: string,
 ): Publication {
@@ -68,7 +70,7 @@ export function rollbackPublication(
     ref: plan.target.gitSha ?? runSha,
     ...(plan.pr === undefined ? {} : { pr: plan.pr }),
     kind: 'rollback',
-    description: `rollback to revision ${plan.target.revision}`,
+    description: `rollback to ${plan.release ? 'release' : 'revision'} ${plan.target.revision}`,
     payload: { namespace: plan.namespace },
   };
 }

@@ -49,6 +49,36 @@ export async function reportRollback(result: RollbackResult, error?: string): Pr
   core.setOutput('url', result.url);
 
   const s = core.summary.addHeading(`${error ? '❌' : '↩️'} rollback of ${htmlText(result.environment)}`, 2);
+  if (result.releases) {
+    const current = [...result.releases].reverse().find((r) => r.outcome === 'deployed')?.number;
+    if (error) s.addRaw(`\n${preBlock([error])}\n\n`);
+    else if (result.unchanged)
+      s.addRaw(
+        `\nRelease ${result.to} is what ${htmlText(result.environment)} runs already: nothing changed.\n\n`,
+      );
+    else
+      s.addRaw(
+        `\nNamespace ${htmlText(result.namespace)}: release ${result.from} → release ${result.to}'s whole set, recorded as release ${result.recorded ?? '?'}.\n\n`,
+      );
+    s.addHeading('Releases before the rollback', 3).addTable([
+      ['release', 'outcome', 'git sha', 'image', 'created', 'note'].map((data) => ({ data, header: true })),
+      ...[...result.releases]
+        .sort((a, b) => b.number - a.number)
+        .map((r) => [
+          `${r.number}${r.number === current ? ' (current)' : ''}${r.number === result.to ? ' ← target' : ''}`,
+          htmlText(r.outcome),
+          `<code>${htmlText(r.sha.slice(0, 12))}</code>`,
+          `<code>${htmlText(r.image)}</code>`,
+          htmlText(r.created),
+          htmlText(r.note || '-'),
+        ]),
+    ]);
+    if (result.url) s.addRaw(`\nURL: <a href="${htmlText(result.url)}">${htmlText(result.url)}</a>\n`);
+    addSteps(result.timings);
+    if (result.diagnosis) s.addHeading('Diagnosis', 3).addRaw(`\n${diagnosisMarkdown(result.diagnosis)}\n`);
+    await s.write();
+    return;
+  }
   if (error) s.addRaw(`\n${preBlock([error])}\n\n`);
   else if (result.unchanged)
     s.addRaw(

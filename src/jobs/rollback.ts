@@ -16,17 +16,26 @@ import {
 } from '../kube/deployment.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
 import { lockEnvironment } from '../kube/lock.js';
-import { lastDeployed, listReleases, markRelease } from '../kube/release.js';
+import {
+  lastDeployed,
+  listReleases,
+  markRelease,
+  type Release,
+  type ReleaseInfo,
+  readRelease,
+} from '../kube/release.js';
 import { managedBy } from '../kube/render.js';
 import { rollbackTo } from '../kube/rollback.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
 import type { RollbackTarget, Settings } from '../settings.js';
 import { Timings } from '../util/timings.js';
 import { gitShaAnnotation, previewNamespace } from './preview.js';
+import { findRelease, releaseLine, rollbackRelease, validReleaseTargets } from './rollback-release.js';
 
 // The manual rollback: list the Deployment's revisions, resolve input rollback-target to one of them
 // (previous, a revision number, a git sha, or an image tag looked up in the registry), restore it the way
 // `kubectl rollout undo --to-revision` does, and track that rollout. An unknown target changes nothing.
+// An environment with release records rolls back by release instead, whole (rollback-release.ts).
 
 export interface RevisionRow {
   revision: number;
@@ -51,6 +60,9 @@ export interface RollbackPlan {
   revisions: RevisionRow[];
   target: RevisionRow;
   timings: Timings;
+  /** set when the environment has release records: the target release, whole (rollback-release.ts) */
+  release?: Release;
+  releases?: ReleaseInfo[];
 }
 
 export interface RollbackResult extends Outcome {
@@ -65,6 +77,10 @@ export interface RollbackResult extends Outcome {
   unchanged: boolean;
   timings: Timings['steps'];
   diagnosis?: Diagnosis;
+  /** the environment's releases before the rollback, when it has release records */
+  releases?: ReleaseInfo[];
+  /** the new release the restore was recorded as */
+  recorded?: number;
 }
 
 /** A rollback that failed; carries what was found and done, for the report. */
@@ -87,6 +103,18 @@ export async function planRollback(settings: Settings, credentials: Credentials)
     env.kind === 'production' ? settings.namespace : previewNamespace(settings.appName, env.pr);
   const instance = env.kind === 'production' ? settings.appName : namespace;
   const cluster = await timings.step('cluster credentials', () => credentials.cluster());
+  const releases = await timings.step(`releases in ${namespace}`, () =>
+    listReleases(cluster, namespace, instance),
+  );
+  const base = {
+    cluster,
+    environment,
+    ...(env.kind === 'preview' ? { pr: env.pr } : {}),
+    namespace,
+    instance,
+    timings,
+  };
+  if (lastDeployed(releases)) return planFromReleases(settings, credentials, base, releases);
   const { deployment, revisions } = await timings.step(`revisions in ${namespace}`, async () => {
     const name = await findDeployment(cluster, namespace, instance, environment);
     const rows = await revisionsOf(cluster, namespace, name);
@@ -133,6 +161,66 @@ export async function planRollback(settings: Settings, credentials: Credentials)
   };
 }
 
+/** The target among the environment's releases: the whole set of one comes back (rollback-release.ts). */
+async function planFromReleases(
+  settings: Settings,
+  credentials: Credentials,
+  base: Omit<RollbackPlan, 'deployment' | 'revisions' | 'target'>,
+  releases: ReleaseInfo[],
+): Promise<RollbackPlan> {
+  const { cluster, namespace, timings } = base;
+  const current = lastDeployed(releases);
+  for (const r of releases) core.info(releaseLine(r, current));
+  const failed = (message: string) =>
+    new RollbackFailure(message, {
+      ...emptyResult(base.environment, namespace, '', []),
+      releases,
+      timings: timings.steps,
+    });
+  const where = `the releases of ${base.environment} in namespace '${namespace}'`;
+  let target = findRelease(settings.rollbackTarget, releases);
+  let lookedUp = '';
+  if (!target && settings.rollbackTarget.kind === 'image') {
+    const name = base.pr === undefined ? settings.image.name : settings.image.previewName;
+    const reference = `${settings.registry.host}/${name}:${settings.rollbackTarget.ref}`;
+    const digest = await timings.step(`look up ${reference}`, () => digestOf(credentials, reference));
+    const served = (r: ReleaseInfo) => r.outcome === 'deployed' || r.outcome === 'superseded';
+    target = digest
+      ? [...releases].reverse().find((r) => served(r) && r.image.endsWith(`@${digest}`))
+      : undefined;
+    lookedUp = digest
+      ? `its image in the registry (${digest}) is in none of them`
+      : `the registry has no image ${reference}`;
+  }
+  if (!target) {
+    const t = settings.rollbackTarget;
+    const what =
+      t.kind === 'previous'
+        ? `nothing to roll back to: ${where} hold no deployed release older than the current one`
+        : t.kind === 'revision'
+          ? `input 'rollback-target': ${where} hold no deployed release ${t.revision}`
+          : `input 'rollback-target': '${t.ref}' is no git sha of ${where}, and ${lookedUp}`;
+    throw failed(`${what}; nothing was changed. Valid targets: ${validReleaseTargets(releases)}`);
+  }
+  const release = await readRelease(cluster, namespace, target);
+  const deployment = release.objects.find((o) => o.kind === 'Deployment')?.metadata?.name ?? '';
+  core.info(`target: release ${target.number} (commit ${target.sha.slice(0, 7)}, ${target.image})`);
+  return {
+    ...base,
+    deployment,
+    revisions: [],
+    target: {
+      revision: target.number,
+      images: [target.image],
+      created: target.created,
+      gitSha: target.sha,
+      current: target.number === current?.number,
+    },
+    release,
+    releases,
+  };
+}
+
 /** Restores the planned revision and tracks its rollout; a failed rollout is diagnosed, not undone. */
 export async function rollback(settings: Settings, plan: RollbackPlan): Promise<RollbackResult> {
   const { cluster, namespace, deployment, timings } = plan;
@@ -140,6 +228,15 @@ export async function rollback(settings: Settings, plan: RollbackPlan): Promise<
     ...emptyResult(plan.environment, namespace, deployment, plan.revisions),
     timings: timings.steps,
   };
+  if (plan.release) {
+    const withRelease = { ...plan, release: plan.release };
+    try {
+      return await rollbackRelease(settings, withRelease, result);
+    } catch (error) {
+      if (error instanceof RollbackFailure) throw error;
+      throw new RollbackFailure(errorText(error), result);
+    }
+  }
   // a deploy still running in the environment finishes first (and the rollback then undoes the newest)
   await using _lock = await timings.step(`lock ${namespace}`, () =>
     lockEnvironment(cluster, {
@@ -307,7 +404,7 @@ async function digestOf(credentials: Credentials, reference: string): Promise<st
   }
 }
 
-async function ingressUrl(cluster: Cluster, namespace: string): Promise<string> {
+export async function ingressUrl(cluster: Cluster, namespace: string): Promise<string> {
   const list = await cluster.request<{
     items: { spec?: { rules?: { host?: string }[]; tls?: { hosts?: string[] }[] } }[];
   }>('GET', `/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses`, {

@@ -206,7 +206,7 @@ describe('pull request previews against the local target', () => {
     );
   });
 
-  it('rolls the preview back to its previous revision from a dispatch, and says so in the comment', async () => {
+  it('rolls the preview back to its previous release from a dispatch, and says so in the comment', async () => {
     const run = await runAction(
       { ...inputs(), environment: '7', 'rollback-target': 'previous' },
       { env: env(), event: 'workflow_dispatch', payload: eventFile('workflow_dispatch'), sha: sha('f') },
@@ -219,13 +219,13 @@ describe('pull request previews against the local target', () => {
     expect(imageOf(d)).toBe(firstPreview);
     expect(imageOf(await deploymentIn(app))).toBe(productionImage);
 
-    const rollbacks = github.forEnvironment('pr-7').filter((x) => x.description === 'rollback to revision 1');
+    const rollbacks = github.forEnvironment('pr-7').filter((x) => x.description === 'rollback to release 1');
     expect(rollbacks).toHaveLength(1);
     expect(rollbacks[0]?.ref).toBe(headSha('7a'));
     expect(rollbacks[0]?.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
     expect(stickyComments()).toHaveLength(1);
     expect(stickyComments()[0]?.body).toMatch(/\| Status \| rolled back \|/);
-    expect(stickyComments()[0]?.body).toContain('rollback to revision 1: revision 3 is serving');
+    expect(stickyComments()[0]?.body).toContain('rollback to release 1: revision 3 is serving');
   });
 
   it("keeps the preview identity out of production's namespace: no read, no write, no binding", async () => {

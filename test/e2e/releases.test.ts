@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { jest } from '@jest/globals';
 import type { V1ConfigMap, V1Deployment, V1Secret } from '@kubernetes/client-node';
+import { eventFile } from '../fakes/github-server.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
@@ -298,5 +299,54 @@ describe('releases', () => {
     expect((await configMap('rel-settings'))?.data).toEqual({ MODE: 'c' });
     expect(await template('rel-web')).toEqual({ 'rel.example/mode': 'c' });
     expect((await releases()).map((r) => [r.number, r.outcome]).at(-1)).toEqual([5, 'failed']);
+  });
+
+  it('a manual rollback restores a whole release and records the restore as a new one', async () => {
+    const deployed = await runAction(inputs({ mode: 'f', extraConfigMaps: ['rel-f-only'] }), {
+      sha: sha('6'),
+    });
+    expectOk(deployed);
+    expect((await configMap('rel-settings'))?.data).toEqual({ MODE: 'f' });
+    const rollback = (target: string) =>
+      runAction(
+        {
+          ...inputs({ mode: 'unused' }),
+          mode: 'rollback',
+          environment: 'production',
+          'rollback-target': target,
+        },
+        { event: 'workflow_dispatch', payload: eventFile('workflow_dispatch'), sha: sha('9') },
+      );
+
+    const back = await rollback('previous');
+    expectOk(back);
+    expect(back.log).toMatch(/target: release 3 \(commit 3333333/);
+    expect(back.log).toMatch(/release 3 \(3333333\) serves again, whole; recorded as release 7/);
+    expect((await configMap('rel-settings'))?.data).toEqual({ MODE: 'c' });
+    expect(await template('rel-web')).toEqual({ 'rel.example/mode': 'c' });
+    expect(await template('rel-worker')).toEqual({ 'rel.example/mode': 'c' });
+    // what release 3 did not hold is gone
+    const fOnly = await configMap('rel-f-only');
+    expect(fOnly === undefined || Boolean(fOnly.metadata?.deletionTimestamp)).toBe(true);
+    expect(back.summary).toContain("release 6 → release 3's whole set, recorded as release 7");
+    expect(back.summary).toContain('Releases before the rollback');
+    expect((await releases()).slice(-2).map((r) => [r.number, r.outcome, r.sha])).toEqual([
+      [6, 'superseded', sha('6')],
+      [7, 'deployed', sha('3')],
+    ]);
+
+    // a failed release is no target; the error lists the ones that are, and nothing changes
+    const refused = await rollback('4');
+    expect(refused.code).toBe(1);
+    expect(refused.error).toMatch(
+      /hold no deployed release 4; nothing was changed\. Valid targets: previous \(= release 6\), 7 \(git sha 3333333, current\), 6 \(git sha 6666666\)/,
+    );
+    expect((await configMap('rel-settings'))?.data).toEqual({ MODE: 'c' });
+
+    // forward again, by number
+    const forward = await rollback('6');
+    expectOk(forward);
+    expect((await configMap('rel-settings'))?.data).toEqual({ MODE: 'f' });
+    expect((await configMap('rel-f-only'))?.data).toEqual({ from: 'f' });
   });
 });

@@ -6,9 +6,10 @@ import { localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // The manual rollback end to end, as a runner runs dist/index.js on workflow_dispatch (payload from
-// test/fixtures/events), against the local deploy target: three real deploys, then rollbacks to previous,
-// to a revision number, to an image tag resolved in the registry and to a git sha, and one to a revision
-// that does not exist. The GitHub REST API is served by FakeGitHub.
+// test/fixtures/events), against the local deploy target: three real deploys (releases 1-3), then rollbacks
+// to previous, to a release number, to an image tag resolved in the registry and to a git sha, and one to a
+// release that does not exist. Each restore is recorded as a new release. The GitHub REST API is served by
+// FakeGitHub.
 
 jest.setTimeout(300_000);
 
@@ -75,7 +76,7 @@ describe('rollback (workflow_dispatch) against the local target', () => {
     expect(new Set(Object.values(images)).size).toBe(3);
   });
 
-  it('rolls back to the previous revision, lists the revisions, and records a GitHub deployment', async () => {
+  it('rolls back to the previous release, lists the releases, and records a GitHub deployment', async () => {
     const run = await rollback('previous');
     expect(run.error).toBe('');
     expect(run.code).toBe(0);
@@ -88,23 +89,23 @@ describe('rollback (workflow_dispatch) against the local target', () => {
     expect(run.outputs.revision).toBe('4');
     expect(run.outputs.url).toBe(`http://${app}.localhost/`);
 
-    expect(run.summary).toContain('Revisions before the rollback');
+    expect(run.summary).toContain('Releases before the rollback');
     for (const c of ['a', 'b', 'c']) expect(run.summary).toContain(images[c]);
     expect(run.summary).toContain('3 (current)');
     expect(run.summary).toContain('2 ← target');
-    expect(run.summary).toContain('bbbbbbb deployed');
+    expect(run.summary).toContain("release 3 → release 2's whole set, recorded as release 4");
 
     const rollbacks = github
       .forEnvironment('production')
       .filter((x) => x.description?.startsWith('rollback'));
     expect(rollbacks).toHaveLength(1);
     expect(rollbacks[0]?.ref).toBe(sha('b'));
-    expect(rollbacks[0]?.description).toBe('rollback to revision 2');
+    expect(rollbacks[0]?.description).toBe('rollback to release 2');
     expect(rollbacks[0]?.statuses.map((s) => s.state)).toEqual(['in_progress', 'success']);
     expect(rollbacks[0]?.statuses[1]?.environment_url).toBe(`http://${app}.localhost/`);
   });
 
-  it('rolls back to a named revision', async () => {
+  it('rolls back to a release by its number', async () => {
     const run = await rollback('1');
     expect(run.error).toBe('');
     const d = await deployment();
@@ -113,17 +114,19 @@ describe('rollback (workflow_dispatch) against the local target', () => {
     expect(d.status?.availableReplicas).toBe(2);
   });
 
-  it('changes nothing for a revision that does not exist, and names the valid ones', async () => {
+  it('changes nothing for a release that does not exist, and names the valid ones', async () => {
     const before = await deployment();
     const deploymentsBefore = github.deployments.length;
     const run = await rollback('99');
     expect(run.code).toBe(1);
-    expect(run.error).toContain(`Deployment archetype in namespace '${app}' has no revision 99`);
+    expect(run.error).toContain(
+      `the releases of production in namespace '${app}' hold no deployed release 99`,
+    );
     expect(run.error).toContain('nothing was changed');
     expect(run.error).toMatch(
-      /Valid targets: previous \(= revision 4\), 5 \(git sha aaaaaaa, current\), 4 \(git sha bbbbbbb\), 3 \(git sha ccccccc\)/,
+      /Valid targets: previous \(= release 4\), 5 \(git sha aaaaaaa, current\), 4 \(git sha bbbbbbb\), 3 \(git sha ccccccc\)/,
     );
-    expect(run.summary).toContain('Revisions before the rollback');
+    expect(run.summary).toContain('Releases before the rollback');
     const after = await deployment();
     expect(image(after)).toBe(image(before));
     expect(revision(after)).toBe(revision(before));
@@ -131,7 +134,7 @@ describe('rollback (workflow_dispatch) against the local target', () => {
     expect(github.deployments.length).toBe(deploymentsBefore);
   });
 
-  it('resolves an image tag through the registry to the revision that runs that digest', async () => {
+  it('resolves an image tag through the registry to the release of that digest', async () => {
     // 'latest' is the tag of the last deploy from the default branch: commit c
     const run = await rollback('latest');
     expect(run.error).toBe('');
@@ -139,7 +142,7 @@ describe('rollback (workflow_dispatch) against the local target', () => {
     expect(image(await deployment())).toBe(images.c);
   });
 
-  it('resolves a git sha to its revision, and runs without a github-token', async () => {
+  it('resolves a git sha to its newest release, and runs without a github-token', async () => {
     const requestsBefore = github.requests.length;
     const run = await rollback('bbbbbbb', { 'github-token': '' });
     expect(run.error).toBe('');
