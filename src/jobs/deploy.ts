@@ -40,6 +40,7 @@ import { managedBy, render } from '../kube/render.js';
 import { rollbackTo } from '../kube/rollback.js';
 import { smokeCheckServices } from '../kube/smoke.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
+import { forceStatefulSetRollback, trackedKinds, trackWorkload } from '../kube/track-workload.js';
 import { validate } from '../kube/validate.js';
 import { type DeployPlan, planDeploy, type RunInfo } from '../plan.js';
 import type { Settings } from '../settings.js';
@@ -297,6 +298,23 @@ async function applyAndTrack(
           rollout(settings, cluster, plan, name, result, failing),
         );
       }
+      // StatefulSets, DaemonSets and Jobs of the set, the way kstatus reads them
+      for (const m of objects.filter((o) => trackedKinds.has(o.object.kind ?? ''))) {
+        const ref = `${m.object.kind}/${m.object.metadata?.name}`;
+        const done = await timings.step(`rollout of ${ref}`, () =>
+          trackWorkload(cluster, plan.namespace, m.object.kind ?? '', m.object.metadata?.name ?? '', {
+            timeoutMs: settings.rolloutTimeoutMs,
+            graceMs: settings.failureGrace.graceMs,
+            crashLoopRestarts: settings.failureGrace.crashLoopRestarts,
+            onProgress: (line) => core.info(line),
+          }).catch((error: unknown) => {
+            throw new Error(`the rollout of ${ref} failed: ${errorText(error)}`);
+          }),
+        );
+        core.info(
+          `${ref} ${m.object.kind === 'Job' ? 'complete' : 'rolled out'} in ${(done.elapsedMs / 1000).toFixed(1)} s`,
+        );
+      }
       await timings.step('endpoints', () => reportReach(settings, cluster, objects, result));
       if (settings.smokeCheck)
         await timings.step('smoke check', () =>
@@ -447,6 +465,13 @@ async function restorePrevious(what: string, f: Failing, cancelled = false): Pro
       // what the failed release added goes; what it dropped was never pruned
       const pruned = await prune(cluster, plan.namespace, plan.render.instance, previous.objects);
       for (const p of pruned) core.info(`${p.kind}/${p.name} removed (not in release ${previous.number})`);
+      for (const s of previous.objects.filter((o) => o.kind === 'StatefulSet')) {
+        const deleted = await forceStatefulSetRollback(cluster, plan.namespace, s.metadata?.name ?? '');
+        if (deleted.length > 0)
+          core.info(
+            `StatefulSet/${s.metadata?.name}: deleted ${deleted.join(', ')}, broken pods of the failed release, so that the restored template replaces them`,
+          );
+      }
       const deployments = previous.objects.filter((o) => o.kind === 'Deployment');
       // a cancelled run has seconds before the runner kills it: the cluster finishes the rollout alone
       if (cancelled) return { applied, deployments: deployments.map((d) => d.metadata?.name ?? '') };
@@ -458,6 +483,11 @@ async function restorePrevious(what: string, f: Failing, cancelled = false): Pro
         });
         if (name === f.failedDeployment || deployments.length === 1) result.revision = done.revision;
       }
+      for (const w of previous.objects.filter((o) => o.kind === 'StatefulSet' || o.kind === 'DaemonSet'))
+        await trackWorkload(cluster, plan.namespace, w.kind ?? '', w.metadata?.name ?? '', {
+          timeoutMs: settings.rolloutTimeoutMs,
+          onProgress: (line) => core.info(line),
+        });
       return { applied, deployments: deployments.map((d) => d.metadata?.name ?? '') };
     });
     core.info(

@@ -94,9 +94,12 @@ export function render(manifests: Manifest[], target: RenderTarget): Manifest[] 
     if (template) {
       template.metadata ??= {};
       const tmeta = template.metadata as Json;
+      // a Job's pod template is immutable: a label that moves with each commit would refuse every
+      // redeploy of an unchanged Job
+      const { 'app.kubernetes.io/version': version, ...stable } = instanceLabels(labels);
       tmeta.labels = {
         ...(tmeta.labels as Record<string, string> | undefined),
-        ...instanceLabels(labels),
+        ...(object.kind === 'Job' ? stable : { ...stable, 'app.kubernetes.io/version': version }),
       };
       for (const c of containersOf(template))
         if (typeof c.image === 'string' && matchesPlaceholder(c.image, target.imagePlaceholder)) {

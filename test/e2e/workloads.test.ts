@@ -1,0 +1,154 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
+import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
+
+// Workloads besides Deployments, end to end through dist/index.js as the production identity: a StatefulSet
+// and a Job in the set are waited for (kstatus rules) with a line per change; a StatefulSet whose new pods
+// crash fails the deploy, and the previous release comes back, its broken pod replaced (forced rollback).
+
+jest.setTimeout(300_000);
+
+const cluster = testCluster();
+const namespace = namespaceName('e2e-workloads');
+const sha = (c: string) => c.repeat(40);
+let deployer: ProductionIdentity;
+
+function context(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wl-context-'));
+  writeFileSync(join(dir, 'hello.txt'), 'workloads\n');
+  writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY hello.txt /hello.txt\n');
+  return dir;
+}
+const buildContext = context();
+
+const container = { name: 'app', image: 'wl-app', resources: { requests: { cpu: '10m', memory: '32Mi' } } };
+
+/** A StatefulSet (behind its headless Service) and a Job; dbAnnotations go on the StatefulSet's pods. */
+function manifests(mode: string, dbAnnotations: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wl-k8s-'));
+  const db = { 'app.kubernetes.io/name': 'wl-db' };
+  const objects = [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'wl-db' },
+      spec: { clusterIP: 'None', selector: db, ports: [{ name: 'db', port: 5432 }] },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'wl-db' },
+      spec: {
+        serviceName: 'wl-db',
+        replicas: 2,
+        selector: { matchLabels: db },
+        template: {
+          metadata: { labels: db, annotations: { 'wl.example/mode': mode, ...dbAnnotations } },
+          spec: { containers: [container] },
+        },
+      },
+    },
+    {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'wl-once' },
+      spec: {
+        backoffLimit: 1,
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            // a fixed image: a Job's template is immutable, so it stays the same from deploy to deploy
+            containers: [{ ...container, name: 'once', image: '127.0.0.1:5000/tools/once:1' }],
+          },
+        },
+      },
+    },
+  ];
+  objects.forEach((o, i) => {
+    writeFileSync(join(dir, `${i}-${o.kind.toLowerCase()}.yaml`), JSON.stringify(o, null, 2));
+  });
+  return dir;
+}
+
+const inputs = (mode: string, dbAnnotations?: Record<string, string>) => ({
+  ...localTargetInputs(),
+  kubeconfig: deployer.kubeconfig,
+  mode: 'deploy',
+  'app-name': 'wl-app',
+  'image-name': `${namespace}/wl-app`,
+  context: buildContext,
+  namespace,
+  manifests: manifests(mode, dbAnnotations),
+  'failure-grace': '3s, 2 restarts',
+  'rollout-timeout': '120s',
+});
+
+const statefulSet = () =>
+  get<V1StatefulSet>(cluster, `/apis/apps/v1/namespaces/${namespace}/statefulsets/wl-db`);
+
+function expectOk(run: ActionRun): void {
+  if (run.code !== 0)
+    throw new Error(`the action failed (${run.code}): ${run.error}\n${run.log.slice(-3000)}`);
+}
+
+beforeAll(async () => {
+  deployer = await productionIdentity(cluster, [namespace], 'wl-app');
+});
+
+afterAll(async () => {
+  await deployer?.remove();
+  await deleteNamespace(cluster, namespace);
+});
+
+describe('StatefulSets and Jobs', () => {
+  it('waits for the StatefulSet to be current and the Job to complete, a line per change', async () => {
+    const run = await runAction(inputs('a'), { sha: sha('1') });
+    expectOk(run);
+    expect(run.log).toMatch(/StatefulSet\/wl-db: \d of 2 updated, \d of 2 ready/);
+    expect(run.log).toMatch(/StatefulSet\/wl-db rolled out in [\d.]+ s/);
+    expect(run.log).toMatch(/Job\/wl-once complete in [\d.]+ s/);
+    const s = await statefulSet();
+    expect(s?.status?.readyReplicas).toBe(2);
+    expect(s?.status?.currentRevision).toBe(s?.status?.updateRevision);
+  });
+
+  it('a StatefulSet whose new pod crashes fails the deploy; the previous release comes back, broken pod replaced', async () => {
+    const run = await runAction(inputs('b', { 'archetype.local/fail': 'CrashLoopBackOff' }), {
+      sha: sha('2'),
+    });
+    expect(run.code).toBe(1);
+    expect(run.error).toMatch(
+      /the rollout of StatefulSet\/wl-db failed: StatefulSet\/wl-db: container app in pod wl-db-1: CrashLoopBackOff/,
+    );
+    expect(run.error).toMatch(/Rolled back to release 1 \(1111111\)/);
+    expect(run.log).toMatch(/StatefulSet\/wl-db: deleted wl-db-1, broken pods of the failed release/);
+    // every pod on release 1's template again, and Ready
+    await eventually(
+      'both pods of wl-db on the restored template, ready',
+      async () => {
+        const pods = await cluster.request<{ items: V1Pod[] }>(
+          'GET',
+          `/api/v1/namespaces/${namespace}/pods`,
+          {
+            query: { labelSelector: 'app.kubernetes.io/name=wl-db' },
+          },
+        );
+        const good = pods.items.filter(
+          (p) =>
+            p.metadata?.annotations?.['wl.example/mode'] === 'a' &&
+            !p.metadata?.annotations?.['archetype.local/fail'] &&
+            p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+        return good.length === 2 ? true : undefined;
+      },
+      60_000,
+    );
+    const s = await statefulSet();
+    expect(s?.spec?.template.metadata?.annotations).toEqual({ 'wl.example/mode': 'a' });
+  });
+});
