@@ -2,7 +2,6 @@ import * as core from '@actions/core';
 import { applySet, prune } from '../kube/apply.js';
 import { errorText } from '../kube/client.js';
 import { diagnose, diagnosisLines } from '../kube/diagnose.js';
-import { lockEnvironment } from '../kube/lock.js';
 import {
   lastDeployed,
   listReleases,
@@ -14,7 +13,7 @@ import {
 import { managedBy } from '../kube/render.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
 import type { RollbackTarget, Settings } from '../settings.js';
-import { ingressUrl, type RollbackPlan, type RollbackResult } from './rollback.js';
+import { ingressUrl, lockForRollback, type RollbackPlan, type RollbackResult } from './rollback.js';
 
 // The manual rollback of an environment that has release records (kube/release.ts): the target is a
 // release, and the whole of its set comes back (every Deployment, ConfigMaps, Services, Ingress), what it
@@ -69,15 +68,7 @@ export async function rollbackRelease(
   result: RollbackResult,
 ): Promise<RollbackResult> {
   const { cluster, namespace, timings, release } = plan;
-  await using _lock = await timings.step(`lock ${namespace}`, () =>
-    lockEnvironment(cluster, {
-      namespace,
-      instance: plan.instance,
-      sha: process.env.GITHUB_SHA ?? '',
-      rolloutTimeoutMs: settings.rolloutTimeoutMs,
-      purpose: 'rollback',
-    }),
-  );
+  await using _lock = await lockForRollback(settings, plan);
   // read again under the lock: a deploy may have finished meanwhile
   const all = await listReleases(cluster, namespace, plan.instance);
   const current = lastDeployed(all);

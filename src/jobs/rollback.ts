@@ -238,15 +238,7 @@ export async function rollback(settings: Settings, plan: RollbackPlan): Promise<
     }
   }
   // a deploy still running in the environment finishes first (and the rollback then undoes the newest)
-  await using _lock = await timings.step(`lock ${namespace}`, () =>
-    lockEnvironment(cluster, {
-      namespace,
-      instance: plan.instance,
-      sha: process.env.GITHUB_SHA ?? '',
-      rolloutTimeoutMs: settings.rolloutTimeoutMs,
-      purpose: 'rollback',
-    }),
-  );
+  await using _lock = await lockForRollback(settings, plan);
   const back = await timings.step(
     `roll back Deployment/${deployment} to revision ${plan.target.revision}`,
     () => rollbackTo(cluster, namespace, deployment, plan.target.revision),
@@ -298,6 +290,19 @@ export async function rollback(settings: Settings, plan: RollbackPlan): Promise<
     `Deployment/${deployment} runs revision ${back.to}'s template again, as revision ${result.revision}`,
   );
   return result;
+}
+
+/** The environment's deploy lock, for a rollback: a deploy still running there finishes first. */
+export function lockForRollback(settings: Settings, plan: RollbackPlan) {
+  return plan.timings.step(`lock ${plan.namespace}`, () =>
+    lockEnvironment(plan.cluster, {
+      namespace: plan.namespace,
+      instance: plan.instance,
+      sha: process.env.GITHUB_SHA ?? '',
+      rolloutTimeoutMs: settings.rolloutTimeoutMs,
+      purpose: 'rollback',
+    }),
+  );
 }
 
 /** The revision a target names, when the cluster alone can tell (pure); undefined when it cannot. */
