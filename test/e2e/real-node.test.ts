@@ -1,7 +1,10 @@
-import { rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
+import { pushNodeScriptImage } from '../helpers/images.js';
 import {
   inCidr,
   realNode,
@@ -173,5 +176,59 @@ describe('deploy onto the real node', () => {
     const d = await get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`);
     const env = d?.spec?.template.spec?.containers[0]?.env ?? [];
     expect(env.find((e) => e.name === 'REVISION')).toBeUndefined();
+  });
+
+  it('a set with a non-HTTP Service passes: that Service gets the endpoints check, no HTTP request', async () => {
+    // a cache on 6379 beside the app, on the real node: another image, another protocol
+    const cache = await pushNodeScriptImage(
+      `${namespace}/cache`,
+      "require('net').createServer((s) => s.end('+PONG\\r\\n')).listen(6379)",
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-with-cache-'));
+    folders.push(dir);
+    cpSync('k8s', dir, { recursive: true });
+    const labels = { 'app.kubernetes.io/name': 'cache' };
+    const objects = [
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'cache', labels },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              containers: [
+                {
+                  name: 'cache',
+                  image: cache,
+                  ports: [{ name: 'redis', containerPort: 6379 }],
+                  readinessProbe: { tcpSocket: { port: 'redis' }, periodSeconds: 1 },
+                  resources: { requests: { cpu: '10m', memory: '32Mi' } },
+                },
+              ],
+            },
+          },
+        },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'cache', labels },
+        spec: { selector: labels, ports: [{ name: 'redis', port: 6379, targetPort: 'redis' }] },
+      },
+    ];
+    writeFileSync(join(dir, 'cache.yaml'), objects.map((o) => JSON.stringify(o)).join('\n---\n'));
+    const withCache = await realNodeManifests(undefined, dir);
+    folders.push(withCache);
+    const run = await runAction({ ...base(), manifests: withCache }, { sha: sha('5') });
+    expectSuccess(run);
+    expect(run.log).toContain(
+      'smoke check of Service/cache: not run, its pods do not run the image just built (endpoints only)',
+    );
+    expect(run.log).toMatch(/Service\/cache: 1 ready endpoint/);
+    expect(run.log).toContain(`GET / answered revision ${sha('5')}`);
+    expect(await answer()).toBe(sha('5'));
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,4 +54,36 @@ export async function registryTags(repository: string): Promise<string[]> {
   if (response.status === 404) return [];
   if (!response.ok) throw new Error(`GET /v2/${repository}/tags/list: ${response.status}`);
   return ((await response.json()) as { tags?: string[] | null }).tags ?? [];
+}
+
+/**
+ * A one-line Node program on the local base image (NODE_IMAGE), pushed to the local registry as
+ * <registry>/<repository>:latest with the registry's credentials; its reference by digest.
+ */
+export async function pushNodeScriptImage(repository: string, script: string): Promise<string> {
+  const registry = process.env.REGISTRY ?? '';
+  const work = mkdtempSync(join(tmpdir(), 'script-image-'));
+  const env = { ...process.env, DOCKER_CONFIG: join(work, 'docker') };
+  try {
+    const login = run(
+      'docker',
+      ['login', registry, '--username', process.env.REGISTRY_USERNAME ?? '', '--password-stdin'],
+      { env },
+    );
+    login.child.stdin?.end(process.env.REGISTRY_PASSWORD);
+    await login;
+    writeFileSync(
+      join(work, 'Dockerfile'),
+      `ARG NODE_IMAGE\nFROM \${NODE_IMAGE}\nUSER 1000:1000\nCMD ["node", "-e", ${JSON.stringify(script)}]\n`,
+    );
+    const digest = await buildAndPushImage({
+      context: work,
+      tag: `${registry}/${repository}:latest`,
+      buildArgs: { NODE_IMAGE: process.env.NODE_IMAGE ?? '' },
+      env,
+    });
+    return `${registry}/${repository}@${digest}`;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
