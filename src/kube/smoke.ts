@@ -56,8 +56,10 @@ export async function smokeCheck(
   const seen: Record<string, number> = {};
   let last = '';
   let inARow = 0;
+  const unreadable = new Set<string>();
   for (let request = 1; request <= attempts; request++) {
     const nodes = await endpointNodes(cluster, namespace, serviceName);
+    for (const u of nodes.unreadable) unreadable.add(u);
     if (nodes.ready > 0 && nodes.simulated === nodes.ready) {
       const detail = `its ${nodes.ready} ready endpoint${nodes.ready === 1 ? ' is' : 's are'} on simulated (kwok) nodes, where nothing listens`;
       options.log?.(`smoke check of ${what} skipped: ${detail}`);
@@ -97,7 +99,10 @@ export async function smokeCheck(
   throw new Error(
     `smoke check failed: GET ${target} through ${what} did not answer with the deployed revision ${expectedRevision} (or, naming none, 2xx) ` +
       `${confirmations} times in a row in ${attempts} requests (answers: ${answers || 'none'}; last: ${last}). ` +
-      'The pods serving are not the commit just deployed: check that the image is built with --build-arg REVISION=<commit> and that the Service selects only the new pods.',
+      'The pods serving are not the commit just deployed: check that the image is built with --build-arg REVISION=<commit> and that the Service selects only the new pods.' +
+      (unreadable.size > 0
+        ? ` (Could not tell whether the pods run on real nodes: ${[...unreadable].join('; ')}.)`
+        : ''),
   );
 }
 
@@ -180,7 +185,7 @@ async function endpointNodes(
   cluster: Cluster,
   namespace: string,
   service: string,
-): Promise<{ ready: number; simulated: number }> {
+): Promise<{ ready: number; simulated: number; unreadable: string[] }> {
   const slices = await cluster.request<EndpointSliceList>(
     'GET',
     `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/endpointslices`,
@@ -189,15 +194,20 @@ async function endpointNodes(
   const ready = slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready !== false);
   let simulated = 0;
   const runtimes = new Map<string, string>();
+  const unreadable: string[] = [];
   for (const e of ready) {
     if (!e.nodeName) continue;
     if (!runtimes.has(e.nodeName)) {
+      // a node that cannot be read counts as real: the request through the proxy then says what answers
       const node = await cluster
         .request<V1Node>('GET', `/api/v1/nodes/${encodeURIComponent(e.nodeName)}`)
-        .catch(() => undefined);
+        .catch((error: unknown) => {
+          unreadable.push(`node ${e.nodeName}: ${errorText(error)}`);
+          return undefined;
+        });
       runtimes.set(e.nodeName, node?.status?.nodeInfo?.containerRuntimeVersion ?? '');
     }
     if (simulatedRuntime.test(runtimes.get(e.nodeName) ?? '')) simulated++;
   }
-  return { ready: ready.length, simulated };
+  return { ready: ready.length, simulated, unreadable };
 }

@@ -183,7 +183,7 @@ describe('smokeCheck', () => {
 
   it('smokeCheckServices checks each Service whose pods run the built image, on its http port', async () => {
     // a Service in front of another image (a cache on 6379) gets no HTTP request: endpoints only
-    const cache = deployment(ns, { name: 'cache', image: 'redis@sha256:' + 'c'.repeat(64) });
+    const cache = deployment(ns, { name: 'cache', image: `redis@sha256:${'c'.repeat(64)}` });
     const results = await smokeCheckServices(
       cluster,
       ns,
