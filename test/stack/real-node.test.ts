@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { jest } from '@jest/globals';
 import { Exec, KubeConfig, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { applySet } from '../../src/kube/apply.js';
@@ -28,6 +29,9 @@ import {
   withPullSecret,
 } from '../helpers/real-node.js';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
+
+// the failures below wait on the kubelet's own back-off (up to 120 s each): the tests may take that long
+jest.setTimeout(180_000);
 
 const run = promisify(execFile);
 const stackScript = join(repo, 'scripts/local-stack');
