@@ -37,10 +37,11 @@ import {
   recordRelease,
 } from '../kube/release.js';
 import { managedBy, render } from '../kube/render.js';
+import { restoreRelease } from '../kube/restore.js';
 import { rollbackTo } from '../kube/rollback.js';
 import { smokeCheckServices } from '../kube/smoke.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
-import { forceStatefulSetRollback, trackedKinds, trackWorkload } from '../kube/track-workload.js';
+import { trackedKinds, trackWorkload } from '../kube/track-workload.js';
 import { validate } from '../kube/validate.js';
 import { type DeployPlan, planDeploy, type RunInfo } from '../plan.js';
 import type { Settings } from '../settings.js';
@@ -457,21 +458,10 @@ async function restorePrevious(what: string, f: Failing, cancelled = false): Pro
   if (!previous) return undoFailedDeployment(what, f);
   try {
     const restored = await f.timings.step(`restore release ${previous.number}`, async () => {
-      const applied = await applySet(cluster, previous.objects, {
-        fieldManager,
-        force: true,
-        namespace: plan.namespace,
-      });
       // what the failed release added goes; what it dropped was never pruned
-      const pruned = await prune(cluster, plan.namespace, plan.render.instance, previous.objects);
-      for (const p of pruned) core.info(`${p.kind}/${p.name} removed (not in release ${previous.number})`);
-      for (const s of previous.objects.filter((o) => o.kind === 'StatefulSet')) {
-        const deleted = await forceStatefulSetRollback(cluster, plan.namespace, s.metadata?.name ?? '');
-        if (deleted.length > 0)
-          core.info(
-            `StatefulSet/${s.metadata?.name}: deleted ${deleted.join(', ')}, broken pods of the failed release, so that the restored template replaces them`,
-          );
-      }
+      const applied = await restoreRelease(cluster, plan.namespace, plan.render.instance, previous, (line) =>
+        core.info(line),
+      );
       const deployments = previous.objects.filter((o) => o.kind === 'Deployment');
       // a cancelled run has seconds before the runner kills it: the cluster finishes the rollout alone
       if (cancelled) return { applied, deployments: deployments.map((d) => d.metadata?.name ?? '') };

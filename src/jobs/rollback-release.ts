@@ -1,5 +1,4 @@
 import * as core from '@actions/core';
-import { applySet, prune } from '../kube/apply.js';
 import { errorText } from '../kube/client.js';
 import { diagnose, diagnosisLines } from '../kube/diagnose.js';
 import {
@@ -10,7 +9,7 @@ import {
   type ReleaseInfo,
   recordRelease,
 } from '../kube/release.js';
-import { managedBy } from '../kube/render.js';
+import { restoreRelease } from '../kube/restore.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
 import type { RollbackTarget, Settings } from '../settings.js';
 import { ingressUrl, lockForRollback, type RollbackPlan, type RollbackResult } from './rollback.js';
@@ -85,17 +84,9 @@ export async function rollbackRelease(
     core.info(`release ${release.number} is what ${plan.environment} runs already: nothing to change`);
     return result;
   }
-  await timings.step(`restore release ${release.number} (its whole set)`, async () => {
-    const applied = await applySet(cluster, release.objects, {
-      fieldManager: managedBy,
-      force: true,
-      namespace,
-    });
-    for (const o of applied.objects)
-      if (o.action !== 'unchanged') core.info(`${o.kind}/${o.name} ${o.action}`);
-    const pruned = await prune(cluster, namespace, plan.instance, release.objects);
-    for (const p of pruned) core.info(`${p.kind}/${p.name} removed (not in release ${release.number})`);
-  });
+  await timings.step(`restore release ${release.number} (its whole set)`, () =>
+    restoreRelease(cluster, namespace, plan.instance, release, (line) => core.info(line)),
+  );
   const note = `release ${release.number} restored by a manual rollback`;
   if (current)
     await markRelease(

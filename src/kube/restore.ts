@@ -1,0 +1,34 @@
+import { type ApplyResult, applySet, prune } from './apply.js';
+import type { Cluster } from './client.js';
+import type { Release } from './release.js';
+import { managedBy } from './render.js';
+import { forceStatefulSetRollback } from './track-workload.js';
+
+// Bringing a release back, whole: its set applied again, what it did not hold removed, and the pods a
+// StatefulSet would otherwise wait on forever (a broken pod of the later release) deleted. The one path for
+// the automatic restore after a failed deploy and for the manual rollback; the callers track the rollouts.
+
+export async function restoreRelease(
+  cluster: Cluster,
+  namespace: string,
+  instance: string,
+  release: Release,
+  log: (line: string) => void,
+): Promise<ApplyResult> {
+  const applied = await applySet(cluster, release.objects, {
+    fieldManager: managedBy,
+    force: true,
+    namespace,
+  });
+  for (const o of applied.objects) if (o.action !== 'unchanged') log(`${o.kind}/${o.name} ${o.action}`);
+  const pruned = await prune(cluster, namespace, instance, release.objects);
+  for (const p of pruned) log(`${p.kind}/${p.name} removed (not in release ${release.number})`);
+  for (const s of release.objects.filter((o) => o.kind === 'StatefulSet')) {
+    const deleted = await forceStatefulSetRollback(cluster, namespace, s.metadata?.name ?? '');
+    if (deleted.length > 0)
+      log(
+        `StatefulSet/${s.metadata?.name}: deleted ${deleted.join(', ')}, broken pods of the failed release, so that the restored template replaces them`,
+      );
+  }
+  return applied;
+}
