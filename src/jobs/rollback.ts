@@ -298,7 +298,6 @@ export function lockForRollback(settings: Settings, plan: RollbackPlan) {
     lockEnvironment(plan.cluster, {
       namespace: plan.namespace,
       instance: plan.instance,
-      sha: process.env.GITHUB_SHA ?? '',
       rolloutTimeoutMs: settings.rolloutTimeoutMs,
       purpose: 'rollback',
     }),

@@ -84,7 +84,6 @@ export async function sweep(
       lockEnvironment(cluster, {
         namespace: e.namespace,
         instance: e.namespace,
-        sha: process.env.GITHUB_SHA ?? '',
         rolloutTimeoutMs: settings.rolloutTimeoutMs,
         purpose: 'sweep',
       }).catch((error) => {

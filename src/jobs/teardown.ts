@@ -61,7 +61,6 @@ export async function teardown(
     lockEnvironment(cluster, {
       namespace,
       instance: namespace,
-      sha: process.env.GITHUB_SHA ?? '',
       rolloutTimeoutMs: settings.rolloutTimeoutMs,
       purpose: 'teardown',
     }),

@@ -21,7 +21,8 @@ export interface LockOptions {
   namespace: string;
   /** app.kubernetes.io/instance of the environment: names the Lease */
   instance: string;
-  sha: string;
+  /** the commit deployed; a rollback, teardown or sweep records none and is named by the run's */
+  sha?: string;
   /** input rollout-timeout: the holder applies, tracks and may roll back, so twice this plus a minute is waited */
   rolloutTimeoutMs: number;
   /** default: GITHUB_RUN_NUMBER and GITHUB_WORKFLOW_REF; undefined (a local run) orders nothing */
@@ -76,10 +77,11 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
   const pollMs = options.pollMs ?? 1_000;
   const waitMs = options.waitMs ?? 2 * options.rolloutTimeoutMs + 60_000;
   const purpose = options.purpose ?? 'deploy';
+  const sha = options.sha ?? process.env.GITHUB_SHA ?? '';
   const order = purpose !== 'deploy' ? undefined : 'order' in options ? options.order : runOrder();
   const name = `${options.instance}-deploy-lock`;
   const path = `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases`;
-  const me = `${purpose === 'deploy' ? '' : `${purpose} `}run ${process.env.GITHUB_RUN_ID ?? 'local'}.${process.env.GITHUB_RUN_ATTEMPT ?? '1'} ${options.sha.slice(0, 7)} ${hostname()}/${process.pid}`;
+  const me = `${purpose === 'deploy' ? '' : `${purpose} `}run ${process.env.GITHUB_RUN_ID ?? 'local'}.${process.env.GITHUB_RUN_ATTEMPT ?? '1'} ${sha.slice(0, 7)} ${hostname()}/${process.pid}`;
   const where = `namespace '${options.namespace}' (Lease ${name})`;
   const createdNamespace =
     purpose === 'deploy'
@@ -110,7 +112,7 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
           ...previous?.metadata.annotations,
           ...(order
             ? {
-                [note.sha]: options.sha,
+                [note.sha]: sha,
                 [note.at]: now.toISOString(),
                 [note.workflow]: order.workflow,
                 [note.run]: String(order.run),
@@ -132,7 +134,7 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
     const holder = lease?.spec?.holderIdentity;
     const expired = lease && holder ? expiredFor(lease, seen.since, now.getTime()) : undefined;
     if (!lease || !holder || holder === me || expired !== undefined) {
-      if (lease) refuseIfSuperseded(lease, order, options.sha, where);
+      if (lease) refuseIfSuperseded(lease, order, sha, where);
       try {
         if (!lease) await cluster.request('POST', path, { body: desired() });
         else await cluster.request('PUT', `${path}/${name}`, { body: desired(lease) });
