@@ -550,12 +550,17 @@ async function moveTags(docker: Docker, plan: DeployPlan, image: string, timings
   }
 }
 
+// the EndpointSlice controller's lag behind Ready pods: seconds at most on a busy control plane
+const ENDPOINTS_WAIT_MS = 20_000;
+
 /** Ready endpoints of each Service and the Ingress address: that the rollout is reachable, not only done. */
 async function reportReach(settings: Settings, cluster: Cluster, objects: Manifest[], result: DeployResult) {
   for (const m of objects) {
     const name = m.object.metadata?.name ?? '';
     if (m.object.kind === 'Service') {
-      const e = await serviceEndpoints(cluster, result.namespace, name);
+      const spec = (m.object as { spec?: { selector?: Record<string, string>; type?: string } }).spec;
+      const selects = Object.keys(spec?.selector ?? {}).length > 0 && spec?.type !== 'ExternalName';
+      const e = await serviceEndpoints(cluster, result.namespace, name, selects ? ENDPOINTS_WAIT_MS : 0);
       result.endpoints.push(e);
       const line = `Service/${name}: ${e.ready} ready endpoint${e.ready === 1 ? '' : 's'}${e.notReady ? `, ${e.notReady} not ready` : ''}`;
       if (e.ready === 0) core.warning(`${line}: nothing serves behind it`);

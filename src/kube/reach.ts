@@ -12,7 +12,26 @@ interface EndpointSliceList {
   items: { endpoints?: { conditions?: { ready?: boolean } }[] }[];
 }
 
+/**
+ * Endpoints behind a Service. With `waitMs`, polls (bounded) until one is ready: the EndpointSlice
+ * controller writes them a moment after the pods turn Ready, so a rollout that just finished may see none.
+ */
 export async function serviceEndpoints(
+  cluster: Cluster,
+  namespace: string,
+  service: string,
+  waitMs = 0,
+  intervalMs = 500,
+): Promise<ServiceEndpoints> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const found = await readEndpoints(cluster, namespace, service);
+    if (found.ready > 0 || Date.now() + intervalMs > deadline) return found;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+async function readEndpoints(
   cluster: Cluster,
   namespace: string,
   service: string,
