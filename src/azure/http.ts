@@ -1,4 +1,5 @@
 import { EnvHttpProxyAgent, fetch } from 'undici';
+import { sleep } from '../util/sleep.js';
 
 // The one seam to Azure's REST endpoints (ACR token exchange, Azure Resource Manager): undici's fetch,
 // bounded, through the proxy the environment names (HTTPS_PROXY, NO_PROXY), as @azure/identity's own
@@ -88,8 +89,4 @@ function reason(error: unknown): string {
   const message = typeof e?.message === 'string' ? e.message : String(error);
   const cause = typeof e?.cause?.message === 'string' ? `: ${e.cause.message}` : '';
   return `${message}${cause}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

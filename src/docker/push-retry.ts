@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { sleep } from '../util/sleep.js';
 import { type BuildSpec, buildAndPush } from './buildx.js';
 import type { Docker } from './docker.js';
 
@@ -35,7 +36,7 @@ export async function buildAndPushRetrying(
       core.warning(
         `the push to ${registry} failed (attempt ${attempt} of ${retry.attempts}): ${message.split('\n')[0]}; trying again in ${pause / 1000} s`,
       );
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await sleep(pause);
     }
   }
 }

@@ -18,6 +18,7 @@ import { deploymentPath, revisionOf } from '../kube/deployment.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
 import { lockEnvironment } from '../kube/lock.js';
 import { loadManifests, type Manifest } from '../kube/manifests.js';
+import { isPreDeploy, jobLogs, PreDeployFailure, runPreDeployJobs } from '../kube/pre-deploy.js';
 import { preflight } from '../kube/preflight/preflight.js';
 import { deployerRole, type PreviewAccess, preparePreviewNamespace } from '../kube/preview-access.js';
 import { checkPreviewManifests, previewNamespaceObject, previewPolicy } from '../kube/preview-guard.js';
@@ -46,6 +47,7 @@ import { validate } from '../kube/validate.js';
 import { type DeployPlan, planDeploy, type RunInfo } from '../plan.js';
 import type { Settings } from '../settings.js';
 import { Cancelled, catchCancellation } from '../util/cancel.js';
+import { allOrFirstFailure } from '../util/parallel.js';
 import { Timings } from '../util/timings.js';
 
 // Push and preview deploys: validate the manifests, build and push, preflight, record the release, apply,
@@ -273,6 +275,24 @@ async function applyAndTrack(
           ownsNamespace: options.ownsNamespace,
           sourceOf: sourcesOf(objects),
           signal: cancel.signal,
+          ...(set.some(isPreDeploy)
+            ? {
+                firstStage: {
+                  select: isPreDeploy,
+                  run: () =>
+                    timings.time('pre-deploy Jobs', () =>
+                      runPreDeployJobs(cluster, plan.namespace, set, {
+                        timeoutMs: settings.rolloutTimeoutMs,
+                        graceMs: settings.failureGrace.graceMs,
+                        crashLoopRestarts: settings.failureGrace.crashLoopRestarts,
+                        onProgress: (line) => core.info(line),
+                        log: (line) => core.info(line),
+                        signal: cancel.signal,
+                      }),
+                    ),
+                },
+              }
+            : {}),
           // the whole set passed the dry-run: from here on, a failure restores the previous release
           beforeWrite: async () => {
             failing.serving = await servingRevisions(cluster, plan.namespace, [
@@ -293,29 +313,32 @@ async function applyAndTrack(
       );
       result.applied = applied.objects;
       for (const o of applied.objects) core.info(`${o.kind}/${o.name} ${o.action}`);
-      for (const m of objects.filter((o) => o.object.kind === 'Deployment')) {
-        const name = m.object.metadata?.name ?? '';
-        await timings.step(`rollout of Deployment/${name}`, () =>
-          rollout(settings, cluster, plan, name, result, failing),
-        );
-      }
-      // StatefulSets, DaemonSets and Jobs of the set, the way kstatus reads them
-      for (const m of objects.filter((o) => trackedKinds.has(o.object.kind ?? ''))) {
-        const ref = `${m.object.kind}/${m.object.metadata?.name}`;
-        const done = await timings.step(`rollout of ${ref}`, () =>
-          trackWorkload(cluster, plan.namespace, m.object.kind ?? '', m.object.metadata?.name ?? '', {
-            timeoutMs: settings.rolloutTimeoutMs,
-            graceMs: settings.failureGrace.graceMs,
-            crashLoopRestarts: settings.failureGrace.crashLoopRestarts,
-            onProgress: (line) => core.info(line),
-          }).catch((error: unknown) => {
-            throw new Error(`the rollout of ${ref} failed: ${errorText(error)}`);
-          }),
-        );
-        core.info(
-          `${ref} ${m.object.kind === 'Job' ? 'complete' : 'rolled out'} in ${(done.elapsedMs / 1000).toFixed(1)} s`,
-        );
-      }
+      // every workload of the set at once; the first failure stops the others (and a cancel, all)
+      const deployments = objects.filter((o) => o.object.kind === 'Deployment');
+      const primary = deployments[0]?.object.metadata?.name;
+      const others = objects.filter((o) => trackedKinds.has(o.object.kind ?? '') && !isPreDeploy(o.object));
+      await timings.step('rollout', () =>
+        allOrFirstFailure(
+          [
+            ...deployments.map((m) => (signal: AbortSignal) => {
+              const name = m.object.metadata?.name ?? '';
+              return timings.time(`rollout of Deployment/${name}`, () =>
+                rollout(settings, cluster, plan, name, result, failing, {
+                  primary: name === primary,
+                  signal,
+                }),
+              );
+            }),
+            ...others.map((m) => (signal: AbortSignal) => {
+              const ref = `${m.object.kind}/${m.object.metadata?.name}`;
+              return timings.time(`rollout of ${ref}`, () =>
+                trackOther(settings, cluster, plan, m.object, signal),
+              );
+            }),
+          ],
+          cancel.signal,
+        ),
+      );
       await timings.step('endpoints', () => reportReach(settings, cluster, objects, result));
       if (settings.smokeCheck)
         await timings.step('smoke check', () =>
@@ -331,6 +354,7 @@ async function applyAndTrack(
     await Promise.race([working, cancel.promise]);
   } catch (error) {
     if (!failing.release) throw error;
+    if (error instanceof PreDeployFailure) throw await stopBeforeRest(error, failing);
     throw await restorePrevious(errorText(error), failing, error instanceof Cancelled);
   } finally {
     cancel.dispose();
@@ -440,6 +464,22 @@ async function servingRevisions(
     if (live) serving.set(name, revisionOf(live));
   }
   return serving;
+}
+
+/** A pre-deploy Job failed: the rest of the set was never written, so what served before still does. */
+async function stopBeforeRest(error: PreDeployFailure, f: Failing): Promise<DeployFailure> {
+  const { cluster, plan, result } = f;
+  if (f.release)
+    await markRelease(cluster, plan.namespace, f.release, 'failed', error.message.slice(0, 1000)).catch((e) =>
+      core.warning(`could not mark release ${f.release?.number} failed: ${errorText(e)}`),
+    );
+  const serving = f.previous
+    ? `release ${f.previous.number} (${f.previous.sha.slice(0, 7)}) is still serving`
+    : 'what was live before is unchanged';
+  return new DeployFailure(
+    `${error.message}\nNothing else of release ${f.release?.number} was applied: ${serving}. Job/${error.job} is left as it failed, for its logs; the next deploy replaces it.`,
+    result,
+  );
 }
 
 /** Marks this release failed and restores the previous one entirely; the error says what serves now. */
@@ -592,6 +632,37 @@ async function buildOrReuse(docker: Docker, plan: DeployPlan, rebuild: boolean):
   return buildAndPushRetrying(docker, plan.build);
 }
 
+/** A StatefulSet, DaemonSet or Job of the set, the way kstatus reads it. */
+async function trackOther(
+  settings: Settings,
+  cluster: Cluster,
+  plan: DeployPlan,
+  object: KubernetesObject,
+  signal: AbortSignal,
+): Promise<void> {
+  const ref = `${object.kind}/${object.metadata?.name}`;
+  const done = await trackWorkload(cluster, plan.namespace, object.kind ?? '', object.metadata?.name ?? '', {
+    timeoutMs: settings.rolloutTimeoutMs,
+    graceMs: settings.failureGrace.graceMs,
+    crashLoopRestarts: settings.failureGrace.crashLoopRestarts,
+    onProgress: (line) => core.info(line),
+    signal,
+  }).catch(async (error: unknown) => {
+    if (signal.aborted) throw error;
+    // a Job's own words say why it failed
+    const logs =
+      object.kind === 'Job'
+        ? await jobLogs(cluster, plan.namespace, object.metadata?.name ?? '').catch(
+            (e: unknown) => `\n  (its logs could not be read: ${errorText(e)})`,
+          )
+        : '';
+    throw new Error(`the rollout of ${ref} failed: ${errorText(error)}${logs}`);
+  });
+  core.info(
+    `${ref} ${object.kind === 'Job' ? 'complete' : 'rolled out'} in ${(done.elapsedMs / 1000).toFixed(1)} s`,
+  );
+}
+
 async function rollout(
   settings: Settings,
   cluster: Cluster,
@@ -599,14 +670,17 @@ async function rollout(
   name: string,
   result: DeployResult,
   failing: Failing,
+  options: { primary: boolean; signal: AbortSignal },
 ): Promise<void> {
   try {
     const done = await trackRollout(cluster, plan.namespace, name, {
       ...settings.failureGrace,
       timeoutMs: settings.rolloutTimeoutMs,
       onProgress: (line) => core.info(line),
+      signal: options.signal,
     });
-    result.revision = done.revision;
+    // the release's revision is its first Deployment's
+    if (options.primary) result.revision = done.revision;
     core.info(
       `Deployment/${name} revision ${done.revision} rolled out in ${(done.elapsedMs / 1000).toFixed(1)} s${done.reconnects ? ` (the watch was resumed ${done.reconnects} times)` : ''}`,
     );

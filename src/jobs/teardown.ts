@@ -6,6 +6,7 @@ import { type Cluster, errorText, isNotFound } from '../kube/client.js';
 import { lockEnvironment } from '../kube/lock.js';
 import { managedBy } from '../kube/render.js';
 import type { Settings } from '../settings.js';
+import { sleep } from '../util/sleep.js';
 import { Timings } from '../util/timings.js';
 import { previewNamespace, prLabel } from './preview.js';
 
@@ -105,7 +106,7 @@ export async function deleteNamespaces(cluster: Cluster, names: string[], timeou
           `${still.map((s) => `${s.name} (${blocking(s.live)})`).join('; ')}; ` +
           'the deletion goes on in the cluster: look for finalizers that nothing removes, then run the teardown again',
       );
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
+    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
   }
 }
 

@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { sleep } from '../util/sleep.js';
 import {
   type Cluster,
   describeObject,
@@ -13,7 +14,8 @@ import { sameObject } from './json.js';
 // every object passes), compare each dry-run result with the live object to skip what is unchanged (so an
 // unchanged Deployment gets no new revision), then apply in dependency order.
 
-export type ApplyAction = 'created' | 'configured' | 'unchanged';
+/** 'replaced': a Job whose pod template changed, deleted and created anew (its template is immutable) */
+export type ApplyAction = 'created' | 'configured' | 'replaced' | 'unchanged';
 
 export interface AppliedObject {
   apiVersion: string;
@@ -44,6 +46,11 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   /** called once the whole set has passed the dry-run, before the first write (the release record) */
   beforeWrite?: () => Promise<void>;
+  /**
+   * Staged apply: the objects `select` picks are written first, then `run` is awaited (pre-deploy Jobs run
+   * to completion), then the rest. A failure of `run` leaves the rest unwritten.
+   */
+  firstStage?: { select: (object: KubernetesObject) => boolean; run: () => Promise<void> };
 }
 
 export interface ApplyResult {
@@ -117,12 +124,13 @@ export async function applySet(
   options.signal?.throwIfAborted();
   await options.beforeWrite?.();
   const done: string[] = [];
-  for (const p of planned) {
+  const write = async (p: Planned) => {
     options.signal?.throwIfAborted();
-    if (p.action === 'unchanged') continue;
+    if (p.action === 'unchanged') return;
     if (namespaceCreated && p.object.kind === 'Namespace' && p.object.metadata?.name === options.namespace)
-      continue;
+      return;
     try {
+      if (p.action === 'replaced') await deleteAndWait(cluster, p.path);
       await ssa(cluster, p.path, p.object, options.fieldManager, p.force, false);
       done.push(describeObject(p.object));
     } catch (error) {
@@ -131,7 +139,13 @@ export async function applySet(
           `already applied: ${done.join(', ') || 'nothing'}. Deploy again once the cause is fixed.`,
       );
     }
+  };
+  const first = options.firstStage;
+  if (first) {
+    for (const p of planned) if (first.select(p.object)) await write(p);
+    await first.run();
   }
+  for (const p of planned) if (!first?.select(p.object)) await write(p);
   return {
     objects: planned.map((p) => ({
       apiVersion: p.object.apiVersion ?? '',
@@ -218,6 +232,13 @@ async function dryRun(
     result = await ssa(cluster, path, object, options.fieldManager, force, true, warnings);
   } catch (error) {
     const conflicts = conflictsOf(error);
+    if (kind === 'Job' && live && isImmutable(error)) {
+      // a Job runs its template once: a new template is a new run, so the Job is replaced
+      await dryRunCreate(cluster, object).catch((e) => {
+        throw new Error(explain(e, object, options.namespace));
+      });
+      return { object, path, action: 'replaced', force };
+    }
     if (!force && conflicts.length > 0 && conflicts.every((c) => own.has(c.manager))) {
       // fields last written by our own rollback: ours to take back
       force = true;
@@ -236,6 +257,48 @@ async function dryRun(
     );
   const action: ApplyAction = !live ? 'created' : sameObject(live, result) ? 'unchanged' : 'configured';
   return { object, path, action, force };
+}
+
+function isImmutable(error: unknown): boolean {
+  return (
+    error instanceof KubeApiError &&
+    error.status === 422 &&
+    (error.causes.some((c) => /field is immutable/.test(c.message ?? '')) ||
+      /field is immutable/.test(error.serverMessage))
+  );
+}
+
+/** The create a replacement will make, checked under a generated name (the live object holds the real one). */
+async function dryRunCreate(cluster: Cluster, object: KubernetesObject): Promise<void> {
+  const { name, resourceVersion: _rv, ...metadata } = object.metadata ?? {};
+  const collection = await cluster.pathOf(object.apiVersion ?? '', object.kind ?? '', metadata.namespace);
+  await cluster.request('POST', collection, {
+    query: { fieldValidation: 'Strict', dryRun: 'All' },
+    body: { ...object, metadata: { ...metadata, generateName: `${name}-` } },
+  });
+}
+
+/** Deletes the object (its pods first) and waits, bounded, until its name is free again. */
+async function deleteAndWait(cluster: Cluster, path: string, timeoutMs = 120_000): Promise<void> {
+  await cluster
+    .request('DELETE', path, {
+      body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Foreground' },
+    })
+    .catch((error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await cluster.request('GET', path);
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${path} was deleted to be replaced but is still there after ${timeoutMs / 1000} s`);
+    await sleep(500);
+  }
 }
 
 function ssa(

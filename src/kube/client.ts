@@ -10,6 +10,7 @@ import {
 } from '@kubernetes/client-node';
 import { proxyFor } from '../util/proxy.js';
 import { maskSecret } from '../util/secrets.js';
+import { sleep } from '../util/sleep.js';
 
 // The one seam every Kubernetes call of the action goes through. Requests carry JSON exactly as given: the
 // library's typed serializer drops fields it does not know, which would hide a typo in a manifest from
@@ -311,7 +312,7 @@ class JsonObjectApi extends KubernetesObjectApi {
           core.info(
             `${what}: ${errorText(error)}; trying again for up to ${Math.round((giveUpAt - Date.now()) / 1000)} s`,
           );
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await sleep(delay);
       }
     }
   }

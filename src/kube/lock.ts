@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import * as core from '@actions/core';
+import { sleep } from '../util/sleep.js';
 import { instanceLabel, managedByLabel, prunableKinds } from './apply.js';
 import { type Cluster, errorText, isNotFound, KubeApiError } from './client.js';
 import { annotationPrefix, managedBy } from './render.js';
@@ -163,7 +164,7 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
         `waiting for the deploy lock of ${where}: another run holds it ('${holder}', since ${lease.spec?.acquireTime ?? '?'}); waiting up to ${Math.round(waitMs / 1000)} s`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await sleep(pollMs);
   }
 }
 

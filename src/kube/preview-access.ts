@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { sleep } from '../util/sleep.js';
 import { type Cluster, errorText, isNotFound } from './client.js';
 
 // A preview's namespace is made before anything else of the preview: labelled (restricted Pod Security),
@@ -79,7 +80,7 @@ export async function preparePreviewNamespace(
       throw new Error(
         `RoleBinding ${role} in namespace '${name}' does not let ${user} deploy there after ${Math.round((options.waitMs ?? bindingWaitMs) / 1000)} s: does ClusterRole ${role} exist (rbac/deployer.yaml)?`,
       );
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
   return { created, boundAs: user };
 }

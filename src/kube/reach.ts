@@ -1,3 +1,4 @@
+import { sleep } from '../util/sleep.js';
 import type { Cluster } from './client.js';
 
 // How the deployed app is reached: ready endpoints behind each Service, the Ingress's address.
@@ -27,7 +28,7 @@ export async function serviceEndpoints(
   for (;;) {
     const found = await readEndpoints(cluster, namespace, service);
     if (found.ready > 0 || Date.now() + intervalMs > deadline) return found;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await sleep(intervalMs);
   }
 }
 
@@ -76,6 +77,6 @@ export async function waitForIngressAddress(
       throw new Error(
         `Ingress/${name} in namespace '${namespace}' got no address within ${Math.round(timeoutMs / 1000)} s: is its ingress controller running (for webapprouting.kubernetes.azure.com, the AKS application routing add-on)? Input 'wait-for-ingress: false' does not wait`,
       );
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await sleep(intervalMs);
   }
 }

@@ -1,10 +1,11 @@
 import { type ApplyResult, applySet, prune } from './apply.js';
 import type { Cluster } from './client.js';
+import { isPreDeploy } from './pre-deploy.js';
 import type { Release } from './release.js';
 import { managedBy } from './render.js';
 import { forceStatefulSetRollback } from './track-workload.js';
 
-// Bringing a release back, whole: its set applied again, what it did not hold removed, and the pods a
+// Bringing a release back, whole (but for its pre-deploy objects): its set applied again, what it did not hold removed, and the pods a
 // StatefulSet would otherwise wait on forever (a broken pod of the later release) deleted. The one path for
 // the automatic restore after a failed deploy and for the manual rollback; the callers track the rollouts.
 
@@ -15,11 +16,16 @@ export async function restoreRelease(
   release: Release,
   log: (line: string) => void,
 ): Promise<ApplyResult> {
-  const applied = await applySet(cluster, release.objects, {
-    fieldManager: managedBy,
-    force: true,
-    namespace,
-  });
+  // its pre-deploy Jobs ran with it: a restore does not run them again
+  const applied = await applySet(
+    cluster,
+    release.objects.filter((o) => !isPreDeploy(o)),
+    {
+      fieldManager: managedBy,
+      force: true,
+      namespace,
+    },
+  );
   for (const o of applied.objects) if (o.action !== 'unchanged') log(`${o.kind}/${o.name} ${o.action}`);
   const pruned = await prune(cluster, namespace, instance, release.objects);
   for (const p of pruned) log(`${p.kind}/${p.name} removed (not in release ${release.number})`);

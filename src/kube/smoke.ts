@@ -1,4 +1,5 @@
 import type { KubernetesObject, V1Node, V1PodTemplateSpec, V1Service } from '@kubernetes/client-node';
+import { sleep } from '../util/sleep.js';
 import { type Cluster, errorText } from './client.js';
 
 // After a rollout: GET <smoke-path> of each Service whose pods run the image just built, through the API
@@ -91,7 +92,7 @@ export async function smokeCheck(
         last = errorText(error);
       }
     }
-    if (request < attempts) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    if (request < attempts) await sleep(intervalMs);
   }
   const answers = Object.entries(seen)
     .map(([revision, count]) => `${revision} x${count}`)

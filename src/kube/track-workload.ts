@@ -1,4 +1,5 @@
 import type { KubernetesObject, V1LabelSelector, V1Pod } from '@kubernetes/client-node';
+import { sleep } from '../util/sleep.js';
 import type { Cluster } from './client.js';
 import { selectorString } from './deployment.js';
 import { podFailureReasons } from './track.js';
@@ -93,6 +94,8 @@ export interface WorkloadTrackOptions {
   /** CrashLoopBackOff fails at once from this many restarts (default 3) */
   crashLoopRestarts?: number;
   pollMs?: number;
+  /** stops the tracking with the signal's reason: a cancel, or another workload failed */
+  signal?: AbortSignal;
 }
 
 /** Waits until the workload is current; throws WorkloadFailure with the reason otherwise. */
@@ -114,6 +117,7 @@ export async function trackWorkload(
   let last = '';
   // bounded by the deadline: one read of the workload and its pods per poll
   for (;;) {
+    options.signal?.throwIfAborted();
     const object = await cluster.request<Workload>('GET', path);
     const state = workloadState(object);
     if (state.line !== last) {
@@ -128,7 +132,7 @@ export async function trackWorkload(
       throw new WorkloadFailure(
         `${kind}/${name} did not become current within ${Math.round(options.timeoutMs / 1000)} s (input rollout-timeout); last: ${state.line}`,
       );
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    await sleep(pollMs, options.signal);
   }
 }
 
@@ -182,7 +186,7 @@ export async function forceStatefulSetRollback(
   for (let i = 0; i < 20; i++) {
     set = await cluster.request<StatefulSet>('GET', path);
     if ((set.status?.observedGeneration ?? 0) >= (set.metadata?.generation ?? 0)) break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
   }
   const revision = set?.status?.updateRevision;
   const selector = selectorString(set?.spec?.selector);

@@ -32,6 +32,8 @@ export interface TrackOptions {
   unschedulableGraceMs?: number;
   /** each watch request ends after this many seconds and is resumed (default 25) */
   watchTimeoutSeconds?: number;
+  /** stops the tracking (its watches closed) with the signal's reason: a cancel, or another workload failed */
+  signal?: AbortSignal;
 }
 
 export interface RolloutResult {
@@ -119,6 +121,8 @@ export async function trackRollout(
   let newRS: V1ReplicaSet | undefined;
   let lastLine = '';
   const wake = new Wakeup();
+  const stop = () => wake.notify();
+  options.signal?.addEventListener('abort', stop);
 
   const seePod = (pod: V1Pod, now: number) => {
     const podName = pod.metadata?.name ?? '';
@@ -209,6 +213,7 @@ export async function trackRollout(
     await podWatch.start();
     // bounded: every pass waits for an event or a tick, and the deadline ends the loop
     for (;;) {
+      options.signal?.throwIfAborted();
       const now = Date.now();
       if (fatal) throw fail('WatchFailed', `lost the watch on the cluster: ${fatal.message}`);
       const d = deployment;
@@ -275,6 +280,7 @@ export async function trackRollout(
       await wake.wait(Math.min(tickMs, deadline - now));
     }
   } finally {
+    options.signal?.removeEventListener('abort', stop);
     deploymentWatch.stop();
     podWatch.stop();
     wake.cancel();

@@ -1,5 +1,6 @@
 import type { Manifest } from './manifests.js';
 import { where } from './manifests.js';
+import { preDeployAnnotation } from './pre-deploy.js';
 import { containersOf, podTemplateOf } from './render.js';
 
 // Checks the set as a whole before anything is applied: the mistakes the write-up made by hand (selectors
@@ -38,6 +39,7 @@ export function validate(manifests: Manifest[]): void {
       );
     checkStringMap(metadata.labels, 'metadata.labels', fail, true);
     checkStringMap(metadata.annotations, 'metadata.annotations', fail, false);
+    checkPreDeploy(o.kind, metadata.annotations, fail);
     const key = `${o.kind}/${metadata.name}`;
     const earlier = seen.get(key);
     if (earlier) fail(`is defined twice (also at ${earlier.file}:${earlier.line})`);
@@ -53,6 +55,31 @@ export function validate(manifests: Manifest[]): void {
 
   if (errors.length > 0)
     throw new Error(`Invalid manifests (nothing was applied):\n- ${errors.join('\n- ')}`);
+}
+
+// what serves traffic or stays running is rolled out after the pre-deploy stage, never in it
+const neverPreDeploy = new Set([
+  'Namespace',
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'Service',
+  'Ingress',
+]);
+
+function checkPreDeploy(kind: unknown, annotations: unknown, fail: (m: string) => void): void {
+  const value = (annotations as Record<string, unknown> | undefined)?.[preDeployAnnotation];
+  if (value === undefined) return;
+  const at = `metadata.annotations['${preDeployAnnotation}']`;
+  if (value !== 'true' && value !== 'false')
+    fail(
+      `${at} is ${JSON.stringify(value)}; it takes "true" (written and, for a Job, run to completion before the rest) or "false"`,
+    );
+  else if (value === 'true' && neverPreDeploy.has(String(kind)))
+    fail(
+      `${at}: a ${kind} cannot be pre-deploy; mark the Job that must run first (and the ConfigMaps, Secrets or ServiceAccount it needs), and leave the ${kind} to the rollout`,
+    );
 }
 
 function checkStringMap(value: unknown, path: string, fail: (m: string) => void, isLabels: boolean): void {

@@ -5,10 +5,15 @@ export class Timings {
   readonly steps: { name: string; ms: number; ok: boolean }[] = [];
 
   async step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    return this.time(name, () => core.group(name, async () => fn()));
+  }
+
+  /** Times a step without a log group of its own: one of several that run at once inside a group. */
+  async time<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
     const started = performance.now();
     let ok = false;
     try {
-      const result = await core.group(name, async () => fn());
+      const result = await fn();
       ok = true;
       return result;
     } finally {

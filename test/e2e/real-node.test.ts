@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { pushNodeScriptImage } from '../helpers/images.js';
 import {
@@ -230,5 +230,82 @@ describe('deploy onto the real node', () => {
     expect(run.log).toMatch(/Service\/cache: 1 ready endpoint/);
     expect(run.log).toContain(`GET / answered revision ${sha('5')}`);
     expect(await answer()).toBe(sha('5'));
+  });
+
+  /** k8s/ with a pre-deploy Job that runs the built image with `script`, on the real node */
+  async function withMigration(script: string): Promise<string> {
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-with-migration-'));
+    folders.push(dir);
+    cpSync('k8s', dir, { recursive: true });
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'migrate', annotations: { 'archetype-deploy.github.io/pre-deploy': 'true' } },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'migrate',
+                image: 'archetype',
+                command: ['node', '-e', script],
+                resources: { requests: { cpu: '10m', memory: '32Mi' } },
+              },
+            ],
+          },
+        },
+      },
+    };
+    writeFileSync(join(dir, 'migrate.yaml'), JSON.stringify(job));
+    const out = await realNodeManifests(undefined, dir);
+    folders.push(out);
+    return out;
+  }
+
+  const liveImage = async () =>
+    (await get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`))?.spec
+      ?.template?.spec?.containers?.[0]?.image;
+
+  it('a failing pre-deploy Job stops the deploy with its log; nothing else is applied, the previous release answers', async () => {
+    const before = await liveImage();
+    const manifests = await withMigration(
+      "console.log('migration 0042: adding column'); console.error('migration 0042 failed: relation \"users\" does not exist'); process.exit(3)",
+    );
+    const run = await runAction({ ...base(), manifests }, { sha: sha('6') });
+    expect(run.code).not.toBe(0);
+    expect(run.error).toContain('pre-deploy Job/migrate did not complete');
+    expect(run.error).toContain('migration 0042 failed: relation "users" does not exist');
+    expect(run.error).toMatch(
+      /Nothing else of release \d+ was applied: release \d+ \(5555555\) is still serving/,
+    );
+    expect(await liveImage()).toBe(before);
+    expect(await answer()).toBe(sha('5'));
+  });
+
+  it('a pre-deploy Job runs to completion before the rest is applied, and is replaced by the next release', async () => {
+    const manifests = await withMigration("console.log('migrated')");
+    const run = await runAction({ ...base(), manifests }, { sha: sha('7') });
+    expectSuccess(run);
+    expect(run.log).toMatch(/pre-deploy Job\/migrate complete in [\d.]+ s/);
+    expect(run.log).toContain('Job/migrate replaced');
+    const job = await get<{ status?: { completionTime?: string } }>(
+      cluster,
+      `/apis/batch/v1/namespaces/${namespace}/jobs/migrate`,
+    );
+    const sets = await cluster.request<{ items: V1ReplicaSet[] }>(
+      'GET',
+      `/apis/apps/v1/namespaces/${namespace}/replicasets`,
+      { query: { labelSelector: 'app.kubernetes.io/name=archetype' } },
+    );
+    const current = sets.items.find(
+      (rs) => rs.metadata?.annotations?.['deployment.kubernetes.io/revision'] === run.outputs.revision,
+    );
+    // the new revision's ReplicaSet was made after the migration had completed
+    expect(Date.parse(current?.metadata?.creationTimestamp as unknown as string)).toBeGreaterThanOrEqual(
+      Date.parse(job?.status?.completionTime ?? 'never'),
+    );
+    expect(await answer()).toBe(sha('7'));
   });
 });

@@ -29,7 +29,11 @@ const buildContext = context();
 const container = { name: 'app', image: 'wl-app', resources: { requests: { cpu: '10m', memory: '32Mi' } } };
 
 /** A StatefulSet (behind its headless Service) and a Job; dbAnnotations go on the StatefulSet's pods. */
-function manifests(mode: string, dbAnnotations: Record<string, string> = {}): string {
+function manifests(
+  mode: string,
+  dbAnnotations: Record<string, string> = {},
+  extra: ({ kind: string } & Record<string, unknown>)[] = [],
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'wl-k8s-'));
   const db = { 'app.kubernetes.io/name': 'wl-db' };
   const objects = [
@@ -68,6 +72,7 @@ function manifests(mode: string, dbAnnotations: Record<string, string> = {}): st
         },
       },
     },
+    ...extra,
   ];
   objects.forEach((o, i) => {
     writeFileSync(join(dir, `${i}-${o.kind.toLowerCase()}.yaml`), JSON.stringify(o, null, 2));
@@ -75,7 +80,11 @@ function manifests(mode: string, dbAnnotations: Record<string, string> = {}): st
   return dir;
 }
 
-const inputs = (mode: string, dbAnnotations?: Record<string, string>) => ({
+const inputs = (
+  mode: string,
+  dbAnnotations?: Record<string, string>,
+  extra?: ({ kind: string } & Record<string, unknown>)[],
+) => ({
   ...localTargetInputs(),
   kubeconfig: deployer.kubeconfig,
   mode: 'deploy',
@@ -83,7 +92,7 @@ const inputs = (mode: string, dbAnnotations?: Record<string, string>) => ({
   'image-name': `${namespace}/wl-app`,
   context: buildContext,
   namespace,
-  manifests: manifests(mode, dbAnnotations),
+  manifests: manifests(mode, dbAnnotations, extra),
   'failure-grace': '3s, 2 restarts',
   'rollout-timeout': '120s',
 });
@@ -150,5 +159,35 @@ describe('StatefulSets and Jobs', () => {
     );
     const s = await statefulSet();
     expect(s?.spec?.template.metadata?.annotations).toEqual({ 'wl.example/mode': 'a' });
+  });
+
+  it('tracks every workload at once: a crashing StatefulSet fails the deploy while a slow Deployment is still rolling out', async () => {
+    const web = { 'app.kubernetes.io/name': 'wl-web' };
+    const slowWeb = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'wl-web' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: web },
+        template: {
+          // kwok readies its pod after 90 s
+          metadata: { labels: web, annotations: { 'archetype.local/ready-after': '90s' } },
+          spec: { containers: [{ ...container, image: '127.0.0.1:5000/tools/once:1' }] },
+        },
+      },
+    };
+    const run = await runAction(inputs('c', { 'archetype.local/fail': 'CrashLoopBackOff' }, [slowWeb]), {
+      sha: sha('3'),
+    });
+    expect(run.code).toBe(1);
+    expect(run.error).toMatch(/the rollout of StatefulSet\/wl-db failed: .*CrashLoopBackOff/);
+    // the Deployment was being tracked meanwhile, and its tracking stopped with the failure
+    expect(run.log).toMatch(
+      /Deployment wl-web revision 1: 0 of 1 updated|Deployment wl-web revision 1: 1 of 1 updated, 0 of 1 available/,
+    );
+    expect(run.log).not.toMatch(/Deployment\/wl-web revision \d+ rolled out/);
+    // restored: release 1 had no wl-web
+    expect(run.log).toMatch(/Deployment\/wl-web removed \(not in release 1\)/);
   });
 });

@@ -199,6 +199,82 @@ describe('applySet', () => {
       'app.kubernetes.io/name': 'archetype',
     });
   });
+
+  const job = (image: string, extra: Record<string, unknown> = {}): KubernetesObject =>
+    ({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'migrate', namespace: ns },
+      spec: {
+        backoffLimit: 0,
+        ...extra,
+        template: {
+          spec: { restartPolicy: 'Never', containers: [{ name: 'migrate', image, args: ['migrate'] }] },
+        },
+      },
+    }) as KubernetesObject;
+  const jobPath = `/apis/batch/v1/namespaces/${ns}/jobs/migrate`;
+  type Job = KubernetesObject & { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } };
+
+  it('replaces a Job whose pod template changed (immutable): the old run is deleted, a new one made', async () => {
+    await applySet(cluster, [job('127.0.0.1:5000/archetype:v1')], opts);
+    const first = await get<Job>(cluster, jobPath);
+    const same = await applySet(cluster, [job('127.0.0.1:5000/archetype:v1')], opts);
+    expect(same.objects.map((o) => o.action)).toEqual(['unchanged']);
+    const result = await applySet(cluster, [job('127.0.0.1:5000/archetype:v2')], opts);
+    expect(result.objects.map((o) => `${o.kind}/${o.name}:${o.action}`)).toEqual(['Job/migrate:replaced']);
+    const second = await get<Job>(cluster, jobPath);
+    expect(second?.metadata?.uid).not.toBe(first?.metadata?.uid);
+    expect(second?.spec?.template?.spec?.containers?.[0]?.image).toBe('127.0.0.1:5000/archetype:v2');
+  });
+
+  it('a replacement the API server would refuse fails at the dry-run; the old Job stays', async () => {
+    const before = await get<Job>(cluster, jobPath);
+    const error = await applySet(
+      cluster,
+      [job('127.0.0.1:5000/archetype:v3', { backoffLimit: -1 })],
+      opts,
+    ).then(
+      () => new Error('applySet succeeded'),
+      (e: Error) => e,
+    );
+    expect(error.message).toMatch(/Server-side dry-run rejected 1 of 1 objects; nothing was applied/);
+    expect(error.message).toContain('Job/migrate');
+    expect(error.message).toContain('spec.backoffLimit');
+    expect((await get<Job>(cluster, jobPath))?.metadata?.uid).toBe(before?.metadata?.uid);
+  });
+
+  it('staged: what the first stage selects is written before its run, the rest only after; a failed run writes no more', async () => {
+    const seen: string[] = [];
+    const first = configMap(ns, 'migrate-config', { STEP: '1' });
+    const later = configMap(ns, 'after-config', { STEP: '1' });
+    const select = (o: KubernetesObject) => o.metadata?.name === 'migrate-config';
+    const error = await applySet(cluster, [later, first], {
+      ...opts,
+      firstStage: {
+        select,
+        run: async () => {
+          seen.push(
+            `first ${Boolean(await get(cluster, `/api/v1/namespaces/${ns}/configmaps/migrate-config`))}`,
+          );
+          seen.push(
+            `later ${Boolean(await get(cluster, `/api/v1/namespaces/${ns}/configmaps/after-config`))}`,
+          );
+          throw new Error('the migration failed');
+        },
+      },
+    }).then(
+      () => new Error('applySet succeeded'),
+      (e: Error) => e,
+    );
+    expect(error.message).toBe('the migration failed');
+    expect(seen).toEqual(['first true', 'later false']);
+    expect(await get(cluster, `/api/v1/namespaces/${ns}/configmaps/after-config`)).toBeUndefined();
+    await applySet(cluster, [later, first], { ...opts, firstStage: { select, run: async () => undefined } });
+    expect(await get(cluster, `/api/v1/namespaces/${ns}/configmaps/after-config`)).toBeDefined();
+    for (const name of ['migrate-config', 'after-config'])
+      await cluster.request('DELETE', `/api/v1/namespaces/${ns}/configmaps/${name}`);
+  });
 });
 
 describe('prune', () => {

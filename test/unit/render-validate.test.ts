@@ -160,6 +160,24 @@ describe('validate', () => {
       "metadata.name 'Archetype_API' is not a valid name",
     ],
     ['a missing kind', { 'x.yaml': 'apiVersion: v1\nmetadata:\n  name: x\n' }, 'kind is missing'],
+    [
+      'a pre-deploy annotation that is not "true" or "false"',
+      {
+        'j.yaml':
+          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: migrate\n  annotations:\n    archetype-deploy.github.io/pre-deploy: 'yes'\n",
+      },
+      `j.yaml:1 ConfigMap/migrate: metadata.annotations['archetype-deploy.github.io/pre-deploy'] is "yes"; it takes "true"`,
+    ],
+    [
+      'a Deployment marked pre-deploy',
+      {
+        'd.yaml': deployment.replace(
+          '  name: archetype\n  labels',
+          "  name: archetype\n  annotations:\n    archetype-deploy.github.io/pre-deploy: 'true'\n  labels",
+        ),
+      },
+      'a Deployment cannot be pre-deploy; mark the Job that must run first',
+    ],
   ])('rejects %s', (_case, files, message) => {
     const base: Record<string, string> = { 'd.yaml': deployment, 's.yaml': service, 'i.yaml': ingress };
     expect(errorOf(() => validate(load({ ...base, ...files })))).toContain(message);
