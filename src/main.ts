@@ -1,9 +1,11 @@
 import * as core from '@actions/core';
 import * as github from '@actions/github';
+import { federationUnavailable } from './azure/identity.js';
 import { Credentials } from './credentials.js';
 import { type Route, route } from './event.js';
-import { connectGitHub, type GitHub } from './github/client.js';
+import { bestEffort, connectGitHub, type GitHub } from './github/client.js';
 import { deployPublication, published, publishRemoval, rollbackPublication } from './github/publish.js';
+import { pullState } from './github/pulls.js';
 import {
   reportDeploy,
   reportError,
@@ -33,6 +35,12 @@ export async function run(): Promise<void> {
       return await reportSkip(job.reason);
     }
     const settings = getSettings();
+    // a pull request whose run may not sign in (a bot's): skipped before anything is attempted
+    const without = await pullRequestWithoutIdentity(job, settings);
+    if (without) {
+      core.notice(without);
+      return await reportSkip(without);
+    }
     credentials = new Credentials(settings);
     await dispatch(job, settings, credentials, connectGitHub(settings.githubToken));
   } catch (error) {
@@ -63,6 +71,15 @@ async function dispatch(
       return;
     }
     case 'preview': {
+      // a push queued behind the pull request's close must not bring its preview back
+      if (
+        gh &&
+        (await bestEffort(`state of pull request #${job.pr}`, () => pullState(gh, job.pr))) === 'closed'
+      ) {
+        const reason = `pull request #${job.pr} was closed after this run was queued: no preview is deployed (its teardown removes the rest)`;
+        core.notice(reason);
+        return reportSkip(reason);
+      }
       const work = () => deployPreview(settings, credentials, runInfo(job.sha, false), job.pr);
       await reportDeploy(await published(gh, deployPublication(app, job.sha, job.pr), work));
       return;
@@ -85,6 +102,14 @@ async function dispatch(
       return;
     }
   }
+}
+
+async function pullRequestWithoutIdentity(job: Route, settings: Settings): Promise<string | undefined> {
+  const pr = job.job === 'preview' || job.job === 'teardown' ? job.pr : undefined;
+  const usesAzure = settings.registry.kind === 'acr' || settings.cluster.kind === 'aks';
+  if (pr === undefined || !usesAzure) return undefined;
+  const why = await federationUnavailable(settings.azure, settings.azure.oidcAudience);
+  return why && `pull request #${pr} is skipped: ${why}. Nothing was built or deployed.`;
 }
 
 /** The pull request of a teardown: the event's, or input 'environment' for a dispatch. */

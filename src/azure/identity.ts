@@ -111,6 +111,28 @@ export function azureCredential(
   );
 }
 
+/**
+ * Why this run cannot sign in to Azure by workload identity federation, when federation is its only way:
+ * GitHub gives no OIDC token to a bot's or a fork's pull request (or to a job without 'id-token: write'),
+ * and a GitHub-hosted runner has no other identity. Undefined when it can sign in (or uses another way).
+ */
+export async function federationUnavailable(
+  azure: AzureInputs,
+  audience: string = githubOidcAudience,
+): Promise<string | undefined> {
+  if (process.env.GITHUB_ACTIONS !== 'true' || !azure.clientId || azure.clientSecret) return undefined;
+  if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL) {
+    if (process.env.RUNNER_ENVIRONMENT !== 'github-hosted') return undefined; // a managed identity may serve
+    return "GitHub gave this run no OIDC token (as for pull requests from bots and forks, or a job without 'permissions: id-token: write'), and a GitHub-hosted runner has no other Azure identity";
+  }
+  try {
+    await core.getIDToken(audience);
+    return undefined;
+  } catch (error) {
+    return `GitHub refused this run an OIDC token for audience ${audience} (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
 /** Wraps a credential so that a failed token request says which credential failed and what to check. */
 function explained(credential: TokenCredential, name: string, hint: () => string): TokenCredential {
   return {

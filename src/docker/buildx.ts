@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Docker } from './docker.js';
+import { type Docker, explainingLine, toolJson } from './docker.js';
 
 export interface BuildSpec {
   context: string;
@@ -44,7 +44,10 @@ export async function buildAndPush(docker: Docker, spec: BuildSpec): Promise<str
     const metadataFile = join(dir, 'metadata.json');
     const result = await docker.run(buildxArgs(spec, metadataFile), { stream: true });
     if (result.exitCode !== 0) throw new Error(buildFailure(`${result.stdout}\n${result.stderr}`));
-    const metadata = JSON.parse(readFileSync(metadataFile, 'utf8')) as Record<string, unknown>;
+    const metadata = toolJson<Record<string, unknown>>(
+      readFileSync(metadataFile, 'utf8'),
+      'docker buildx build (its --metadata-file)',
+    );
     const digest = metadata['containerimage.digest'];
     if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest))
       throw new Error(
@@ -91,9 +94,9 @@ export async function registryDigest(docker: Docker, reference: string): Promise
   ]);
   if (result.exitCode !== 0) {
     if (/not found/i.test(result.stderr)) return undefined;
-    throw new Error(`cannot read ${reference} from the registry: ${result.stderr.trim().split('\n').pop()}`);
+    throw new Error(`cannot read ${reference} from the registry: ${explainingLine(result.stderr)}`);
   }
-  const digest = (JSON.parse(result.stdout) as { digest?: string }).digest;
+  const digest = toolJson<{ digest?: string }>(result.stdout, 'docker buildx imagetools inspect').digest;
   if (!digest)
     throw new Error(`the registry answered for ${reference} without a digest: ${result.stdout.trim()}`);
   return digest;

@@ -49,14 +49,39 @@ export class Docker {
   /** run() that throws with docker's own message when the command fails. */
   async check(args: string[], options: RunOptions = {}): Promise<DockerResult> {
     const result = await this.run(args, options);
-    if (result.exitCode !== 0) {
-      const detail = (result.stderr || result.stdout).trim().split('\n').slice(-5).join('\n');
-      throw new Error(`docker ${args[0]} failed (exit ${result.exitCode}): ${detail}`);
-    }
+    if (result.exitCode !== 0)
+      throw new Error(
+        `docker ${args.slice(0, args[0] === 'buildx' ? 3 : 1).join(' ')} failed (exit ${result.exitCode}): ${explainingLine(result.stderr || result.stdout)}`,
+      );
     return result;
   }
 
   dispose(): void {
     rmSync(this.configDir, { recursive: true, force: true });
+  }
+}
+
+// docker ends many errors with a pointer to its help, which hides the line that says what went wrong
+const helpLine = /^(Run|See) 'docker.*--help'|^Usage:|^For more information/;
+const why =
+  /error|unknown|denied|cannot|can't|failed|not found|unauthori[sz]ed|no such|refused|invalid|timeout|x509/i;
+
+/** The line of docker's output that says why it failed: the last one that reads like a cause. */
+export function explainingLine(output: string): string {
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !helpLine.test(l));
+  return [...lines].reverse().find((l) => why.test(l)) ?? lines.at(-1) ?? '(no output)';
+}
+
+/** JSON printed by docker or buildx; anything else fails naming the tool and quoting what it printed. */
+export function toolJson<T>(text: string, tool: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(
+      `${tool} printed something that is not JSON: ${JSON.stringify(text.trim().slice(0, 300))}`,
+    );
   }
 }

@@ -1,4 +1,4 @@
-import type { Docker } from './docker.js';
+import { type Docker, explainingLine } from './docker.js';
 
 // The platforms an image in the registry runs on, read by digest through the docker seam: an index (or
 // Docker manifest list) names them per entry; a single image manifest has its platform only in its config
@@ -81,7 +81,7 @@ async function inspect(docker: Docker, reference: string, args: string[]): Promi
   const result = await docker.run(['buildx', 'imagetools', 'inspect', reference, ...args]);
   if (result.exitCode !== 0)
     throw new Error(
-      `cannot read the manifest of ${reference} from the registry: ${result.stderr.trim().split('\n').pop()}`,
+      `cannot read the manifest of ${reference} from the registry: ${explainingLine(result.stderr)}`,
     );
   return result.stdout;
 }

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import * as github from '@actions/github';
-import { errorText } from '../kube/client.js';
+import { errorText } from '../util/errors.js';
 
 // The one seam every GitHub REST call goes through: @actions/github's octokit (GITHUB_API_URL, the runner's
 // proxy settings) for the repository of the run. The GitHub side reports what the action did; a failed

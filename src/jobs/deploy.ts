@@ -3,6 +3,7 @@ import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { Credentials } from '../credentials.js';
 import { addTags, registryDigest } from '../docker/buildx.js';
 import { Docker } from '../docker/docker.js';
+import { checkDocker } from '../docker/preconditions.js';
 import { buildAndPushRetrying } from '../docker/push-retry.js';
 import { imagePlatforms } from '../docker/registry-manifest.js';
 import {
@@ -13,7 +14,7 @@ import {
   type PrunedObject,
   prune,
 } from '../kube/apply.js';
-import { type Cluster, errorText, isNotFound, KubeApiError } from '../kube/client.js';
+import { type Cluster, isNotFound, KubeApiError } from '../kube/client.js';
 import { deploymentPath, revisionOf } from '../kube/deployment.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
 import { lockEnvironment } from '../kube/lock.js';
@@ -47,6 +48,7 @@ import { validate } from '../kube/validate.js';
 import { type DeployPlan, planDeploy, type RunInfo } from '../plan.js';
 import type { Settings } from '../settings.js';
 import { Cancelled, catchCancellation } from '../util/cancel.js';
+import { errorText } from '../util/errors.js';
 import { allOrFirstFailure } from '../util/parallel.js';
 import { Timings } from '../util/timings.js';
 
@@ -111,12 +113,14 @@ export async function deploy(
       );
     return loaded;
   });
-  const cluster = await timings.step('cluster credentials', () => credentials.cluster());
-
   // the registry session lasts the whole deploy: preflight reads the pushed image's platforms, and the
   // moving tag is set at the end
   const docker = Docker.withPrivateConfig();
   try {
+    // what the runner lacks fails before any sign-in
+    const versions = await timings.step('docker', () => checkDocker(docker));
+    core.info(`docker ${versions.client} (engine ${versions.server}), buildx ${versions.buildx}`);
+    const cluster = await timings.step('cluster credentials', () => credentials.cluster());
     return await deployWith(docker, settings, credentials, run, plan, manifests, cluster, timings, pr);
   } finally {
     docker.dispose();

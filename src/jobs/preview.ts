@@ -1,10 +1,11 @@
 import * as core from '@actions/core';
 import type { Credentials } from '../credentials.js';
 import { instanceLabel, managedByLabel } from '../kube/apply.js';
-import { type Cluster, errorText, isNotFound } from '../kube/client.js';
+import { type Cluster, isNotFound } from '../kube/client.js';
 import { annotationPrefix, managedBy } from '../kube/render.js';
 import type { RunInfo } from '../plan.js';
 import type { Settings } from '../settings.js';
+import { errorText } from '../util/errors.js';
 import { DeployFailure, type DeployResult, deploy } from './deploy.js';
 
 // A pull request's preview: the deploy into <app>-pr-<n>, then labels on that namespace which let the

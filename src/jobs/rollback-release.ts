@@ -1,5 +1,4 @@
 import * as core from '@actions/core';
-import { errorText } from '../kube/client.js';
 import { diagnose, diagnosisLines } from '../kube/diagnose.js';
 import {
   lastDeployed,
@@ -12,6 +11,7 @@ import {
 import { restoreRelease } from '../kube/restore.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
 import type { RollbackTarget, Settings } from '../settings.js';
+import { errorText } from '../util/errors.js';
 import { ingressUrl, lockForRollback, type RollbackPlan, type RollbackResult } from './rollback.js';
 
 // The manual rollback of an environment that has release records (kube/release.ts): the target is a

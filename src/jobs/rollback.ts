@@ -5,7 +5,7 @@ import { registryDigest } from '../docker/buildx.js';
 import { Docker } from '../docker/docker.js';
 import type { Outcome } from '../github/publish.js';
 import { instanceLabel, managedByLabel } from '../kube/apply.js';
-import { type Cluster, errorText } from '../kube/client.js';
+import type { Cluster } from '../kube/client.js';
 import {
   changeCauseAnnotation,
   deploymentPath,
@@ -28,6 +28,7 @@ import { managedBy } from '../kube/render.js';
 import { rollbackTo } from '../kube/rollback.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
 import type { RollbackTarget, Settings } from '../settings.js';
+import { errorText } from '../util/errors.js';
 import { Timings } from '../util/timings.js';
 import { gitShaAnnotation, previewNamespace } from './preview.js';
 import { findRelease, releaseLine, rollbackRelease, validReleaseTargets } from './rollback-release.js';

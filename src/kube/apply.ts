@@ -1,13 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { errorText } from '../util/errors.js';
 import { sleep } from '../util/sleep.js';
-import {
-  type Cluster,
-  describeObject,
-  errorText,
-  isNotFound,
-  KubeApiError,
-  type StatusCause,
-} from './client.js';
+import { type Cluster, describeObject, isNotFound, KubeApiError, type StatusCause } from './client.js';
 import { sameObject } from './json.js';
 
 // Server-side apply in the manner of fluxcd/pkg ssa: dry-run the whole set first (nothing is written unless

@@ -8,6 +8,7 @@ import {
   KubernetesObjectApi,
   type RequestContext,
 } from '@kubernetes/client-node';
+import { errorText } from '../util/errors.js';
 import { proxyFor } from '../util/proxy.js';
 import { maskSecret } from '../util/secrets.js';
 import { sleep } from '../util/sleep.js';
@@ -164,10 +165,6 @@ export function loadCluster(
 /** kind/name (namespace) for messages */
 export function describeObject(o: KubernetesObject): string {
   return `${o.kind}/${o.metadata?.name ?? '?'}`;
-}
-
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export function isNotFound(error: unknown): boolean {

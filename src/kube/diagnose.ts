@@ -7,8 +7,9 @@ import type {
   V1Pod,
   V1ReplicaSet,
 } from '@kubernetes/client-node';
+import { errorText } from '../util/errors.js';
 import { htmlText, mdText, preBlock } from '../util/markdown.js';
-import { type Cluster, errorText } from './client.js';
+import type { Cluster } from './client.js';
 import {
   imagesOf,
   newReplicaSet,

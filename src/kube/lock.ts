@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import * as core from '@actions/core';
+import { errorText } from '../util/errors.js';
 import { sleep } from '../util/sleep.js';
 import { instanceLabel, managedByLabel, prunableKinds } from './apply.js';
-import { type Cluster, errorText, isNotFound, KubeApiError } from './client.js';
+import { type Cluster, isNotFound, KubeApiError } from './client.js';
 import { annotationPrefix, managedBy } from './render.js';
 
 // One run at a time per environment (deploy, rollback, teardown, sweep), and never an older commit over a

@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1Job, V1Pod } from '@kubernetes/client-node';
-import { type Cluster, errorText } from './client.js';
+import { errorText } from '../util/errors.js';
+import type { Cluster } from './client.js';
 import { selectorString } from './deployment.js';
 import { trackWorkload, type WorkloadTrackOptions } from './track-workload.js';
 

@@ -1,6 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { errorText } from '../util/errors.js';
 import { sleep } from '../util/sleep.js';
-import { type Cluster, errorText, isNotFound } from './client.js';
+import { type Cluster, isNotFound } from './client.js';
 
 // A preview's namespace is made before anything else of the preview: labelled (restricted Pod Security),
 // and, when the identity cannot deploy there by itself, with a RoleBinding that gives it the deployer

@@ -1,6 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { type Cluster, errorText, isNotFound } from './client.js';
+import { errorText } from '../util/errors.js';
+import { type Cluster, isNotFound } from './client.js';
 import { annotationPrefix, managedBy } from './render.js';
 
 // A release is one deploy's whole set, kept in the cluster the way Helm keeps its release Secrets: the

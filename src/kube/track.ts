@@ -1,5 +1,6 @@
 import type { V1ContainerStatus, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import { type Cluster, errorText } from './client.js';
+import { errorText } from '../util/errors.js';
+import type { Cluster } from './client.js';
 import {
   deploymentPath,
   newReplicaSet,

@@ -1,5 +1,6 @@
 import { Watch } from '@kubernetes/client-node';
-import { type Cluster, errorText } from './client.js';
+import { errorText } from '../util/errors.js';
+import type { Cluster } from './client.js';
 
 // A list + watch that survives dropped connections: it resumes from the last resourceVersion it saw (so no
 // event is lost or replayed) and lists again when the server answers 410 Gone (that version has been

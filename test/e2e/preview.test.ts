@@ -75,6 +75,7 @@ const stickyComments = () => github.comments.filter((c) => c.issue === 7 && c.us
 beforeAll(async () => {
   await github.start();
   github.pulls.set(7, 'open');
+  github.pulls.set(9, 'open');
   for (const file of ['deployer', 'production', 'preview']) await applyRbac(cluster, file, rbac);
 });
 
@@ -385,5 +386,21 @@ spec:
     const again = await runAction(inputs(), pullRequest('pull_request.closed'));
     expect(again.error).toBe('');
     expect(again.summary).toContain('did not exist');
+  });
+
+  it('a push that was queued behind the close deploys nothing: the preview stays gone', async () => {
+    github.pulls.set(7, 'closed');
+    const before = github.requests.length;
+    const run = await runAction(inputs(), pullRequest('pull_request.synchronize'));
+    expect(run.code).toBe(0);
+    expect(run.log).toContain(
+      '::notice::pull request #7 was closed after this run was queued: no preview is deployed',
+    );
+    expect(run.log).not.toMatch(/pushed /);
+    expect(await get(cluster, `/api/v1/namespaces/${preview}`)).toBeUndefined();
+    // it read the pull request, and made no deployment
+    expect(github.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /repos/local/archetype/pulls/7',
+    ]);
   });
 });

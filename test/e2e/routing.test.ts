@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,6 +130,75 @@ describe('runs that touch nothing', () => {
     expect(existsSync(dockerCalls)).toBe(false);
     expect(connections).toBe(before.connections);
     expect(github.requests.length).toBe(before.github);
+  });
+
+  // Azure only through federation (client id, no secret): every Azure endpoint is the counting listener
+  const azureRun = (env: Record<string, string>) =>
+    runAction(
+      {
+        registry: 'archetype.azurecr.io',
+        'azure-client-id': '80faf920-1908-4b52-b5ef-a8e7bedfc67a',
+        'azure-tenant-id': '72f988bf-86f1-41af-91ab-2d7cd011db47',
+        'azure-subscription-id': '11111111-2222-3333-4444-555555555555',
+        'resource-group': 'rg',
+        'cluster-name': 'aks',
+        'azure-authority-host': `https://127.0.0.1:${port}`,
+        'azure-resource-manager-endpoint': `https://127.0.0.1:${port}`,
+        'github-token': token,
+        'preview-domain': 'preview.localhost',
+      },
+      {
+        event: 'pull_request',
+        payload: eventFile('pull_request.opened'),
+        ref: 'refs/pull/7/merge',
+        sha: 'c'.repeat(40),
+        env: {
+          GITHUB_API_URL: github.url,
+          PATH: `${join(work, 'bin')}:${process.env.PATH}`,
+          GITHUB_ACTOR: 'renovate[bot]',
+          ...env,
+        },
+      },
+    );
+
+  it('a bot pull request that GitHub gives no OIDC token skips with the reason, before any docker or Azure call', async () => {
+    const before = { connections, github: github.requests.length };
+    const result = await azureRun({ RUNNER_ENVIRONMENT: 'github-hosted', ACTIONS_ID_TOKEN_REQUEST_URL: '' });
+    expect(result.code).toBe(0);
+    expect(result.log).toContain(
+      '::notice::pull request #7 is skipped: GitHub gave this run no OIDC token (as for pull requests from bots and forks',
+    );
+    expect(existsSync(dockerCalls)).toBe(false);
+    expect(connections).toBe(before.connections);
+    expect(github.requests.length).toBe(before.github);
+  });
+
+  it('a pull request whose OIDC token request GitHub refuses skips the same way', async () => {
+    // GitHub's token request ("OpenID Connect in cloud providers": GET $ACTIONS_ID_TOKEN_REQUEST_URL
+    // &audience=..., bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN), answering 403 as for a run without the right
+    const refusing = createHttpServer((_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: 'Resource not accessible by integration' }));
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(refusing.address() as { port: number }).port}/idtoken?api-version=2.0`;
+    try {
+      const before = { connections, github: github.requests.length };
+      const result = await azureRun({
+        RUNNER_ENVIRONMENT: 'self-hosted',
+        ACTIONS_ID_TOKEN_REQUEST_URL: url,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token',
+      });
+      expect(result.code).toBe(0);
+      expect(result.log).toMatch(
+        /::notice::pull request #7 is skipped: GitHub refused this run an OIDC token for audience api:\/\/AzureADTokenExchange \(.*403/,
+      );
+      expect(existsSync(dockerCalls)).toBe(false);
+      expect(connections).toBe(before.connections);
+      expect(github.requests.length).toBe(before.github);
+    } finally {
+      await new Promise((resolve) => refusing.close(resolve));
+    }
   });
 
   it('the default branch push is not skipped: it reaches docker (the recorder) and fails there', async () => {

@@ -23,6 +23,8 @@ export async function runAction(
     env?: Record<string, string>;
     /** the pid of the process that runs dist/index.js, once it runs (to signal it as a runner would) */
     onStart?: (pid: number) => void;
+    /** a command the run goes through, e.g. unshare to change what the runner's filesystem holds */
+    prefix?: string[];
   } = {},
 ): Promise<ActionRun> {
   const dir = mkdtempSync(join(tmpdir(), 'action-run-'));
@@ -35,7 +37,11 @@ export async function runAction(
   if (options.payload) args.push('--payload', options.payload);
   // jest's process.env is the test's copy: variables for the run (GITHUB_API_URL) are passed on here
   const env = { ...process.env, ...options.env };
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
+  const child = spawn(command ?? process.execPath, [...prefixArgs, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
   let log = '';
   let started = false;
   child.stdout.on('data', (d) => {

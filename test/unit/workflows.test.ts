@@ -87,10 +87,33 @@ describe('workflows', () => {
       const w = workflows[file] as Workflow;
       expect(w.permissions).toMatchObject({ 'id-token': 'write', contents: 'read', deployments: 'write' });
       if (file !== 'deploy.yml') expect(w.permissions?.['pull-requests']).toBe('write');
-      expect(w.concurrency?.group).toBeTruthy();
-      expect(w.concurrency?.['cancel-in-progress']).toBe(false);
+      // a run never cancels a running one: a deploy stopped halfway is worse than a late one
+      if (w.concurrency) expect(w.concurrency['cancel-in-progress']).toBe(false);
     },
   );
+
+  // GitHub keeps at most one running and one pending run per concurrency group, and a newer pending run
+  // cancels the older pending one ("Control the concurrency of workflows and jobs"). Only runs where the
+  // newest may replace the older (pushes, sweeps) may queue in a group; the rest are serialized by the
+  // environment's deploy lock in the cluster.
+  it('never lets a dispatch or a close be dropped: rollbacks have no group, teardowns one of their own', () => {
+    expect((workflows['rollback.yml'] as Workflow).concurrency).toBeUndefined();
+    const preview = (workflows['preview.yml'] as Workflow).concurrency?.group ?? '';
+    const groupOf = (action: string) =>
+      preview
+        .replace(
+          expr("github.event.action == 'closed' && 'teardown' || 'deploy'"),
+          action === 'closed' ? 'teardown' : 'deploy',
+        )
+        .replace(expr('github.event.pull_request.number'), '7');
+    expect(groupOf('synchronize')).toBe('deploy-pr-7');
+    expect(groupOf('closed')).toBe('teardown-pr-7');
+    expect((workflows['deploy.yml'] as Workflow).concurrency?.group).toBe('deploy-production');
+    // no workflow with a dispatch trigger shares a group with the deploys
+    for (const [file, w] of Object.entries(workflows))
+      if (w.on.workflow_dispatch && w.concurrency)
+        expect([file, w.concurrency.group]).not.toEqual([file, expect.stringMatching(/deploy-/)]);
+  });
 
   it('previews on the pull request events the action routes, grouped per pull request', () => {
     const w = workflows['preview.yml'] as Workflow;
@@ -100,11 +123,10 @@ describe('workflows', () => {
       'reopened',
       'synchronize',
     ]);
-    expect(w.concurrency?.group).toBe(`deploy-pr-${expr('github.event.pull_request.number')}`);
     expect(actionSteps(w)[0]?.with?.['preview-domain']).toBeTruthy();
   });
 
-  it('rolls back from a dispatch with the environment and target inputs, in the deploys’ groups', () => {
+  it('rolls back from a dispatch with the environment and target inputs', () => {
     const w = workflows['rollback.yml'] as Workflow;
     const inputs = (w.on.workflow_dispatch as { inputs: Record<string, { default: string }> }).inputs;
     expect(inputs.environment?.default).toBe('production');
@@ -114,9 +136,6 @@ describe('workflows', () => {
       environment: expr('inputs.environment'),
       'rollback-target': expr('inputs.target'),
     });
-    expect(w.concurrency?.group).toContain("'deploy-production'");
-    expect(w.concurrency?.group).toContain("format('deploy-pr-{0}', inputs.environment)");
-    expect((workflows['deploy.yml'] as Workflow).concurrency?.group).toBe('deploy-production');
   });
 
   it.each(Object.keys(workflows))('%s pins every action by full commit SHA, version in a comment', (file) => {

@@ -7,7 +7,8 @@ import type {
   V1PodSpec,
 } from '@kubernetes/client-node';
 import type { ImagePlatform } from '../../docker/registry-manifest.js';
-import { type Cluster, errorText, isNotFound } from '../client.js';
+import { errorText } from '../../util/errors.js';
+import { type Cluster, isNotFound } from '../client.js';
 import { checkLimitRanges, checkQuotas, type ResourceQuota } from './admission.js';
 import { checkArchitecture } from './architecture.js';
 import { checkCapacity, rollingUpdate } from './capacity.js';

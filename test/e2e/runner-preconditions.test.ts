@@ -1,0 +1,76 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { jest } from '@jest/globals';
+import { localTargetInputs, runAction } from '../helpers/run-action.js';
+import { get, namespaceName, testCluster } from '../kube/cluster.js';
+
+// A runner that lacks part of what the build needs, through dist/index.js: the real docker CLI with its
+// buildx plugin hidden (a mount namespace lays an empty folder over the plugin's system folder), no docker
+// on PATH, and a daemon that is not there. Each fails first, with its fix, before any sign-in or cluster call.
+
+jest.setTimeout(120_000);
+
+const cluster = testCluster();
+const empty = mkdtempSync(join(tmpdir(), 'no-plugins-'));
+const namespace = namespaceName('e2e-runner');
+
+const inputs = () => ({ ...localTargetInputs(), mode: 'deploy', namespace, host: 'runner.localhost' });
+const sha = 'a1'.repeat(20);
+
+afterAll(() => rmSync(empty, { recursive: true, force: true }));
+
+/** Where the docker CLI finds buildx outside DOCKER_CONFIG (the system plugin folders). */
+function systemPluginDirs(): string[] {
+  const plugins = JSON.parse(
+    execFileSync('docker', ['info', '--format', '{{json .ClientInfo.Plugins}}']).toString(),
+  ) as {
+    Name: string;
+    Path: string;
+    ShadowedPaths?: string[];
+  }[];
+  const buildx = plugins.find((p) => p.Name === 'buildx');
+  return [buildx?.Path ?? '', ...(buildx?.ShadowedPaths ?? [])]
+    .filter((p) => p && !p.startsWith(process.env.HOME ?? '~'))
+    .map((p) => dirname(p));
+}
+
+describe('a runner without what the build needs', () => {
+  it('without the buildx plugin: names docker/setup-buildx-action, quoting docker', async () => {
+    const mounts = systemPluginDirs()
+      .map((dir) => `mount --bind '${empty}' '${dir}'`)
+      .join(' && ');
+    const run = await runAction(inputs(), {
+      sha,
+      // DOCKER_CONFIG without cli-plugins hides the user's copy; the mount the system's
+      env: { DOCKER_CONFIG: empty },
+      prefix: ['unshare', '--mount', '--', 'sh', '-c', `${mounts || 'true'} && exec "$@"`, 'sh'],
+    });
+    expect(run.code).toBe(1);
+    expect(run.error).toBe(
+      "docker buildx is not installed (docker: unknown command: docker buildx): add the step 'uses: docker/setup-buildx-action' before this action, or install the docker-buildx plugin",
+    );
+    expect(run.log).not.toContain('cluster credentials');
+    expect(await get(cluster, `/api/v1/namespaces/${namespace}`)).toBeUndefined();
+  });
+
+  it('without docker on PATH: says so', async () => {
+    const run = await runAction(inputs(), { sha, env: { PATH: empty } });
+    expect(run.code).toBe(1);
+    expect(run.error).toMatch(
+      /^docker is not installed on this runner, or not on PATH \(Unable to locate executable file: docker/,
+    );
+  });
+
+  it('with a daemon that does not answer: quotes docker and names DOCKER_HOST', async () => {
+    const run = await runAction(inputs(), {
+      sha,
+      env: { DOCKER_HOST: `unix://${join(empty, 'docker.sock')}` },
+    });
+    expect(run.code).toBe(1);
+    expect(run.error).toMatch(
+      /^the docker daemon does not answer \(Cannot connect to the Docker daemon at unix:\/\/.*docker\.sock\. Is the docker daemon running\?\): start it, or point DOCKER_HOST/,
+    );
+  });
+});
