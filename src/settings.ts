@@ -27,6 +27,14 @@ export type Cluster =
       publicFqdn: boolean;
     };
 
+/** The AKS cluster's names, for the az commands that messages suggest; none for another cluster. */
+export function aksNames(settings: { cluster: Cluster }): {
+  aks?: { resourceGroup: string; clusterName: string };
+} {
+  const c = settings.cluster;
+  return c.kind === 'aks' ? { aks: { resourceGroup: c.resourceGroup, clusterName: c.clusterName } } : {};
+}
+
 export type Environment = { kind: 'production' } | { kind: 'preview'; pr: number };
 
 export type RollbackTarget =

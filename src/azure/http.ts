@@ -1,5 +1,6 @@
 import { EnvHttpProxyAgent, fetch } from 'undici';
 import { sleep } from '../util/sleep.js';
+import { hopeless } from '../util/unreachable.js';
 
 // The one seam to Azure's REST endpoints (ACR token exchange, Azure Resource Manager): undici's fetch,
 // bounded, through the proxy the environment names (HTTPS_PROXY, NO_PROXY), as @azure/identity's own
@@ -46,6 +47,8 @@ export async function azurePost(
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
+      const never = hopeless(error, url, `the ${what} endpoint`);
+      if (never) throw new Error(`${what}: cannot reach ${url}: ${never}`);
       if (attempt < attempts) {
         await sleep(attempt * 1000);
         continue;

@@ -46,7 +46,7 @@ import { RolloutFailure, trackRollout } from '../kube/track.js';
 import { trackedKinds, trackWorkload } from '../kube/track-workload.js';
 import { validate } from '../kube/validate.js';
 import { type DeployPlan, planDeploy, type RunInfo } from '../plan.js';
-import type { Settings } from '../settings.js';
+import { aksNames, type Settings } from '../settings.js';
 import { Cancelled, catchCancellation } from '../util/cancel.js';
 import { errorText } from '../util/errors.js';
 import { allOrFirstFailure } from '../util/parallel.js';
@@ -512,6 +512,7 @@ async function restorePrevious(what: string, f: Failing, cancelled = false): Pro
       for (const d of deployments) {
         const name = d.metadata?.name ?? '';
         const done = await trackRollout(cluster, plan.namespace, name, {
+          ...settings.failureGrace,
           timeoutMs: settings.rolloutTimeoutMs,
           onProgress: (line) => core.info(line),
         });
@@ -520,6 +521,8 @@ async function restorePrevious(what: string, f: Failing, cancelled = false): Pro
       for (const w of previous.objects.filter((o) => o.kind === 'StatefulSet' || o.kind === 'DaemonSet'))
         await trackWorkload(cluster, plan.namespace, w.kind ?? '', w.metadata?.name ?? '', {
           timeoutMs: settings.rolloutTimeoutMs,
+          graceMs: settings.failureGrace.graceMs,
+          crashLoopRestarts: settings.failureGrace.crashLoopRestarts,
           onProgress: (line) => core.info(line),
         });
       return { applied, deployments: deployments.map((d) => d.metadata?.name ?? '') };
@@ -571,6 +574,7 @@ async function undoFailedDeployment(what: string, f: Failing): Promise<DeployFai
     const back = await rollbackTo(cluster, plan.namespace, name);
     core.info(`rolling back Deployment/${name} to revision ${back.to} (${back.images.join(', ')})`);
     const done = await trackRollout(cluster, plan.namespace, name, {
+      ...settings.failureGrace,
       timeoutMs: settings.rolloutTimeoutMs,
       onProgress: (line) => core.info(line),
     });
@@ -691,14 +695,17 @@ async function rollout(
   } catch (error) {
     if (!(error instanceof RolloutFailure)) throw error;
     failing.failedDeployment = name;
-    result.diagnosis = await diagnose(cluster, plan.namespace, name).catch((e) => {
+    result.diagnosis = await diagnose(cluster, plan.namespace, name, aksNames(settings)).catch((e) => {
       core.warning(`could not diagnose Deployment/${name}: ${errorText(e)}`);
       return undefined;
     });
     for (const line of result.diagnosis ? diagnosisLines(result.diagnosis) : []) core.info(line);
-    throw new Error(
-      `the rollout of Deployment/${name} revision ${error.detail.revision} failed: ${result.diagnosis?.summary ?? error.message}`,
-    );
+    // each says whose rollout it is: said once, here
+    const revision = error.detail.revision;
+    const why =
+      result.diagnosis?.summary.replace(`Deployment ${name} revision ${revision} failed: `, '') ??
+      error.message.replace(/^Deployment \S+ \(namespace [^,]+, revision \d+\): /, '');
+    throw new Error(`the rollout of Deployment/${name} revision ${revision} failed: ${why}`);
   }
 }
 

@@ -10,7 +10,7 @@ import {
 } from '../kube/release.js';
 import { restoreRelease } from '../kube/restore.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
-import type { RollbackTarget, Settings } from '../settings.js';
+import { aksNames, type RollbackTarget, type Settings } from '../settings.js';
 import { errorText } from '../util/errors.js';
 import { ingressUrl, lockForRollback, type RollbackPlan, type RollbackResult } from './rollback.js';
 
@@ -109,6 +109,7 @@ export async function rollbackRelease(
     try {
       const done = await timings.step(`rollout of Deployment/${name}`, () =>
         trackRollout(cluster, namespace, name, {
+          ...settings.failureGrace,
           timeoutMs: settings.rolloutTimeoutMs,
           onProgress: (line) => core.info(line),
         }),
@@ -117,13 +118,13 @@ export async function rollbackRelease(
     } catch (error) {
       if (!(error instanceof RolloutFailure)) throw error;
       await record('failed').catch((e) => core.warning(`could not record the restore: ${errorText(e)}`));
-      result.diagnosis = await diagnose(cluster, namespace, name).catch((e) => {
+      result.diagnosis = await diagnose(cluster, namespace, name, aksNames(settings)).catch((e) => {
         core.warning(`could not diagnose Deployment/${name}: ${errorText(e)}`);
         return undefined;
       });
       for (const line of result.diagnosis ? diagnosisLines(result.diagnosis) : []) core.info(line);
       throw new Error(
-        `the rollback to release ${release.number} (${release.sha.slice(0, 7)}) did not roll out: Deployment/${name}: ${result.diagnosis?.summary ?? error.message}`,
+        `the rollback to release ${release.number} (${release.sha.slice(0, 7)}) did not roll out: ${result.diagnosis?.summary ?? `Deployment/${name}: ${error.message}`}`,
       );
     }
   }

@@ -27,7 +27,7 @@ import {
 import { managedBy } from '../kube/render.js';
 import { rollbackTo } from '../kube/rollback.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
-import type { RollbackTarget, Settings } from '../settings.js';
+import { aksNames, type RollbackTarget, type Settings } from '../settings.js';
 import { errorText } from '../util/errors.js';
 import { Timings } from '../util/timings.js';
 import { gitShaAnnotation, previewNamespace } from './preview.js';
@@ -270,6 +270,7 @@ export async function rollback(settings: Settings, plan: RollbackPlan): Promise<
   try {
     const done = await timings.step(`rollout of Deployment/${deployment}`, () =>
       trackRollout(cluster, namespace, deployment, {
+        ...settings.failureGrace,
         timeoutMs: settings.rolloutTimeoutMs,
         onProgress: (line) => core.info(line),
       }),
@@ -277,7 +278,7 @@ export async function rollback(settings: Settings, plan: RollbackPlan): Promise<
     result.revision = done.revision;
   } catch (error) {
     if (!(error instanceof RolloutFailure)) throw error;
-    result.diagnosis = await diagnose(cluster, namespace, deployment).catch((e) => {
+    result.diagnosis = await diagnose(cluster, namespace, deployment, aksNames(settings)).catch((e) => {
       core.warning(`could not diagnose Deployment/${deployment}: ${errorText(e)}`);
       return undefined;
     });

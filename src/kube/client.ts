@@ -12,6 +12,7 @@ import { errorText } from '../util/errors.js';
 import { proxyFor } from '../util/proxy.js';
 import { maskSecret } from '../util/secrets.js';
 import { sleep } from '../util/sleep.js';
+import { hopeless } from '../util/unreachable.js';
 
 // The one seam every Kubernetes call of the action goes through. Requests carry JSON exactly as given: the
 // library's typed serializer drops fields it does not know, which would hide a typo in a manifest from
@@ -21,11 +22,15 @@ const defaultRequestTimeoutMs = 30_000;
 const defaultOutageMs = 90_000;
 const authWarmUpMs = 30_000;
 
-/** The request got no HTTP answer; `refused` when the connection was refused, so it was never sent. */
+/**
+ * The request got no HTTP answer; `refused` when the connection was refused, so it was never sent;
+ * `hopeless` when no retry can help (util/unreachable.ts).
+ */
 class NoAnswer extends Error {
   constructor(
     message: string,
     readonly refused: boolean,
+    readonly hopeless?: string,
   ) {
     super(message);
     this.name = 'NoAnswer';
@@ -298,6 +303,13 @@ class JsonObjectApi extends KubernetesObjectApi {
         // a private endpoint that never answered is out of this runner's reach, not restarting
         if (this.privateEndpoint && !this.answered && (error instanceof NoAnswer || isNetworkError(error)))
           throw new Error(`${errorText(error)}\n${unreachablePrivate(this.server, this.privateEndpoint)}`);
+        const never =
+          error instanceof NoAnswer
+            ? error.hopeless
+            : isNetworkError(error)
+              ? hopeless(error, this.server, "the kubeconfig's server")
+              : undefined;
+        if (never) throw new Error(`${what}: cannot reach the API server: ${never}`);
         if (error instanceof NoAnswer || isNetworkError(error)) this.outageAt = Date.now();
         const retryable =
           error instanceof NoAnswer
@@ -305,10 +317,13 @@ class JsonObjectApi extends KubernetesObjectApi {
             : (method === 'GET' && (isBusy(error) || isNetworkError(error))) || this.warmingUp(error);
         const delay = Math.min(250 * 2 ** attempt, 5_000);
         if (!retryable || Date.now() + delay > giveUpAt) throw error;
-        if (attempt === 1)
+        if (attempt === 1) {
+          // a NoAnswer's message starts with the request already
+          const text = errorText(error);
           core.info(
-            `${what}: ${errorText(error)}; trying again for up to ${Math.round((giveUpAt - Date.now()) / 1000)} s`,
+            `${text.startsWith(what) ? text : `${what}: ${text}`}; trying again for up to ${Math.round((giveUpAt - Date.now()) / 1000)} s`,
           );
+        }
         await sleep(delay);
       }
     }
@@ -352,6 +367,7 @@ class JsonObjectApi extends KubernetesObjectApi {
       throw new NoAnswer(
         `${request}: no answer from the API server (${new URL(ctx.getUrl()).origin}): ${errorText(error)}${cause ? `: ${errorText(cause)}` : ''}`,
         cause?.code === 'ECONNREFUSED',
+        hopeless(error, ctx.getUrl(), "the kubeconfig's server"),
       );
     }
     if (status >= 200 && status < 300) {

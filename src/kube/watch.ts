@@ -1,10 +1,14 @@
 import { Watch } from '@kubernetes/client-node';
 import { errorText } from '../util/errors.js';
+import { hopeless } from '../util/unreachable.js';
 import type { Cluster } from './client.js';
 
 // A list + watch that survives dropped connections: it resumes from the last resourceVersion it saw (so no
 // event is lost or replayed) and lists again when the server answers 410 Gone (that version has been
 // compacted away). Every retry is counted and bounded; stop() aborts the open request.
+
+// a restarted API server answers 401/403 until its authorizer has loaded, as the client allows (client.ts)
+const authWarmUpMs = 30_000;
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -43,6 +47,8 @@ export class ResumableWatch<T extends { metadata?: { resourceVersion?: string } 
   private failures = 0;
   /** when the current run of failures began */
   private failingSince = 0;
+  /** when a connection last got no answer (the API server restarting) */
+  private noAnswerAt = 0;
   private stopped = false;
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -105,6 +111,9 @@ export class ResumableWatch<T extends { metadata?: { resourceVersion?: string } 
       if (gone || status === 410) return this.retry(() => this.relist(), 0);
       if (error || serverError) {
         const reason = serverError ?? errorText(error);
+        const never = this.hopeless(error, status);
+        if (never) return this.options.onFatal(new Error(`watch on ${this.path}: ${never}`));
+        if (status === undefined && !serverError) this.noAnswerAt = Date.now();
         if (this.failedTooLong())
           return this.options.onFatal(
             new Error(`watch on ${this.path} failed ${this.failures} times in a row, last: ${reason}`),
@@ -135,6 +144,17 @@ export class ResumableWatch<T extends { metadata?: { resourceVersion?: string } 
         this.options.onFatal(new Error(`re-listing ${this.path} failed: ${errorText(error)}`));
       else this.retry(() => this.relist(), Math.min(250 * 2 ** this.failures, 5_000));
     }
+  }
+
+  /**
+   * Why the watch cannot recover: credentials refused (401/403) other than just after an outage (a restarted
+   * API server refuses until its authorizer has loaded), or a connection that no retry heals.
+   */
+  private hopeless(error: unknown, status: number | undefined): string | undefined {
+    if ((status === 401 || status === 403) && Date.now() - this.noAnswerAt > authWarmUpMs)
+      return `${status} ${status === 401 ? 'Unauthorized: the cluster credentials are not accepted' : 'Forbidden: the cluster credentials may not watch here'} (${errorText(error)})`;
+    const server = this.cluster.kubeConfig.getCurrentCluster()?.server ?? '';
+    return server ? hopeless(error, server, "the kubeconfig's server") : undefined;
   }
 
   /** Counts a failure; true once failures have lasted longer than the allowed outage. */

@@ -220,4 +220,25 @@ describe('deploy to AKS with Entra tokens that expire', () => {
     // Entra ID (the token endpoint), Azure Resource Manager and the API server, each through a CONNECT tunnel
     expect(new Set(proxy.targets)).toEqual(new Set([azure, apiServer]));
   });
+
+  it('names the AKS cluster in the attach hint of a pull failure, and says whose rollout failed once', async () => {
+    const run = await runAction(
+      inputs({
+        manifests: slowManifests('1s', (text) =>
+          text.replace('archetype.local/ready-after: 1s', 'archetype.local/fail: ImagePullBackOff'),
+        ),
+        'failure-grace': '3s',
+      }),
+      options('5'),
+    );
+    expect(run.code).toBe(1);
+    expect(run.error).toMatch(
+      /^the rollout of Deployment\/archetype revision \d+ failed: pod archetype-\S+ cannot pull image/,
+    );
+    expect(run.error).toContain(
+      "(AKS: 'az aks update --resource-group rg --name aks-local --attach-acr <registry>'",
+    );
+    expect(run.error).not.toContain('<resource-group>');
+    expect(run.error).not.toMatch(/failed: Deployment archetype revision \d+ failed/);
+  });
 });

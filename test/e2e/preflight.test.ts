@@ -333,7 +333,7 @@ describe('unchanged redeploy and diagnosis through the action', () => {
     );
     expect(run.code).toBe(1);
     expect(run.error).toMatch(
-      /the rollout of Deployment\/pf-app revision 3 failed: Deployment pf-app revision 3 failed: container app in pod pf-app-\S+ keeps crashing \(Error, exit code 1, \d+ restarts?\); .*; revision 2 is still serving \(2 of 2 pods ready\)\. Rolled back to release 2 \(6666666\): revision 2's pods are serving again\./,
+      /the rollout of Deployment\/pf-app revision 3 failed: container app in pod pf-app-\S+ keeps crashing \(Error, exit code 1, \d+ restarts?\); .*; revision 2 is still serving \(2 of 2 pods ready\)\. Rolled back to release 2 \(6666666\): revision 2's pods are serving again\./,
     );
     expect(run.log).toContain('  what changed from revision 2:');
     expect(run.log).toContain('    pod annotation archetype.local/fail: (none) -> CrashLoopBackOff');

@@ -3,7 +3,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { eventFile, FakeGitHub } from '../fakes/github-server.js';
 import { applyRbac, deleteRbac, identity } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // The manual rollback end to end, as a runner runs dist/index.js on workflow_dispatch (payload from
 // test/fixtures/events), against the local deploy target: three real deploys (releases 1-3), then rollbacks
@@ -159,5 +159,43 @@ describe('rollback (workflow_dispatch) against the local target', () => {
     expect(run.code).toBe(1);
     expect(run.error).toContain(`the registry has no image 127.0.0.1:5000/${app}/archetype:v9.9.9`);
     expect(revision(await deployment())).toBe(revision(before));
+  });
+
+  it("tracks a rollback by revision with the input 'failure-grace', and says each thing once", async () => {
+    // a namespace deployed before releases were recorded (no release Secrets), whose history holds a
+    // revision that cannot pull, made by hand: an operator's edits, done as the cluster admin
+    await cluster.request('DELETE', `/api/v1/namespaces/${app}/secrets`, {
+      query: { labelSelector: `archetype-deploy.github.io/release-of=${app}` },
+    });
+    const path = `/apis/apps/v1/namespaces/${app}/deployments/archetype`;
+    const annotate = (value: string | null) =>
+      cluster.request('PATCH', path, {
+        contentType: 'application/merge-patch+json',
+        body: { spec: { template: { metadata: { annotations: { 'archetype.local/fail': value } } } } },
+      });
+    await annotate('ImagePullBackOff');
+    // the controller numbers the revision once it has seen the change
+    const bad = await eventually('the bad revision numbered', async () => {
+      const d = await deployment();
+      return (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) ? revision(d) : undefined;
+    });
+    await annotate(null);
+    await eventually('the hand-made good revision to be available', async () => {
+      const d = await deployment();
+      return d.status?.updatedReplicas === 2 &&
+        d.status?.availableReplicas === 2 &&
+        !d.status?.unavailableReplicas
+        ? true
+        : undefined;
+    });
+    const run = await rollback(String(bad), { 'failure-grace': '2s, 2 restarts' });
+    expect(run.code).toBe(1);
+    expect(run.log).toMatch(/ImagePullBackOff.*; waiting up to 2s for it to recover/);
+    expect(run.error).toMatch(
+      new RegExp(
+        `^the rollback of Deployment/archetype to revision ${bad} did not roll out: Deployment archetype revision \\d+ failed: pod archetype-\\S+ cannot pull image`,
+      ),
+    );
+    expect(run.error).not.toMatch(/failed: Deployment archetype revision \d+ failed/);
   });
 });

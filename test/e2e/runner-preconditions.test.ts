@@ -1,14 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { jest } from '@jest/globals';
+import { nxdomainServer } from '../helpers/dns.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
 import { get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // A runner that lacks part of what the build needs, through dist/index.js: the real docker CLI with its
 // buildx plugin hidden (a mount namespace lays an empty folder over the plugin's system folder), no docker
 // on PATH, and a daemon that is not there. Each fails first, with its fix, before any sign-in or cluster call.
+// And a cluster whose name does not resolve fails at once, not after the 90 s kept for a restarting API server.
 
 jest.setTimeout(120_000);
 
@@ -72,5 +74,43 @@ describe('a runner without what the build needs', () => {
     expect(run.error).toMatch(
       /^the docker daemon does not answer \(Cannot connect to the Docker daemon at unix:\/\/.*docker\.sock\. Is the docker daemon running\?\): start it, or point DOCKER_HOST/,
     );
+  });
+
+  it('a kubeconfig whose server does not resolve fails at once, naming the host and the fix', async () => {
+    const dns = await nxdomainServer();
+    const resolv = join(empty, 'resolv.conf');
+    writeFileSync(resolv, 'nameserver 127.0.0.1\n');
+    const kubeconfig = localTargetInputs().kubeconfig?.replace(
+      /server: \S+/,
+      'server: https://api.no-such-cluster.example:443',
+    );
+    try {
+      const started = Date.now();
+      const run = await runAction(
+        { ...inputs(), kubeconfig: kubeconfig ?? '', mode: 'rollback', environment: 'production' },
+        {
+          sha,
+          prefix: [
+            'unshare',
+            '--mount',
+            '--',
+            'sh',
+            '-c',
+            `mount --bind '${resolv}' /etc/resolv.conf && exec "$@"`,
+            'sh',
+          ],
+        },
+      );
+      console.log(`unresolvable API server: the run failed after ${Date.now() - started} ms`);
+      expect(run.code).toBe(1);
+      expect(run.error).toContain(
+        "cannot reach the API server: host api.no-such-cluster.example does not resolve (ENOTFOUND): check the kubeconfig's server; a private cluster's name resolves only inside its virtual network",
+      );
+      expect(run.log).not.toContain('trying again');
+      // the lookup went to the local server, and nowhere else
+      expect(dns.names).toContain('api.no-such-cluster.example');
+    } finally {
+      await dns.close();
+    }
   });
 });

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer } from 'node:net';
 import { loadCluster } from '../../src/kube/client.js';
 import { deleteNamespace, kubeconfigText, namespaceName, testCluster } from './cluster.js';
 
@@ -70,16 +73,81 @@ describe('loadCluster', () => {
     );
   });
 
-  it('says which API server did not answer', async () => {
-    const { error } = stdoutOf(() => loadCluster(kubeconfig.replace('127.0.0.1:6443', '127.0.0.1:1')));
-    expect(error).toBeUndefined();
-    const cluster = testCluster(kubeconfig.replace('127.0.0.1:6443', '127.0.0.1:1'));
-    // retried for the allowed outage (an API server restarting), then the error names the server
-    const started = Date.now();
-    await expect(cluster.request('GET', '/api/v1/namespaces', { outageMs: 2_000 })).rejects.toThrow(
-      /^GET \/api\/v1\/namespaces: no answer from the API server \(https:\/\/127\.0\.0\.1:1\): /,
-    );
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+  describe('fails at once, with the fix, where no retry can help', () => {
+    /** What the client printed while the request failed, and how it failed. */
+    async function attempt(text: string, outageMs = 60_000): Promise<{ out: string; message: string }> {
+      const cluster = testCluster(text);
+      const chunks: string[] = [];
+      const write = process.stdout.write;
+      process.stdout.write = ((chunk: string | Uint8Array) => {
+        chunks.push(String(chunk));
+        return true;
+      }) as typeof process.stdout.write;
+      try {
+        await cluster.request('GET', '/api/v1/namespaces', { outageMs });
+        return { out: chunks.join(''), message: 'no error' };
+      } catch (error) {
+        return { out: chunks.join(''), message: (error as Error).message };
+      } finally {
+        process.stdout.write = write;
+      }
+    }
+    const withServer = (server: string) => kubeconfigText().replace(/server: \S+/, `server: ${server}`);
+
+    it("a port fetch never connects to (the Fetch standard's blocked ports)", async () => {
+      const { out, message } = await attempt(withServer('https://127.0.0.1:6000'));
+      expect(message).toBe(
+        "GET /api/v1/namespaces: cannot reach the API server: port 6000 of https://127.0.0.1:6000 is one that fetch never connects to (a blocked port of the Fetch standard): the kubeconfig's server is wrong, or the server must listen on another port",
+      );
+      expect(out).not.toContain('trying again');
+    });
+
+    it("a certificate that does not verify against the kubeconfig's CA", async () => {
+      // the real API server, and a CA that did not sign its certificate: the first of the system's roots
+      const bundle = readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8');
+      const other = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/.exec(bundle)?.[0] ?? '';
+      const text = kubeconfigText().replace(
+        /certificate-authority-data: \S+/,
+        `certificate-authority-data: ${Buffer.from(other).toString('base64')}`,
+      );
+      const { out, message } = await attempt(text);
+      expect(message).toMatch(
+        /^GET \/api\/v1\/namespaces: cannot reach the API server: the certificate of https:\/\/127\.0\.0\.1:\d+ does not verify \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY): .*\): the kubeconfig's server belongs to another server, or its CA changed/,
+      );
+      expect(out).not.toContain('trying again');
+    });
+
+    it('a port that does not speak TLS', async () => {
+      // a plain HTTP server, as an https:// kubeconfig pointed at an http port meets it
+      const plain = createHttpServer((_req, res) => res.end('plain HTTP'));
+      await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+      try {
+        const port = (plain.address() as { port: number }).port;
+        const { out, message } = await attempt(withServer(`https://127.0.0.1:${port}`));
+        expect(message).toMatch(
+          new RegExp(
+            `^GET /api/v1/namespaces: cannot reach the API server: https://127\\.0\\.0\\.1:${port} does not speak TLS \\(.*wrong version number.*\\): check the scheme and port of the kubeconfig's server`,
+          ),
+        );
+        expect(out).not.toContain('trying again');
+      } finally {
+        await new Promise((resolve) => plain.close(resolve));
+      }
+    });
+
+    it('a refused connection is still retried (an API server restarting), the request named once', async () => {
+      // a port nothing listens on (taken, then let go)
+      const probe = createServer();
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+      const port = (probe.address() as { port: number }).port;
+      await new Promise((resolve) => probe.close(resolve));
+      const { out, message } = await attempt(withServer(`https://127.0.0.1:${port}`), 2_000);
+      expect(message).toMatch(/^GET \/api\/v1\/namespaces: no answer from the API server/);
+      expect(out).toMatch(
+        /^GET \/api\/v1\/namespaces: no answer from the API server .*; trying again for up to \d+ s$/m,
+      );
+      expect(out).not.toMatch(/GET \/api\/v1\/namespaces: GET/);
+    });
   });
 
   it('talks to the local control plane through the one JSON seam', async () => {

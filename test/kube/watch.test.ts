@@ -57,3 +57,36 @@ it('resumed from a resourceVersion, delivers the changes made while no watch was
     watch.stop();
   }
 });
+
+it('credentials the API server refuses end the watch at once with the 401, not after the outage allowance', async () => {
+  const list = await cluster.request<{ metadata: { resourceVersion: string } }>('GET', configMaps);
+  // the same server, a bearer token no authenticator accepts
+  const refused = testCluster(
+    `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: '${cluster.kubeConfig.getCurrentCluster()?.server}', insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: not-a-token-anyone-issued}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`,
+  );
+  let fatal: Error | undefined;
+  const watch = new ResumableWatch<V1ConfigMap>(refused, configMaps, {
+    resourceVersion: list.metadata.resourceVersion,
+    onReset: () => undefined,
+    onEvent: () => undefined,
+    onFatal: (e) => {
+      fatal = e;
+    },
+  });
+  try {
+    await watch.start();
+    const error = await eventually('the watch to give up', async () => fatal, 10_000);
+    expect(error.message).toMatch(
+      new RegExp(`^watch on ${configMaps}: 401 Unauthorized: the cluster credentials are not accepted`),
+    );
+    expect(watch.reconnects).toBe(0);
+  } finally {
+    watch.stop();
+  }
+});
