@@ -83,6 +83,12 @@ build_kubelet() {
 		cd kubernetes && "$0" build -trimpath -ldflags "$1" -o "$OUT/" k8s.io/kubernetes/cmd/kubelet' "$GO" "$(kube_ldflags)"
 }
 
+build_kubectl() {
+	[[ -x $BIN_KUBECTL/kubectl ]] && return 0
+	go_step "kubectl-$KUBE_VERSION" "$BIN_KUBECTL" bash -c '
+		cd kubernetes && "$0" build -trimpath -ldflags "$1" -o "$OUT/" k8s.io/kubernetes/cmd/kubectl' "$GO" "$(kube_ldflags)"
+}
+
 build_crictl() {
 	[[ -x $BIN_CRICTL/crictl ]] && return 0
 	go_step "crictl-$CRICTL_VERSION" "$BIN_CRICTL" bash -c '
@@ -239,6 +245,7 @@ build_all() {
 	[[ -x $BIN_BUILDX/buildx ]] || missing+=(buildx)
 	[[ -x $BIN_TOKEN/registry-token ]] || missing+=(registry-token)
 	[[ -x $BIN_KUBELET/kubelet ]] || missing+=(kubelet)
+	[[ -x $BIN_KUBECTL/kubectl ]] || missing+=(kubectl)
 	[[ -x $BIN_CRICTL/crictl ]] || missing+=(crictl)
 	[[ -x $BIN_EGRESS/node-egress ]] || missing+=(node-egress)
 	[[ -x $BIN_ISSUER/entra-issuer ]] || missing+=(entra-issuer)
@@ -261,6 +268,7 @@ build_all() {
 		build_buildx
 		build_registry_token
 		build_kubelet
+		build_kubectl
 		build_crictl
 		build_node_egress
 		build_entra_issuer

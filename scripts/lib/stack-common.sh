@@ -66,6 +66,8 @@ BIN_KWOK="$CACHE_DIR/kwok-$KWOK_VERSION"
 # The real node's kubelet: same module and version as the control plane, its own
 # cache entry (a control plane cached before the real node existed stays valid).
 BIN_KUBELET="$CACHE_DIR/kubelet-$KUBE_VERSION"
+# kubectl of the control plane's version, for tests that make objects by hand the way users do
+BIN_KUBECTL="$CACHE_DIR/kubectl-$KUBE_VERSION"
 BIN_CRICTL="$CACHE_DIR/crictl-$CRICTL_VERSION"
 BIN_BUILDX="$CACHE_DIR/buildx-$BUILDX_VERSION"
 BASE_TARBALL="$CACHE_DIR/base/$BASE_KEY.tar.gz"

@@ -13,7 +13,9 @@ import {
   managedByLabel,
   type PrunedObject,
   prune,
+  type TakenOver,
 } from '../kube/apply.js';
+import { autoscaledTargets, handOverReplicas, withoutReplicas } from '../kube/autoscale.js';
 import { type Cluster, isNotFound, KubeApiError } from '../kube/client.js';
 import { deploymentPath, revisionOf } from '../kube/deployment.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
@@ -209,18 +211,22 @@ async function applyAndTrack(
   settings: Settings,
   run: RunInfo,
   plan: DeployPlan,
-  objects: Manifest[],
+  manifestObjects: Manifest[],
   cluster: Cluster,
   timings: Timings,
   result: DeployResult,
   options: { podSecurityFails: boolean; ownsNamespace: boolean; stage: { applying: boolean } },
 ): Promise<DeployResult> {
   const image = result.image;
+  // a workload an autoscaler scales keeps the autoscaler's replicas
+  const autoscaled = await leaveReplicasToAutoscalers(cluster, plan.namespace, manifestObjects);
+  const objects = autoscaled.objects;
   // what the cluster will make of the set, before anything is applied; an unchanged set ends the deploy here
   const checked = await timings.step('preflight', () =>
     preflight(
       cluster,
-      objects.map((m) => m.object),
+      // an autoscaled workload is checked at the autoscaler's live scale
+      objects.map((m) => autoscaled.live.get(`${m.object.kind}/${m.object.metadata?.name}`) ?? m.object),
       {
         namespace: plan.namespace,
         instance: plan.render.instance,
@@ -299,6 +305,13 @@ async function applyAndTrack(
             : {}),
           // the whole set passed the dry-run: from here on, a failure restores the previous release
           beforeWrite: async () => {
+            for (const h of await handOverReplicas(
+              cluster,
+              plan.namespace,
+              autoscaled.workloads,
+              fieldManager,
+            ))
+              core.info(`${h.workload}: spec.replicas (${h.replicas}) handed over to its autoscaler`);
             failing.serving = await servingRevisions(cluster, plan.namespace, [
               ...set,
               ...(history.previous?.objects ?? []),
@@ -317,6 +330,7 @@ async function applyAndTrack(
       );
       result.applied = applied.objects;
       for (const o of applied.objects) core.info(`${o.kind}/${o.name} ${o.action}`);
+      reportTakenOver(applied.takenOver);
       // every workload of the set at once; the first failure stops the others (and a cancel, all)
       const deployments = objects.filter((o) => o.object.kind === 'Deployment');
       const primary = deployments[0]?.object.metadata?.name;
@@ -409,6 +423,56 @@ async function recordIfNone(
     throw error;
   });
   if (recorded) core.info(`release ${recorded.number} recorded for the live set (Secret ${recorded.secret})`);
+}
+
+/** The set without spec.replicas where an autoscaler (in the set or live) scales the workload. */
+async function leaveReplicasToAutoscalers(cluster: Cluster, namespace: string, objects: Manifest[]) {
+  const targets = await autoscaledTargets(
+    cluster,
+    namespace,
+    objects.map((m) => m.object),
+  );
+  const { objects: stripped, left } = withoutReplicas(
+    objects.map((m) => m.object),
+    targets,
+  );
+  const live = new Map<string, KubernetesObject>();
+  for (const l of left) {
+    const object = stripped.find((o) => `${o.kind}/${o.metadata?.name}` === l.workload);
+    const path = await cluster.pathOf('apps/v1', object?.kind ?? '', namespace, object?.metadata?.name);
+    const now = await cluster
+      .request<{ spec?: { replicas?: number } }>('GET', path)
+      .catch((error: unknown) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      });
+    const replicas = now?.spec?.replicas;
+    if (object && replicas !== undefined)
+      live.set(l.workload, {
+        ...object,
+        spec: { ...(object as { spec?: object }).spec, replicas },
+      } as KubernetesObject);
+    core.info(
+      `${l.workload}: spec.replicas is left to ${l.autoscaler}${replicas === undefined ? '' : ` (now ${replicas})`}; the manifests' replicas are not applied`,
+    );
+  }
+  return {
+    objects: objects.map((m, i) => ({ ...m, object: (stripped[i] ?? m.object) as Manifest['object'] })),
+    workloads: left.map((l) => l.workload),
+    live,
+  };
+}
+
+/** One line for what was taken over from kubectl; a notice where the manifests undo a hand `kubectl scale`. */
+function reportTakenOver(taken: TakenOver[]): void {
+  if (taken.length === 0) return;
+  core.info(
+    `taken over from kubectl (objects made or changed by hand): ${taken.map((t) => `${t.kind}/${t.name} ${t.field} (${t.manager})`).join(', ')}`,
+  );
+  for (const t of taken.filter((t) => t.field === '.spec.replicas'))
+    core.notice(
+      `${t.kind}/${t.name}: spec.replicas is the manifests' again${t.was === undefined ? '' : ` (it was ${String(t.was)}`}${t.was === undefined ? '' : `, set by ${t.manager})`}: to scale it by load, add a HorizontalPodAutoscaler; to change it, change the manifests`,
+    );
 }
 
 /** "file:line" of each object of the manifests, by kind and name, for the API server's errors. */

@@ -53,7 +53,40 @@ export interface ApplyResult {
   namespaceCreated: boolean;
   /** fields taken back from our own managers, as "Kind/name .field (manager)" */
   reclaimed: string[];
+  /** fields taken over from kubectl (objects made or changed by hand) */
+  takenOver: TakenOver[];
 }
+
+export interface TakenOver {
+  kind: string;
+  name: string;
+  field: string;
+  /** the kubectl field manager, e.g. kubectl-client-side-apply */
+  manager: string;
+  /** the live value it had, where the field is a plain path */
+  was?: unknown;
+}
+
+/**
+ * kubectl's own field managers: what a user made or changed by hand with kubectl is taken over without
+ * 'force-conflicts', as kubectl's own migration to server-side apply and fluxcd's ssa do. Only the fields in
+ * conflict change hands; the last-applied-configuration annotation stays kubectl's, so that a later
+ * `kubectl apply` of the same files computes no change and reverts nothing.
+ */
+export const kubectlManagers: ReadonlySet<string> = new Set([
+  'kubectl-client-side-apply',
+  'kubectl',
+  'kubectl-create',
+  'kubectl-edit',
+  'kubectl-patch',
+  'kubectl-replace',
+  'kubectl-scale',
+  'kubectl-set',
+  'kubectl-label',
+  'kubectl-annotate',
+  'kubectl-rollout',
+  'before-first-apply',
+]);
 
 export const managedByLabel = 'app.kubernetes.io/managed-by';
 export const instanceLabel = 'app.kubernetes.io/instance';
@@ -82,7 +115,14 @@ export async function applySet(
   objects: KubernetesObject[],
   options: ApplyOptions,
 ): Promise<ApplyResult> {
-  const own = new Set(options.ownManagers ?? [options.fieldManager, `${options.fieldManager}-rollback`]);
+  const own = new Set(
+    options.ownManagers ?? [
+      options.fieldManager,
+      `${options.fieldManager}-rollback`,
+      // holds spec.replicas once an autoscaler took a workload over (autoscale.ts)
+      `${options.fieldManager}-handover-to-hpa`,
+    ],
+  );
   const sorted = objects
     .map((o, i) => ({ o, i }))
     .sort((a, b) => rank(a.o.kind ?? '') - rank(b.o.kind ?? '') || a.i - b.i)
@@ -97,9 +137,10 @@ export async function applySet(
   const planned: Planned[] = [];
   const errors: string[] = [];
   const reclaimed: string[] = [];
+  const takenOver: TakenOver[] = [];
   for (const object of sorted) {
     try {
-      planned.push(await dryRun(cluster, object, options, own, reclaimed));
+      planned.push(await dryRun(cluster, object, options, own, reclaimed, takenOver));
     } catch (error) {
       errors.push(`${at(object)}${errorText(error)}`);
     }
@@ -150,6 +191,7 @@ export async function applySet(
     })),
     namespaceCreated,
     reclaimed,
+    takenOver,
   };
 }
 
@@ -191,6 +233,7 @@ async function dryRun(
   options: ApplyOptions,
   own: Set<string>,
   reclaimed: string[],
+  takenOver: TakenOver[],
 ): Promise<Planned> {
   const { apiVersion, kind } = input;
   const name = input.metadata?.name;
@@ -233,13 +276,23 @@ async function dryRun(
       });
       return { object, path, action: 'replaced', force };
     }
-    if (!force && conflicts.length > 0 && conflicts.every((c) => own.has(c.manager))) {
-      // fields last written by our own rollback: ours to take back
+    const ours = (c: Conflict) => own.has(c.manager) || kubectlManagers.has(c.manager);
+    if (!force && conflicts.length > 0 && conflicts.every(ours)) {
+      // fields last written by our own rollback, or by hand with kubectl: ours to take
       force = true;
       result = await ssa(cluster, path, object, options.fieldManager, true, true, warnings).catch((e) => {
         throw new Error(explain(e, object, options.namespace, live));
       });
-      for (const c of conflicts) reclaimed.push(`${kind}/${name} ${c.field} (${c.owner})`);
+      for (const c of conflicts)
+        if (own.has(c.manager)) reclaimed.push(`${kind}/${name} ${c.field} (${c.owner})`);
+        else
+          takenOver.push({
+            kind,
+            name,
+            field: c.field,
+            manager: c.manager,
+            was: valueAt(live, c.field.replace(/^\./, '')),
+          });
     } else {
       throw new Error(explain(error, object, options.namespace, live));
     }
@@ -423,7 +476,8 @@ export interface PrunedObject {
 
 /**
  * Deletes objects labelled managed-by=<managedBy> and instance=<instance> in the namespace that are not in
- * `keep` (the set just applied). Only this action's labels are trusted: anything unlabelled is left alone.
+ * `keep` (the set just applied), and that the action itself applied (its field manager is among theirs):
+ * anything unlabelled, or labelled so by hand, is left alone.
  */
 export async function prune(
   cluster: Cluster,
@@ -432,7 +486,12 @@ export async function prune(
   keep: KubernetesObject[],
   options: { managedBy?: string } = {},
 ): Promise<PrunedObject[]> {
-  const selector = `${managedByLabel}=${options.managedBy ?? 'archetype-deploy'},${instanceLabel}=${instance}`;
+  const manager = options.managedBy ?? 'archetype-deploy';
+  const selector = `${managedByLabel}=${manager},${instanceLabel}=${instance}`;
+  const appliedByUs = (o: KubernetesObject) =>
+    (o.metadata?.managedFields ?? []).some(
+      (f) => f.manager === manager || f.manager === `${manager}-rollback`,
+    );
   const kept = new Set(keep.map((o) => `${o.kind}/${o.metadata?.name}`));
   const pruned: PrunedObject[] = [];
   // the lists are independent reads: ask for them together (deletes stay one by one, in order)
@@ -451,7 +510,7 @@ export async function prune(
     const { kind, path, list } = found;
     for (const item of list.items) {
       const name = item.metadata?.name ?? '';
-      if (kept.has(`${kind}/${name}`) || item.metadata?.deletionTimestamp) continue;
+      if (kept.has(`${kind}/${name}`) || item.metadata?.deletionTimestamp || !appliedByUs(item)) continue;
       try {
         await cluster.request('DELETE', `${path}/${encodeURIComponent(name)}`, {
           body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },

@@ -120,6 +120,7 @@ describe('preview sweep against the local target', () => {
       },
     });
 
+    const sweepStart = github.requests.length;
     const run = await runAction(
       { ...inputs(), 'preview-ttl': '7d' },
       { env: env(), event: 'schedule', payload: eventFile('schedule') },
@@ -152,10 +153,11 @@ describe('preview sweep against the local target', () => {
       ),
     );
 
-    // GitHub: each pull request's state was read; the deleted previews' deployments are inactive
+    // GitHub: the sweep read each pull request's state; the deleted previews' deployments are inactive
     expect(
-      github
-        .made('GET', /\/pulls\/\d+$/)
+      github.requests
+        .slice(sweepStart)
+        .filter((r) => r.method === 'GET' && /\/pulls\/\d+$/.test(r.path))
         .map((r) => r.path)
         .sort(),
     ).toEqual([21, 22, 23].map((pr) => `/repos/local/archetype/pulls/${pr}`));

@@ -158,9 +158,9 @@ describe('applySet', () => {
   });
 
   it('reports a conflict with another field manager by field and manager, and force takes it over', async () => {
-    // someone scales the Deployment by hand: an update by another manager now owns spec.replicas
+    // another tool scales the Deployment: an update by another manager now owns spec.replicas
     await cluster.request('PATCH', deployPath, {
-      query: { fieldManager: 'kubectl-scale' },
+      query: { fieldManager: 'keda-operator' },
       contentType: 'application/merge-patch+json',
       body: { spec: { replicas: 3 } },
     });
@@ -170,7 +170,7 @@ describe('applySet', () => {
       message = e.message;
     });
     expect(message).toMatch(/Deployment\/archetype: 1 field\(s\) are owned by another field manager/);
-    expect(message).toMatch(/\.spec\.replicas \(owned by "kubectl-scale" using apps\/v1/);
+    expect(message).toMatch(/\.spec\.replicas \(owned by "keda-operator" using apps\/v1/);
     expect(message).toContain("input 'force-conflicts'");
     expect((await get<V1Deployment>(cluster, deployPath))?.spec?.replicas).toBe(3);
 
@@ -182,6 +182,20 @@ describe('applySet', () => {
       .filter((m) => (m.fieldsV1 as { 'f:spec'?: { 'f:replicas'?: object } })?.['f:spec']?.['f:replicas'])
       .map((m) => m.manager);
     expect(owners).toEqual(['archetype-deploy']);
+  });
+
+  it("takes over kubectl's own managers without force, and says which fields from whom", async () => {
+    // someone scales the Deployment by hand with kubectl
+    await cluster.request('PATCH', deployPath, {
+      query: { fieldManager: 'kubectl-scale' },
+      contentType: 'application/merge-patch+json',
+      body: { spec: { replicas: 4 } },
+    });
+    const result = await applySet(cluster, set('127.0.0.1:5000/archetype:v2'), opts);
+    expect(result.takenOver).toEqual([
+      { kind: 'Deployment', name: 'archetype', field: '.spec.replicas', manager: 'kubectl-scale', was: 4 },
+    ]);
+    expect((await get<V1Deployment>(cluster, deployPath))?.spec?.replicas).toBe(2);
   });
 
   it('explains an immutable selector change instead of a raw 422, and changes nothing', async () => {

@@ -1,0 +1,111 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { type Cluster, isNotFound } from './client.js';
+
+// A workload that a HorizontalPodAutoscaler scales (one in the set, or one already in the namespace) is
+// applied without spec.replicas, so that no deploy resets the autoscaler's scale. Dropping a field we own
+// would reset it to its default, so ownership is handed over first, as the Kubernetes documentation on
+// server-side apply describes for autoscalers ("Transferring ownership").
+
+const scalable = new Set(['Deployment', 'StatefulSet']);
+
+interface Autoscaler {
+  metadata?: { name?: string };
+  spec?: { scaleTargetRef?: { kind?: string; name?: string } };
+}
+
+/** "Kind/name" of each workload an autoscaler targets -> "HorizontalPodAutoscaler/<its name>". */
+export async function autoscaledTargets(
+  cluster: Cluster,
+  namespace: string,
+  set: KubernetesObject[],
+): Promise<Map<string, string>> {
+  const autoscalers: Autoscaler[] = set.filter((o) => o.kind === 'HorizontalPodAutoscaler');
+  if (await cluster.resource('autoscaling/v2', 'HorizontalPodAutoscaler')) {
+    const live = await cluster
+      .request<{ items: Autoscaler[] }>(
+        'GET',
+        `/apis/autoscaling/v2/namespaces/${encodeURIComponent(namespace)}/horizontalpodautoscalers`,
+      )
+      .catch((error: unknown) => {
+        if (isNotFound(error)) return { items: [] };
+        throw error;
+      });
+    autoscalers.push(...live.items);
+  }
+  const targets = new Map<string, string>();
+  for (const a of autoscalers) {
+    const ref = a.spec?.scaleTargetRef;
+    if (ref?.kind && ref.name && scalable.has(ref.kind))
+      targets.set(`${ref.kind}/${ref.name}`, `HorizontalPodAutoscaler/${a.metadata?.name}`);
+  }
+  return targets;
+}
+
+/** The set with spec.replicas left out of every autoscaled workload (pure); `left` names them. */
+export function withoutReplicas(
+  set: KubernetesObject[],
+  targets: Map<string, string>,
+): { objects: KubernetesObject[]; left: { workload: string; autoscaler: string }[] } {
+  const left: { workload: string; autoscaler: string }[] = [];
+  const objects = set.map((o) => {
+    const workload = `${o.kind}/${o.metadata?.name}`;
+    const autoscaler = targets.get(workload);
+    const spec = (o as { spec?: Record<string, unknown> }).spec;
+    if (!autoscaler || !spec || !('replicas' in spec)) return o;
+    left.push({ workload, autoscaler });
+    const { replicas: _replicas, ...rest } = spec;
+    return { ...o, spec: rest } as KubernetesObject;
+  });
+  return { objects, left };
+}
+
+type Live = KubernetesObject & { spec?: { replicas?: number } };
+
+/** The field manager that holds spec.replicas between our letting go and the autoscaler's next change. */
+export const handoverManager = (fieldManager: string) => `${fieldManager}-handover-to-hpa`;
+
+/**
+ * For each autoscaled workload whose spec.replicas our field manager owns, another manager applies the live
+ * value first: when our apply then leaves the field out, the value stays instead of falling back to its
+ * default. Returns the workloads handed over, with their replicas.
+ */
+export async function handOverReplicas(
+  cluster: Cluster,
+  namespace: string,
+  workloads: string[],
+  fieldManager: string,
+): Promise<{ workload: string; replicas: number }[]> {
+  const handed: { workload: string; replicas: number }[] = [];
+  for (const workload of workloads) {
+    const [kind = '', name = ''] = workload.split('/');
+    const path = await cluster.pathOf('apps/v1', kind, namespace, name);
+    const live = await cluster.request<Live>('GET', path).catch((error: unknown) => {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    });
+    if (!live || live.spec?.replicas === undefined || !ownsReplicas(live, fieldManager)) continue;
+    await cluster.request('PATCH', path, {
+      query: { fieldManager: handoverManager(fieldManager), force: true },
+      contentType: 'application/apply-patch+yaml',
+      body: {
+        apiVersion: 'apps/v1',
+        kind,
+        metadata: { name, namespace },
+        spec: { replicas: live.spec.replicas },
+      },
+    });
+    handed.push({ workload, replicas: live.spec.replicas });
+  }
+  return handed;
+}
+
+function ownsReplicas(live: KubernetesObject, fieldManager: string): boolean {
+  return (live.metadata?.managedFields ?? []).some((f) => {
+    const fields = f.fieldsV1 as { 'f:spec'?: Record<string, unknown> } | undefined;
+    return (
+      f.manager === fieldManager &&
+      f.operation === 'Apply' &&
+      fields?.['f:spec']?.['f:replicas'] !== undefined
+    );
+  });
+}
