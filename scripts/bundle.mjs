@@ -1,9 +1,12 @@
-// Bundles src/ into the one file action.yml runs. Usage: node scripts/bundle.mjs [outdir]
+// Bundles src/ into what action.yml runs: dist/index.js, its sourcemap (stack traces name src/ files and
+// lines), and dist/licenses.txt, the licence of every package bundled into it. Usage: node scripts/bundle.mjs [outdir]
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const outdir = process.argv[2] ?? 'dist';
 
-await build({
+const result = await build({
   entryPoints: ['src/index.ts'],
   outfile: `${outdir}/index.js`,
   bundle: true,
@@ -11,10 +14,56 @@ await build({
   target: 'node24',
   format: 'esm',
   minify: true,
+  sourcemap: true,
+  // mappings only: the sources are in the repository
+  sourcesContent: false,
+  // the map names sources relative to dist/, the same wherever the repository is checked out
+  sourceRoot: '',
   legalComments: 'none',
+  metafile: true,
   // some dependencies are CommonJS and call require() for node builtins
   banner: {
     js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
   },
   logLevel: 'warning',
 });
+
+// every node_modules package that put code in the bundle, by its package.json (nearest to the file)
+const packages = new Map();
+for (const input of Object.keys(result.metafile.inputs)) {
+  const match = /^(.*node_modules\/(@[^/]+\/[^/]+|[^/]+))\//.exec(input);
+  if (!match) continue;
+  const [, dir, name] = match;
+  if (packages.has(`${name}@${dir}`)) continue;
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  packages.set(`${name}@${dir}`, { name, version: manifest.version, license: licenseOf(manifest), dir });
+}
+
+function licenseOf(manifest) {
+  if (typeof manifest.license === 'string') return manifest.license;
+  if (manifest.license?.type) return manifest.license.type;
+  if (Array.isArray(manifest.licenses)) return manifest.licenses.map((l) => l.type ?? l).join(' OR ');
+  return 'UNKNOWN';
+}
+
+function licenseText(dir) {
+  const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.(md|txt))?$/i.test(f));
+  return file
+    ? readFileSync(join(dir, file), 'utf8').trim()
+    : '(no licence file in the package; see its package.json)';
+}
+
+const seen = new Set();
+const entries = [...packages.values()]
+  .sort((a, b) => a.name.localeCompare(b.name) || String(a.version).localeCompare(String(b.version)))
+  .filter((p) => {
+    const key = `${p.name}@${p.version}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+writeFileSync(
+  join(outdir, 'licenses.txt'),
+  `${entries.map((p) => `${p.name} ${p.version}\n${p.license}\n${licenseText(p.dir)}`).join('\n\n---\n\n')}\n`,
+);
+if (!existsSync(join(outdir, 'index.js.map'))) throw new Error('esbuild wrote no sourcemap');

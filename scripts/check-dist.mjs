@@ -1,11 +1,12 @@
-// Fails when dist/ is not what src/ bundles to: the action runs dist/, so a stale one ships old code.
+// Fails when dist/ (the bundle, its sourcemap and the licences of what it bundles) is not what src/ bundles
+// to: the action runs dist/, so a stale one ships old code.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const fresh = mkdtempSync(join(tmpdir(), 'dist-'));
+// beside dist/, at the same depth: the sourcemap names its sources relative to where it is written
+const fresh = mkdtempSync(join(process.cwd(), '.dist-check-'));
 try {
   execFileSync(process.execPath, ['scripts/bundle.mjs', fresh], { stdio: 'inherit' });
   const names = new Set([...readdirSync('dist'), ...readdirSync(fresh)]);
