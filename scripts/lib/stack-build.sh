@@ -5,7 +5,7 @@
 # to a temporary name first so an interrupted build never leaves a half file.
 
 APT_PACKAGES=(docker.io docker-registry debootstrap debian-archive-keyring openssl apache2-utils curl jq ca-certificates iptables util-linux procps iproute2
-	containerd runc containernetworking-plugins gcc libc6-dev)
+	containerd runc containernetworking-plugins gcc libc6-dev shellcheck)
 
 ensure_apt_packages() {
 	local missing=() p
