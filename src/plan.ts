@@ -1,5 +1,6 @@
 import type { BuildSpec } from './docker/buildx.js';
-import { annotationPrefix, type RenderTarget } from './kube/render.js';
+import type { RenderTarget } from './kube/render.js';
+import { gitShaAnnotation, previewNamespace, prLabel, runUrlAnnotation } from './names.js';
 import type { Settings } from './settings.js';
 
 // What a deploy will build, tag, and apply where: computed from settings and the event, no side effects.
@@ -39,13 +40,13 @@ export function planDeploy(settings: Settings, run: RunInfo, pr?: number): Deplo
   const movingTags = preview ? [`pr-${pr}`] : run.defaultBranch ? ['latest'] : [];
 
   const host = preview ? (settings.previewDomain ? `pr-${pr}.${settings.previewDomain}` : '') : settings.host;
-  const instance = preview ? `${settings.appName}-pr-${pr}` : settings.appName;
+  const instance = preview ? previewNamespace(settings.appName, pr) : settings.appName;
   const labels: Record<string, string> = {};
-  if (preview) labels[`${annotationPrefix}/pr`] = String(pr);
+  if (preview) labels[prLabel] = String(pr);
 
   return {
     environment: preview ? `pr-${pr}` : 'production',
-    namespace: preview ? `${settings.appName}-pr-${pr}` : settings.namespace,
+    namespace: preview ? previewNamespace(settings.appName, pr) : settings.namespace,
     repository,
     build: {
       context: settings.image.context,
@@ -65,15 +66,15 @@ export function planDeploy(settings: Settings, run: RunInfo, pr?: number): Deplo
     render: {
       appName: settings.appName,
       instance,
-      namespace: preview ? `${settings.appName}-pr-${pr}` : settings.namespace,
+      namespace: preview ? previewNamespace(settings.appName, pr) : settings.namespace,
       imagePlaceholder: settings.image.name.split('/').pop() ?? settings.image.name,
       version: short,
       host,
       replicas: preview ? settings.previewReplicas : undefined,
       labels,
       annotations: {
-        [`${annotationPrefix}/git-sha`]: run.sha,
-        ...(run.runUrl ? { [`${annotationPrefix}/run-url`]: run.runUrl } : {}),
+        [gitShaAnnotation]: run.sha,
+        ...(run.runUrl ? { [runUrlAnnotation]: run.runUrl } : {}),
       },
       changeCause: `${short} deployed${run.runUrl ? ` by ${run.runUrl}` : ''}`,
     },

@@ -6,15 +6,7 @@ import { Docker } from '../docker/docker.js';
 import { checkDocker } from '../docker/preconditions.js';
 import { buildAndPushRetrying } from '../docker/push-retry.js';
 import { imagePlatforms } from '../docker/registry-manifest.js';
-import {
-  type AppliedObject,
-  applySet,
-  instanceLabel,
-  managedByLabel,
-  type PrunedObject,
-  prune,
-  type TakenOver,
-} from '../kube/apply.js';
+import { type AppliedObject, applySet, type PrunedObject, prune, type TakenOver } from '../kube/apply.js';
 import { autoscaledTargets, handOverReplicas, withoutReplicas } from '../kube/autoscale.js';
 import { type Cluster, isNotFound, KubeApiError } from '../kube/client.js';
 import { deploymentPath, revisionOf } from '../kube/deployment.js';
@@ -23,7 +15,7 @@ import { lockEnvironment } from '../kube/lock.js';
 import { loadManifests, type Manifest } from '../kube/manifests.js';
 import { isPreDeploy, jobLogs, PreDeployFailure, runPreDeployJobs } from '../kube/pre-deploy.js';
 import { preflight } from '../kube/preflight/preflight.js';
-import { deployerRole, type PreviewAccess, preparePreviewNamespace } from '../kube/preview-access.js';
+import { type PreviewAccess, preparePreviewNamespace } from '../kube/preview-access.js';
 import { checkPreviewManifests, previewNamespaceObject, previewPolicy } from '../kube/preview-guard.js';
 import {
   ingressAddress,
@@ -40,13 +32,14 @@ import {
   readRelease,
   recordRelease,
 } from '../kube/release.js';
-import { managedBy, render } from '../kube/render.js';
+import { render } from '../kube/render.js';
 import { restoreRelease } from '../kube/restore.js';
 import { rollbackTo } from '../kube/rollback.js';
 import { smokeCheckServices } from '../kube/smoke.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
 import { trackedKinds, trackWorkload } from '../kube/track-workload.js';
 import { validate } from '../kube/validate.js';
+import { deployerRole, instanceLabel, managedBy, managedByLabel, nameLabel } from '../names.js';
 import { type DeployPlan, planDeploy, type RunInfo } from '../plan.js';
 import { aksNames, type Settings } from '../settings.js';
 import { Cancelled, catchCancellation } from '../util/cancel.js';
@@ -156,7 +149,7 @@ async function deployWith(
       pr,
       labels: {
         [managedByLabel]: managedBy,
-        'app.kubernetes.io/name': plan.render.appName,
+        [nameLabel]: plan.render.appName,
         [instanceLabel]: plan.render.instance,
         ...plan.render.labels,
       },

@@ -1,8 +1,16 @@
 import * as core from '@actions/core';
 import type { Credentials } from '../credentials.js';
-import { instanceLabel, managedByLabel } from '../kube/apply.js';
 import { type Cluster, isNotFound } from '../kube/client.js';
-import { annotationPrefix, managedBy } from '../kube/render.js';
+import {
+  gitShaAnnotation,
+  instanceLabel,
+  managedBy,
+  managedByLabel,
+  nameLabel,
+  previewNamespace,
+  prLabel,
+  updatedAtAnnotation,
+} from '../names.js';
 import type { RunInfo } from '../plan.js';
 import type { Settings } from '../settings.js';
 import { errorText } from '../util/errors.js';
@@ -10,12 +18,6 @@ import { DeployFailure, type DeployResult, deploy } from './deploy.js';
 
 // A pull request's preview: the deploy into <app>-pr-<n>, then labels on that namespace which let the
 // teardown and the sweep find it, its pull request and the time of its last deploy.
-
-export const prLabel = `${annotationPrefix}/pr`;
-export const updatedAtAnnotation = `${annotationPrefix}/updated-at`;
-export const gitShaAnnotation = `${annotationPrefix}/git-sha`;
-
-export const previewNamespace = (appName: string, pr: number) => `${appName}-pr-${pr}`;
 
 export async function deployPreview(
   settings: Settings,
@@ -53,7 +55,7 @@ export async function markPreview(
         metadata: {
           labels: {
             [managedByLabel]: managedBy,
-            'app.kubernetes.io/name': appName,
+            [nameLabel]: appName,
             [instanceLabel]: namespace,
             [prLabel]: String(pr),
           },

@@ -4,16 +4,8 @@ import type { Credentials } from '../credentials.js';
 import { registryDigest } from '../docker/buildx.js';
 import { Docker } from '../docker/docker.js';
 import type { Outcome } from '../github/publish.js';
-import { instanceLabel, managedByLabel } from '../kube/apply.js';
 import type { Cluster } from '../kube/client.js';
-import {
-  changeCauseAnnotation,
-  deploymentPath,
-  imagesOf,
-  readDeployment,
-  replicaSetsOf,
-  revisionOf,
-} from '../kube/deployment.js';
+import { deploymentPath, imagesOf, readDeployment, replicaSetsOf, revisionOf } from '../kube/deployment.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
 import { lockEnvironment } from '../kube/lock.js';
 import {
@@ -24,13 +16,19 @@ import {
   type ReleaseInfo,
   readRelease,
 } from '../kube/release.js';
-import { managedBy } from '../kube/render.js';
 import { rollbackTo } from '../kube/rollback.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
+import {
+  changeCauseAnnotation,
+  gitShaAnnotation,
+  instanceLabel,
+  managedBy,
+  managedByLabel,
+  previewNamespace,
+} from '../names.js';
 import { aksNames, type RollbackTarget, type Settings } from '../settings.js';
 import { errorText } from '../util/errors.js';
 import { Timings } from '../util/timings.js';
-import { gitShaAnnotation, previewNamespace } from './preview.js';
 import { findRelease, releaseLine, rollbackRelease, validReleaseTargets } from './rollback-release.js';
 
 // The manual rollback: list the Deployment's revisions, resolve input rollback-target to one of them

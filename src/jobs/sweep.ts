@@ -3,13 +3,18 @@ import type { Credentials } from '../credentials.js';
 import type { GitHub } from '../github/client.js';
 import type { Removal } from '../github/publish.js';
 import { type PullState, pullState } from '../github/pulls.js';
-import { instanceLabel, managedByLabel } from '../kube/apply.js';
 import { lockEnvironment } from '../kube/lock.js';
-import { managedBy } from '../kube/render.js';
+import {
+  instanceLabel,
+  managedBy,
+  managedByLabel,
+  previewNamespace,
+  prLabel,
+  updatedAtAnnotation,
+} from '../names.js';
 import type { Settings } from '../settings.js';
 import { errorText } from '../util/errors.js';
 import { Timings } from '../util/timings.js';
-import { previewNamespace, prLabel, updatedAtAnnotation } from './preview.js';
 import { deleteNamespaces, type Namespace, readNamespace } from './teardown.js';
 
 // The preview sweep: every preview namespace of this app whose pull request is closed, or that no deploy

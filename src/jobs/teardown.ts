@@ -1,15 +1,14 @@
 import * as core from '@actions/core';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Credentials } from '../credentials.js';
-import { managedByLabel, prunableKinds } from '../kube/apply.js';
+import { prunableKinds } from '../kube/apply.js';
 import { type Cluster, isNotFound } from '../kube/client.js';
 import { lockEnvironment } from '../kube/lock.js';
-import { managedBy } from '../kube/render.js';
+import { managedBy, managedByLabel, previewNamespace, prLabel } from '../names.js';
 import type { Settings } from '../settings.js';
 import { errorText } from '../util/errors.js';
 import { sleep } from '../util/sleep.js';
 import { Timings } from '../util/timings.js';
-import { previewNamespace, prLabel } from './preview.js';
 
 // A closed pull request's preview: wait for a deploy still running there (the environment's lock), delete
 // its namespace (and so everything in it), and wait until the namespace is gone, so that a reopened pull

@@ -1,4 +1,11 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import {
+  handoverFieldManager,
+  instanceLabel,
+  managedBy,
+  managedByLabel,
+  rollbackFieldManager,
+} from '../names.js';
 import { errorText } from '../util/errors.js';
 import { sleep } from '../util/sleep.js';
 import { type Cluster, describeObject, isNotFound, KubeApiError, type StatusCause } from './client.js';
@@ -27,7 +34,7 @@ export interface ApplyOptions {
   namespace: string;
   /**
    * Managers whose fields are ours to take back without 'force-conflicts'. Defaults to the field manager and
-   * '<fieldManager>-rollback', which rollback.ts uses, so the deploy after a rollback is not a conflict.
+   * the rollback's and the autoscaler handover's (names.ts), so the deploy after a rollback is not a conflict.
    */
   ownManagers?: string[];
   /** a dry-run whose answer warns that pods would violate Pod Security fails the set (previews) */
@@ -88,8 +95,6 @@ export const kubectlManagers: ReadonlySet<string> = new Set([
   'before-first-apply',
 ]);
 
-export const managedByLabel = 'app.kubernetes.io/managed-by';
-export const instanceLabel = 'app.kubernetes.io/instance';
 const applyPatch = 'application/apply-patch+yaml';
 
 const order: Record<string, number> = {
@@ -118,9 +123,9 @@ export async function applySet(
   const own = new Set(
     options.ownManagers ?? [
       options.fieldManager,
-      `${options.fieldManager}-rollback`,
+      rollbackFieldManager,
       // holds spec.replicas once an autoscaler took a workload over (autoscale.ts)
-      `${options.fieldManager}-handover-to-hpa`,
+      handoverFieldManager,
     ],
   );
   const sorted = objects
@@ -486,11 +491,11 @@ export async function prune(
   keep: KubernetesObject[],
   options: { managedBy?: string } = {},
 ): Promise<PrunedObject[]> {
-  const manager = options.managedBy ?? 'archetype-deploy';
+  const manager = options.managedBy ?? managedBy;
   const selector = `${managedByLabel}=${manager},${instanceLabel}=${instance}`;
   const appliedByUs = (o: KubernetesObject) =>
     (o.metadata?.managedFields ?? []).some(
-      (f) => f.manager === manager || f.manager === `${manager}-rollback`,
+      (f) => f.manager === manager || f.manager === rollbackFieldManager,
     );
   const kept = new Set(keep.map((o) => `${o.kind}/${o.metadata?.name}`));
   const pruned: PrunedObject[] = [];

@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { handoverFieldManager } from '../names.js';
 import { type Cluster, isNotFound } from './client.js';
 
 // A workload that a HorizontalPodAutoscaler scales (one in the set, or one already in the namespace) is
@@ -61,9 +62,6 @@ export function withoutReplicas(
 
 type Live = KubernetesObject & { spec?: { replicas?: number } };
 
-/** The field manager that holds spec.replicas between our letting go and the autoscaler's next change. */
-export const handoverManager = (fieldManager: string) => `${fieldManager}-handover-to-hpa`;
-
 /**
  * For each autoscaled workload whose spec.replicas our field manager owns, another manager applies the live
  * value first: when our apply then leaves the field out, the value stays instead of falling back to its
@@ -85,7 +83,8 @@ export async function handOverReplicas(
     });
     if (!live || live.spec?.replicas === undefined || !ownsReplicas(live, fieldManager)) continue;
     await cluster.request('PATCH', path, {
-      query: { fieldManager: handoverManager(fieldManager), force: true },
+      // the field manager that holds spec.replicas between our letting go and the autoscaler's next change
+      query: { fieldManager: handoverFieldManager, force: true },
       contentType: 'application/apply-patch+yaml',
       body: {
         apiVersion: 'apps/v1',

@@ -7,7 +7,6 @@ import { sameJson } from './json.js';
 // API server's JSON: timestamps are strings even where the library's types say Date.
 
 export const revisionAnnotation = 'deployment.kubernetes.io/revision';
-export const changeCauseAnnotation = 'kubernetes.io/change-cause';
 export const podTemplateHashLabel = 'pod-template-hash';
 
 export const deploymentPath = (namespace: string, name?: string) =>

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import * as core from '@actions/core';
+import { instanceLabel, lockName, lockNotes, managedBy, managedByLabel } from '../names.js';
 import { errorText } from '../util/errors.js';
 import { sleep } from '../util/sleep.js';
-import { instanceLabel, managedByLabel, prunableKinds } from './apply.js';
+import { prunableKinds } from './apply.js';
 import { type Cluster, isNotFound, KubeApiError } from './client.js';
-import { annotationPrefix, managedBy } from './render.js';
 
 // One run at a time per environment (deploy, rollback, teardown, sweep), and never an older commit over a
 // newer one. A coordination.k8s.io
@@ -59,12 +59,7 @@ interface Lease {
   };
 }
 
-const note = {
-  sha: `${annotationPrefix}/deployed-sha`,
-  run: `${annotationPrefix}/deployed-run`,
-  workflow: `${annotationPrefix}/deployed-workflow`,
-  at: `${annotationPrefix}/deployed-at`,
-};
+const note = lockNotes;
 
 /** The run's place in its workflow's sequence, from the runner's variables. */
 export function runOrder(env: NodeJS.ProcessEnv = process.env): DeployOrder | undefined {
@@ -81,7 +76,7 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
   const purpose = options.purpose ?? 'deploy';
   const sha = options.sha ?? process.env.GITHUB_SHA ?? '';
   const order = purpose !== 'deploy' ? undefined : 'order' in options ? options.order : runOrder();
-  const name = `${options.instance}-deploy-lock`;
+  const name = lockName(options.instance);
   const path = `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases`;
   const me = `${purpose === 'deploy' ? '' : `${purpose} `}run ${process.env.GITHUB_RUN_ID ?? 'local'}.${process.env.GITHUB_RUN_ATTEMPT ?? '1'} ${sha.slice(0, 7)} ${hostname()}/${process.pid}`;
   const where = `namespace '${options.namespace}' (Lease ${name})`;

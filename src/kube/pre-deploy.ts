@@ -1,4 +1,5 @@
 import type { KubernetesObject, V1Job, V1Pod } from '@kubernetes/client-node';
+import { preDeployAnnotation } from '../names.js';
 import { errorText } from '../util/errors.js';
 import type { Cluster } from './client.js';
 import { selectorString } from './deployment.js';
@@ -8,8 +9,6 @@ import { trackWorkload, type WorkloadTrackOptions } from './track-workload.js';
 // and their Jobs run to completion first: a failed migration stops the deploy with its log, before the new
 // app could meet an old schema. Like Helm's hooks, they belong to the deploy that ran them: a restore does
 // not run them again.
-
-export const preDeployAnnotation = 'archetype-deploy.github.io/pre-deploy';
 
 export function isPreDeploy(object: KubernetesObject): boolean {
   return object.metadata?.annotations?.[preDeployAnnotation] === 'true';

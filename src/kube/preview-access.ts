@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { deployerRole } from '../names.js';
 import { errorText } from '../util/errors.js';
 import { sleep } from '../util/sleep.js';
 import { type Cluster, isNotFound } from './client.js';
@@ -9,7 +10,6 @@ import { type Cluster, isNotFound } from './client.js';
 // named <app>-pr-<n> and bind itself in them, nothing else; a ValidatingAdmissionPolicy holds it to those.
 
 /** The ClusterRole of rbac/deployer.yaml: what the action does inside one namespace. */
-export const deployerRole = (appName: string) => `${appName}-deployer`;
 
 export interface PreviewAccess {
   /** the namespace did not exist and was made here */

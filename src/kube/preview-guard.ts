@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { defaultDenyPolicyName, prLabel } from '../names.js';
 import type { Manifest } from './manifests.js';
 import { where } from './manifests.js';
-import { annotationPrefix } from './render.js';
 
 // What a pull request may put into the cluster. Its manifests are the pull request's own, so they are hostile
 // input: only namespaced kinds from a list, no Service that opens a port on the nodes or an outside address,
@@ -29,8 +29,6 @@ export const podSecurityLabels = {
   'pod-security.kubernetes.io/warn-version': 'latest',
   'pod-security.kubernetes.io/audit': 'restricted',
 } as const;
-
-export const defaultDenyPolicyName = 'archetype-deploy-preview-default-deny';
 
 /** Throws one error listing every object of a preview that is not allowed, by file and line; nothing is applied. */
 export function checkPreviewManifests(manifests: Manifest[], pr: number): void {
@@ -88,7 +86,7 @@ export function previewNamespaceObject(base: PreviewBase): KubernetesObject {
     kind: 'Namespace',
     metadata: {
       name: base.namespace,
-      labels: { ...base.labels, [`${annotationPrefix}/pr`]: String(base.pr), ...podSecurityLabels },
+      labels: { ...base.labels, [prLabel]: String(base.pr), ...podSecurityLabels },
     },
   };
 }

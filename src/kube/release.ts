@@ -1,8 +1,15 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import {
+  managedBy,
+  managedByLabel,
+  releaseAnnotations,
+  releaseLabels,
+  releaseSecretName,
+  releaseSecretType,
+} from '../names.js';
 import { errorText } from '../util/errors.js';
 import { type Cluster, isNotFound } from './client.js';
-import { annotationPrefix, managedBy } from './render.js';
 
 // A release is one deploy's whole set, kept in the cluster the way Helm keeps its release Secrets: the
 // objects applied (gzip'd JSON, in a Secret because the set may hold Secrets), the commit, the image and
@@ -29,20 +36,17 @@ export interface Release extends ReleaseInfo {
   objects: KubernetesObject[];
 }
 
-export const releaseOfLabel = `${annotationPrefix}/release-of`;
-const numberLabel = `${annotationPrefix}/release`;
-const outcomeLabel = `${annotationPrefix}/outcome`;
-const shaAnnotation = `${annotationPrefix}/git-sha`;
-const imageAnnotation = `${annotationPrefix}/image`;
-const createdAnnotation = `${annotationPrefix}/created`;
-const noteAnnotation = `${annotationPrefix}/note`;
-export const releaseSecretType = `${annotationPrefix}/release.v1`;
+const releaseOfLabel = releaseLabels.of;
+const numberLabel = releaseLabels.number;
+const outcomeLabel = releaseLabels.outcome;
+const shaAnnotation = releaseAnnotations.sha;
+const imageAnnotation = releaseAnnotations.image;
+const createdAnnotation = releaseAnnotations.created;
+const noteAnnotation = releaseAnnotations.note;
 /** records kept per app and namespace; older ones are deleted when a new one is made */
 export const releaseHistory = 10;
 // a Secret holds at most 1 MiB; leave room for the metadata
 const maxPayloadBytes = 900 * 1024;
-
-export const releaseSecretName = (instance: string, number: number) => `${instance}-release-v${number}`;
 
 const secretsPath = (namespace: string) => `/api/v1/namespaces/${namespace}/secrets`;
 
@@ -145,7 +149,7 @@ export async function recordRelease(
       metadata: {
         name: info.secret,
         labels: {
-          'app.kubernetes.io/managed-by': managedBy,
+          [managedByLabel]: managedBy,
           [releaseOfLabel]: instance,
           [numberLabel]: String(number),
           [outcomeLabel]: info.outcome,

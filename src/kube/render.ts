@@ -1,11 +1,16 @@
+import {
+  changeCauseAnnotation,
+  instanceLabel,
+  managedBy,
+  managedByLabel,
+  nameLabel,
+  versionLabel,
+} from '../names.js';
 import type { Manifest } from './manifests.js';
 import { where } from './manifests.js';
 
 // Turns the folder's manifests into what one environment gets: image by digest, namespace, host, labels.
 // Pure: the same inputs give the same objects, which is what lets server-side apply report "unchanged".
-
-export const managedBy = 'archetype-deploy';
-export const annotationPrefix = 'archetype-deploy.github.io';
 
 export interface RenderTarget {
   appName: string;
@@ -54,10 +59,10 @@ export function render(manifests: Manifest[], target: RenderTarget): Manifest[] 
   const errors: string[] = [];
   let imagesSet = 0;
   const labels = {
-    'app.kubernetes.io/name': target.appName,
-    'app.kubernetes.io/instance': target.instance,
-    'app.kubernetes.io/version': target.version,
-    'app.kubernetes.io/managed-by': managedBy,
+    [nameLabel]: target.appName,
+    [instanceLabel]: target.instance,
+    [versionLabel]: target.version,
+    [managedByLabel]: managedBy,
     ...target.labels,
   };
 
@@ -84,7 +89,7 @@ export function render(manifests: Manifest[], target: RenderTarget): Manifest[] 
         errors.push(`${where(m)}: ${path} must be a mapping of name: value, not ${JSON.stringify(value)}`);
     // the app's own name label wins: selectors may use it
     metadata.labels = {
-      'app.kubernetes.io/name': target.appName,
+      [nameLabel]: target.appName,
       ...metadata.labels,
       ...instanceLabels(labels),
     };
@@ -96,10 +101,10 @@ export function render(manifests: Manifest[], target: RenderTarget): Manifest[] 
       const tmeta = template.metadata as Json;
       // a Job's pod template is immutable: a label that moves with each commit would refuse every
       // redeploy of an unchanged Job
-      const { 'app.kubernetes.io/version': version, ...stable } = instanceLabels(labels);
+      const { [versionLabel]: version, ...stable } = instanceLabels(labels);
       tmeta.labels = {
         ...(tmeta.labels as Record<string, string> | undefined),
-        ...(object.kind === 'Job' ? stable : { ...stable, 'app.kubernetes.io/version': version }),
+        ...(object.kind === 'Job' ? stable : { ...stable, [versionLabel]: version }),
       };
       for (const c of containersOf(template))
         if (typeof c.image === 'string' && matchesPlaceholder(c.image, target.imagePlaceholder)) {
@@ -108,7 +113,7 @@ export function render(manifests: Manifest[], target: RenderTarget): Manifest[] 
         }
     }
     if (object.kind === 'Deployment') {
-      metadata.annotations['kubernetes.io/change-cause'] = target.changeCause;
+      metadata.annotations[changeCauseAnnotation] = target.changeCause;
       if (target.replicas !== undefined) {
         object.spec ??= {};
         (object.spec as Json).replicas = target.replicas;
@@ -128,7 +133,7 @@ export function render(manifests: Manifest[], target: RenderTarget): Manifest[] 
 
 /** Labels the action owns on pod templates too (never the selector). version moves with each deploy. */
 function instanceLabels(labels: Record<string, string>): Record<string, string> {
-  const { 'app.kubernetes.io/name': _name, ...rest } = labels;
+  const { [nameLabel]: _name, ...rest } = labels;
   return rest;
 }
 

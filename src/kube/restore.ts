@@ -1,8 +1,8 @@
+import { managedBy } from '../names.js';
 import { type ApplyResult, applySet, prune } from './apply.js';
 import type { Cluster } from './client.js';
 import { isPreDeploy } from './pre-deploy.js';
 import type { Release } from './release.js';
-import { managedBy } from './render.js';
 import { forceStatefulSetRollback } from './track-workload.js';
 
 // Bringing a release back, whole (but for its pre-deploy objects): its set applied again, what it did not hold removed, and the pods a

@@ -1,8 +1,8 @@
 import type { V1ReplicaSet } from '@kubernetes/client-node';
+import { changeCauseAnnotation, rollbackFieldManager } from '../names.js';
 import { errorText } from '../util/errors.js';
 import type { Cluster } from './client.js';
 import {
-  changeCauseAnnotation,
   deploymentPath,
   imagesOf,
   readDeployment,
@@ -38,9 +38,6 @@ export interface RollbackResult {
   /** the current template already was that revision's; nothing changed */
   skipped: boolean;
 }
-
-/** The manager of the rollback's fields; applySet takes them back without 'force-conflicts'. */
-export const rollbackFieldManager = 'archetype-deploy-rollback';
 
 // Deployment annotations that belong to the Deployment, not to a revision (kubectl's annotationsToSkip).
 const annotationsToSkip = new Set([

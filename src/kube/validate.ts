@@ -1,6 +1,6 @@
+import { preDeployAnnotation } from '../names.js';
 import type { Manifest } from './manifests.js';
 import { where } from './manifests.js';
-import { preDeployAnnotation } from './pre-deploy.js';
 import { containersOf, podTemplateOf } from './render.js';
 
 // Checks the set as a whole before anything is applied: the mistakes the write-up made by hand (selectors

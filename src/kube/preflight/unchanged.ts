@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
-import { type AppliedObject, instanceLabel, managedByLabel, prunableKinds } from '../apply.js';
+import { instanceLabel, managedByLabel } from '../../names.js';
+import { type AppliedObject, prunableKinds } from '../apply.js';
 import { type Cluster, isNotFound } from '../client.js';
 import { revisionOf } from '../deployment.js';
 import { sameJson, sameObject } from '../json.js';
