@@ -1,7 +1,42 @@
-import type { BuildSpec } from './docker/buildx.js';
-import type { RenderTarget } from './kube/render.js';
 import { gitShaAnnotation, previewNamespace, prLabel, runUrlAnnotation } from './names.js';
 import type { Settings } from './settings.js';
+
+/** What to build and push: the buildx command line is made from it (docker/buildx.ts). */
+export interface BuildSpec {
+  context: string;
+  dockerfile: string;
+  platforms: string[];
+  /** full references, registry/name:tag */
+  tags: string[];
+  buildArgs: Record<string, string>;
+  /** build secret id -> file path */
+  secretFiles: Record<string, string>;
+  labels: Record<string, string>;
+  cacheFrom: string[];
+  cacheTo: string[];
+}
+
+/** What one environment's manifests become (kube/render.ts). */
+export interface RenderTarget {
+  appName: string;
+  /** app.kubernetes.io/instance: the app for production, app-pr-N for a preview */
+  instance: string;
+  namespace: string;
+  /** the image field value in the manifests that stands for the built image, e.g. 'archetype' */
+  imagePlaceholder: string;
+  /** the pushed image, registry/name@sha256:... */
+  image: string;
+  /** short git sha: app.kubernetes.io/version */
+  version: string;
+  /** Ingress host; empty keeps the manifests' host */
+  host: string;
+  /** set on every Deployment (previews run fewer) */
+  replicas?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** kubernetes.io/change-cause, shown in the rollout history */
+  changeCause: string;
+}
 
 // What a deploy will build, tag, and apply where: computed from settings and the event, no side effects.
 

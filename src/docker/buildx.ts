@@ -1,21 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BuildSpec } from '../plan.js';
 import { type Docker, explainingLine, toolJson } from './docker.js';
-
-export interface BuildSpec {
-  context: string;
-  dockerfile: string;
-  platforms: string[];
-  /** full references, registry/name:tag */
-  tags: string[];
-  buildArgs: Record<string, string>;
-  /** build secret id -> file path */
-  secretFiles: Record<string, string>;
-  labels: Record<string, string>;
-  cacheFrom: string[];
-  cacheTo: string[];
-}
 
 /** The buildx command line for a spec (pure). Pushes: the pipeline deploys what the registry holds. */
 export function buildxArgs(spec: BuildSpec, metadataFile: string): string[] {

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
+import type { BuildSpec } from '../plan.js';
 import { sleep } from '../util/sleep.js';
-import { type BuildSpec, buildAndPush } from './buildx.js';
+import { buildAndPush } from './buildx.js';
 import type { Docker } from './docker.js';
 
 // A registry that blips while an image is pushed (a restart, a load balancer's 502, a reset connection)

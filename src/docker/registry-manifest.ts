@@ -1,15 +1,10 @@
+import type { ImagePlatform } from '../util/platform.js';
 import { type Docker, explainingLine } from './docker.js';
 
 // The platforms an image in the registry runs on, read by digest through the docker seam: an index (or
 // Docker manifest list) names them per entry; a single image manifest has its platform only in its config
 // blob (architecture, os, variant). Attestation entries (platform unknown/unknown, buildx provenance/SBOM)
 // run nowhere and are left out.
-
-export interface ImagePlatform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
 
 interface Descriptor {
   mediaType?: string;
@@ -58,10 +53,6 @@ export function configPlatform(config: {
       ...(config.variant ? { variant: config.variant } : {}),
     },
   ];
-}
-
-export function formatPlatform(p: ImagePlatform): string {
-  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
 }
 
 /** Reads the platforms of `reference` (registry/name@sha256:...) with a docker that is logged in. */

@@ -1,14 +1,78 @@
 import * as core from '@actions/core';
-import type { DeployResult } from '../jobs/deploy.js';
-import type { RollbackResult } from '../jobs/rollback.js';
-import { formatAge, type SweepResult } from '../jobs/sweep.js';
-import type { TeardownResult } from '../jobs/teardown.js';
-import { diagnosisMarkdown } from '../kube/diagnose.js';
+import { formatAge } from '../util/duration.js';
 import { htmlText, mdText, preBlock } from '../util/markdown.js';
 import type { Timings } from '../util/timings.js';
+import { type DiagnosisView, diagnosisMarkdown } from './diagnosis-markdown.js';
+
+// The job summary and outputs of each job. The reports own their input types, the fields they show: the
+// jobs' results fit them as they are.
+
+type Steps = Timings['steps'];
+
+export interface DeployReport {
+  environment: string;
+  namespace: string;
+  image: string;
+  digest: string;
+  revision: number;
+  url: string;
+  endpoints: { service: string; ready: number }[];
+  ingressAddress: string;
+  applied: { kind: string; name: string; action: string }[];
+  pruned: { kind: string; name: string }[];
+  timings: Steps;
+  diagnosis?: DiagnosisView;
+}
+
+export interface RollbackReport {
+  environment: string;
+  namespace: string;
+  image: string;
+  digest: string;
+  revision: number;
+  url: string;
+  deployment: string;
+  from: number;
+  to: number;
+  unchanged: boolean;
+  revisions: {
+    revision: number;
+    current: boolean;
+    images: string[];
+    created: string;
+    gitSha?: string;
+    changeCause?: string;
+  }[];
+  /** a rollback by release: the releases before it, and the release that recorded it */
+  releases?: {
+    number: number;
+    outcome: string;
+    sha: string;
+    image: string;
+    created: string;
+    note?: string;
+  }[];
+  recorded?: number;
+  timings: Steps;
+  diagnosis?: DiagnosisView;
+}
+
+export interface TeardownReport {
+  environment: string;
+  namespace: string;
+  found: boolean;
+  objects: string[];
+  timings: Steps;
+}
+
+export interface SweepReport {
+  ttlMs: number;
+  entries: { namespace: string; pr: number; updatedAt: Date; delete: boolean; reason: string }[];
+  timings: Steps;
+}
 
 /** Outputs and the job summary of a deploy, whether it succeeded or not. */
-export async function reportDeploy(result: DeployResult, error?: string): Promise<void> {
+export async function reportDeploy(result: DeployReport, error?: string): Promise<void> {
   core.setOutput('image', result.image);
   core.setOutput('digest', result.digest);
   core.setOutput('namespace', result.namespace);
@@ -41,7 +105,7 @@ export async function reportDeploy(result: DeployResult, error?: string): Promis
 }
 
 /** Outputs and the job summary of a rollback: the revisions, the one restored, and how it went. */
-export async function reportRollback(result: RollbackResult, error?: string): Promise<void> {
+export async function reportRollback(result: RollbackReport, error?: string): Promise<void> {
   core.setOutput('image', result.image);
   core.setOutput('digest', result.digest);
   core.setOutput('namespace', result.namespace);
@@ -108,7 +172,7 @@ export async function reportRollback(result: RollbackResult, error?: string): Pr
 }
 
 /** The job summary of a teardown. github: what the GitHub side did. */
-export async function reportTeardown(result: TeardownResult, github: string[]): Promise<void> {
+export async function reportTeardown(result: TeardownReport, github: string[]): Promise<void> {
   core.setOutput('namespace', result.namespace);
   const s = core.summary.addHeading(`🗑️ teardown of ${htmlText(result.environment)}`, 2);
   s.addRaw(
@@ -123,7 +187,7 @@ export async function reportTeardown(result: TeardownResult, github: string[]): 
 }
 
 /** The job summary of a sweep: what it deleted and what it kept, and why. */
-export async function reportSweep(result: SweepResult, github: string[]): Promise<void> {
+export async function reportSweep(result: SweepReport, github: string[]): Promise<void> {
   const deleted = result.entries.filter((e) => e.delete);
   const s = core.summary.addHeading(
     `🧹 preview sweep: ${deleted.length} deleted, ${result.entries.length - deleted.length} kept`,
@@ -149,7 +213,7 @@ export async function reportSweep(result: SweepResult, github: string[]): Promis
   await s.write();
 }
 
-function addSteps(steps: Timings['steps']): void {
+function addSteps(steps: Steps): void {
   core.summary.addHeading('Steps', 3).addTable([
     [
       { data: 'step', header: true },

@@ -13,6 +13,7 @@ import {
   updatedAtAnnotation,
 } from '../names.js';
 import type { Settings } from '../settings.js';
+import { formatAge } from '../util/duration.js';
 import { errorText } from '../util/errors.js';
 import { Timings } from '../util/timings.js';
 import { deleteNamespaces, type Namespace, readNamespace } from './teardown.js';
@@ -168,16 +169,4 @@ export function verdict(
         ? `pull request #${p.pr} not checked`
         : `state of pull request #${p.pr} unknown`;
   return { delete: false, reason: `${pull}, ${updated} (preview-ttl ${formatAge(ttlMs)})` };
-}
-
-/** 3d 4h, 5h 12m, 42m, 30s */
-export function formatAge(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const d = Math.floor(s / 86_400);
-  const h = Math.floor((s % 86_400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  if (d > 0) return h > 0 ? `${d}d ${h}h` : `${d}d`;
-  if (h > 0) return m > 0 ? `${h}h ${m}m` : `${h}h`;
-  if (m > 0) return `${m}m`;
-  return `${s}s`;
 }

@@ -7,8 +7,8 @@ import type {
   V1Pod,
   V1ReplicaSet,
 } from '@kubernetes/client-node';
+import { containerState } from '../util/container-state.js';
 import { errorText } from '../util/errors.js';
-import { htmlText, mdText, preBlock } from '../util/markdown.js';
 import type { Cluster } from './client.js';
 import {
   imagesOf,
@@ -586,61 +586,4 @@ export function diagnosisLines(d: Diagnosis): string[] {
       `    ${e.last} ${e.type} ${e.reason} ${e.object}${e.count > 1 ? ` (x${e.count})` : ''}: ${e.message}`,
     );
   return lines;
-}
-
-/** Markdown for the job summary. */
-export function diagnosisMarkdown(d: Diagnosis): string {
-  const cell = mdText;
-  const out = [`**${cell(d.summary)}**`, ''];
-  if (d.pods.length > 0) {
-    out.push(
-      '| Pod | Phase | Ready | Container | State | Restarts |',
-      '| --- | --- | --- | --- | --- | --- |',
-    );
-    for (const p of d.pods)
-      for (const c of p.containers)
-        out.push(
-          `| ${cell(p.name)} | ${cell(p.phase)}${p.unschedulable !== undefined ? ` (unschedulable: ${cell(p.unschedulable)})` : ''} | ${p.ready ? 'yes' : 'no'} | ${cell(c.name)} | ${cell(containerState(c))} | ${c.restarts} |`,
-        );
-    out.push('');
-  }
-  if (d.changes.length > 0) {
-    out.push(
-      `What changed from revision ${d.previousRevision} to ${d.revision}:`,
-      '',
-      `| Field | Revision ${d.previousRevision} | Revision ${d.revision} |`,
-      '| --- | --- | --- |',
-      ...d.changes.map((c) => `| ${cell(c.field)} | ${cell(c.before)} | ${cell(c.after)} |`),
-      '',
-    );
-  }
-  for (const p of d.pods)
-    for (const c of p.containers)
-      if (c.log && c.log.length > 0)
-        out.push(
-          `<details><summary>Log of ${htmlText(p.name)} / ${htmlText(c.name)}</summary>`,
-          '',
-          preBlock(c.log),
-          '</details>',
-          '',
-        );
-  if (d.events.length > 0) {
-    out.push('| When | Type | Reason | Object | Message |', '| --- | --- | --- | --- | --- |');
-    for (const e of d.events)
-      out.push(
-        `| ${cell(e.last)} | ${cell(e.type)} | ${cell(e.reason)} | ${cell(e.object)} | ${cell(e.message)}${e.count > 1 ? ` (x${e.count})` : ''} |`,
-      );
-  }
-  return out.join('\n');
-}
-
-function containerState(c: ContainerDiagnosis): string {
-  const parts: string[] = [c.state];
-  if (c.reason) parts.push(c.reason);
-  if (c.exitCode !== undefined) parts.push(`exit code ${c.exitCode}`);
-  if (c.message) parts.push(c.message);
-  if (c.lastTermination)
-    parts.push(`last exit: ${c.lastTermination.reason ?? '?'} code ${c.lastTermination.exitCode ?? '?'}`);
-  if (c.state === 'running') parts.push(c.ready ? 'ready' : 'not ready');
-  return parts.join(', ');
 }

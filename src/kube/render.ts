@@ -6,32 +6,12 @@ import {
   nameLabel,
   versionLabel,
 } from '../names.js';
+import type { RenderTarget } from '../plan.js';
 import type { Manifest } from './manifests.js';
 import { where } from './manifests.js';
 
 // Turns the folder's manifests into what one environment gets: image by digest, namespace, host, labels.
 // Pure: the same inputs give the same objects, which is what lets server-side apply report "unchanged".
-
-export interface RenderTarget {
-  appName: string;
-  /** app.kubernetes.io/instance: the app for production, app-pr-N for a preview */
-  instance: string;
-  namespace: string;
-  /** the image field value in the manifests that stands for the built image, e.g. 'archetype' */
-  imagePlaceholder: string;
-  /** the pushed image, registry/name@sha256:... */
-  image: string;
-  /** short git sha: app.kubernetes.io/version */
-  version: string;
-  /** Ingress host; empty keeps the manifests' host */
-  host: string;
-  /** set on every Deployment (previews run fewer) */
-  replicas?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  /** kubernetes.io/change-cause, shown in the rollout history */
-  changeCause: string;
-}
 
 const clusterScoped = new Set([
   'Namespace',

@@ -1,5 +1,6 @@
+import { diagnosisMarkdown } from '../../src/github/diagnosis-markdown.js';
 import { applySet } from '../../src/kube/apply.js';
-import { diagnose, diagnosisLines, diagnosisMarkdown } from '../../src/kube/diagnose.js';
+import { diagnose, diagnosisLines } from '../../src/kube/diagnose.js';
 import { RolloutFailure, trackRollout } from '../../src/kube/track.js';
 import {
   type AppOptions,

@@ -6,12 +6,8 @@ import type {
   V1Pod,
   V1ReplicaSet,
 } from '@kubernetes/client-node';
-import {
-  buildDiagnosis,
-  type DiagnosisInput,
-  diagnosisLines,
-  diagnosisMarkdown,
-} from '../../src/kube/diagnose.js';
+import { diagnosisMarkdown } from '../../src/github/diagnosis-markdown.js';
+import { buildDiagnosis, type DiagnosisInput, diagnosisLines } from '../../src/kube/diagnose.js';
 import { classifyPull, lastCause, parseProbeFailure, signalOf } from '../../src/kube/kubelet-messages.js';
 import { templateDiff } from '../../src/kube/template-diff.js';
 

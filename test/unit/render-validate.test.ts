@@ -1,6 +1,7 @@
 import { loadManifests, type Manifest } from '../../src/kube/manifests.js';
-import { type RenderTarget, render } from '../../src/kube/render.js';
+import { render } from '../../src/kube/render.js';
 import { validate } from '../../src/kube/validate.js';
+import type { RenderTarget } from '../../src/plan.js';
 import { deployment, ingress, manifestDir, service } from '../helpers/fixtures.js';
 
 const digest = `127.0.0.1:5000/archetype@sha256:${'ab'.repeat(32)}`;

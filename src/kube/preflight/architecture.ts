@@ -1,5 +1,5 @@
 import type { V1Node } from '@kubernetes/client-node';
-import { formatPlatform, type ImagePlatform } from '../../docker/registry-manifest.js';
+import { formatPlatform, type ImagePlatform } from '../../util/platform.js';
 import { type Finding, finding } from './findings.js';
 import { nameList, nodePlatform } from './scheduling.js';
 

@@ -6,8 +6,8 @@ import type {
   V1Pod,
   V1PodSpec,
 } from '@kubernetes/client-node';
-import type { ImagePlatform } from '../../docker/registry-manifest.js';
 import { errorText } from '../../util/errors.js';
+import type { ImagePlatform } from '../../util/platform.js';
 import { type Cluster, isNotFound } from '../client.js';
 import { checkLimitRanges, checkQuotas, type ResourceQuota } from './admission.js';
 import { checkArchitecture } from './architecture.js';
