@@ -103,6 +103,9 @@ async function docker(args: string[], timeoutMs = 60_000, env?: NodeJS.ProcessEn
     await docker([
       'run',
       '--detach',
+      // the image just built, or nothing: never a registry's
+      '--pull',
+      'never',
       '--name',
       name,
       '--read-only',
@@ -161,6 +164,11 @@ async function docker(args: string[], timeoutMs = 60_000, env?: NodeJS.ProcessEn
       "const fs = require('fs'); console.log(JSON.stringify([fs.readdirSync('/app'), ['typescript', 'jest', 'npm'].filter((d) => fs.existsSync('/app/node_modules/' + d))]))",
     );
     expect(JSON.parse(files)).toEqual([['dist', 'node_modules', 'package.json'], []]);
+    // no shell and no npm in the image: Node, its libraries, the app
+    const present = await inContainer(
+      "const fs = require('fs'); console.log(JSON.stringify(['/bin/sh', '/bin/bash', '/usr/bin/env', '/usr/local/bin/npm', '/usr/local/lib/node_modules'].filter((p) => fs.existsSync(p))))",
+    );
+    expect(JSON.parse(present)).toEqual([]);
   }, 90_000);
 
   test('docker stop (SIGTERM) drains and exits 0', async () => {
