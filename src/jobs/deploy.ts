@@ -21,6 +21,7 @@ import {
   ingressAddress,
   type ServiceEndpoints,
   serviceEndpoints,
+  urlOfIngress,
   waitForIngressAddress,
 } from '../kube/reach.js';
 import {
@@ -41,6 +42,7 @@ import { trackedKinds, trackWorkload } from '../kube/track-workload.js';
 import { validate } from '../kube/validate.js';
 import { deployerRole, instanceLabel, managedBy, managedByLabel, nameLabel } from '../names.js';
 import { type DeployPlan, planDeploy, type RunInfo } from '../plan.js';
+import { thisRun } from '../runner.js';
 import { aksNames, type Settings } from '../settings.js';
 import { Cancelled, catchCancellation } from '../util/cancel.js';
 import { errorText } from '../util/errors.js';
@@ -250,7 +252,7 @@ async function applyAndTrack(
   await using _lock = await lockEnvironment(cluster, {
     namespace: plan.namespace,
     instance: plan.render.instance,
-    sha: run.sha,
+    run: { ...thisRun(), sha: run.sha },
     rolloutTimeoutMs: settings.rolloutTimeoutMs,
   });
   const set = objects.map((m) => m.object);
@@ -767,11 +769,5 @@ async function rollout(
 }
 
 function urlOf(objects: Manifest[]): string {
-  const ingress = objects.find((m) => m.object.kind === 'Ingress')?.object as
-    | { spec?: { rules?: { host?: string }[]; tls?: { hosts?: string[] }[] } }
-    | undefined;
-  const host = ingress?.spec?.rules?.find((r) => r.host)?.host;
-  if (!host) return '';
-  const tls = ingress?.spec?.tls?.some((t) => t.hosts?.includes(host));
-  return `${tls ? 'https' : 'http'}://${host}/`;
+  return urlOfIngress(objects.find((m) => m.object.kind === 'Ingress')?.object);
 }

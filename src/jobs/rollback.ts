@@ -8,6 +8,7 @@ import type { Cluster } from '../kube/client.js';
 import { deploymentPath, imagesOf, readDeployment, replicaSetsOf, revisionOf } from '../kube/deployment.js';
 import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
 import { lockEnvironment } from '../kube/lock.js';
+import { urlOfIngress } from '../kube/reach.js';
 import {
   lastDeployed,
   listReleases,
@@ -26,6 +27,7 @@ import {
   managedByLabel,
   previewNamespace,
 } from '../names.js';
+import { thisRun } from '../runner.js';
 import { aksNames, type RollbackTarget, type Settings } from '../settings.js';
 import { errorText } from '../util/errors.js';
 import { Timings } from '../util/timings.js';
@@ -296,6 +298,7 @@ export async function rollback(settings: Settings, plan: RollbackPlan): Promise<
 export function lockForRollback(settings: Settings, plan: RollbackPlan) {
   return plan.timings.step(`lock ${plan.namespace}`, () =>
     lockEnvironment(plan.cluster, {
+      run: thisRun(),
       namespace: plan.namespace,
       instance: plan.instance,
       rolloutTimeoutMs: settings.rolloutTimeoutMs,
@@ -414,13 +417,7 @@ export async function ingressUrl(cluster: Cluster, namespace: string): Promise<s
   }>('GET', `/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses`, {
     query: { labelSelector: `${managedByLabel}=${managedBy}` },
   });
-  for (const ingress of list.items) {
-    const host = ingress.spec?.rules?.find((r) => r.host)?.host;
-    if (!host) continue;
-    const tls = ingress.spec?.tls?.some((t) => t.hosts?.includes(host));
-    return `${tls ? 'https' : 'http'}://${host}/`;
-  }
-  return '';
+  return list.items.map(urlOfIngress).find((url) => url) ?? '';
 }
 
 function emptyResult(

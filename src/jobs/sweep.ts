@@ -12,6 +12,7 @@ import {
   prLabel,
   updatedAtAnnotation,
 } from '../names.js';
+import { thisRun } from '../runner.js';
 import type { Settings } from '../settings.js';
 import { formatAge } from '../util/duration.js';
 import { errorText } from '../util/errors.js';
@@ -88,6 +89,7 @@ export async function sweep(
     // a deploy running there finishes first; then the preview is judged again (it may be fresh now)
     const lock = await timings.step(`lock ${e.namespace}`, () =>
       lockEnvironment(cluster, {
+        run: thisRun(),
         namespace: e.namespace,
         instance: e.namespace,
         rolloutTimeoutMs: settings.rolloutTimeoutMs,

@@ -5,6 +5,7 @@ import { prunableKinds } from '../kube/apply.js';
 import { type Cluster, isNotFound } from '../kube/client.js';
 import { lockEnvironment } from '../kube/lock.js';
 import { managedBy, managedByLabel, previewNamespace, prLabel } from '../names.js';
+import { thisRun } from '../runner.js';
 import type { Settings } from '../settings.js';
 import { errorText } from '../util/errors.js';
 import { sleep } from '../util/sleep.js';
@@ -60,6 +61,7 @@ export async function teardown(
   // a deploy of the pull request's last push may still be applying: it finishes first
   const lock = await timings.step(`lock ${namespace}`, () =>
     lockEnvironment(cluster, {
+      run: thisRun(),
       namespace,
       instance: namespace,
       rolloutTimeoutMs: settings.rolloutTimeoutMs,

@@ -7,9 +7,10 @@ import {
   rollbackFieldManager,
 } from '../names.js';
 import { errorText } from '../util/errors.js';
-import { sleep } from '../util/sleep.js';
+import { poll } from '../util/poll.js';
 import { type Cluster, describeObject, isNotFound, KubeApiError, type StatusCause } from './client.js';
 import { sameObject } from './json.js';
+import { namespaceExists } from './namespace.js';
 
 // Server-side apply in the manner of fluxcd/pkg ssa: dry-run the whole set first (nothing is written unless
 // every object passes), compare each dry-run result with the live object to skip what is unchanged (so an
@@ -139,17 +140,23 @@ export async function applySet(
     const source = options.sourceOf?.(o.kind ?? '', o.metadata?.name ?? '');
     return source ? `${source} ` : '';
   };
-  const planned: Planned[] = [];
-  const errors: string[] = [];
-  const reclaimed: string[] = [];
-  const takenOver: TakenOver[] = [];
-  for (const object of sorted) {
-    try {
-      planned.push(await dryRun(cluster, object, options, own, reclaimed, takenOver));
-    } catch (error) {
-      errors.push(`${at(object)}${errorText(error)}`);
-    }
-  }
+  // each object's dry-run is independent of the others': asked for together, reported in the set's order
+  const outcomes = await Promise.all(
+    sorted.map(async (object) => {
+      const reclaimed: string[] = [];
+      const takenOver: TakenOver[] = [];
+      try {
+        const plan = await dryRun(cluster, object, options, own, reclaimed, takenOver);
+        return { plan, reclaimed, takenOver };
+      } catch (error) {
+        return { error: `${at(object)}${errorText(error)}`, reclaimed, takenOver };
+      }
+    }),
+  );
+  const planned = outcomes.flatMap((o) => (o.plan ? [o.plan] : []));
+  const errors = outcomes.flatMap((o) => (o.error ? [o.error] : []));
+  const reclaimed = outcomes.flatMap((o) => o.reclaimed);
+  const takenOver = outcomes.flatMap((o) => o.takenOver);
   if (errors.length > 0) {
     let undone = '';
     if (namespaceCreated) {
@@ -206,16 +213,7 @@ async function ensureNamespace(
   objects: KubernetesObject[],
 ): Promise<boolean> {
   const path = `/api/v1/namespaces/${options.namespace}`;
-  try {
-    const live = await cluster.request<{ status?: { phase?: string } }>('GET', path);
-    if (live.status?.phase === 'Terminating')
-      throw new Error(
-        `namespace '${options.namespace}' is being deleted (a teardown may still be running); wait until it is gone and deploy again`,
-      );
-    return false;
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
+  if (await namespaceExists(cluster, options.namespace)) return false;
   const fromSet = objects.find((o) => o.kind === 'Namespace' && o.metadata?.name === options.namespace);
   const namespace: KubernetesObject = fromSet ?? {
     apiVersion: 'v1',
@@ -339,18 +337,19 @@ async function deleteAndWait(cluster: Cluster, path: string, timeoutMs = 120_000
     .catch((error: unknown) => {
       if (!isNotFound(error)) throw error;
     });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await cluster.request('GET', path);
-    } catch (error) {
-      if (isNotFound(error)) return;
-      throw error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${path} was deleted to be replaced but is still there after ${timeoutMs / 1000} s`);
-    await sleep(500);
-  }
+  const gone = await poll(
+    () =>
+      cluster.request('GET', path).then(
+        () => undefined,
+        (error: unknown) => {
+          if (isNotFound(error)) return true;
+          throw error;
+        },
+      ),
+    { timeoutMs, intervalMs: 500 },
+  );
+  if (!gone)
+    throw new Error(`${path} was deleted to be replaced but is still there after ${timeoutMs / 1000} s`);
 }
 
 function ssa(

@@ -1,10 +1,12 @@
 import { hostname } from 'node:os';
 import * as core from '@actions/core';
 import { instanceLabel, lockName, lockNotes, managedBy, managedByLabel } from '../names.js';
+import type { DeployOrder, RunIdentity } from '../runner.js';
 import { errorText } from '../util/errors.js';
 import { sleep } from '../util/sleep.js';
 import { prunableKinds } from './apply.js';
 import { type Cluster, isNotFound, KubeApiError } from './client.js';
+import { namespaceExists } from './namespace.js';
 
 // One run at a time per environment (deploy, rollback, teardown, sweep), and never an older commit over a
 // newer one. A coordination.k8s.io
@@ -13,22 +15,14 @@ import { type Cluster, isNotFound, KubeApiError } from './client.js';
 // workflow with a lower run number (an older commit's run that got its turn second, or a re-run of an old
 // run) is refused as superseded instead of overwriting the newer deploy.
 
-export interface DeployOrder {
-  /** the workflow file, without the ref: run numbers count per workflow */
-  workflow: string;
-  run: number;
-}
-
 export interface LockOptions {
   namespace: string;
   /** app.kubernetes.io/instance of the environment: names the Lease */
   instance: string;
-  /** the commit deployed; a rollback, teardown or sweep records none and is named by the run's */
-  sha?: string;
+  /** the run taking the lock (runner.ts): names the holder; a deploy's commit and order are recorded */
+  run: RunIdentity;
   /** input rollout-timeout: the holder applies, tracks and may roll back, so twice this plus a minute is waited */
   rolloutTimeoutMs: number;
-  /** default: GITHUB_RUN_NUMBER and GITHUB_WORKFLOW_REF; undefined (a local run) orders nothing */
-  order?: DeployOrder;
   leaseSeconds?: number;
   pollMs?: number;
   /** overrides the wait derived from rolloutTimeoutMs */
@@ -61,24 +55,17 @@ interface Lease {
 
 const note = lockNotes;
 
-/** The run's place in its workflow's sequence, from the runner's variables. */
-export function runOrder(env: NodeJS.ProcessEnv = process.env): DeployOrder | undefined {
-  const run = Number(env.GITHUB_RUN_NUMBER);
-  const workflow = (env.GITHUB_WORKFLOW_REF ?? '').replace(/@.*$/, '') || env.GITHUB_WORKFLOW || '';
-  return Number.isInteger(run) && run > 0 && workflow ? { workflow, run } : undefined;
-}
-
 /** Takes the environment's deploy lock (waiting, bounded, for another deploy to finish); `await using` it. */
 export async function lockEnvironment(cluster: Cluster, options: LockOptions): Promise<DeployLock> {
   const leaseSeconds = options.leaseSeconds ?? 60;
   const pollMs = options.pollMs ?? 1_000;
   const waitMs = options.waitMs ?? 2 * options.rolloutTimeoutMs + 60_000;
   const purpose = options.purpose ?? 'deploy';
-  const sha = options.sha ?? process.env.GITHUB_SHA ?? '';
-  const order = purpose !== 'deploy' ? undefined : 'order' in options ? options.order : runOrder();
+  const sha = options.run.sha;
+  const order = purpose === 'deploy' ? options.run.order : undefined;
   const name = lockName(options.instance);
   const path = `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases`;
-  const me = `${purpose === 'deploy' ? '' : `${purpose} `}run ${process.env.GITHUB_RUN_ID ?? 'local'}.${process.env.GITHUB_RUN_ATTEMPT ?? '1'} ${sha.slice(0, 7)} ${hostname()}/${process.pid}`;
+  const me = `${purpose === 'deploy' ? '' : `${purpose} `}run ${options.run.id} ${sha.slice(0, 7)} ${hostname()}/${process.pid}`;
   const where = `namespace '${options.namespace}' (Lease ${name})`;
   const createdNamespace =
     purpose === 'deploy'
@@ -272,16 +259,7 @@ async function readLease(cluster: Cluster, path: string): Promise<Lease | undefi
 /** The Lease lives in the environment's namespace: created here when missing (true), as applySet does. */
 async function ensureNamespace(cluster: Cluster, namespace: string): Promise<boolean> {
   const path = `/api/v1/namespaces/${namespace}`;
-  try {
-    const live = await cluster.request<{ status?: { phase?: string } }>('GET', path);
-    if (live.status?.phase === 'Terminating')
-      throw new Error(
-        `namespace '${namespace}' is being deleted (a teardown may still be running); wait until it is gone and deploy again`,
-      );
-    return false;
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
+  if (await namespaceExists(cluster, namespace)) return false;
   await cluster.request('PATCH', path, {
     query: { fieldManager: managedBy },
     contentType: 'application/apply-patch+yaml',

@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { deployerRole } from '../names.js';
 import { errorText } from '../util/errors.js';
-import { sleep } from '../util/sleep.js';
+import { poll } from '../util/poll.js';
 import { type Cluster, isNotFound } from './client.js';
 
 // A preview's namespace is made before anything else of the preview: labelled (restricted Pod Security),
@@ -75,14 +75,16 @@ export async function preparePreviewNamespace(
       );
     });
   // RBAC takes effect when the API server's informer sees the binding: bounded wait
-  const deadline = Date.now() + (options.waitMs ?? bindingWaitMs);
-  while (!(await canDeploy(cluster, name))) {
-    if (Date.now() > deadline)
-      throw new Error(
-        `RoleBinding ${role} in namespace '${name}' does not let ${user} deploy there after ${Math.round((options.waitMs ?? bindingWaitMs) / 1000)} s: does ClusterRole ${role} exist (rbac/deployer.yaml)?`,
-      );
-    await sleep(250);
-  }
+  const waitMs = options.waitMs ?? bindingWaitMs;
+  if (
+    !(await poll(async () => (await canDeploy(cluster, name)) || undefined, {
+      timeoutMs: waitMs,
+      intervalMs: 250,
+    }))
+  )
+    throw new Error(
+      `RoleBinding ${role} in namespace '${name}' does not let ${user} deploy there after ${Math.round(waitMs / 1000)} s: does ClusterRole ${role} exist (rbac/deployer.yaml)?`,
+    );
   return { created, boundAs: user };
 }
 

@@ -1,4 +1,4 @@
-import { sleep } from '../util/sleep.js';
+import { poll } from '../util/poll.js';
 import type { Cluster } from './client.js';
 
 // How the deployed app is reached: ready endpoints behind each Service, the Ingress's address.
@@ -24,12 +24,15 @@ export async function serviceEndpoints(
   waitMs = 0,
   intervalMs = 500,
 ): Promise<ServiceEndpoints> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const found = await readEndpoints(cluster, namespace, service);
-    if (found.ready > 0 || Date.now() + intervalMs > deadline) return found;
-    await sleep(intervalMs);
-  }
+  let last: ServiceEndpoints | undefined;
+  const ready = await poll(
+    async () => {
+      last = await readEndpoints(cluster, namespace, service);
+      return last.ready > 0 ? last : undefined;
+    },
+    { timeoutMs: waitMs, intervalMs },
+  );
+  return ready ?? last ?? readEndpoints(cluster, namespace, service);
 }
 
 async function readEndpoints(
@@ -69,14 +72,23 @@ export async function waitForIngressAddress(
   timeoutMs: number,
   intervalMs = 2000,
 ): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const address = await ingressAddress(cluster, namespace, name);
-    if (address) return address;
-    if (Date.now() + intervalMs > deadline)
-      throw new Error(
-        `Ingress/${name} in namespace '${namespace}' got no address within ${Math.round(timeoutMs / 1000)} s: is its ingress controller running (for webapprouting.kubernetes.azure.com, the AKS application routing add-on)? Input 'wait-for-ingress: false' does not wait`,
-      );
-    await sleep(intervalMs);
-  }
+  const address = await poll(async () => (await ingressAddress(cluster, namespace, name)) || undefined, {
+    timeoutMs,
+    intervalMs,
+  });
+  if (address) return address;
+  throw new Error(
+    `Ingress/${name} in namespace '${namespace}' got no address within ${Math.round(timeoutMs / 1000)} s: is its ingress controller running (for webapprouting.kubernetes.azure.com, the AKS application routing add-on)? Input 'wait-for-ingress: false' does not wait`,
+  );
+}
+
+type IngressSpec = { spec?: { rules?: { host?: string }[]; tls?: { hosts?: string[] }[] } };
+
+/** The URL an Ingress serves: its first rule's host, https where its TLS section covers that host. */
+export function urlOfIngress(ingress: unknown): string {
+  const spec = (ingress as IngressSpec | undefined)?.spec;
+  const host = spec?.rules?.find((r) => r.host)?.host;
+  if (!host) return '';
+  const tls = spec?.tls?.some((t) => t.hosts?.includes(host));
+  return `${tls ? 'https' : 'http'}://${host}/`;
 }

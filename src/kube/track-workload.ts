@@ -1,4 +1,5 @@
 import type { KubernetesObject, V1LabelSelector, V1Pod } from '@kubernetes/client-node';
+import { poll } from '../util/poll.js';
 import { sleep } from '../util/sleep.js';
 import type { Cluster } from './client.js';
 import { selectorString } from './deployment.js';
@@ -182,12 +183,14 @@ export async function forceStatefulSetRollback(
   const path = `/apis/apps/v1/namespaces/${namespace}/statefulsets/${name}`;
   type StatefulSet = Workload & { status?: { observedGeneration?: number; updateRevision?: string } };
   let set: StatefulSet | undefined;
-  // bounded: the controller records the reverted template's revision within moments
-  for (let i = 0; i < 20; i++) {
-    set = await cluster.request<StatefulSet>('GET', path);
-    if ((set.status?.observedGeneration ?? 0) >= (set.metadata?.generation ?? 0)) break;
-    await sleep(500);
-  }
+  // the controller records the reverted template's revision within moments
+  await poll(
+    async () => {
+      set = await cluster.request<StatefulSet>('GET', path);
+      return (set.status?.observedGeneration ?? 0) >= (set.metadata?.generation ?? 0) ? set : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 500 },
+  );
   const revision = set?.status?.updateRevision;
   const selector = selectorString(set?.spec?.selector);
   if (!revision || !selector) return [];

@@ -2,6 +2,7 @@ import { preDeployAnnotation } from '../names.js';
 import type { Manifest } from './manifests.js';
 import { where } from './manifests.js';
 import { containersOf, podTemplateOf } from './render.js';
+import { type Requirement, requirementMatches } from './selector.js';
 
 // Checks the set as a whole before anything is applied: the mistakes the write-up made by hand (selectors
 // that match nothing, a Service port that leads nowhere) fail here, naming the file, with nothing applied.
@@ -118,7 +119,7 @@ function checkWorkload(m: Manifest, fail: (message: string) => void): void {
           `spec.selector.matchLabels ${format(Object.fromEntries(mismatched))} does not match the pod template's labels ${format(labels)}; the Deployment would own no pods`,
         );
       for (const e of expressions)
-        if (!expressionMatches(e, labels))
+        if (!requirementMatches(e as unknown as Requirement, labels[String(e.key)]))
           fail(
             `spec.selector.matchExpressions ${JSON.stringify(e)} does not match the pod template's labels`,
           );
@@ -207,23 +208,6 @@ function checkIngress(m: Manifest, services: Manifest[], fail: (message: string)
       fail(
         `backend port ${JSON.stringify(port.number ?? port.name)} is not a port of Service/${target.object.metadata?.name} (it has ${ports.map((p) => p.port).join(', ')})`,
       );
-  }
-}
-
-function expressionMatches(e: Json, labels: Record<string, string>): boolean {
-  const value = labels[String(e.key)];
-  const values = (e.values ?? []) as string[];
-  switch (e.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    default:
-      return false;
   }
 }
 

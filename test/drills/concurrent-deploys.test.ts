@@ -114,18 +114,16 @@ it('gives up waiting after its bound with a clear message, applying nothing', as
   const held = await lockEnvironment(cluster, {
     namespace,
     instance: 'archetype',
-    sha: 'f'.repeat(40),
+    run: { id: 'local.1', sha: 'f'.repeat(40) },
     rolloutTimeoutMs: 60_000,
-    order: undefined,
   });
   try {
     await expect(
       lockEnvironment(cluster, {
         namespace,
         instance: 'archetype',
-        sha: 'e'.repeat(40),
+        run: { id: 'local.2', sha: 'e'.repeat(40) },
         rolloutTimeoutMs: 60_000,
-        order: undefined,
         waitMs: 2_500,
         pollMs: 500,
       }),

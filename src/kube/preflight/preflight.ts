@@ -1,14 +1,8 @@
-import type {
-  KubernetesObject,
-  V1Deployment,
-  V1LabelSelector,
-  V1Node,
-  V1Pod,
-  V1PodSpec,
-} from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Node, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { errorText } from '../../util/errors.js';
 import type { ImagePlatform } from '../../util/platform.js';
 import { type Cluster, isNotFound } from '../client.js';
+import { selects } from '../selector.js';
 import { checkLimitRanges, checkQuotas, type ResourceQuota } from './admission.js';
 import { checkArchitecture } from './architecture.js';
 import { checkCapacity, rollingUpdate } from './capacity.js';
@@ -236,25 +230,6 @@ function describeObject(o: KubernetesObject): Lookup {
 function ownPods(d: V1Deployment, pods: V1Pod[]): V1Pod[] {
   return pods.filter(
     (p) => !p.metadata?.deletionTimestamp && selects(d.spec?.selector, p.metadata?.labels ?? {}),
-  );
-}
-
-function selects(selector: V1LabelSelector | undefined, labels: Record<string, string>): boolean {
-  if (!selector) return false;
-  const matchLabels = Object.entries(selector.matchLabels ?? {});
-  const expressions = selector.matchExpressions ?? [];
-  if (matchLabels.length === 0 && expressions.length === 0) return false;
-  return (
-    matchLabels.every(([k, v]) => labels[k] === v) &&
-    expressions.every((e) => {
-      const value = labels[e.key];
-      const values = e.values ?? [];
-      if (e.operator === 'In') return value !== undefined && values.includes(value);
-      if (e.operator === 'NotIn') return value === undefined || !values.includes(value);
-      if (e.operator === 'Exists') return value !== undefined;
-      if (e.operator === 'DoesNotExist') return value === undefined;
-      return false;
-    })
   );
 }
 

@@ -1,11 +1,5 @@
-import type {
-  V1Node,
-  V1NodeSelectorRequirement,
-  V1NodeSelectorTerm,
-  V1PodSpec,
-  V1Taint,
-  V1Toleration,
-} from '@kubernetes/client-node';
+import type { V1Node, V1NodeSelectorTerm, V1PodSpec, V1Taint, V1Toleration } from '@kubernetes/client-node';
+import { requirementMatches } from '../selector.js';
 
 // Which nodes a pod may be scheduled to, by the scheduler's filters that do not depend on other pods:
 // NodeUnschedulable, NodeName, nodeSelector + required node affinity (NodeAffinity), and NoSchedule/NoExecute
@@ -64,29 +58,6 @@ function termMatches(term: V1NodeSelectorTerm, node: V1Node): boolean {
     expressions.every((e) => requirementMatches(e, labels[e.key])) &&
     fields.every((f) => requirementMatches(f, f.key === 'metadata.name' ? node.metadata?.name : undefined))
   );
-}
-
-function requirementMatches(r: V1NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      const n = Number(value);
-      const bound = Number(values[0]);
-      if (value === undefined || !Number.isInteger(n) || !Number.isInteger(bound)) return false;
-      return r.operator === 'Gt' ? n > bound : n < bound;
-    }
-    default:
-      return false;
-  }
 }
 
 /** k8s.io/api core/v1 Toleration.ToleratesTaint */

@@ -46,10 +46,11 @@ export async function compareWithLive(
   const done: AppliedObject[] = [];
   let revision = 0;
   let changed = false;
-  for (const object of [...deployments, ...others]) {
-    // every Deployment is compared (their templates matter to the checks); the rest only while all is equal
-    if (changed && object.kind !== 'Deployment') break;
-    const compared = await dryRun(cluster, object, options);
+  // the dry-runs are independent reads: asked for together (a set is a handful of objects)
+  const ordered = [...deployments, ...others];
+  const results = await Promise.all(ordered.map((object) => dryRun(cluster, object, options)));
+  for (const [i, object] of ordered.entries()) {
+    const compared = results[i];
     if (!compared) {
       changed = true;
       continue;
