@@ -41,7 +41,7 @@ export function parseServiceBench(out) {
   for (const m of out.matchAll(/^ {2}(.+?)\s{2,}([\d.]+) req\/s\s+p50\s+(\S+)\s+p99\s+(\S+)$/gm))
     load[m[1].trim()] = { rps: Number(m[2]), p50: wrkMs(m[3]), p99: wrkMs(m[4]) };
   const size = (label) => {
-    const m = new RegExp(`^${label}.*?image ([\\d.]+) MB = base ([\\d.]+) MB \\+ app ([\\d.]+) MB`, 'm').exec(
+    const m = new RegExp(`^${label}.*?image ([\\d.]+) MB = .*? ([\\d.]+) MB \\+ app ([\\d.]+) MB`, 'm').exec(
       out,
     );
     return m ? { image: Number(m[1]), base: Number(m[2]), app: Number(m[3]) } : undefined;
