@@ -9,28 +9,26 @@ import { type DiagnosisView, diagnosisMarkdown } from './diagnosis-markdown.js';
 
 type Steps = Timings['steps'];
 
-export interface DeployReport {
+/** What a deploy and a rollback both report, and set as the action's outputs. */
+interface OutcomeReport {
   environment: string;
   namespace: string;
   image: string;
   digest: string;
   revision: number;
   url: string;
-  endpoints: { service: string; ready: number }[];
-  ingressAddress: string;
-  applied: { kind: string; name: string; action: string }[];
-  pruned: { kind: string; name: string }[];
   timings: Steps;
   diagnosis?: DiagnosisView;
 }
 
-export interface RollbackReport {
-  environment: string;
-  namespace: string;
-  image: string;
-  digest: string;
-  revision: number;
-  url: string;
+export interface DeployReport extends OutcomeReport {
+  endpoints: { service: string; ready: number }[];
+  ingressAddress: string;
+  applied: { kind: string; name: string; action: string }[];
+  pruned: { kind: string; name: string }[];
+}
+
+export interface RollbackReport extends OutcomeReport {
   deployment: string;
   from: number;
   to: number;
@@ -53,8 +51,6 @@ export interface RollbackReport {
     note?: string;
   }[];
   recorded?: number;
-  timings: Steps;
-  diagnosis?: DiagnosisView;
 }
 
 export interface TeardownReport {
@@ -71,13 +67,18 @@ export interface SweepReport {
   timings: Steps;
 }
 
-/** Outputs and the job summary of a deploy, whether it succeeded or not. */
-export async function reportDeploy(result: DeployReport, error?: string): Promise<void> {
+/** The action's outputs (action.yml): the same for a deploy and a rollback. */
+function setOutputs(result: OutcomeReport): void {
   core.setOutput('image', result.image);
   core.setOutput('digest', result.digest);
   core.setOutput('namespace', result.namespace);
   core.setOutput('revision', String(result.revision));
   core.setOutput('url', result.url);
+}
+
+/** Outputs and the job summary of a deploy, whether it succeeded or not. */
+export async function reportDeploy(result: DeployReport, error?: string): Promise<void> {
+  setOutputs(result);
 
   const s = core.summary.addHeading(`${error ? '❌' : '✅'} ${result.environment}`, 2);
   if (error) s.addRaw(`\n${preBlock([error])}\n\n`);
@@ -106,11 +107,7 @@ export async function reportDeploy(result: DeployReport, error?: string): Promis
 
 /** Outputs and the job summary of a rollback: the revisions, the one restored, and how it went. */
 export async function reportRollback(result: RollbackReport, error?: string): Promise<void> {
-  core.setOutput('image', result.image);
-  core.setOutput('digest', result.digest);
-  core.setOutput('namespace', result.namespace);
-  core.setOutput('revision', String(result.revision));
-  core.setOutput('url', result.url);
+  setOutputs(result);
 
   const s = core.summary.addHeading(`${error ? '❌' : '↩️'} rollback of ${htmlText(result.environment)}`, 2);
   if (result.releases) {
