@@ -20,7 +20,8 @@ import { hopeless } from '../util/unreachable.js';
 
 const defaultRequestTimeoutMs = 30_000;
 const defaultOutageMs = 90_000;
-const authWarmUpMs = 30_000;
+/** how long after an outage 401/403 mean "not yet" (a restarted API server's authorizer loading) */
+export const authWarmUpMs = 30_000;
 
 /**
  * The request got no HTTP answer; `refused` when the connection was refused, so it was never sent;

@@ -32,7 +32,8 @@ export async function serviceEndpoints(
     },
     { timeoutMs: waitMs, intervalMs },
   );
-  return ready ?? last ?? readEndpoints(cluster, namespace, service);
+  // poll reads at least once: without a ready endpoint, the last reading says how many are not ready
+  return ready ?? (last as ServiceEndpoints);
 }
 
 async function readEndpoints(

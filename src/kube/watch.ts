@@ -1,14 +1,11 @@
 import { Watch } from '@kubernetes/client-node';
 import { errorText } from '../util/errors.js';
 import { hopeless } from '../util/unreachable.js';
-import type { Cluster } from './client.js';
+import { authWarmUpMs, type Cluster } from './client.js';
 
 // A list + watch that survives dropped connections: it resumes from the last resourceVersion it saw (so no
 // event is lost or replayed) and lists again when the server answers 410 Gone (that version has been
 // compacted away). Every retry is counted and bounded; stop() aborts the open request.
-
-// a restarted API server answers 401/403 until its authorizer has loaded, as the client allows (client.ts)
-const authWarmUpMs = 30_000;
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 

@@ -4,21 +4,27 @@ import { createServer } from 'node:net';
 import { loadCluster } from '../../src/kube/client.js';
 import { deleteNamespace, kubeconfigText, namespaceName, testCluster } from './cluster.js';
 
-/** What the runner would read from the action's stdout while fn runs. */
-function stdoutOf(fn: () => unknown): { out: string; error?: Error } {
+/** Captures what the runner would read from the action's stdout; the function returned restores it. */
+function captureStdout(): () => string {
   const chunks: string[] = [];
   const write = process.stdout.write;
   process.stdout.write = ((chunk: string | Uint8Array) => {
     chunks.push(String(chunk));
     return true;
   }) as typeof process.stdout.write;
+  return () => {
+    process.stdout.write = write;
+    return chunks.join('');
+  };
+}
+
+function stdoutOf(fn: () => unknown): { out: string; error?: Error } {
+  const restore = captureStdout();
   try {
     fn();
-    return { out: chunks.join('') };
+    return { out: restore() };
   } catch (error) {
-    return { out: chunks.join(''), error: error as Error };
-  } finally {
-    process.stdout.write = write;
+    return { out: restore(), error: error as Error };
   }
 }
 
@@ -77,19 +83,12 @@ describe('loadCluster', () => {
     /** What the client printed while the request failed, and how it failed. */
     async function attempt(text: string, outageMs = 60_000): Promise<{ out: string; message: string }> {
       const cluster = testCluster(text);
-      const chunks: string[] = [];
-      const write = process.stdout.write;
-      process.stdout.write = ((chunk: string | Uint8Array) => {
-        chunks.push(String(chunk));
-        return true;
-      }) as typeof process.stdout.write;
+      const restore = captureStdout();
       try {
         await cluster.request('GET', '/api/v1/namespaces', { outageMs });
-        return { out: chunks.join(''), message: 'no error' };
+        return { out: restore(), message: 'no error' };
       } catch (error) {
-        return { out: chunks.join(''), message: (error as Error).message };
-      } finally {
-        process.stdout.write = write;
+        return { out: restore(), message: (error as Error).message };
       }
     }
     const withServer = (server: string) => kubeconfigText().replace(/server: \S+/, `server: ${server}`);
