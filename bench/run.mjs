@@ -52,6 +52,8 @@ const targetInputs = {
   kubeconfig: kubeconfigText(),
   'build-args': `NODE_IMAGE=${process.env.NODE_IMAGE}`,
   'build-secret-files': 'ca_certs=/etc/ssl/certs/ca-certificates.crt',
+  // the deploys land on kwok nodes, whose pods serve nothing
+  'smoke-check': 'false',
 };
 const commits = []; // { sha, digest } made in the registry, removed at the end
 

@@ -1,14 +1,23 @@
 // Bundles src/ into what action.yml runs: dist/index.js, its sourcemap (stack traces name src/ files and
-// lines), and dist/licenses.txt, the licence of every package bundled into it. Usage: node scripts/bundle.mjs [outdir]
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// lines), and dist/licenses.txt, the licence of every package bundled into it. Code that src/ imports with
+// import() (Azure, octokit) goes into chunks beside index.js, loaded only by the runs that use it.
+// Usage: node scripts/bundle.mjs [outdir]
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const outdir = process.argv[2] ?? 'dist';
 
+// only what this build writes: a chunk of an earlier build must not linger
+rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
+
 const result = await build({
   entryPoints: ['src/index.ts'],
-  outfile: `${outdir}/index.js`,
+  outdir,
+  entryNames: '[name]',
+  chunkNames: '[name]-[hash]',
+  splitting: true,
   bundle: true,
   platform: 'node',
   target: 'node24',

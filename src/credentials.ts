@@ -1,25 +1,27 @@
 import type { TokenCredential } from '@azure/identity';
-import { acrRefreshToken, acrRefreshTokenUser } from './azure/acr.js';
-import { aksKubeconfig } from './azure/aks.js';
-import { EntraTokens } from './azure/cluster-token.js';
-import { azureCredential } from './azure/identity.js';
+import type { EntraTokens } from './azure/cluster-token.js';
 import type { Docker } from './docker/docker.js';
 import { login } from './docker/login.js';
 import { type Cluster, loadCluster } from './kube/client.js';
+import { Registry, type RegistryAuth } from './registry/client.js';
 import type { Settings } from './settings.js';
 
 // Where the registry password and the kubeconfig come from: Microsoft Entra ID for ACR and AKS, the
 // inputs for anything else. The Azure credential is made once, on first use, so its token cache is shared.
+// The Azure code (and @azure/identity) is loaded only by runs that use Azure.
 
 export class Credentials {
   private azure?: TokenCredential;
   private client?: Promise<Cluster>;
+  private auth?: Promise<RegistryAuth | undefined>;
+  private registryClient?: Promise<Registry>;
   /** the cluster's Entra tokens on AKS: what renewing them cost is logged at the end, for the benchmark */
   tokens?: EntraTokens;
 
   constructor(private readonly settings: Settings) {}
 
-  private credential(): TokenCredential {
+  private async credential(): Promise<TokenCredential> {
+    const { azureCredential } = await import('./azure/identity.js');
     this.azure ??= azureCredential(this.settings.azure, {
       authorityHost: this.settings.azure.endpoints.authorityHost,
       oidcAudience: this.settings.azure.oidcAudience,
@@ -27,17 +29,39 @@ export class Credentials {
     return this.azure;
   }
 
-  async registryLogin(docker: Docker): Promise<void> {
+  /** The registry's username and password: ACR's refresh token for ACR, the inputs otherwise (if any). */
+  registryAuth(): Promise<RegistryAuth | undefined> {
     const registry = this.settings.registry;
-    if (registry.kind === 'acr') {
-      const token = await acrRefreshToken(registry.host, this.credential(), {
-        tenantId: this.settings.azure.tenantId,
-        armEndpoint: this.settings.azure.endpoints.armEndpoint,
-      });
-      await login(docker, registry.host, acrRefreshTokenUser, token);
-    } else if (registry.username) {
-      await login(docker, registry.host, registry.username, registry.password);
-    }
+    this.auth ??=
+      registry.kind === 'acr'
+        ? this.acrAuth(registry.host)
+        : Promise.resolve(
+            registry.username ? { username: registry.username, password: registry.password } : undefined,
+          );
+    return this.auth;
+  }
+
+  private async acrAuth(host: string): Promise<RegistryAuth> {
+    const { acrRefreshToken, acrRefreshTokenUser } = await import('./azure/acr.js');
+    const token = await acrRefreshToken(host, await this.credential(), {
+      tenantId: this.settings.azure.tenantId,
+      armEndpoint: this.settings.azure.endpoints.armEndpoint,
+    });
+    return { username: acrRefreshTokenUser, password: token };
+  }
+
+  /** docker, logged in to the registry (for buildx's push). */
+  async registryLogin(docker: Docker): Promise<void> {
+    const auth = await this.registryAuth();
+    if (auth) await login(docker, this.settings.registry.host, auth.username, auth.password);
+  }
+
+  /** The registry's HTTP API, with the same credentials. */
+  async registry(): Promise<Registry> {
+    this.registryClient ??= this.registryAuth().then(
+      (auth) => new Registry(this.settings.registry.host, auth),
+    );
+    return this.registryClient;
   }
 
   /**
@@ -50,12 +74,20 @@ export class Credentials {
       this.client ??= Promise.resolve().then(() => loadCluster(cluster.kubeconfig));
       return this.client;
     }
-    this.client ??= aksKubeconfig(cluster, this.credential(), {
-      armEndpoint: this.settings.azure.endpoints.armEndpoint,
-    }).then((text) => {
-      this.tokens = new EntraTokens(this.credential());
-      return loadCluster(text, [this.tokens.authenticator()]);
-    });
+    this.client ??= this.aksCluster(cluster);
     return this.client;
+  }
+
+  private async aksCluster(cluster: Extract<Settings['cluster'], { kind: 'aks' }>): Promise<Cluster> {
+    const [{ aksKubeconfig }, { EntraTokens }] = await Promise.all([
+      import('./azure/aks.js'),
+      import('./azure/cluster-token.js'),
+    ]);
+    const credential = await this.credential();
+    const text = await aksKubeconfig(cluster, credential, {
+      armEndpoint: this.settings.azure.endpoints.armEndpoint,
+    });
+    this.tokens = new EntraTokens(credential);
+    return loadCluster(text, [this.tokens.authenticator()]);
   }
 }

@@ -1,6 +1,4 @@
 import * as core from '@actions/core';
-import * as github from '@actions/github';
-import { federationUnavailable } from './azure/identity.js';
 import { Credentials } from './credentials.js';
 import { type Route, route } from './event.js';
 import { bestEffort, connectGitHub, type GitHub } from './github/client.js';
@@ -20,6 +18,7 @@ import { planRollback, RollbackFailure, rollback } from './jobs/rollback.js';
 import { sweep } from './jobs/sweep.js';
 import { teardown } from './jobs/teardown.js';
 import type { RunInfo } from './plan.js';
+import { type RunEvent, runEvent } from './runner.js';
 import { getRouting, getSettings, type Settings } from './settings.js';
 import { cancelRequested } from './util/cancel.js';
 
@@ -28,7 +27,8 @@ export async function run(): Promise<void> {
   let credentials: Credentials | undefined;
   try {
     // routed first: a fork's pull request is skipped before inputs it cannot fill are checked
-    const job = route(github.context, getRouting());
+    const event = runEvent();
+    const job = route(event, getRouting());
     core.info(`job: ${describe(job)}`);
     if (job.job === 'skip') {
       core.notice(job.reason);
@@ -42,7 +42,7 @@ export async function run(): Promise<void> {
       return await reportSkip(without);
     }
     credentials = new Credentials(settings);
-    await dispatch(job, settings, credentials, connectGitHub(settings.githubToken));
+    await dispatch(job, event, settings, credentials, await connectGitHub(settings.githubToken));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof DeployFailure) await reportDeploy(error.result, message).catch(() => undefined);
@@ -59,6 +59,7 @@ export async function run(): Promise<void> {
 
 async function dispatch(
   job: Exclude<Route, { job: 'skip' }>,
+  event: RunEvent,
   settings: Settings,
   credentials: Credentials,
   gh: GitHub | undefined,
@@ -66,7 +67,7 @@ async function dispatch(
   const app = settings.appName;
   switch (job.job) {
     case 'deploy': {
-      const work = () => deploy(settings, credentials, runInfo(job.sha, job.defaultBranch));
+      const work = () => deploy(settings, credentials, runInfo(event, job.sha, job.defaultBranch));
       await reportDeploy(await published(gh, deployPublication(app, job.sha), work));
       return;
     }
@@ -80,7 +81,7 @@ async function dispatch(
         core.notice(reason);
         return reportSkip(reason);
       }
-      const work = () => deployPreview(settings, credentials, runInfo(job.sha, false), job.pr);
+      const work = () => deployPreview(settings, credentials, runInfo(event, job.sha, false), job.pr);
       await reportDeploy(await published(gh, deployPublication(app, job.sha, job.pr), work));
       return;
     }
@@ -98,7 +99,7 @@ async function dispatch(
     case 'rollback': {
       const plan = await planRollback(settings, credentials);
       const work = () => rollback(settings, plan);
-      await reportRollback(await published(gh, rollbackPublication(app, plan, github.context.sha), work));
+      await reportRollback(await published(gh, rollbackPublication(app, plan, event.sha), work));
       return;
     }
   }
@@ -108,6 +109,7 @@ async function pullRequestWithoutIdentity(job: Route, settings: Settings): Promi
   const pr = job.job === 'preview' || job.job === 'teardown' ? job.pr : undefined;
   const usesAzure = settings.registry.kind === 'acr' || settings.cluster.kind === 'aks';
   if (pr === undefined || !usesAzure) return undefined;
+  const { federationUnavailable } = await import('./azure/identity.js');
   const why = await federationUnavailable(settings.azure, settings.azure.oidcAudience);
   return why && `pull request #${pr} is skipped: ${why}. Nothing was built or deployed.`;
 }
@@ -125,8 +127,8 @@ function teardownReason(fromEvent: number | undefined): string {
   return fromEvent === undefined ? 'torn down by a manual run' : 'pull request closed';
 }
 
-function runInfo(sha: string, defaultBranch: boolean): RunInfo {
-  const { serverUrl, runId } = github.context;
+function runInfo(event: RunEvent, sha: string, defaultBranch: boolean): RunInfo {
+  const { serverUrl, runId } = event;
   const repository = process.env.GITHUB_REPOSITORY ?? '';
   return {
     sha,

@@ -25,8 +25,9 @@ export async function createApp(config: Config): Promise<App> {
   registerRequestHooks(fastify);
   // While draining, ask keep-alive clients (the ingress) to reconnect, so that they move to other pods
   // before this one stops accepting.
-  fastify.addHook('onSend', async (_request, reply) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (lifecycle.draining) reply.header('connection', 'close');
+    done(null, payload);
   });
   const app = await NestFactory.create<NestFastifyApplication>(appModule(config, lifecycle), adapter, {
     logger: new NestPinoLogger(fastify.log),

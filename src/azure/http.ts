@@ -1,5 +1,6 @@
-import { EnvHttpProxyAgent, fetch } from 'undici';
-import { sleep } from '../util/sleep.js';
+import { fetch } from 'undici';
+import { proxyDispatcher } from '../util/proxy.js';
+import { retry } from '../util/retry.js';
 import { hopeless } from '../util/unreachable.js';
 
 // The one seam to Azure's REST endpoints (ACR token exchange, Azure Resource Manager): undici's fetch,
@@ -13,12 +14,6 @@ export interface AzureResponse {
   /** The body parsed as JSON, undefined when it is not JSON. */
   json: unknown;
 }
-
-let proxyAgent: EnvHttpProxyAgent | undefined;
-const dispatcher = () => {
-  proxyAgent ??= new EnvHttpProxyAgent();
-  return proxyAgent;
-};
 
 const attempts = 3;
 const timeoutMs = 30_000;
@@ -34,34 +29,58 @@ export async function azurePost(
   init: { headers: Record<string, string>; body?: string },
   what: string,
 ): Promise<AzureResponse> {
-  for (let attempt = 1; ; attempt++) {
-    let response: Awaited<ReturnType<typeof fetch>>;
-    try {
-      response = await fetch(url, {
-        dispatcher: dispatcher(),
-        method: 'POST',
-        headers: init.headers,
-        // no body at all where there is none (an ARM action): an empty string would go as text/plain
-        ...(init.body === undefined ? {} : { body: init.body }),
-        redirect: 'error',
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      const never = hopeless(error, url, `the ${what} endpoint`);
-      if (never) throw new Error(`${what}: cannot reach ${url}: ${never}`);
-      if (attempt < attempts) {
-        await sleep(attempt * 1000);
-        continue;
-      }
-      throw new Error(`${what}: could not reach ${url} (${attempts} attempts): ${reason(error)}`);
-    }
-    const text = await response.text();
-    const transient = response.status === 429 || response.status >= 500;
-    if (transient && attempt < attempts) {
-      await sleep(retryDelay(response.headers.get('retry-after'), attempt));
-      continue;
-    }
-    return { status: response.status, headers: response.headers, text, json: parseJson(text) };
+  try {
+    return await retry(
+      async () => {
+        let response: Awaited<ReturnType<typeof fetch>>;
+        try {
+          response = await fetch(url, {
+            dispatcher: proxyDispatcher(),
+            method: 'POST',
+            headers: init.headers,
+            // no body at all where there is none (an ARM action): an empty string would go as text/plain
+            ...(init.body === undefined ? {} : { body: init.body }),
+            redirect: 'error',
+            signal: AbortSignal.timeout(timeoutMs),
+          });
+        } catch (error) {
+          const never = hopeless(error, url, `the ${what} endpoint`);
+          if (never) throw new Error(`${what}: cannot reach ${url}: ${never}`);
+          throw new NoConnection(error);
+        }
+        const text = await response.text();
+        const answer = { status: response.status, headers: response.headers, text, json: parseJson(text) };
+        if (response.status === 429 || response.status >= 500) throw new Transient(answer);
+        return answer;
+      },
+      {
+        attempts,
+        delayMs: (attempt, error) =>
+          error instanceof Transient
+            ? retryDelay(error.answer.headers.get('retry-after'), attempt)
+            : attempt * 1000,
+        retryable: (error) => error instanceof Transient || error instanceof NoConnection,
+      },
+    );
+  } catch (error) {
+    // the last transient answer is the caller's to explain; a connection that never came is ours
+    if (error instanceof Transient) return error.answer;
+    if (error instanceof NoConnection)
+      throw new Error(`${what}: could not reach ${url} (${attempts} attempts): ${reason(error.cause)}`);
+    throw error;
+  }
+}
+
+/** 429 or 5xx: Azure documents these as worth another try. */
+class Transient extends Error {
+  constructor(readonly answer: AzureResponse) {
+    super(`HTTP ${answer.status}`);
+  }
+}
+
+class NoConnection extends Error {
+  constructor(override readonly cause: unknown) {
+    super(reason(cause));
   }
 }
 

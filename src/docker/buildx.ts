@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuildSpec } from '../plan.js';
-import { type Docker, explainingLine, toolJson } from './docker.js';
+import { type Docker, toolJson } from './docker.js';
 
 /** The buildx command line for a spec (pure). Pushes: the pipeline deploys what the registry holds. */
 export function buildxArgs(spec: BuildSpec, metadataFile: string): string[] {
@@ -67,40 +67,4 @@ export function buildFailure(output: string): string {
   ];
   if (tail.length > 0) parts.push(...tail.slice(-10).map((l) => `  ${l.trim()}`));
   return parts.join('\n');
-}
-
-/** The digest the registry holds for a reference, or undefined when it has none. */
-export async function registryDigest(docker: Docker, reference: string): Promise<string | undefined> {
-  const result = await docker.run([
-    'buildx',
-    'imagetools',
-    'inspect',
-    reference,
-    '--format',
-    '{{json .Manifest}}',
-  ]);
-  if (result.exitCode !== 0) {
-    if (/not found/i.test(result.stderr)) return undefined;
-    throw new Error(`cannot read ${reference} from the registry: ${explainingLine(result.stderr)}`);
-  }
-  const digest = toolJson<{ digest?: string }>(result.stdout, 'docker buildx imagetools inspect').digest;
-  if (!digest)
-    throw new Error(`the registry answered for ${reference} without a digest: ${result.stdout.trim()}`);
-  return digest;
-}
-
-/**
- * Points more tags at an image already in the registry (no pull, no build), as a carbon copy: the tag
- * resolves to the same digest, which is how a rollback finds the revision a tag names.
- */
-export async function addTags(docker: Docker, image: string, tags: string[]): Promise<void> {
-  if (tags.length === 0) return;
-  await docker.check([
-    'buildx',
-    'imagetools',
-    'create',
-    '--prefer-index=false',
-    ...tags.flatMap((t) => ['--tag', t]),
-    image,
-  ]);
 }

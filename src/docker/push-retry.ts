@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import type { BuildSpec } from '../plan.js';
-import { sleep } from '../util/sleep.js';
+import { errorText } from '../util/errors.js';
+import { backoff, retry } from '../util/retry.js';
 import { buildAndPush } from './buildx.js';
 import type { Docker } from './docker.js';
 
@@ -19,26 +20,25 @@ const defaults: PushRetry = { attempts: 3, delayMs: 5_000 };
 export async function buildAndPushRetrying(
   docker: Docker,
   spec: BuildSpec,
-  retry: PushRetry = defaults,
+  policy: PushRetry = defaults,
 ): Promise<string> {
   const registry = spec.tags[0]?.split('/')[0] ?? 'the registry';
-  // bounded: at most retry.attempts builds
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await buildAndPush(docker, spec);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (!isPushFailure(message)) throw error;
-      if (attempt >= retry.attempts)
-        throw new Error(
-          `the push to ${registry} failed after ${attempt} attempts, so nothing was applied; check that the registry is up and reachable, then deploy again. Last error: ${message}`,
-        );
-      const pause = retry.delayMs * 2 ** (attempt - 1);
-      core.warning(
-        `the push to ${registry} failed (attempt ${attempt} of ${retry.attempts}): ${message.split('\n')[0]}; trying again in ${pause / 1000} s`,
-      );
-      await sleep(pause);
-    }
+  try {
+    return await retry(() => buildAndPush(docker, spec), {
+      attempts: policy.attempts,
+      delayMs: backoff(policy.delayMs, Number.POSITIVE_INFINITY),
+      retryable: (error) => isPushFailure(errorText(error)),
+      onRetry: (error, attempt, pause) =>
+        core.warning(
+          `the push to ${registry} failed (attempt ${attempt} of ${policy.attempts}): ${errorText(error).split('\n')[0]}; trying again in ${pause / 1000} s`,
+        ),
+    });
+  } catch (error) {
+    const message = errorText(error);
+    if (!isPushFailure(message)) throw error;
+    throw new Error(
+      `the push to ${registry} failed after ${policy.attempts} attempts, so nothing was applied; check that the registry is up and reachable, then deploy again. Last error: ${message}`,
+    );
   }
 }
 

@@ -1,12 +1,13 @@
 import * as core from '@actions/core';
-import * as github from '@actions/github';
+import type { getOctokit } from '@actions/github';
+import { runEvent } from '../runner.js';
 import { errorText } from '../util/errors.js';
 
 // The one seam every GitHub REST call goes through: @actions/github's octokit (GITHUB_API_URL, the runner's
 // proxy settings) for the repository of the run. The GitHub side reports what the action did; a failed
 // GitHub call is a warning, never the reason a deploy fails.
 
-export type Octokit = ReturnType<typeof github.getOctokit>;
+export type Octokit = ReturnType<typeof getOctokit>;
 
 export interface GitHub {
   owner: string;
@@ -16,8 +17,11 @@ export interface GitHub {
   runUrl: string;
 }
 
-/** The GitHub side for this run, or undefined (with one info line) when there is no token to use. */
-export function connectGitHub(token: string): GitHub | undefined {
+/**
+ * The GitHub side for this run, or undefined (with one info line) when there is no token to use. Octokit is
+ * loaded only here, so a run without a token never pays for it.
+ */
+export async function connectGitHub(token: string): Promise<GitHub | undefined> {
   const repository = process.env.GITHUB_REPOSITORY ?? '';
   if (!token) {
     core.info(
@@ -32,7 +36,8 @@ export function connectGitHub(token: string): GitHub | undefined {
     );
     return undefined;
   }
-  const { serverUrl, runId } = github.context;
+  const { serverUrl, runId } = runEvent();
+  const github = await import('@actions/github');
   return {
     owner,
     repo,

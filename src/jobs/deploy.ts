@@ -1,11 +1,9 @@
 import * as core from '@actions/core';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { Credentials } from '../credentials.js';
-import { addTags, registryDigest } from '../docker/buildx.js';
 import { Docker } from '../docker/docker.js';
 import { checkDocker } from '../docker/preconditions.js';
 import { buildAndPushRetrying } from '../docker/push-retry.js';
-import { imagePlatforms } from '../docker/registry-manifest.js';
 import { type AppliedObject, applySet, type PrunedObject, prune, type TakenOver } from '../kube/apply.js';
 import { autoscaledTargets, handOverReplicas, withoutReplicas } from '../kube/autoscale.js';
 import { type Cluster, isNotFound, KubeApiError } from '../kube/client.js';
@@ -42,6 +40,8 @@ import { trackedKinds, trackWorkload } from '../kube/track-workload.js';
 import { validate } from '../kube/validate.js';
 import { deployerRole, instanceLabel, managedBy, managedByLabel, nameLabel } from '../names.js';
 import { type DeployPlan, planDeploy, type RunInfo } from '../plan.js';
+import type { Registry } from '../registry/client.js';
+import { addTags, imageDigest, imagePlatforms } from '../registry/images.js';
 import { thisRun } from '../runner.js';
 import { aksNames, type Settings } from '../settings.js';
 import { Cancelled, catchCancellation } from '../util/cancel.js';
@@ -110,8 +110,7 @@ export async function deploy(
       );
     return loaded;
   });
-  // the registry session lasts the whole deploy: preflight reads the pushed image's platforms, and the
-  // moving tag is set at the end
+  // docker's own config for this run: its sign-in to the registry (to push) goes when the run ends
   const docker = Docker.withPrivateConfig();
   try {
     // what the runner lacks fails before any sign-in
@@ -135,9 +134,11 @@ async function deployWith(
   timings: Timings,
   pr: number | undefined,
 ): Promise<DeployResult> {
-  await timings.step(`registry login ${settings.registry.host}`, () => credentials.registryLogin(docker));
+  const registry = await timings.step(`registry credentials ${settings.registry.host}`, () =>
+    credentials.registry(),
+  );
   const digest = await timings.step('build and push', () =>
-    buildOrReuse(docker, plan, settings.image.rebuild),
+    buildOrReuse(docker, registry, plan, settings.image.rebuild, () => credentials.registryLogin(docker)),
   );
   const image = `${plan.repository}@${digest}`;
   core.info(`pushed ${image}`);
@@ -185,7 +186,7 @@ async function deployWith(
   };
   const stage = { applying: false };
   try {
-    return await applyAndTrack(docker, settings, run, plan, objects, cluster, timings, result, {
+    return await applyAndTrack(registry, settings, run, plan, objects, cluster, timings, result, {
       podSecurityFails: pr !== undefined,
       ownsNamespace: access?.created === true,
       stage,
@@ -202,7 +203,7 @@ async function deployWith(
 }
 
 async function applyAndTrack(
-  docker: Docker,
+  registry: Registry,
   settings: Settings,
   run: RunInfo,
   plan: DeployPlan,
@@ -227,7 +228,7 @@ async function applyAndTrack(
         instance: plan.render.instance,
         fieldManager,
         image,
-        imagePlatforms: () => imagePlatforms(docker, image),
+        imagePlatforms: () => imagePlatforms(registry, image),
         mode: settings.preflight,
         aks: settings.cluster.kind === 'aks' ? settings.cluster : undefined,
         log: core,
@@ -244,7 +245,7 @@ async function applyAndTrack(
       image,
       objects.map((m) => m.object),
     );
-    await moveTags(docker, plan, image, timings);
+    await moveTags(registry, plan, image, timings);
     return result;
   }
 
@@ -383,7 +384,7 @@ async function applyAndTrack(
     for (const p of pruned) core.info(`${p.kind}/${p.name} pruned (no longer in ${settings.manifests})`);
     return pruned;
   });
-  await moveTags(docker, plan, image, timings);
+  await moveTags(registry, plan, image, timings);
   return result;
 }
 
@@ -645,11 +646,16 @@ async function undoFailedDeployment(what: string, f: Failing): Promise<DeployFai
 }
 
 /** latest / pr-N point at the image only once it is proven: rolled out and smoke-checked. */
-async function moveTags(docker: Docker, plan: DeployPlan, image: string, timings: Timings): Promise<void> {
+async function moveTags(
+  registry: Registry,
+  plan: DeployPlan,
+  image: string,
+  timings: Timings,
+): Promise<void> {
   if (plan.movingTags.length === 0) return;
   const tags = plan.movingTags.join(', ');
   try {
-    await timings.step('move tags', () => addTags(docker, image, plan.movingTags));
+    await timings.step('move tags', () => addTags(registry, image, plan.movingTags));
     core.info(`${tags} -> ${image}`);
   } catch (error) {
     // the release is live and proven; only the convenience tag lags behind
@@ -685,10 +691,16 @@ async function reportReach(settings: Settings, cluster: Cluster, objects: Manife
 }
 
 /** The commit's image when the registry has it (a rerun deploys the same digest), else a fresh build. */
-async function buildOrReuse(docker: Docker, plan: DeployPlan, rebuild: boolean): Promise<string> {
+async function buildOrReuse(
+  docker: Docker,
+  registry: Registry,
+  plan: DeployPlan,
+  rebuild: boolean,
+  login: () => Promise<void>,
+): Promise<string> {
   const [commitTag] = plan.build.tags;
   if (!rebuild && commitTag) {
-    const existing = await registryDigest(docker, commitTag);
+    const existing = await imageDigest(registry, commitTag);
     if (existing) {
       core.info(
         `${commitTag} is already in the registry (${existing}): deploying it as is (input 'rebuild' builds anew)`,
@@ -696,6 +708,8 @@ async function buildOrReuse(docker: Docker, plan: DeployPlan, rebuild: boolean):
       return existing;
     }
   }
+  // docker signs in only to push
+  await login();
   return buildAndPushRetrying(docker, plan.build);
 }
 

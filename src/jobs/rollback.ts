@@ -1,8 +1,6 @@
 import * as core from '@actions/core';
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Credentials } from '../credentials.js';
-import { registryDigest } from '../docker/buildx.js';
-import { Docker } from '../docker/docker.js';
 import type { Outcome } from '../github/publish.js';
 import type { Cluster } from '../kube/client.js';
 import { deploymentPath, imagesOf, readDeployment, replicaSetsOf, revisionOf } from '../kube/deployment.js';
@@ -27,6 +25,7 @@ import {
   managedByLabel,
   previewNamespace,
 } from '../names.js';
+import { imageDigest } from '../registry/images.js';
 import { thisRun } from '../runner.js';
 import { aksNames, type RollbackTarget, type Settings } from '../settings.js';
 import { errorText } from '../util/errors.js';
@@ -402,13 +401,7 @@ async function revisionsOf(cluster: Cluster, namespace: string, name: string): P
 }
 
 async function digestOf(credentials: Credentials, reference: string): Promise<string | undefined> {
-  const docker = Docker.withPrivateConfig();
-  try {
-    await credentials.registryLogin(docker);
-    return await registryDigest(docker, reference);
-  } finally {
-    docker.dispose();
-  }
+  return await imageDigest(await credentials.registry(), reference);
 }
 
 export async function ingressUrl(cluster: Cluster, namespace: string): Promise<string> {

@@ -8,7 +8,7 @@ import { managedBy, managedByLabel, previewNamespace, prLabel } from '../names.j
 import { thisRun } from '../runner.js';
 import type { Settings } from '../settings.js';
 import { errorText } from '../util/errors.js';
-import { sleep } from '../util/sleep.js';
+import { poll } from '../util/retry.js';
 import { Timings } from '../util/timings.js';
 
 // A closed pull request's preview: wait for a deploy still running there (the environment's lock), delete
@@ -88,28 +88,29 @@ export async function deleteNamespaces(cluster: Cluster, names: string[], timeou
     }
   }
   const started = Date.now();
-  const deadline = started + timeoutMs;
   let left = [...names];
-  // bounded by the deadline: one read per namespace and second
-  for (;;) {
-    const still: { name: string; live: Namespace }[] = [];
-    for (const name of left) {
-      const live = await readNamespace(cluster, name);
-      if (live) still.push({ name, live });
-    }
-    for (const name of left)
-      if (!still.some((s) => s.name === name))
-        core.info(`namespace ${name} is gone (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    left = still.map((s) => s.name);
-    if (left.length === 0) return;
-    if (Date.now() >= deadline)
-      throw new Error(
-        `namespace(s) still being deleted after ${Math.round(timeoutMs / 1000)}s (input rollout-timeout): ` +
-          `${still.map((s) => `${s.name} (${blocking(s.live)})`).join('; ')}; ` +
-          'the deletion goes on in the cluster: look for finalizers that nothing removes, then run the teardown again',
-      );
-    await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())));
-  }
+  let still: { name: string; live: Namespace }[] = [];
+  const gone = await poll(
+    async () => {
+      still = [];
+      for (const name of left) {
+        const live = await readNamespace(cluster, name);
+        if (live) still.push({ name, live });
+      }
+      for (const name of left)
+        if (!still.some((s) => s.name === name))
+          core.info(`namespace ${name} is gone (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      left = still.map((s) => s.name);
+      return left.length === 0 || undefined;
+    },
+    { timeoutMs, intervalMs: pollMs },
+  );
+  if (!gone)
+    throw new Error(
+      `namespace(s) still being deleted after ${Math.round(timeoutMs / 1000)}s (input rollout-timeout): ` +
+        `${still.map((s) => `${s.name} (${blocking(s.live)})`).join('; ')}; ` +
+        'the deletion goes on in the cluster: look for finalizers that nothing removes, then run the teardown again',
+    );
 }
 
 export interface Namespace {

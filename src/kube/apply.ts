@@ -7,7 +7,7 @@ import {
   rollbackFieldManager,
 } from '../names.js';
 import { errorText } from '../util/errors.js';
-import { poll } from '../util/poll.js';
+import { poll } from '../util/retry.js';
 import { type Cluster, describeObject, isNotFound, KubeApiError, type StatusCause } from './client.js';
 import { sameObject } from './json.js';
 import { namespaceExists } from './namespace.js';

@@ -10,8 +10,8 @@ import {
 } from '@kubernetes/client-node';
 import { errorText } from '../util/errors.js';
 import { proxyFor } from '../util/proxy.js';
+import { retry } from '../util/retry.js';
 import { maskSecret } from '../util/secrets.js';
-import { sleep } from '../util/sleep.js';
 import { hopeless } from '../util/unreachable.js';
 
 // The one seam every Kubernetes call of the action goes through. Requests carry JSON exactly as given: the
@@ -294,40 +294,50 @@ class JsonObjectApi extends KubernetesObjectApi {
     outageMs = defaultOutageMs,
   ): Promise<T> {
     const giveUpAt = Date.now() + outageMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await fn();
-        this.answered = true;
-        return result;
-      } catch (error) {
-        if (error instanceof KubeApiError) this.answered = true;
-        // a private endpoint that never answered is out of this runner's reach, not restarting
-        if (this.privateEndpoint && !this.answered && (error instanceof NoAnswer || isNetworkError(error)))
-          throw new Error(`${errorText(error)}\n${unreachablePrivate(this.server, this.privateEndpoint)}`);
-        const never =
-          error instanceof NoAnswer
-            ? error.hopeless
-            : isNetworkError(error)
-              ? hopeless(error, this.server, "the kubeconfig's server")
-              : undefined;
-        if (never) throw new Error(`${what}: cannot reach the API server: ${never}`);
-        if (error instanceof NoAnswer || isNetworkError(error)) this.outageAt = Date.now();
-        const retryable =
+    return await retry(
+      async () => {
+        try {
+          const result = await fn();
+          this.answered = true;
+          return result;
+        } catch (error) {
+          throw this.failure(error, what);
+        }
+      },
+      {
+        withinMs: outageMs,
+        delayMs: (attempt) => Math.min(250 * 2 ** attempt, 5_000),
+        retryable: (error) =>
           error instanceof NoAnswer
             ? error.refused || method === 'GET'
-            : (method === 'GET' && (isBusy(error) || isNetworkError(error))) || this.warmingUp(error);
-        const delay = Math.min(250 * 2 ** attempt, 5_000);
-        if (!retryable || Date.now() + delay > giveUpAt) throw error;
-        if (attempt === 1) {
+            : (method === 'GET' && (isBusy(error) || isNetworkError(error))) || this.warmingUp(error),
+        onRetry: (error, attempt) => {
+          if (attempt !== 1) return;
           // a NoAnswer's message starts with the request already
           const text = errorText(error);
           core.info(
             `${text.startsWith(what) ? text : `${what}: ${text}`}; trying again for up to ${Math.round((giveUpAt - Date.now()) / 1000)} s`,
           );
-        }
-        await sleep(delay);
-      }
-    }
+        },
+      },
+    );
+  }
+
+  /** A failed attempt, noted; a hopeless one becomes the error that says why it cannot heal. */
+  private failure(error: unknown, what: string): unknown {
+    if (error instanceof KubeApiError) this.answered = true;
+    // a private endpoint that never answered is out of this runner's reach, not restarting
+    if (this.privateEndpoint && !this.answered && (error instanceof NoAnswer || isNetworkError(error)))
+      return new Error(`${errorText(error)}\n${unreachablePrivate(this.server, this.privateEndpoint)}`);
+    const never =
+      error instanceof NoAnswer
+        ? error.hopeless
+        : isNetworkError(error)
+          ? hopeless(error, this.server, "the kubeconfig's server")
+          : undefined;
+    if (never) return new Error(`${what}: cannot reach the API server: ${never}`);
+    if (error instanceof NoAnswer || isNetworkError(error)) this.outageAt = Date.now();
+    return error;
   }
 
   // A restarted API server serves before its authorizer has loaded the RBAC bindings (and, behind a load

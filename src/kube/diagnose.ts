@@ -9,7 +9,7 @@ import type { DiagnoseOptions, Diagnosis, DiagnosisInput } from './diagnosis-typ
 // container's log where the node serves one, what changed since the previous revision, and one sentence
 // saying what failed, why, the fix, and which revision is serving now. Four steps, a module each: the
 // cluster is read here (diagnose()); diagnosis-model.ts builds the diagnosis from what was read, with no
-// calls, so that the kubelet's real shapes (which kwok nodes do not produce) are tested on recorded
+// calls, so that the kubelet's real shapes (every reason and message it writes) are tested on recorded
 // objects; diagnosis-sentence.ts puts it into words; github/diagnosis-markdown.ts renders it.
 
 export { buildDiagnosis } from './diagnosis-model.js';

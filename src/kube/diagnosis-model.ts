@@ -14,7 +14,7 @@ import { classifyPull, execFormatError, parseProbeFailure } from './kubelet-mess
 import { describeProbe, templateDiff } from './template-diff.js';
 
 // What was read, turned into the diagnosis with no cluster calls, so that the kubelet's real shapes
-// (which kwok nodes do not produce) are tested on recorded objects.
+// (every reason and message it writes) are tested on recorded objects.
 
 /** The diagnosis of what was read; no cluster calls. */
 export function buildDiagnosis(input: DiagnosisInput, options: DiagnoseOptions = {}): Diagnosis {

@@ -17,7 +17,7 @@ export interface ContainerDiagnosis {
   lastTermination?: { reason?: string; exitCode?: number; message?: string };
   /** last lines of its log (the previous run's after a restart) */
   log?: string[];
-  /** why there is no log (kwok nodes serve none) */
+  /** why there is no log (the node serves none, e.g. it is not reachable) */
   logError?: string;
   /** resources.limits.memory, for OOMKilled */
   memoryLimit?: string;

@@ -3,7 +3,7 @@ import * as core from '@actions/core';
 import { instanceLabel, lockName, lockNotes, managedBy, managedByLabel } from '../names.js';
 import type { DeployOrder, RunIdentity } from '../runner.js';
 import { errorText } from '../util/errors.js';
-import { sleep } from '../util/sleep.js';
+import { poll } from '../util/retry.js';
 import { prunableKinds } from './apply.js';
 import { type Cluster, isNotFound, KubeApiError } from './client.js';
 import { namespaceExists } from './namespace.js';
@@ -73,82 +73,87 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
       : await mustExist(cluster, options.namespace);
 
   const started = Date.now();
-  const deadline = started + waitMs;
   let announced = false;
   let seen = { version: '', since: started };
-  // bounded: each pass either takes the lease, or waits pollMs, and the deadline ends the loop
-  for (;;) {
-    const now = new Date();
-    const lease = await readLease(cluster, `${path}/${name}`);
-    const desired = (previous?: Lease): Lease => ({
-      apiVersion: 'coordination.k8s.io/v1',
-      kind: 'Lease',
-      metadata: {
-        ...previous?.metadata,
-        name,
-        labels: {
-          ...previous?.metadata.labels,
-          [managedByLabel]: managedBy,
-          [instanceLabel]: options.instance,
+  let last: Lease | undefined;
+  // each pass takes the lease, or reads who holds it and waits pollMs, within waitMs
+  const lock = await poll(
+    async () => {
+      const now = new Date();
+      const lease = await readLease(cluster, `${path}/${name}`);
+      const desired = (previous?: Lease): Lease => ({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          ...previous?.metadata,
+          name,
+          labels: {
+            ...previous?.metadata.labels,
+            [managedByLabel]: managedBy,
+            [instanceLabel]: options.instance,
+          },
+          // the record is of the last deploy with a place in its workflow's sequence: a local run leaves it
+          annotations: {
+            ...previous?.metadata.annotations,
+            ...(order
+              ? {
+                  [note.sha]: sha,
+                  [note.at]: now.toISOString(),
+                  [note.workflow]: order.workflow,
+                  [note.run]: String(order.run),
+                }
+              : {}),
+          },
         },
-        // the record is of the last deploy with a place in its workflow's sequence: a local run leaves it
-        annotations: {
-          ...previous?.metadata.annotations,
-          ...(order
-            ? {
-                [note.sha]: sha,
-                [note.at]: now.toISOString(),
-                [note.workflow]: order.workflow,
-                [note.run]: String(order.run),
-              }
-            : {}),
+        spec: {
+          holderIdentity: me,
+          leaseDurationSeconds: leaseSeconds,
+          acquireTime: microTime(now),
+          renewTime: microTime(now),
+          leaseTransitions:
+            (previous?.spec?.leaseTransitions ?? 0) + (previous?.spec?.holderIdentity ? 1 : 0),
         },
-      },
-      spec: {
-        holderIdentity: me,
-        leaseDurationSeconds: leaseSeconds,
-        acquireTime: microTime(now),
-        renewTime: microTime(now),
-        leaseTransitions: (previous?.spec?.leaseTransitions ?? 0) + (previous?.spec?.holderIdentity ? 1 : 0),
-      },
-    });
+      });
 
-    if (lease?.metadata.resourceVersion !== seen.version)
-      seen = { version: lease?.metadata.resourceVersion ?? '', since: Date.now() };
-    const holder = lease?.spec?.holderIdentity;
-    const expired = lease && holder ? expiredFor(lease, seen.since, now.getTime()) : undefined;
-    if (!lease || !holder || holder === me || expired !== undefined) {
-      if (lease) refuseIfSuperseded(lease, order, sha, where);
-      try {
-        if (!lease) await cluster.request('POST', path, { body: desired() });
-        else await cluster.request('PUT', `${path}/${name}`, { body: desired(lease) });
-      } catch (error) {
-        // another deploy created or took the lease between our read and our write: read again
-        if (error instanceof KubeApiError && error.status === 409) continue;
-        throw new Error(`cannot take the deploy lock of ${where}: ${errorText(error)}`);
+      if (lease?.metadata.resourceVersion !== seen.version)
+        seen = { version: lease?.metadata.resourceVersion ?? '', since: Date.now() };
+      const holder = lease?.spec?.holderIdentity;
+      const expired = lease && holder ? expiredFor(lease, seen.since, now.getTime()) : undefined;
+      if (!lease || !holder || holder === me || expired !== undefined) {
+        if (lease) refuseIfSuperseded(lease, order, sha, where);
+        try {
+          if (!lease) await cluster.request('POST', path, { body: desired() });
+          else await cluster.request('PUT', `${path}/${name}`, { body: desired(lease) });
+        } catch (error) {
+          // another deploy created or took the lease between our read and our write: read again
+          if (error instanceof KubeApiError && error.status === 409) return undefined;
+          throw new Error(`cannot take the deploy lock of ${where}: ${errorText(error)}`);
+        }
+        if (expired !== undefined)
+          core.info(
+            `the deploy lock of ${where} was held by '${holder}', which stopped renewing it ${Math.round(expired / 1000)} s ago (expired): taken over`,
+          );
+        if (announced)
+          core.info(`got the deploy lock of ${where} after ${Math.round((Date.now() - started) / 1000)} s`);
+        return new DeployLock(cluster, `${path}/${name}`, me, leaseSeconds, where, createdNamespace, options);
       }
-      if (expired !== undefined)
-        core.info(
-          `the deploy lock of ${where} was held by '${holder}', which stopped renewing it ${Math.round(expired / 1000)} s ago (expired): taken over`,
-        );
-      if (announced)
-        core.info(`got the deploy lock of ${where} after ${Math.round((Date.now() - started) / 1000)} s`);
-      return new DeployLock(cluster, `${path}/${name}`, me, leaseSeconds, where, createdNamespace, options);
-    }
 
-    if (Date.now() + pollMs > deadline)
-      throw new Error(
-        `another run ('${holder}', since ${lease.spec?.acquireTime ?? '?'}) still holds the deploy lock of ${where} after ${Math.round(waitMs / 1000)} s of waiting; nothing was changed. ` +
-          `If nothing is running there, the lock expires ${leaseSeconds} s after its holder stopped (or delete Lease ${name}), then run again`,
-      );
-    if (!announced) {
-      announced = true;
-      core.info(
-        `waiting for the deploy lock of ${where}: another run holds it ('${holder}', since ${lease.spec?.acquireTime ?? '?'}); waiting up to ${Math.round(waitMs / 1000)} s`,
-      );
-    }
-    await sleep(pollMs);
-  }
+      last = lease;
+      if (!announced) {
+        announced = true;
+        core.info(
+          `waiting for the deploy lock of ${where}: another run holds it ('${holder}', since ${lease.spec?.acquireTime ?? '?'}); waiting up to ${Math.round(waitMs / 1000)} s`,
+        );
+      }
+      return undefined;
+    },
+    { timeoutMs: waitMs, intervalMs: pollMs },
+  );
+  if (lock) return lock;
+  throw new Error(
+    `another run ('${last?.spec?.holderIdentity ?? '?'}', since ${last?.spec?.acquireTime ?? '?'}) still holds the deploy lock of ${where} after ${Math.round(waitMs / 1000)} s of waiting; nothing was changed. ` +
+      `If nothing is running there, the lock expires ${leaseSeconds} s after its holder stopped (or delete Lease ${name}), then run again`,
+  );
 }
 
 /** The held lock: renewed in the background until released. */

@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { deployerRole } from '../names.js';
 import { errorText } from '../util/errors.js';
-import { poll } from '../util/poll.js';
+import { poll } from '../util/retry.js';
 import { type Cluster, isNotFound } from './client.js';
 
 // A preview's namespace is made before anything else of the preview: labelled (restricted Pod Security),

@@ -1,4 +1,4 @@
-import { poll } from '../util/poll.js';
+import { poll } from '../util/retry.js';
 import type { Cluster } from './client.js';
 
 // How the deployed app is reached: ready endpoints behind each Service, the Ingress's address.

@@ -1,6 +1,6 @@
-import type { KubernetesObject, V1Node, V1PodTemplateSpec, V1Service } from '@kubernetes/client-node';
+import type { KubernetesObject, V1PodTemplateSpec, V1Service } from '@kubernetes/client-node';
 import { errorText } from '../util/errors.js';
-import { sleep } from '../util/sleep.js';
+import { retry } from '../util/retry.js';
 import type { Cluster } from './client.js';
 
 // After a rollout: GET <smoke-path> of each Service whose pods run the image just built, through the API
@@ -8,8 +8,7 @@ import type { Cluster } from './client.js';
 // a revision (JSON field "revision", as the archetype's GET / does) must name the commit just deployed; any
 // other answer must be 2xx. Services of other images (a database, a cache) get the endpoints check only. The
 // same call works on AKS (the API server reaches the pods through its konnectivity tunnel) and on the local
-// target's real node. Pods that only simulate running (kwok nodes) serve nothing: a Service whose ready
-// endpoints are all on such nodes is skipped with a line saying so.
+// target's real node.
 
 export interface SmokeOptions {
   /** the path to GET (input 'smoke-path'), default / */
@@ -25,23 +24,16 @@ export interface SmokeOptions {
 
 export interface SmokeResult {
   service: string;
-  outcome: 'passed' | 'skipped';
-  /** passed: the revision that answered; skipped: why */
+  outcome: 'passed';
+  /** the revision that answered, or 2xx */
   detail: string;
   requests: number;
 }
 
-interface EndpointSliceList {
-  items: { endpoints?: { conditions?: { ready?: boolean }; nodeName?: string }[] }[];
-}
-
-/** The container runtime of kwok's simulated nodes (their pods run no process). */
-const simulatedRuntime = /^kwok:\/\//;
-
 /**
  * Checks that GET / through Service `serviceName` port `port` answers with JSON whose `revision` is
  * expectedRevision, `confirmations` times in a row, within `attempts` requests; throws with what answered
- * otherwise. Skipped (resolved, outcome 'skipped') when every ready endpoint is on a simulated node.
+ * otherwise.
  */
 export async function smokeCheck(
   cluster: Cluster,
@@ -58,42 +50,34 @@ export async function smokeCheck(
   const seen: Record<string, number> = {};
   let last = '';
   let inARow = 0;
-  const unreadable = new Set<string>();
-  for (let request = 1; request <= attempts; request++) {
-    const nodes = await endpointNodes(cluster, namespace, serviceName);
-    for (const u of nodes.unreadable) unreadable.add(u);
-    if (nodes.ready > 0 && nodes.simulated === nodes.ready) {
-      const detail = `its ${nodes.ready} ready endpoint${nodes.ready === 1 ? ' is' : 's are'} on simulated (kwok) nodes, where nothing listens`;
-      options.log?.(`smoke check of ${what} skipped: ${detail}`);
-      return { service: serviceName, outcome: 'skipped', detail, requests: request - 1 };
-    }
-    if (nodes.ready === 0) {
-      last = 'no ready endpoint';
-    } else {
-      try {
-        // tried once: the proxy's 503 (no pod answered) is an answer here, and this loop is the retry
-        const body = await cluster.request<string>('GET', path, { text: true, timeoutMs, outageMs: 0 });
-        const revision = revisionOf(body);
-        seen[revision ?? '2xx without a revision'] = (seen[revision ?? '2xx without a revision'] ?? 0) + 1;
-        // an answer that names no revision cannot be told apart from an old pod's: any 2xx counts
-        if (revision === expectedRevision || revision === undefined) {
-          inARow++;
-          if (inARow >= confirmations) {
+  try {
+    return await retry(
+      async (request) => {
+        try {
+          // tried once: the proxy's 503 (no pod answered) is an answer here, and this loop is the retry
+          const body = await cluster.request<string>('GET', path, { text: true, timeoutMs, outageMs: 0 });
+          const revision = revisionOf(body);
+          seen[revision ?? '2xx without a revision'] = (seen[revision ?? '2xx without a revision'] ?? 0) + 1;
+          // an answer that names no revision cannot be told apart from an old pod's: any 2xx counts
+          if (revision !== expectedRevision && revision !== undefined) {
+            inARow = 0;
+            last = `revision ${revision}`;
+          } else if (++inARow >= confirmations) {
             options.log?.(
               `smoke check of ${what}: GET ${target} answered ${revision ? `revision ${revision}` : '2xx (no revision in the answer)'} (${request} request${request === 1 ? '' : 's'})`,
             );
             return { service: serviceName, outcome: 'passed', detail: revision ?? '2xx', requests: request };
           }
-        } else {
+        } catch (error) {
           inARow = 0;
-          last = `revision ${revision}`;
+          last = errorText(error);
         }
-      } catch (error) {
-        inARow = 0;
-        last = errorText(error);
-      }
-    }
-    if (request < attempts) await sleep(intervalMs);
+        throw notYet;
+      },
+      { attempts, delayMs: () => intervalMs, retryable: (error) => error === notYet },
+    );
+  } catch (error) {
+    if (error !== notYet) throw error;
   }
   const answers = Object.entries(seen)
     .map(([revision, count]) => `${revision} x${count}`)
@@ -101,12 +85,11 @@ export async function smokeCheck(
   throw new Error(
     `smoke check failed: GET ${target} through ${what} did not answer with the deployed revision ${expectedRevision} (or, naming none, 2xx) ` +
       `${confirmations} times in a row in ${attempts} requests (answers: ${answers || 'none'}; last: ${last}). ` +
-      'The pods serving are not the commit just deployed: check that the image is built with --build-arg REVISION=<commit> and that the Service selects only the new pods.' +
-      (unreadable.size > 0
-        ? ` (Could not tell whether the pods run on real nodes: ${[...unreadable].join('; ')}.)`
-        : ''),
+      'The pods serving are not the commit just deployed: check that the image is built with --build-arg REVISION=<commit> and that the Service selects only the new pods.',
   );
 }
+
+const notYet = Symbol('not confirmed yet');
 
 /**
  * The smoke check of each Service in the set whose selector picks pods that run `image` (the one just
@@ -181,35 +164,4 @@ function revisionOf(body: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function endpointNodes(
-  cluster: Cluster,
-  namespace: string,
-  service: string,
-): Promise<{ ready: number; simulated: number; unreadable: string[] }> {
-  const slices = await cluster.request<EndpointSliceList>(
-    'GET',
-    `/apis/discovery.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/endpointslices`,
-    { query: { labelSelector: `kubernetes.io/service-name=${service}` } },
-  );
-  const ready = slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready !== false);
-  let simulated = 0;
-  const runtimes = new Map<string, string>();
-  const unreadable: string[] = [];
-  for (const e of ready) {
-    if (!e.nodeName) continue;
-    if (!runtimes.has(e.nodeName)) {
-      // a node that cannot be read counts as real: the request through the proxy then says what answers
-      const node = await cluster
-        .request<V1Node>('GET', `/api/v1/nodes/${encodeURIComponent(e.nodeName)}`)
-        .catch((error: unknown) => {
-          unreadable.push(`node ${e.nodeName}: ${errorText(error)}`);
-          return undefined;
-        });
-      runtimes.set(e.nodeName, node?.status?.nodeInfo?.containerRuntimeVersion ?? '');
-    }
-    if (simulatedRuntime.test(runtimes.get(e.nodeName) ?? '')) simulated++;
-  }
-  return { ready: ready.length, simulated, unreadable };
 }

@@ -1,6 +1,5 @@
 import type { KubernetesObject, V1LabelSelector, V1Pod } from '@kubernetes/client-node';
-import { poll } from '../util/poll.js';
-import { sleep } from '../util/sleep.js';
+import { poll } from '../util/retry.js';
 import type { Cluster } from './client.js';
 import { selectorString } from './deployment.js';
 import { podFailureReasons } from './track.js';
@@ -108,7 +107,6 @@ export async function trackWorkload(
   options: WorkloadTrackOptions,
 ): Promise<{ elapsedMs: number }> {
   const started = Date.now();
-  const deadline = started + options.timeoutMs;
   const graceMs = options.graceMs ?? 10_000;
   const crashLoopRestarts = options.crashLoopRestarts ?? 3;
   const pollMs = options.pollMs ?? 1_000;
@@ -116,25 +114,30 @@ export async function trackWorkload(
   const path = await cluster.pathOf(apiVersion, kind, namespace, name);
   const seen = new Map<string, number>();
   let last = '';
-  // bounded by the deadline: one read of the workload and its pods per poll
-  for (;;) {
-    options.signal?.throwIfAborted();
-    const object = await cluster.request<Workload>('GET', path);
-    const state = workloadState(object);
-    if (state.line !== last) {
-      last = state.line;
-      options.onProgress?.(last);
-    }
-    if (state.done) return { elapsedMs: Date.now() - started };
-    if (state.failed) throw new WorkloadFailure(`${kind}/${name} failed: ${state.failed}`);
-    const failing = await failingPod(cluster, namespace, object, seen, graceMs, crashLoopRestarts);
-    if (failing) throw new WorkloadFailure(`${kind}/${name}: ${failing}`);
-    if (Date.now() + pollMs > deadline)
-      throw new WorkloadFailure(
-        `${kind}/${name} did not become current within ${Math.round(options.timeoutMs / 1000)} s (input rollout-timeout); last: ${state.line}`,
-      );
-    await sleep(pollMs, options.signal);
-  }
+  // one read of the workload and its pods per poll
+  const done = await poll(
+    async () => {
+      options.signal?.throwIfAborted();
+      const object = await cluster.request<Workload>('GET', path);
+      const state = workloadState(object);
+      if (state.line !== last) {
+        last = state.line;
+        options.onProgress?.(last);
+      }
+      if (state.done) return { elapsedMs: Date.now() - started };
+      if (state.failed) throw new WorkloadFailure(`${kind}/${name} failed: ${state.failed}`);
+      const failing = await failingPod(cluster, namespace, object, seen, graceMs, crashLoopRestarts);
+      if (failing) throw new WorkloadFailure(`${kind}/${name}: ${failing}`);
+      return undefined;
+    },
+    { timeoutMs: options.timeoutMs, intervalMs: pollMs, signal: options.signal },
+  );
+  options.signal?.throwIfAborted();
+  if (!done)
+    throw new WorkloadFailure(
+      `${kind}/${name} did not become current within ${Math.round(options.timeoutMs / 1000)} s (input rollout-timeout); last: ${last}`,
+    );
+  return done;
 }
 
 /** A pod of the workload whose container cannot start, past the grace; undefined while none is. */

@@ -1,3 +1,5 @@
+import { EnvHttpProxyAgent } from 'undici';
+
 // The proxy the runner's environment names for a URL, the way curl, Go and undici read it: HTTPS_PROXY (or
 // https_proxy) for https, HTTP_PROXY for http, unless NO_PROXY lists the host. The Azure SDK reads the same
 // variables for its own calls; this is for the calls the action makes itself (Kubernetes, ARM, ACR).
@@ -35,4 +37,12 @@ function bypassed(url: URL, noProxy: string): boolean {
     if (host === name || host.endsWith(`.${name}`)) return true;
   }
   return false;
+}
+
+let agent: EnvHttpProxyAgent | undefined;
+
+/** undici's dispatcher that reads the same variables, shared by the action's own fetch calls (ARM, ACR, registry). */
+export function proxyDispatcher(): EnvHttpProxyAgent {
+  agent ??= new EnvHttpProxyAgent();
+  return agent;
 }

@@ -9,11 +9,12 @@ import {
   inCidr,
   realNode,
   realNodeManifests,
+  realNodeReport,
   requestLoop,
   serviceProxyPath,
   withPullSecret,
 } from '../helpers/real-node.js';
-import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
+import { type ActionRun, expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // The push deploy end to end, as a runner runs dist/index.js, onto the local target's real node (kubelet +
@@ -40,6 +41,7 @@ const base = () => ({
   host: 'archetype.localhost',
   manifests,
   'rollout-timeout': '240s',
+  'smoke-check': 'true',
 });
 
 async function answer(): Promise<string> {
@@ -57,9 +59,9 @@ async function pods(): Promise<V1Pod[]> {
   ).items;
 }
 
-function expectSuccess(run: ActionRun): void {
-  if (run.code !== 0)
-    throw new Error(`the action failed (${run.code}): ${run.error}\n${run.log.slice(-4000)}`);
+/** expectRunOk, with the real node's pods and the namespace's warnings first in the message. */
+async function expectOk(run: ActionRun): Promise<void> {
+  if (run.code !== 0) expectRunOk(run, await realNodeReport(cluster, namespace));
 }
 
 beforeAll(async () => {
@@ -79,7 +81,7 @@ afterAll(async () => {
 describe('deploy onto the real node', () => {
   it('rolls out the commit: 2 real pods Ready on the real node, GET / answers its revision', async () => {
     const run = await runAction(base(), { sha: sha('1') });
-    expectSuccess(run);
+    await expectOk(run);
     expect(run.outputs.revision).toBe('1');
     // the action's own smoke check went through the Service to a real pod
     expect(run.log).toContain(`GET / answered revision ${sha('1')}`);
@@ -113,7 +115,7 @@ describe('deploy onto the real node', () => {
         Object.fromEntries(Object.entries(requests.revisions).map(([r, n]) => [r.slice(0, 7), n])),
       )}`,
     );
-    expectSuccess(run);
+    await expectOk(run);
     expect(run.outputs.revision).toBe('2');
     expect(requests.failures).toEqual([]);
     expect(requests.failed).toBe(0);
@@ -223,7 +225,7 @@ describe('deploy onto the real node', () => {
     const withCache = await realNodeManifests(undefined, dir);
     folders.push(withCache);
     const run = await runAction({ ...base(), manifests: withCache }, { sha: sha('5') });
-    expectSuccess(run);
+    await expectOk(run);
     expect(run.log).toContain(
       'smoke check of Service/cache: not run, its pods do not run the image just built (endpoints only)',
     );
@@ -287,7 +289,7 @@ describe('deploy onto the real node', () => {
   it('a pre-deploy Job runs to completion before the rest is applied, and is replaced by the next release', async () => {
     const manifests = await withMigration("console.log('migrated')");
     const run = await runAction({ ...base(), manifests }, { sha: sha('7') });
-    expectSuccess(run);
+    await expectOk(run);
     expect(run.log).toMatch(/pre-deploy Job\/migrate complete in [\d.]+ s/);
     expect(run.log).toContain('Job/migrate replaced');
     const job = await get<{ status?: { completionTime?: string } }>(

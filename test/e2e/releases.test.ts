@@ -6,7 +6,7 @@ import { jest } from '@jest/globals';
 import type { V1ConfigMap, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { eventFile } from '../fakes/github-server.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
-import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
+import { expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // Releases end to end, as a runner runs dist/index.js against the local target, as the production identity:
@@ -146,11 +146,6 @@ async function releases() {
     .sort((a, b) => a.number - b.number);
 }
 
-function expectOk(run: ActionRun): void {
-  if (run.code !== 0)
-    throw new Error(`the action failed (${run.code}): ${run.error}\n${run.log.slice(-3000)}`);
-}
-
 beforeAll(async () => {
   deployer = await productionIdentity(cluster, [namespace], 'rel-app');
 });
@@ -163,7 +158,7 @@ afterAll(async () => {
 describe('releases', () => {
   it('records the first release, whole, as deployed', async () => {
     const run = await runAction(inputs({ mode: 'a', extraConfigMaps: ['rel-dropped'] }), { sha: sha('1') });
-    expectOk(run);
+    expectRunOk(run);
     expect(run.log).toMatch(/release 1 recorded \(Secret rel-app-release-v1\)/);
     expect(await releases()).toEqual([
       {
@@ -212,7 +207,7 @@ describe('releases', () => {
 
   it('a proven release prunes what it dropped, and supersedes the one before', async () => {
     const run = await runAction(inputs({ mode: 'c' }), { sha: sha('3') });
-    expectOk(run);
+    expectRunOk(run);
     expect(run.log).toMatch(/ConfigMap\/rel-dropped pruned/);
     expect(await configMap('rel-dropped')).toBeUndefined();
     expect((await releases()).map((r) => [r.number, r.outcome])).toEqual([
@@ -305,7 +300,7 @@ describe('releases', () => {
     const deployed = await runAction(inputs({ mode: 'f', extraConfigMaps: ['rel-f-only'] }), {
       sha: sha('6'),
     });
-    expectOk(deployed);
+    expectRunOk(deployed);
     expect((await configMap('rel-settings'))?.data).toEqual({ MODE: 'f' });
     const rollback = (target: string) =>
       runAction(
@@ -319,7 +314,7 @@ describe('releases', () => {
       );
 
     const back = await rollback('previous');
-    expectOk(back);
+    expectRunOk(back);
     expect(back.log).toMatch(/target: release 3 \(commit 3333333/);
     expect(back.log).toMatch(/release 3 \(3333333\) serves again, whole; recorded as release 7/);
     expect((await configMap('rel-settings'))?.data).toEqual({ MODE: 'c' });
@@ -345,7 +340,7 @@ describe('releases', () => {
 
     // forward again, by number
     const forward = await rollback('6');
-    expectOk(forward);
+    expectRunOk(forward);
     expect((await configMap('rel-settings'))?.data).toEqual({ MODE: 'f' });
     expect((await configMap('rel-f-only'))?.data).toEqual({ from: 'f' });
   });

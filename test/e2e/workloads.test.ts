@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
-import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
+import { expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // Workloads besides Deployments, end to end through dist/index.js as the production identity: a StatefulSet
@@ -100,11 +100,6 @@ const inputs = (
 const statefulSet = () =>
   get<V1StatefulSet>(cluster, `/apis/apps/v1/namespaces/${namespace}/statefulsets/wl-db`);
 
-function expectOk(run: ActionRun): void {
-  if (run.code !== 0)
-    throw new Error(`the action failed (${run.code}): ${run.error}\n${run.log.slice(-3000)}`);
-}
-
 beforeAll(async () => {
   deployer = await productionIdentity(cluster, [namespace], 'wl-app');
 });
@@ -117,7 +112,7 @@ afterAll(async () => {
 describe('StatefulSets and Jobs', () => {
   it('waits for the StatefulSet to be current and the Job to complete, a line per change', async () => {
     const run = await runAction(inputs('a'), { sha: sha('1') });
-    expectOk(run);
+    expectRunOk(run);
     expect(run.log).toMatch(/StatefulSet\/wl-db: \d of 2 updated, \d of 2 ready/);
     expect(run.log).toMatch(/StatefulSet\/wl-db rolled out in [\d.]+ s/);
     expect(run.log).toMatch(/Job\/wl-once complete in [\d.]+ s/);

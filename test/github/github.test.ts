@@ -33,8 +33,8 @@ afterAll(async () => {
   await github.stop();
 });
 
-function connect(withToken = token) {
-  const gh = modules.client.connectGitHub(withToken);
+async function connect(withToken = token) {
+  const gh = await modules.client.connectGitHub(withToken);
   if (!gh) throw new Error('expected a GitHub connection');
   return gh;
 }
@@ -58,7 +58,7 @@ describe('GitHub adapters against the fake REST API', () => {
   });
 
   it('creates a deployment and its statuses with the documented bodies', async () => {
-    const gh = connect();
+    const gh = await connect();
     const id = await modules.deployments.createDeployment(gh, {
       environment: 'pr-3',
       ref: 'c'.repeat(40),
@@ -92,7 +92,7 @@ describe('GitHub adapters against the fake REST API', () => {
   });
 
   it('marks every deployment of an environment inactive', async () => {
-    const gh = connect();
+    const gh = await connect();
     for (const ref of ['1', '2'])
       await modules.deployments.createDeployment(gh, {
         environment: 'pr-4',
@@ -108,7 +108,7 @@ describe('GitHub adapters against the fake REST API', () => {
   });
 
   it('finds the sticky comment past the first page and edits it in place', async () => {
-    const gh = connect();
+    const gh = await connect();
     for (let i = 0; i < 130; i++) github.addComment(5, `comment ${i}`);
     expect(
       await modules.comments.upsertComment(
@@ -144,7 +144,7 @@ describe('GitHub adapters against the fake REST API', () => {
   });
 
   it('reads whether a pull request is open, and explains a pull request it cannot see', async () => {
-    const gh = connect();
+    const gh = await connect();
     github.pulls.set(9, 'closed');
     expect(await modules.pulls.pullState(gh, 9)).toBe('closed');
     await expect(modules.pulls.pullState(gh, 10)).rejects.toThrow(
@@ -153,14 +153,14 @@ describe('GitHub adapters against the fake REST API', () => {
   });
 
   it('names a bad token', async () => {
-    const gh = connect('ghs_wrong');
+    const gh = await connect('ghs_wrong');
     await expect(modules.pulls.pullState(gh, 9)).rejects.toThrow(
       "read pull request #9 failed (401): Bad credentials; input 'github-token' is not a valid token",
     );
   });
 
   it('publishes a failed preview as a failure status and a comment with the diagnosis, and rethrows', async () => {
-    const gh = connect();
+    const gh = await connect();
     const failure = Object.assign(new Error('the rollout failed'), {
       result: {
         url: 'http://pr-6.preview.example/',
@@ -193,7 +193,7 @@ describe('GitHub adapters against the fake REST API', () => {
   });
 
   it('publishes a failure without a diagnosis as a pointer to the run, quoting nothing', async () => {
-    const gh = connect();
+    const gh = await connect();
     const failure = new Error('k8s/evil.yaml:3: <img src=x> is not a mapping');
     const publication = modules.publish.deployPublication('archetype', 'd'.repeat(40), 11);
     await quietly(() =>
@@ -207,7 +207,7 @@ describe('GitHub adapters against the fake REST API', () => {
   });
 
   it("takes only the token's own comment for the sticky one, whoever else wrote the marker", async () => {
-    const gh = connect();
+    const gh = await connect();
     const marker = modules.comments.commentMarker('archetype');
     github.addComment(12, `${marker}\nby someone else`, 'mallory');
     const patches = github.made('PATCH', /\/issues\/comments\/\d+$/).length;
@@ -222,7 +222,7 @@ describe('GitHub adapters against the fake REST API', () => {
     // with a user's token (a PAT), that user's comments are the action's
     github.userLogin = 'deploy-bot';
     try {
-      const asUser = connect();
+      const asUser = await connect();
       github.addComment(13, `${marker}\nold`, 'deploy-bot');
       expect(
         await modules.comments.upsertComment(asUser, 13, 'archetype', `${marker}\nnew`, {
@@ -235,7 +235,7 @@ describe('GitHub adapters against the fake REST API', () => {
   });
 
   it('turns a GitHub failure into a warning: the deploy goes on', async () => {
-    const gh = connect('ghs_wrong');
+    const gh = await connect('ghs_wrong');
     const publication = modules.publish.deployPublication('archetype', 'e'.repeat(40));
     const { value, output } = await quietly(() =>
       modules.publish.published(gh, publication, async () => ({

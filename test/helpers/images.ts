@@ -16,6 +16,8 @@ export interface PushOptions {
   secretFiles?: Record<string, string>;
   /** carries a DOCKER_CONFIG logged in to the registry */
   env: NodeJS.ProcessEnv;
+  /** false: no provenance or SBOM attestations (a single-platform build is then a plain image manifest) */
+  attestations?: boolean;
 }
 
 /** docker buildx build --push, as the tests build images; the pushed digest from --metadata-file. */
@@ -25,6 +27,7 @@ export async function buildAndPushImage(options: PushOptions): Promise<string> {
     const metadata = join(work, 'metadata.json');
     const args = ['buildx', 'build', '--platform', options.platform ?? 'linux/amd64', '--push'];
     args.push('--metadata-file', metadata, '--tag', options.tag);
+    if (options.attestations === false) args.push('--provenance=false', '--sbom=false');
     for (const [k, v] of Object.entries(options.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
     for (const [id, src] of Object.entries(options.secretFiles ?? {}))
       args.push('--secret', `id=${id},src=${src}`);

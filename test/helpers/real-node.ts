@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { Cluster } from '../../src/kube/client.js';
 import { buildAndPushImage } from './images.js';
 
@@ -192,4 +193,51 @@ export async function buildArchetypeImage(
     env,
   });
   return `${registry}/archetype@${digest}`;
+}
+
+/**
+ * One line per pod on the real node (namespace/name, phase, why not ready) and the namespace's recent
+ * warning events: what explains a rollout that never became ready, first in a failed test's message.
+ */
+export async function realNodeReport(cluster: Cluster, namespace: string): Promise<string> {
+  const lines: string[] = [];
+  try {
+    const { name } = realNode();
+    const pods = await cluster.request<{ items: V1Pod[] }>('GET', '/api/v1/pods', {
+      query: { fieldSelector: `spec.nodeName=${name}` },
+    });
+    for (const pod of pods.items) {
+      const states = (pod.status?.containerStatuses ?? []).map((c) => {
+        const state = c.state?.waiting
+          ? `waiting ${c.state.waiting.reason ?? ''} ${c.state.waiting.message ?? ''}`
+          : c.state?.terminated
+            ? `terminated ${c.state.terminated.reason ?? ''} exit ${c.state.terminated.exitCode}`
+            : c.state?.running
+              ? 'running'
+              : '?';
+        return `${c.name}: ${state.trim()}, ready ${c.ready}, restarts ${c.restartCount}`;
+      });
+      const unready = (pod.status?.conditions ?? [])
+        .filter((c) => c.status !== 'True' && c.message)
+        .map((c) => `${c.type}: ${c.message}`);
+      lines.push(
+        `pod ${pod.metadata?.namespace}/${pod.metadata?.name} ${pod.status?.phase}${pod.metadata?.deletionTimestamp ? ' (terminating)' : ''}; ${[...states, ...unready].join('; ')}`,
+      );
+    }
+    const pending = await cluster.request<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${namespace}/pods`);
+    for (const pod of pending.items.filter((p) => !p.spec?.nodeName))
+      lines.push(
+        `pod ${namespace}/${pod.metadata?.name} not scheduled: ${(pod.status?.conditions ?? []).map((c) => c.message).join('; ')}`,
+      );
+    const events = await cluster.request<{
+      items: { type?: string; reason?: string; message?: string; involvedObject?: { name?: string } }[];
+    }>('GET', `/api/v1/namespaces/${namespace}/events`);
+    for (const e of events.items.filter((e) => e.type === 'Warning').slice(-15))
+      lines.push(`event ${e.involvedObject?.name}: ${e.reason} ${e.message}`);
+  } catch (error) {
+    lines.push(
+      `(could not read the real node's pods: ${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+  return lines.join('\n');
 }

@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,7 +80,15 @@ export async function runAction(
   }
 }
 
-/** The inputs that point the action at the local deploy target (scripts/local-stack env). */
+// A repository of this test file's own (jest loads the module once per file): a fixed commit sha under a
+// shared name would deploy whatever an earlier run, or another test, pushed under it.
+const repository = `archetype-${randomBytes(3).toString('hex')}`;
+
+/**
+ * The inputs that point the action at the local deploy target (scripts/local-stack env), with an image
+ * repository of this test file's own. The smoke check is off: these deploys land on kwok nodes, whose pods
+ * run no process; tests on the real node turn it on.
+ */
 export function localTargetInputs(): Record<string, string> {
   const need = ['REGISTRY', 'REGISTRY_USERNAME', 'REGISTRY_PASSWORD', 'KUBECONFIG', 'NODE_IMAGE'];
   const missing = need.filter((n) => !process.env[n]);
@@ -96,5 +105,23 @@ export function localTargetInputs(): Record<string, string> {
     'build-args': `NODE_IMAGE=${env('NODE_IMAGE')}`,
     // the machine's CA bundle, for npm behind a TLS-intercepting proxy; a build secret, not in the image
     'build-secret-files': 'ca_certs=/etc/ssl/certs/ca-certificates.crt',
+    'image-name': repository,
+    'smoke-check': 'false',
   };
+}
+
+/**
+ * Throws unless the run succeeded. The message leads with what explains a failed rollout (the lines about
+ * pods, containers, images and events), since CI shows only the start of a long message.
+ */
+export function expectRunOk(run: ActionRun, context = ''): void {
+  if (run.code === 0) return;
+  const telling = run.log
+    .split('\n')
+    .filter((line) => /pod|container|image|event|warning|back-off|pull|oom|probe/i.test(line))
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .slice(-40);
+  throw new Error(
+    `the action failed (${run.code}): ${run.error}\n${context ? `${context}\n` : ''}-- pods, containers, events in its log:\n${telling.join('\n')}\n-- log tail:\n${run.log.slice(-2500)}`,
+  );
 }

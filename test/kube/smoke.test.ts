@@ -20,7 +20,7 @@ import {
 } from './cluster.js';
 
 // The post-deploy smoke check against the local target: pods on the real node answer GET / through the
-// API server's service proxy (as on AKS); pods on kwok nodes answer nothing, and the check says it skips them.
+// API server's service proxy (as on AKS).
 
 const run = promisify(execFile);
 const cluster = testCluster();
@@ -65,11 +65,11 @@ async function pushRevisionServer(): Promise<string> {
   }
 }
 
-/** The server as Deployment `name` (REVISION=revision), on the real node or left to the kwok nodes. */
-function app(name: string, revision: string, onRealNode: boolean): KubernetesObject[] {
+/** The server as Deployment `name` (REVISION=revision), on the real node. */
+function app(name: string, revision: string): KubernetesObject[] {
   const d = deployment(ns, { name, image, replicas: 2, env: { REVISION: revision } }) as V1Deployment;
   const spec = d.spec?.template.spec;
-  if (spec && onRealNode) {
+  if (spec) {
     const { label } = realNode();
     spec.nodeSelector = { [label]: 'true' };
     spec.tolerations = [{ key: label, operator: 'Equal', value: 'true', effect: 'NoSchedule' }];
@@ -110,13 +110,12 @@ beforeAll(async () => {
   realNode();
   image = await pushRevisionServer();
   await withPullSecret(ns);
-  await applySet(cluster, [...app('real', 'rev-a', true), ...app('simulated', 'rev-a', false)], {
+  await applySet(cluster, app('real', 'rev-a'), {
     fieldManager,
     force: false,
     namespace: ns,
   });
   await rolledOut('real');
-  await rolledOut('simulated');
 }, 10 * 60_000);
 
 afterAll(async () => {
@@ -152,15 +151,7 @@ describe('smokeCheck', () => {
     });
     await expect(
       smokeCheck(cluster, ns, 'nobody', 80, 'rev-a', { intervalMs: 100, attempts: 3 }),
-    ).rejects.toThrow(/answers: none; last: no ready endpoint/);
-  });
-
-  it('skips, with a line saying so, a Service whose ready endpoints are all on kwok nodes', async () => {
-    const result = await smokeCheck(cluster, ns, 'simulated', 80, 'rev-a', { log });
-    expect(result.outcome).toBe('skipped');
-    expect(lines).toEqual([
-      `smoke check of Service/simulated port 80 in namespace '${ns}' skipped: its 2 ready endpoints are on simulated (kwok) nodes, where nothing listens`,
-    ]);
+    ).rejects.toThrow(/answers: none; last: .*503.*no endpoints available for service/);
   });
 
   it('passes on a 2xx answer that names no revision (input smoke-path)', async () => {
@@ -187,20 +178,12 @@ describe('smokeCheck', () => {
     const results = await smokeCheckServices(
       cluster,
       ns,
-      [
-        ...app('real', 'rev-a', true),
-        ...app('simulated', 'rev-a', false),
-        cache,
-        service(ns, 'cache', 'cache'),
-      ],
+      [...app('real', 'rev-a'), cache, service(ns, 'cache', 'cache')],
       'rev-a',
       image,
       { log, intervalMs: 200 },
     );
-    expect(results.map((r) => [r.service, r.outcome])).toEqual([
-      ['real', 'passed'],
-      ['simulated', 'skipped'],
-    ]);
+    expect(results.map((r) => [r.service, r.outcome])).toEqual([['real', 'passed']]);
     expect(lines).toContain(
       'smoke check of Service/cache: not run, its pods do not run the image just built (endpoints only)',
     );

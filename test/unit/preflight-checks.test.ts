@@ -1,5 +1,4 @@
 import type { V1Node, V1Pod, V1PodSpec } from '@kubernetes/client-node';
-import { configPlatform, indexPlatforms } from '../../src/docker/registry-manifest.js';
 import { checkLimitRanges, checkQuotas } from '../../src/kube/preflight/admission.js';
 import { checkArchitecture } from '../../src/kube/preflight/architecture.js';
 import { checkCapacity, rollingUpdate } from '../../src/kube/preflight/capacity.js';
@@ -9,6 +8,7 @@ import { enforce } from '../../src/kube/preflight/preflight.js';
 import { formatAmount, parseQuantity } from '../../src/kube/preflight/quantity.js';
 import { checkReferences, referencesOf } from '../../src/kube/preflight/references.js';
 import { eligibility, eligibleNodes, tolerates } from '../../src/kube/preflight/scheduling.js';
+import { configPlatform, indexPlatforms } from '../../src/registry/platforms.js';
 
 // The preflight checks' arithmetic and sentences on the objects the API server returns; the same checks run
 // against the local control plane in test/kube/preflight.test.ts and end to end in test/e2e/preflight.test.ts.

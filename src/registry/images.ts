@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type { ImagePlatform } from '../util/platform.js';
+import { quote, type Registry, type RegistryAnswer } from './client.js';
+import { configPlatform, indexPlatforms, type RawManifest } from './platforms.js';
+import { parseReference } from './reference.js';
+
+// What the action asks a registry about its images: the digest a tag names, the platforms an image runs
+// on, and more tags for an image already there.
+
+const manifestTypes = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+/** The digest the registry holds for a reference, or undefined when it has none. */
+export async function imageDigest(registry: Registry, reference: string): Promise<string | undefined> {
+  const ref = parseReference(reference);
+  const answer = await registry.request('HEAD', ref.repository, `manifests/${ref.reference}`, {
+    headers: { accept: manifestTypes },
+  });
+  if (answer.status === 404) return undefined;
+  expectOk(answer, `cannot read ${reference} from the registry`);
+  const digest = answer.headers.get('docker-content-digest');
+  if (digest?.startsWith('sha256:')) return digest;
+  // the header is optional in the specification: the digest of the manifest's own bytes is the same
+  return digestOf((await manifest(registry, reference)).body);
+}
+
+/** The platforms the image `reference` (host/name@sha256:…) runs on. */
+export async function imagePlatforms(registry: Registry, reference: string): Promise<ImagePlatform[]> {
+  const ref = parseReference(reference);
+  const raw = parse<RawManifest>((await manifest(registry, reference)).body, reference);
+  const fromIndex = indexPlatforms(raw);
+  if (fromIndex) return fromIndex;
+  const config = raw.config?.digest;
+  if (!config) throw new Error(`the registry's manifest of ${reference} names no config blob`);
+  const answer = await registry.request('GET', ref.repository, `blobs/${config}`);
+  expectOk(answer, `cannot read the config of ${reference} from the registry`);
+  return configPlatform(parse(answer.body, `${reference}'s config`));
+}
+
+/**
+ * Points more tags (host/name:tag, in the image's repository) at `image` (host/name@sha256:…), as a carbon
+ * copy: the same manifest bytes, so each tag resolves to the same digest, which is how a rollback finds the
+ * revision a tag names.
+ */
+export async function addTags(registry: Registry, image: string, tags: string[]): Promise<void> {
+  if (tags.length === 0) return;
+  const { repository } = parseReference(image);
+  const source = await manifest(registry, image);
+  const mediaType = source.headers.get('content-type') ?? '';
+  for (const tag of tags) {
+    const target = parseReference(tag);
+    if (target.repository !== repository)
+      throw new Error(`cannot tag ${image} as ${tag}: a tag must be in the image's own repository`);
+    const answer = await registry.request('PUT', repository, `manifests/${target.reference}`, {
+      push: true,
+      headers: { 'content-type': mediaType },
+      body: source.body,
+    });
+    expectOk(answer, `cannot tag ${image} as ${tag}`);
+  }
+}
+
+async function manifest(registry: Registry, reference: string): Promise<RegistryAnswer> {
+  const ref = parseReference(reference);
+  const answer = await registry.request('GET', ref.repository, `manifests/${ref.reference}`, {
+    headers: { accept: manifestTypes },
+  });
+  expectOk(answer, `cannot read the manifest of ${reference} from the registry`);
+  return answer;
+}
+
+function expectOk(answer: RegistryAnswer, what: string): void {
+  if (answer.status >= 200 && answer.status < 300) return;
+  const hint =
+    answer.status === 401 || answer.status === 403
+      ? ": check the registry credentials (inputs registry-username/registry-password, or the Azure identity's AcrPull/AcrPush role for ACR)"
+      : '';
+  throw new Error(`${what}: ${answer.status} ${quote(answer.body)}${hint}`);
+}
+
+function digestOf(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+function parse<T>(body: Buffer, what: string): T {
+  try {
+    return JSON.parse(body.toString('utf8')) as T;
+  } catch {
+    throw new Error(`the registry's answer for ${what} is not JSON: ${quote(body)}`);
+  }
+}
