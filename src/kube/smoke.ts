@@ -15,9 +15,13 @@ export interface SmokeOptions {
   path?: string;
   /** answers in a row that must name the expected revision (the proxy picks an endpoint per request) */
   confirmations?: number;
-  /** requests at most, one per intervalMs; the check fails when they are used up */
+  /** requests at most; the check fails when they are used up */
   attempts?: number;
+  /** the pause after an answer that does not count (a wrong revision, an error), default 1 s */
   intervalMs?: number;
+  /** the pause between confirmations, default 200 ms: the proxy picks an endpoint per request, so what
+   * catches an old pod is the number of answers, not the time between them */
+  confirmIntervalMs?: number;
   timeoutMs?: number;
   log?: (line: string) => void;
 }
@@ -44,6 +48,7 @@ export async function smokeCheck(
   options: SmokeOptions = {},
 ): Promise<SmokeResult> {
   const { confirmations = 3, attempts = 20, intervalMs = 1000, timeoutMs = 10_000 } = options;
+  const confirmIntervalMs = options.confirmIntervalMs ?? Math.min(200, intervalMs);
   const what = `Service/${serviceName} port ${port} in namespace '${namespace}'`;
   const target = options.path ?? '/';
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(serviceName)}:${encodeURIComponent(String(port))}/proxy${target}`;
@@ -74,7 +79,11 @@ export async function smokeCheck(
         }
         throw notYet;
       },
-      { attempts, delayMs: () => intervalMs, retryable: (error) => error === notYet },
+      {
+        attempts,
+        delayMs: () => (inARow > 0 ? confirmIntervalMs : intervalMs),
+        retryable: (error) => error === notYet,
+      },
     );
   } catch (error) {
     if (error !== notYet) throw error;

@@ -82,7 +82,7 @@ export async function runAction(
 
 // A repository of this test file's own (jest loads the module once per file): a fixed commit sha under a
 // shared name would deploy whatever an earlier run, or another test, pushed under it.
-const repository = `archetype-${randomBytes(3).toString('hex')}`;
+const repository = `e2e-${randomBytes(3).toString('hex')}/archetype`;
 
 /**
  * The inputs that point the action at the local deploy target (scripts/local-stack env), with an image
