@@ -10,7 +10,7 @@ import {
 } from '@kubernetes/client-node';
 import { errorText } from '../util/errors.js';
 import { proxyFor } from '../util/proxy.js';
-import { retry } from '../util/retry.js';
+import { backoff, retry } from '../util/retry.js';
 import { maskSecret } from '../util/secrets.js';
 import { hopeless } from '../util/unreachable.js';
 
@@ -306,7 +306,7 @@ class JsonObjectApi extends KubernetesObjectApi {
       },
       {
         withinMs: outageMs,
-        delayMs: (attempt) => Math.min(250 * 2 ** attempt, 5_000),
+        delayMs: backoff(500, 5_000),
         retryable: (error) =>
           error instanceof NoAnswer
             ? error.refused || method === 'GET'

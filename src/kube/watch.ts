@@ -1,5 +1,6 @@
 import { Watch } from '@kubernetes/client-node';
 import { errorText } from '../util/errors.js';
+import { backoff } from '../util/retry.js';
 import { hopeless } from '../util/unreachable.js';
 import { authWarmUpMs, type Cluster } from './client.js';
 
@@ -34,6 +35,9 @@ export interface ResumableWatchOptions<T> {
   /** the watch gave up; nothing more will be delivered */
   onFatal(error: Error): void;
 }
+
+// the client's own pauses: 500 ms, doubling, at most 5 s
+const reconnectDelay = backoff(500, 5_000);
 
 export class ResumableWatch<T extends { metadata?: { resourceVersion?: string } }> {
   /** connections re-established after the server or the network closed one */
@@ -115,7 +119,7 @@ export class ResumableWatch<T extends { metadata?: { resourceVersion?: string } 
           return this.options.onFatal(
             new Error(`watch on ${this.path} failed ${this.failures} times in a row, last: ${reason}`),
           );
-        return this.retry(() => this.connect(), Math.min(250 * 2 ** this.failures, 5_000));
+        return this.retry(() => this.connect(), reconnectDelay(this.failures));
       }
       if (sawEvent) this.failures = 0;
       // a clean end (timeoutSeconds): resume at once, unless it closed straight away
@@ -139,7 +143,7 @@ export class ResumableWatch<T extends { metadata?: { resourceVersion?: string } 
     } catch (error) {
       if (this.failedTooLong())
         this.options.onFatal(new Error(`re-listing ${this.path} failed: ${errorText(error)}`));
-      else this.retry(() => this.relist(), Math.min(250 * 2 ** this.failures, 5_000));
+      else this.retry(() => this.relist(), reconnectDelay(this.failures));
     }
   }
 

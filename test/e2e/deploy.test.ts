@@ -81,13 +81,16 @@ describe('deploy (push) against the local target', () => {
     expect(run.code).toBe(0);
     // the documented roles are enough: nothing refused, every preflight check made
     expect(run.log).not.toMatch(/forbidden|\b403\b|not checked/i);
-    expect(run.outputs.image).toMatch(/^127\.0\.0\.1:5000\/archetype@sha256:[0-9a-f]{64}$/);
+    // the test file's own repository (localTargetInputs): registry/e2e-<hex>/archetype
+    const repository = `${process.env.REGISTRY}/${localTargetInputs()['image-name']}`;
+    expect(run.outputs.image).toMatch(/^127\.0\.0\.1:5000\/e2e-[0-9a-f]{6}\/archetype@sha256:[0-9a-f]{64}$/);
+    expect(run.outputs.image?.startsWith(`${repository}@`)).toBe(true);
     expect(run.outputs.revision).toBe('1');
     expect(run.outputs.namespace).toBe(namespace);
     expect(run.outputs.url).toBe('http://archetype.localhost/');
     expect(await registryHas(run.outputs.image ?? '')).toBe(run.outputs.digest);
     // the default branch's proven image is latest
-    expect(await registryHas(`${process.env.REGISTRY}/archetype@latest`)).toBe(run.outputs.digest);
+    expect(await registryHas(`${repository}@latest`)).toBe(run.outputs.digest);
 
     const d = await deployment();
     expect(image(d)).toBe(run.outputs.image);
