@@ -11,11 +11,16 @@ export interface DockerVersions {
 }
 
 export async function checkDocker(docker: Docker): Promise<DockerVersions> {
-  const version = await docker.run(['version', '--format', '{{json .}}']).catch((error: unknown) => {
+  // both asked at once (each is a process start); judged in order: the CLI, the daemon, then buildx
+  const [asked, buildxAsked] = await Promise.allSettled([
+    docker.run(['version', '--format', '{{json .}}']),
+    docker.run(['buildx', 'version']),
+  ]);
+  if (asked.status === 'rejected')
     throw new Error(
-      `docker is not installed on this runner, or not on PATH (${errorText(error).split('\n')[0]}): use a runner with Docker Engine (GitHub's ubuntu runners have it) or install it`,
+      `docker is not installed on this runner, or not on PATH (${errorText(asked.reason).split('\n')[0]}): use a runner with Docker Engine (GitHub's ubuntu runners have it) or install it`,
     );
-  });
+  const version = asked.value;
   if (version.exitCode !== 0)
     throw new Error(
       `the docker daemon does not answer (${explainingLine(version.stderr || version.stdout)}): start it, or point DOCKER_HOST or the docker context at one that runs`,
@@ -24,7 +29,8 @@ export async function checkDocker(docker: Docker): Promise<DockerVersions> {
     version.stdout,
     'docker version',
   );
-  const buildx = await docker.run(['buildx', 'version']);
+  if (buildxAsked.status === 'rejected') throw buildxAsked.reason;
+  const buildx = buildxAsked.value;
   if (buildx.exitCode !== 0)
     throw new Error(
       `docker buildx is not installed (${explainingLine(buildx.stderr || buildx.stdout)}): add the step 'uses: docker/setup-buildx-action' before this action, or install the docker-buildx plugin`,
