@@ -280,7 +280,13 @@ async function smoke() {
   const rows = [];
   // the first deploy creates the Deployment: not measured
   for (let i = 0; i <= Math.min(options.runs, 3); i++) {
-    const run = await runActionTimed({ ...inputs, 'smoke-check': 'true' }, { sha: fakeSha() });
+    let run = await runActionTimed({ ...inputs, 'smoke-check': 'true' }, { sha: fakeSha() });
+    // the first pods on a busy node may pull before the node may read their pull secret (the node
+    // authorizer learns of the pod a moment after it is bound): that unmeasured deploy is tried once more
+    if (i === 0 && run.code !== 0) {
+      log(`real-node deploy 0 failed, trying once more: ${run.error.split('\n')[0]}`);
+      run = await runActionTimed({ ...inputs, 'smoke-check': 'true' }, { sha: fakeSha() });
+    }
     await expectOk(run, `real-node deploy ${i}`);
     const digest = run.outputs.image?.split('@')[1];
     if (digest) cleanups.push(() => registry.request('DELETE', `${images}/manifests/${digest}`));
@@ -346,7 +352,8 @@ async function failure() {
       if (run.code === 0) throw new Error(`the ${v.name} deploy succeeded:\n${run.log}`);
       const changed = rec.changed(mark, 'archetype', gen);
       const shows = rec.podShowing(mark, [v.fail]);
-      const rollback = lineAt(run, /^rolling back Deployment\/archetype/);
+      // the restore of the previous release begins (a rollback of the Deployment alone, before releases)
+      const rollback = lineAt(run, /^::group::restore release \d+|^rolling back Deployment\/archetype/);
       if (!changed || !shows || !rollback)
         throw new Error(
           `${v.name}: missing a timestamp (apply ${!!changed}, pod ${!!shows}, rollback ${!!rollback}):\n${run.log}`,
