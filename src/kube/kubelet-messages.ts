@@ -94,3 +94,20 @@ export function parseProbeFailure(message: string): ProbeFailure | undefined {
   if (!match) return undefined;
   return { probe: match[1] as ProbeFailure['probe'], detail: (match[2] ?? '').trim() };
 }
+
+/**
+ * How long a pull failure of a pod with imagePullSecrets is given at least. Its first pull may go before the
+ * node may read the secret: the node authorizer learns of a pod a moment after it is bound, the kubelet says
+ * "Unable to retrieve some image pull secrets" and pulls without credentials, and a private registry
+ * refuses. The kubelet's next try, 10 s later, has the secret. A count of observations would fail the
+ * rollout before that try.
+ */
+export const pullSecretGraceMs = 20_000;
+
+/** An image pull failure (ErrImagePull, ImagePullBackOff) of a pod that pulls with imagePullSecrets. */
+export function pullWithSecrets(pod: { spec?: { imagePullSecrets?: unknown[] } }, reason: string): boolean {
+  return (
+    (reason === 'ErrImagePull' || reason === 'ImagePullBackOff') &&
+    (pod.spec?.imagePullSecrets?.length ?? 0) > 0
+  );
+}

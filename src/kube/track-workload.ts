@@ -2,6 +2,7 @@ import type { KubernetesObject, V1LabelSelector, V1Pod } from '@kubernetes/clien
 import { poll } from '../util/retry.js';
 import type { Cluster } from './client.js';
 import { selectorString } from './deployment.js';
+import { pullSecretGraceMs, pullWithSecrets } from './kubelet-messages.js';
 import { podFailureReasons } from './track.js';
 
 // The rollout of the workloads besides Deployments (which track.ts follows by watch), read the way kstatus
@@ -165,7 +166,8 @@ async function failingPod(
       const since = seen.get(key) ?? Date.now();
       seen.set(key, since);
       const crashing = reason === 'CrashLoopBackOff' && (c.restartCount ?? 0) >= crashLoopRestarts;
-      if (crashing || Date.now() - since >= graceMs)
+      const limit = pullWithSecrets(pod, reason) ? Math.max(graceMs, pullSecretGraceMs) : graceMs;
+      if (crashing || Date.now() - since >= limit)
         return `container ${c.name} in pod ${pod.metadata?.name}: ${reason}${c.state?.waiting?.message ? ` (${c.state.waiting.message})` : ''}${c.restartCount ? `, ${c.restartCount} restarts` : ''}`;
     }
   }

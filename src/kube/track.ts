@@ -10,6 +10,7 @@ import {
   revisionOf,
   selectorString,
 } from './deployment.js';
+import { pullSecretGraceMs, pullWithSecrets } from './kubelet-messages.js';
 import { ResumableWatch } from './watch.js';
 
 // Rollout tracking in the manner of werf/kubedog: watch the Deployment for `kubectl rollout status`
@@ -93,6 +94,8 @@ interface Sighting {
   restarts: number;
   since: number;
   observations: number;
+  /** a pull failure of a pod with imagePullSecrets: judged by time alone (pullSecretGraceMs) */
+  secretPull?: boolean;
 }
 
 const tickMs = 500;
@@ -255,10 +258,15 @@ export async function trackRollout(
           if (!hash || s.hash !== hash) continue;
           const key = `${s.pod}/${s.container}/${s.reason}`;
           const heldMs = now - s.since;
-          const limit = s.reason === 'Unschedulable' ? unschedulableGraceMs : graceMs;
+          const limit =
+            s.reason === 'Unschedulable'
+              ? unschedulableGraceMs
+              : s.secretPull
+                ? Math.max(graceMs, pullSecretGraceMs)
+                : graceMs;
           const crashLooping = s.reason === 'CrashLoopBackOff' && s.restarts >= crashLoopRestarts;
-          const held =
-            heldMs >= limit || (s.reason !== 'Unschedulable' && s.observations >= graceObservations);
+          const counted = s.reason !== 'Unschedulable' && !s.secretPull;
+          const held = heldMs >= limit || (counted && s.observations >= graceObservations);
           if (crashLooping || held)
             throw fail(s.reason as RolloutFailureReason, describeSighting(s, heldMs), {
               pod: s.pod,
@@ -318,6 +326,7 @@ function podProblems(pod: V1Pod): Omit<Sighting, 'pod' | 'hash' | 'since' | 'obs
         reason,
         message: `${c.state?.waiting?.message ?? ''}${exit}`.trim(),
         restarts: c.restartCount ?? 0,
+        ...(pullWithSecrets(pod, reason) ? { secretPull: true } : {}),
       });
     }
   }

@@ -83,6 +83,31 @@ describe('trackRollout', () => {
     expect(pod?.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('ImagePullBackOff');
   });
 
+  it('gives a pull failure of a pod with imagePullSecrets 20 s, whatever the count of observations', async () => {
+    // the kubelet may pull once before the node may read the secret (the node authorizer learns of the pod
+    // a moment after it is bound), and tries again 10 s later: one observation must not fail the rollout
+    const d = deployment(ns, {
+      name: 'secretpull',
+      image: '127.0.0.1:5000/archetype:imagepullbackoff',
+    }) as V1Deployment;
+    const spec = d.spec?.template.spec;
+    if (spec) spec.imagePullSecrets = [{ name: 'registry' }];
+    await applySet(cluster, [d], { fieldManager, force: false, namespace: ns });
+    const lines: string[] = [];
+    const failure = await failureOf(
+      trackRollout(cluster, ns, 'secretpull', {
+        timeoutMs: 60_000,
+        graceMs: 1_000,
+        graceObservations: 1,
+        onProgress: (l) => lines.push(l),
+      }),
+    );
+    expect(failure.reason).toBe('ImagePullBackOff');
+    expect(lines.some((l) => l.includes('waiting up to 20s for it to recover'))).toBe(true);
+    // held for the 20 s, not failed at the first observation
+    expect(failure.message).toMatch(/is ImagePullBackOff for (2\d|[3-5]\d)s/);
+  }, 90_000);
+
   it('fails fast with CrashLoopBackOff', async () => {
     await deploy({ name: 'crash', image: '127.0.0.1:5000/archetype:crashloopbackoff', replicas: 1 });
     const failure = await failureOf(
