@@ -130,6 +130,16 @@ pid_alive() {
 	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$exe"
 }
 
+# pid_gone PID: the process has exited (no such process, or a zombie). Unlike pid_alive, it does not ask
+# that the command line name the binary: right after start_bg the process may not have exec'd it yet (still
+# the forked shell, or setsid), and a process we have just started cannot be a reused pid.
+pid_gone() {
+	local pid=$1 state
+	[[ -n $pid && -r /proc/$pid/stat ]] || return 0
+	state=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1) || return 0
+	[[ $state == Z || -z $state ]]
+}
+
 component_pid() { [[ -r $PID_DIR/$1.pid ]] && cat "$PID_DIR/$1.pid"; }
 component_exe() { [[ -r $PID_DIR/$1.exe ]] && cat "$PID_DIR/$1.exe"; }
 component_running() { pid_alive "$(component_pid "$1")" "$(component_exe "$1")"; }
@@ -163,7 +173,7 @@ wait_ready() {
 	shift 2
 	while ((SECONDS < deadline)); do
 		"$@" >/dev/null 2>&1 && return 0
-		if [[ -e $PID_DIR/$name.pid ]] && ! component_running "$name"; then
+		if [[ -e $PID_DIR/$name.pid ]] && pid_gone "$(component_pid "$name")"; then
 			fail_component "$name" "$LOG_DIR/$name.log" "process exited"
 		fi
 		sleep 0.25
