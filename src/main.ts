@@ -42,7 +42,7 @@ export async function run(): Promise<void> {
       return await reportSkip(without);
     }
     credentials = new Credentials(settings);
-    await dispatch(job, event, settings, credentials, await connectGitHub(settings.githubToken));
+    await dispatch(job, event, settings, credentials, await connectGitHub(settings.githubToken, event));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof DeployFailure) await reportDeploy(error.result, message).catch(() => undefined);

@@ -1,4 +1,5 @@
 import { fetch } from 'undici';
+import { errorWithCause } from '../util/errors.js';
 import { proxyDispatcher } from '../util/proxy.js';
 import { retry } from '../util/retry.js';
 import { hopeless } from '../util/unreachable.js';
@@ -66,7 +67,9 @@ export async function azurePost(
     // the last transient answer is the caller's to explain; a connection that never came is ours
     if (error instanceof Transient) return error.answer;
     if (error instanceof NoConnection)
-      throw new Error(`${what}: could not reach ${url} (${attempts} attempts): ${reason(error.cause)}`);
+      throw new Error(
+        `${what}: could not reach ${url} (${attempts} attempts): ${errorWithCause(error.cause)}`,
+      );
     throw error;
   }
 }
@@ -80,7 +83,7 @@ class Transient extends Error {
 
 class NoConnection extends Error {
   constructor(override readonly cause: unknown) {
-    super(reason(cause));
+    super(errorWithCause(cause));
   }
 }
 
@@ -106,9 +109,3 @@ function parseJson(text: string): unknown {
 }
 
 // Duck-typed, not instanceof: fetch's errors may come from another realm (e.g. a test's vm context).
-function reason(error: unknown): string {
-  const e = error as { message?: unknown; cause?: { message?: unknown } } | undefined;
-  const message = typeof e?.message === 'string' ? e.message : String(error);
-  const cause = typeof e?.cause?.message === 'string' ? `: ${e.cause.message}` : '';
-  return `${message}${cause}`;
-}

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import type { getOctokit } from '@actions/github';
-import { runEvent } from '../runner.js';
+import { type RunEvent, runEvent } from '../runner.js';
 import { errorText } from '../util/errors.js';
 
 // The one seam every GitHub REST call goes through: @actions/github's octokit (GITHUB_API_URL, the runner's
@@ -21,7 +21,10 @@ export interface GitHub {
  * The GitHub side for this run, or undefined (with one info line) when there is no token to use. Octokit is
  * loaded only here, so a run without a token never pays for it.
  */
-export async function connectGitHub(token: string): Promise<GitHub | undefined> {
+export async function connectGitHub(
+  token: string,
+  event: Pick<RunEvent, 'serverUrl' | 'runId'> = runEvent(),
+): Promise<GitHub | undefined> {
   const repository = process.env.GITHUB_REPOSITORY ?? '';
   if (!token) {
     core.info(
@@ -36,7 +39,7 @@ export async function connectGitHub(token: string): Promise<GitHub | undefined> 
     );
     return undefined;
   }
-  const { serverUrl, runId } = runEvent();
+  const { serverUrl, runId } = event;
   const github = await import('@actions/github');
   return {
     owner,

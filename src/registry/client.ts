@@ -1,5 +1,5 @@
 import { fetch, type Response } from 'undici';
-import { errorText } from '../util/errors.js';
+import { errorWithCause } from '../util/errors.js';
 import { proxyDispatcher } from '../util/proxy.js';
 import { backoff, retry } from '../util/retry.js';
 import { hopeless } from '../util/unreachable.js';
@@ -91,7 +91,7 @@ export class Registry {
     } catch (error) {
       const never = hopeless(error, url, `registry ${this.host}`);
       if (never) throw new Error(`${method} ${url}: cannot reach the registry: ${never}`);
-      throw new NoConnection(`${method} ${url}: no answer from the registry: ${reason(error)}`);
+      throw new NoConnection(`${method} ${url}: no answer from the registry: ${errorWithCause(error)}`);
     }
     const body = method === 'HEAD' ? Buffer.alloc(0) : Buffer.from(await response.arrayBuffer());
     return { status: response.status, headers: response.headers, body };
@@ -156,11 +156,6 @@ function tokenOf(body: Buffer): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function reason(error: unknown): string {
-  const cause = (error as { cause?: unknown } | null)?.cause;
-  return cause ? `${errorText(error)} (${errorText(cause)})` : errorText(error);
 }
 
 class Transient extends Error {

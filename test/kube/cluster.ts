@@ -87,6 +87,7 @@ export interface AppOptions {
   minReadySeconds?: number;
   cpu?: string;
   env?: Record<string, string>;
+  imagePullSecrets?: string[];
 }
 
 /** A rendered archetype Deployment, as render.ts produces it. */
@@ -115,6 +116,9 @@ export function deployment(namespace: string, options: AppOptions = {}): Kuberne
           ...(options.podAnnotations ? { annotations: options.podAnnotations } : {}),
         },
         spec: {
+          ...(options.imagePullSecrets
+            ? { imagePullSecrets: options.imagePullSecrets.map((n) => ({ name: n })) }
+            : {}),
           containers: [
             {
               name: 'app',

@@ -86,13 +86,11 @@ describe('trackRollout', () => {
   it('gives a pull failure of a pod with imagePullSecrets 20 s, whatever the count of observations', async () => {
     // the kubelet may pull once before the node may read the secret (the node authorizer learns of the pod
     // a moment after it is bound), and tries again 10 s later: one observation must not fail the rollout
-    const d = deployment(ns, {
+    await deploy({
       name: 'secretpull',
       image: '127.0.0.1:5000/archetype:imagepullbackoff',
-    }) as V1Deployment;
-    const spec = d.spec?.template.spec;
-    if (spec) spec.imagePullSecrets = [{ name: 'registry' }];
-    await applySet(cluster, [d], { fieldManager, force: false, namespace: ns });
+      imagePullSecrets: ['registry'],
+    });
     const lines: string[] = [];
     const failure = await failureOf(
       trackRollout(cluster, ns, 'secretpull', {
