@@ -1,8 +1,8 @@
 import { errorText } from '../util/errors.js';
 import { type Docker, explainingLine, toolJson } from './docker.js';
 
-// What the build needs from the runner, checked before anything else is attempted, each with its fix:
-// the docker CLI, a daemon that answers, and the buildx plugin.
+// What the build needs from the runner, checked before a build is attempted (and before docker signs in),
+// each with its fix: the docker CLI, a daemon that answers, and the buildx plugin.
 
 export interface DockerVersions {
   client: string;

@@ -113,9 +113,6 @@ export async function deploy(
   // docker's own config for this run: its sign-in to the registry (to push) goes when the run ends
   const docker = Docker.withPrivateConfig();
   try {
-    // what the runner lacks fails before any sign-in
-    const versions = await timings.step('docker', () => checkDocker(docker));
-    core.info(`docker ${versions.client} (engine ${versions.server}), buildx ${versions.buildx}`);
     const cluster = await timings.step('cluster credentials', () => credentials.cluster());
     return await deployWith(docker, settings, credentials, run, plan, manifests, cluster, timings, pr);
   } finally {
@@ -708,7 +705,10 @@ async function buildOrReuse(
       return existing;
     }
   }
-  // docker signs in only to push
+  // docker is needed only to build (a commit already pushed deploys from a runner without it); what the
+  // runner lacks fails here, before docker signs in and before anything is written to the cluster
+  const versions = await checkDocker(docker);
+  core.info(`docker ${versions.client} (engine ${versions.server}), buildx ${versions.buildx}`);
   await login();
   return buildAndPushRetrying(docker, plan.build);
 }

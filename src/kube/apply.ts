@@ -257,20 +257,20 @@ async function dryRun(
     if (!ns) object = { ...input, metadata: { ...input.metadata, namespace: options.namespace } };
   }
   const path = await cluster.pathOf(apiVersion, kind, object.metadata?.namespace, name);
-  let live: KubernetesObject | undefined;
-  try {
-    live = await cluster.request<KubernetesObject>('GET', path);
-  } catch (error) {
-    if (!isNotFound(error))
-      throw new Error(`${kind}/${name}: cannot read the live object: ${errorText(error)}`);
-  }
-
   let force = options.force;
-  let result: KubernetesObject;
   const warnings: string[] = [];
-  try {
-    result = await ssa(cluster, path, object, options.fieldManager, force, true, warnings);
-  } catch (error) {
+  // the live object and the dry-run are independent reads: asked at once
+  const [read, dry] = await Promise.allSettled([
+    cluster.request<KubernetesObject>('GET', path),
+    ssa(cluster, path, object, options.fieldManager, force, true, warnings),
+  ]);
+  if (read.status === 'rejected' && !isNotFound(read.reason))
+    throw new Error(`${kind}/${name}: cannot read the live object: ${errorText(read.reason)}`);
+  const live = read.status === 'fulfilled' ? read.value : undefined;
+  let result: KubernetesObject;
+  if (dry.status === 'fulfilled') result = dry.value;
+  else {
+    const error: unknown = dry.reason;
     const conflicts = conflictsOf(error);
     if (kind === 'Job' && live && isImmutable(error)) {
       // a Job runs its template once: a new template is a new run, so the Job is replaced

@@ -1,11 +1,9 @@
 import * as core from '@actions/core';
 import {
-  AppsV1Api,
-  CoreV1Api,
+  type Configuration,
   HttpMethod,
   KubeConfig,
   type KubernetesObject,
-  KubernetesObjectApi,
   type RequestContext,
 } from '@kubernetes/client-node';
 import { errorText } from '../util/errors.js';
@@ -13,10 +11,13 @@ import { proxyFor } from '../util/proxy.js';
 import { backoff, retry } from '../util/retry.js';
 import { maskSecret } from '../util/secrets.js';
 import { hopeless } from '../util/unreachable.js';
+import { builtInResource } from './builtin-resources.js';
 
 // The one seam every Kubernetes call of the action goes through. Requests carry JSON exactly as given: the
 // library's typed serializer drops fields it does not know, which would hide a typo in a manifest from
-// the API server's strict field validation.
+// the API server's strict field validation. Only client-node's kubeconfig, auth and transport are used
+// (and its Watch): without its typed APIs and models, the bundle sheds a megabyte that every run would
+// otherwise load (scripts/bundle.mjs).
 
 const defaultRequestTimeoutMs = 30_000;
 const defaultOutageMs = 90_000;
@@ -38,7 +39,7 @@ class NoAnswer extends Error {
   }
 }
 
-/** fetch's own failure (client-node's discovery calls fetch directly): no HTTP answer at all. */
+/** fetch's own failure: no HTTP answer at all. */
 function isNetworkError(error: unknown): boolean {
   return /fetch failed|ECONNREFUSED|ECONNRESET|socket hang up/.test(errorText(error));
 }
@@ -89,9 +90,6 @@ export interface ResourceInfo {
 
 export interface Cluster {
   kubeConfig: KubeConfig;
-  /** typed clients, for callers that prefer them */
-  core: CoreV1Api;
-  apps: AppsV1Api;
   /** the API server URL, for messages */
   server: string;
   /** JSON request to the API server; throws KubeApiError on a non-2xx answer */
@@ -145,13 +143,11 @@ export function loadCluster(
     throw new Error(
       `${unreachablePrivate(server, privateEndpoint)} This job runs on a GitHub-hosted runner, which never can.`,
     );
-  const api = kc.makeApiClient(JsonObjectApi);
+  const api = kc.makeApiClient(JsonApi);
   api.privateEndpoint = privateEndpoint;
   api.server = server;
   return {
     kubeConfig: kc,
-    core: kc.makeApiClient(CoreV1Api),
-    apps: kc.makeApiClient(AppsV1Api),
     server,
     request: (method, path, options) => api.send(method, path, options ?? {}),
     resource: (apiVersion, kind) => api.lookup(apiVersion, kind),
@@ -255,23 +251,49 @@ function unreachablePrivate(server: string, why: string): string {
   );
 }
 
-/** KubernetesObjectApi gives discovery and the configured transport; this adds raw JSON requests. */
-class JsonObjectApi extends KubernetesObjectApi {
+interface ApiResource {
+  name: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+/** Raw JSON requests and discovery over the transport, auth and proxy client-node configures. */
+class JsonApi {
   /** set for a private endpoint: no answer before the first one fails at once, with the ways out */
   privateEndpoint: string | undefined;
   server = '';
   private answered = false;
   /** when a request last got no answer: the server may be restarting */
   private outageAt = 0;
+  /** each group/version's resources, asked once however many lookups wait for it */
+  private readonly discovery = new Map<string, Promise<ApiResource[] | undefined>>();
 
+  constructor(private readonly configuration: Configuration) {}
+
+  /** The resource behind apiVersion + kind; a group/version asked again when it lacks the kind (a new CRD). */
   async lookup(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
-    const resource = await this.withRetry('GET', `discovery of ${kind} (${apiVersion})`, () =>
-      this.resource(apiVersion, kind).catch((error: unknown) => {
-        // client-node throws on a group/version the server does not serve (404): that is "not served"
-        if ((error as { code?: number }).code === 404) return undefined;
-        throw error;
-      }),
-    );
+    const builtIn = builtInResource(apiVersion, kind);
+    if (builtIn) return builtIn;
+    const find = (resources: ApiResource[] | undefined) =>
+      resources?.find((r) => r.kind === kind && !r.name.includes('/'));
+    const cached = this.discovery.get(apiVersion);
+    let resource = cached ? find(await cached.catch(() => undefined)) : undefined;
+    if (!resource) {
+      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      const asked = this.send<{ resources?: ApiResource[] }>('GET', path, {}).then(
+        (list) => list.resources ?? [],
+        (error: unknown) => {
+          // a group/version the server does not serve: its kinds are not served
+          if (isNotFound(error)) return undefined;
+          throw error;
+        },
+      );
+      this.discovery.set(apiVersion, asked);
+      asked.catch(() => {
+        if (this.discovery.get(apiVersion) === asked) this.discovery.delete(apiVersion);
+      });
+      resource = find(await asked);
+    }
     return resource ? { plural: resource.name, namespaced: resource.namespaced } : undefined;
   }
 
@@ -344,8 +366,7 @@ class JsonObjectApi extends KubernetesObjectApi {
   // balancer, a fresh instance may not yet trust the token issuer): for a short while after an outage, 401
   // and 403 say "not yet", not "never". Either refuses the request before it has any effect.
   private warmingUp(error: unknown): boolean {
-    // KubeApiError from our requests, client-node's ApiException (code) from its discovery calls
-    const status = error instanceof KubeApiError ? error.status : (error as { code?: unknown } | null)?.code;
+    const status = error instanceof KubeApiError ? error.status : undefined;
     return (status === 401 || status === 403) && Date.now() - this.outageAt < authWarmUpMs;
   }
 
@@ -368,6 +389,7 @@ class JsonObjectApi extends KubernetesObjectApi {
     for (const middleware of this.configuration.middleware) ctx = await middleware.pre(ctx).toPromise();
     let status: number;
     let text: string;
+    const started = performance.now();
     try {
       const response = await this.configuration.httpApi.send(ctx).toPromise();
       status = response.httpStatusCode;
@@ -381,6 +403,11 @@ class JsonObjectApi extends KubernetesObjectApi {
         hopeless(error, ctx.getUrl(), "the kubeconfig's server"),
       );
     }
+    // the runner's debug logging (RUNNER_DEBUG): every request, its answer and how long it took
+    if (core.isDebug())
+      core.debug(
+        `${request}${options.query?.dryRun ? ' (dry-run)' : ''}: ${status} in ${Math.round(performance.now() - started)} ms`,
+      );
     if (status >= 200 && status < 300) {
       if (options.text) return text as T;
       return (text ? JSON.parse(text) : undefined) as T;

@@ -3,14 +3,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { jest } from '@jest/globals';
+import { Registry } from '../../src/registry/client.js';
+import { addTags } from '../../src/registry/images.js';
 import { nxdomainServer } from '../helpers/dns.js';
-import { localTargetInputs, runAction } from '../helpers/run-action.js';
-import { get, namespaceName, testCluster } from '../kube/cluster.js';
+import { pushNodeScriptImage } from '../helpers/images.js';
+import { expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
+import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // A runner that lacks part of what the build needs, through dist/index.js: the real docker CLI with its
 // buildx plugin hidden (a mount namespace lays an empty folder over the plugin's system folder), no docker
-// on PATH, and a daemon that is not there. Each fails first, with its fix, before any sign-in or cluster call.
-// And a cluster whose name does not resolve fails at once, not after the 90 s kept for a restarting API server.
+// on PATH, and a daemon that is not there. Each fails with its fix when the commit needs a build: before docker
+// signs in and before anything reaches the cluster. A commit whose image is already in the registry needs no
+// docker at all. And a cluster whose name does not resolve fails at once, not after the 90 s kept for a
+// restarting API server.
 
 jest.setTimeout(120_000);
 
@@ -21,7 +26,10 @@ const namespace = namespaceName('e2e-runner');
 const inputs = () => ({ ...localTargetInputs(), mode: 'deploy', namespace, host: 'runner.localhost' });
 const sha = 'a1'.repeat(20);
 
-afterAll(() => rmSync(empty, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(empty, { recursive: true, force: true });
+  await deleteNamespace(cluster, namespace);
+});
 
 /** Where the docker CLI finds buildx outside DOCKER_CONFIG (the system plugin folders). */
 function systemPluginDirs(): string[] {
@@ -53,7 +61,7 @@ describe('a runner without what the build needs', () => {
     expect(run.error).toBe(
       "docker buildx is not installed (docker: unknown command: docker buildx): add the step 'uses: docker/setup-buildx-action' before this action, or install the docker-buildx plugin",
     );
-    expect(run.log).not.toContain('cluster credentials');
+    expect(run.log).not.toContain('::group::preflight');
     expect(await get(cluster, `/api/v1/namespaces/${namespace}`)).toBeUndefined();
   });
 
@@ -63,6 +71,26 @@ describe('a runner without what the build needs', () => {
     expect(run.error).toMatch(
       /^docker is not installed on this runner, or not on PATH \(Unable to locate executable file: docker/,
     );
+    expect(await get(cluster, `/api/v1/namespaces/${namespace}`)).toBeUndefined();
+  });
+
+  it('without docker on PATH, a commit whose image is in the registry deploys', async () => {
+    const target = localTargetInputs();
+    const image = await pushNodeScriptImage(target['image-name'] ?? '', 'setInterval(() => {}, 60_000)');
+    const pushed = 'b2'.repeat(20);
+    const registry = new Registry(process.env.REGISTRY ?? '', {
+      username: process.env.REGISTRY_USERNAME ?? '',
+      password: process.env.REGISTRY_PASSWORD ?? '',
+    });
+    await addTags(registry, image, [`${image.split('@')[0]}:${pushed}`]);
+    const run = await runAction(inputs(), { sha: pushed, env: { PATH: empty } });
+    expectRunOk(run);
+    expect(run.log).toContain('is already in the registry');
+    const live = await get<{ spec: { template: { spec: { containers: { image: string }[] } } } }>(
+      cluster,
+      `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`,
+    );
+    expect(live?.spec.template.spec.containers[0]?.image).toBe(image);
   });
 
   it('with a daemon that does not answer: quotes docker and names DOCKER_HOST', async () => {

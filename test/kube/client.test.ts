@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
+import { builtInResources } from '../../src/kube/builtin-resources.js';
 import { loadCluster } from '../../src/kube/client.js';
 import { deleteNamespace, kubeconfigText, namespaceName, testCluster } from './cluster.js';
 
@@ -169,4 +170,31 @@ describe('loadCluster', () => {
       await deleteNamespace(cluster, ns);
     }
   });
+
+  it('knows the built-in resources as the API server serves them, and asks discovery for the rest', async () => {
+    const cluster = testCluster(kubeconfigText());
+    for (const [apiVersion, kinds] of Object.entries(builtInResources)) {
+      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      const served = await cluster.request<{
+        resources: { name: string; kind: string; namespaced: boolean }[];
+      }>('GET', path);
+      for (const [kind, [plural, namespaced]] of Object.entries(kinds))
+        expect({ apiVersion, kind, plural, namespaced }).toEqual({
+          apiVersion,
+          kind,
+          ...pick(served.resources.find((r) => r.kind === kind && !r.name.includes('/'))),
+        });
+    }
+    // not in the table: discovery, a kind the group does not have, a group the server does not serve
+    expect(await cluster.resource('scheduling.k8s.io/v1', 'PriorityClass')).toEqual({
+      plural: 'priorityclasses',
+      namespaced: false,
+    });
+    expect(await cluster.resource('v1', 'Frobnicator')).toBeUndefined();
+    expect(await cluster.resource('archetype.example.com/v9', 'Widget')).toBeUndefined();
+  });
 });
+
+function pick(r: { name: string; namespaced: boolean } | undefined) {
+  return r ? { plural: r.name, namespaced: r.namespaced } : { plural: 'not served' };
+}

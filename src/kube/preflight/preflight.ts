@@ -50,34 +50,18 @@ export async function preflight(
   options: PreflightOptions,
 ): Promise<PreflightResult> {
   const log = options.log ?? { info() {}, warning() {}, notice() {} };
-  const compared = await compareWithLive(cluster, objects, options);
-  if (compared.unchanged) {
-    const u = compared.unchanged;
-    for (const o of u.objects) log.info(`${o.kind}/${o.name} unchanged`);
-    log.notice(
-      `unchanged: all ${u.objects.length} objects in namespace '${options.namespace}' equal what is live${u.revision ? ` and revision ${u.revision} is rolled out` : ''}; nothing was applied and no revision was made`,
-    );
-    return { unchanged: u, findings: [], skipped: [] };
-  }
-
   const ns = options.namespace;
   const state = new ClusterState(cluster, ns);
   const workloads = objects.filter((o) => workloadKinds.has(o.kind ?? ''));
   const ingresses = objects.filter((o) => o.kind === 'Ingress');
-  const inSet = new Map(objects.map((o) => [`${o.kind}/${o.metadata?.name}`, o]));
-  const findings: Finding[] = [];
-  const skipped: string[] = [];
-  const skip = (what: string, error: unknown) => {
-    const line = `preflight: ${what} not checked: ${errorText(error)}`;
-    if (!skipped.includes(line)) skipped.push(line);
-  };
-
   const usesImage = (o: KubernetesObject) =>
     [...(specOf(o)?.containers ?? []), ...(specOf(o)?.initContainers ?? [])].some(
       (c) => c.image === options.image,
     );
   const deployments = workloads.filter((w) => w.kind === 'Deployment') as V1Deployment[];
-  const [nodes, bound, platforms, limitRanges, quotas, nsPods, classes] = await Promise.all([
+  // every read at once: the comparison with what is live, and what the checks need (unused when the set
+  // is unchanged; each read catches its own error)
+  const reads = Promise.all([
     workloads.length > 0 ? state.list<V1Node>('/api/v1/nodes', 'nodes') : ok<V1Node[]>([]),
     deployments.length > 0
       ? state.list<V1Pod>('/api/v1/pods', 'pods on the nodes', {
@@ -91,15 +75,35 @@ export async function preflight(
     ingresses.length > 0
       ? state.list<IngressClass>('/apis/networking.k8s.io/v1/ingressclasses', 'ingress classes')
       : ok<IngressClass[]>([]),
-  ]);
+  ] as const);
+  const compared = await compareWithLive(cluster, objects, options, state.liveNamespace());
+  if (compared.unchanged) {
+    const u = compared.unchanged;
+    for (const o of u.objects) log.info(`${o.kind}/${o.name} unchanged`);
+    log.notice(
+      `unchanged: all ${u.objects.length} objects in namespace '${options.namespace}' equal what is live${u.revision ? ` and revision ${u.revision} is rolled out` : ''}; nothing was applied and no revision was made`,
+    );
+    return { unchanged: u, findings: [], skipped: [] };
+  }
+
+  const inSet = new Map(objects.map((o) => [`${o.kind}/${o.metadata?.name}`, o]));
+  const findings: Finding[] = [];
+  const skipped: string[] = [];
+  const skip = (what: string, error: unknown) => {
+    const line = `preflight: ${what} not checked: ${errorText(error)}`;
+    if (!skipped.includes(line)) skipped.push(line);
+  };
+
+  const [nodes, bound, platforms, limitRanges, quotas, nsPods, classes] = await reads;
   const ranges = limitRanges.ok ? limitRanges.value : [];
   const own = (d: V1Deployment) => ownPods(d, nsPods.ok ? nsPods.value : []);
   // pods the rolling update adds while all old ones still run: only when the template changes and
   // maxUnavailable lets no old pod go first
   const surgeOf = async (d: V1Deployment) => {
-    const live = await state.get<V1Deployment>(
-      `/apis/apps/v1/namespaces/${ns}/deployments/${d.metadata?.name}`,
-    );
+    const read = compared.live.get(`Deployment/${d.metadata?.name}`);
+    const live = read
+      ? { ok: true, value: read }
+      : await state.get<V1Deployment>(`/apis/apps/v1/namespaces/${ns}/deployments/${d.metadata?.name}`);
     const fence = rollingUpdate(d.spec ?? {});
     const rolls = live.ok && live.value !== undefined && !compared.sameTemplate.has(d.metadata?.name ?? '');
     return rolls && fence.unavailable === 0 ? fence.surge : 0;
@@ -273,7 +277,7 @@ async function attempt<T>(fn: () => Promise<T>): Promise<Read<T>> {
 /** Reads with answers cached per path; a missing namespace answers "empty" without asking. */
 class ClusterState {
   private readonly cache = new Map<string, Promise<Read<unknown>>>();
-  private namespaceExists: Promise<boolean> | undefined;
+  private live: Promise<{ status?: { phase?: string } } | undefined> | undefined;
 
   constructor(
     private readonly cluster: Cluster,
@@ -289,15 +293,19 @@ class ClusterState {
     return hit as Promise<Read<T>>;
   }
 
-  private exists(): Promise<boolean> {
-    this.namespaceExists ??= this.cluster
-      .request('GET', `/api/v1/namespaces/${this.namespace}`)
-      .then(() => true)
+  /** The live namespace, undefined when it does not exist; asked once. */
+  liveNamespace(): Promise<{ status?: { phase?: string } } | undefined> {
+    this.live ??= this.cluster
+      .request<{ status?: { phase?: string } }>('GET', `/api/v1/namespaces/${this.namespace}`)
       .catch((error) => {
-        if (isNotFound(error)) return false;
+        if (isNotFound(error)) return undefined;
         throw error;
       });
-    return this.namespaceExists;
+    return this.live;
+  }
+
+  private async exists(): Promise<boolean> {
+    return (await this.liveNamespace()) !== undefined;
   }
 
   list<T>(path: string, what: string, query: Record<string, string> = {}): Promise<Read<T[]>> {
@@ -310,10 +318,16 @@ class ClusterState {
     });
   }
 
+  // The reads in the namespace go out with the namespace's own: what they answer counts only when it exists
+  // (an identity with rights only in namespaces that exist is refused in one that does not).
+
   async namespaced<T>(plural: string): Promise<Read<T[]>> {
     return this.once(`ns:${plural}`, async () => {
-      if (!(await this.exists())) return [];
-      const list = await this.list<T>(`/api/v1/namespaces/${this.namespace}/${plural}`, plural);
+      const [exists, list] = await Promise.all([
+        this.exists(),
+        this.list<T>(`/api/v1/namespaces/${this.namespace}/${plural}`, plural),
+      ]);
+      if (!exists) return [];
       if (!list.ok) throw list.error;
       return list.value;
     });
@@ -322,13 +336,14 @@ class ClusterState {
   /** An object by path, undefined when it does not exist. */
   get<T>(path: string): Promise<Read<T | undefined>> {
     return this.once(path, async () => {
-      if (!(await this.exists())) return undefined;
-      try {
-        return await this.cluster.request<T>('GET', path);
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
+      const [exists, read] = await Promise.all([
+        this.exists(),
+        attempt(() => this.cluster.request<T>('GET', path)),
+      ]);
+      if (!exists) return undefined;
+      if (read.ok) return read.value;
+      if (isNotFound(read.error)) return undefined;
+      throw read.error;
     });
   }
 

@@ -7,9 +7,9 @@ import { sameJson, sameObject } from '../json.js';
 
 // A redeploy of what is live (a rerun, or a push that changed nothing the cluster sees) should apply
 // nothing, make no revision, and finish in a second. Decided the way applySet decides it per object (a
-// server-side apply dry-run equal to the live object), for the whole set, before any check or apply. The
-// Deployments go first, and a changing deploy (a new image) dry-runs nothing else. Any doubt (an object
-// missing, a conflict, an error) means "changed", and the normal path, which reports it properly, runs.
+// server-side apply dry-run equal to the live object), for the whole set, before any check or apply, all
+// reads at once. Any doubt (an object missing, a conflict, an error) means "changed", and the normal path,
+// which reports it properly, runs.
 
 export interface Unchanged {
   objects: AppliedObject[];
@@ -22,48 +22,54 @@ export interface LiveComparison {
   unchanged?: Unchanged;
   /** Deployments whose pod template the apply leaves as it is (no rollout, no surge) */
   sameTemplate: Set<string>;
+  /** the live objects of the set, by Kind/name, as read for the comparison */
+  live: Map<string, KubernetesObject>;
 }
 
 type Options = { namespace: string; instance: string; fieldManager: string };
 
+/**
+ * `namespace` is the live namespace, read by the caller (undefined: missing). The reads and dry-runs go out
+ * together with it; their answers count only when it is Active.
+ */
 export async function compareWithLive(
   cluster: Cluster,
   objects: KubernetesObject[],
   options: Options,
+  namespace: Promise<{ status?: { phase?: string } } | undefined>,
 ): Promise<LiveComparison> {
   const sameTemplate = new Set<string>();
-  try {
-    const ns = await cluster.request<{ status?: { phase?: string } }>(
-      'GET',
-      `/api/v1/namespaces/${options.namespace}`,
-    );
-    if (ns.status?.phase !== 'Active') return { sameTemplate };
-  } catch {
-    return { sameTemplate };
-  }
-  const deployments = objects.filter((o) => o.kind === 'Deployment');
-  const others = objects.filter((o) => o.kind !== 'Deployment');
-  const done: AppliedObject[] = [];
+  const live = new Map<string, KubernetesObject>();
+  // the dry-runs are independent reads: asked for together (a set is a handful of objects)
+  const results = Promise.all(objects.map((object) => dryRun(cluster, object, options)));
+  const ns = await namespace.catch(() => undefined);
+  const compared = await results;
+  if (ns?.status?.phase !== 'Active') return { sameTemplate, live };
   let revision = 0;
   let changed = false;
-  // the dry-runs are independent reads: asked for together (a set is a handful of objects)
-  const ordered = [...deployments, ...others];
-  const results = await Promise.all(ordered.map((object) => dryRun(cluster, object, options)));
-  for (const [i, object] of ordered.entries()) {
-    const compared = results[i];
-    if (!compared) {
+  const done: AppliedObject[] = [];
+  // the Deployments first: the revision reported is the last Deployment's
+  const order = [...objects.keys()].sort(
+    (a, b) => Number(objects[b]?.kind === 'Deployment') - Number(objects[a]?.kind === 'Deployment'),
+  );
+  for (const i of order) {
+    const object = objects[i] as KubernetesObject;
+    const read = compared[i];
+    if (read?.live) live.set(`${object.kind}/${object.metadata?.name}`, read.live);
+    if (!read?.result || !read.live) {
       changed = true;
       continue;
     }
-    const { live, result } = compared;
+    const { result } = read;
+    const current = read.live;
     const name = object.metadata?.name ?? '';
     if (object.kind === 'Deployment') {
       const spec = (o: KubernetesObject) => (o as V1Deployment).spec?.template;
-      if (sameJson(spec(live), spec(result))) sameTemplate.add(name);
-      if (!rolledOut(live as V1Deployment)) changed = true;
-      revision = revisionOf(live);
+      if (sameJson(spec(current), spec(result))) sameTemplate.add(name);
+      if (!rolledOut(current as V1Deployment)) changed = true;
+      revision = revisionOf(current);
     }
-    if (!sameObject(live, result)) changed = true;
+    if (!sameObject(current, result)) changed = true;
     done.push({
       apiVersion: object.apiVersion ?? '',
       kind: object.kind ?? '',
@@ -72,27 +78,39 @@ export async function compareWithLive(
       action: 'unchanged',
     });
   }
-  if (changed || (await somethingToPrune(cluster, objects, options))) return { sameTemplate };
-  return { unchanged: { objects: done, revision }, sameTemplate };
+  if (changed || (await somethingToPrune(cluster, objects, options))) return { sameTemplate, live };
+  return { unchanged: { objects: done, revision }, sameTemplate, live };
 }
 
-/** The live object and the server-side apply dry-run of `object` over it; undefined when either fails. */
+/**
+ * The live object and the server-side apply dry-run of `object` over it, asked at once; either is undefined
+ * when it fails (a missing object, a conflict, an error).
+ */
 async function dryRun(
   cluster: Cluster,
   object: KubernetesObject,
   options: Options,
-): Promise<{ live: KubernetesObject; result: KubernetesObject } | undefined> {
+): Promise<{ live?: KubernetesObject; result?: KubernetesObject } | undefined> {
   const { apiVersion, kind } = object;
   const name = object.metadata?.name;
   if (!apiVersion || !kind || !name) return undefined;
   try {
     const path = await cluster.pathOf(apiVersion, kind, object.metadata?.namespace, name);
-    const live = await cluster.request<KubernetesObject>('GET', path);
-    const result = await cluster.request<KubernetesObject>('PATCH', path, {
-      query: { fieldManager: options.fieldManager, force: false, fieldValidation: 'Strict', dryRun: 'All' },
-      body: object,
-      contentType: 'application/apply-patch+yaml',
-    });
+    const [live, result] = await Promise.all([
+      cluster.request<KubernetesObject>('GET', path).catch(() => undefined),
+      cluster
+        .request<KubernetesObject>('PATCH', path, {
+          query: {
+            fieldManager: options.fieldManager,
+            force: false,
+            fieldValidation: 'Strict',
+            dryRun: 'All',
+          },
+          body: object,
+          contentType: 'application/apply-patch+yaml',
+        })
+        .catch(() => undefined),
+    ]);
     return { live, result };
   } catch {
     return undefined;
