@@ -4,7 +4,15 @@ import type { Credentials } from '../credentials.js';
 import { Docker } from '../docker/docker.js';
 import { checkDocker } from '../docker/preconditions.js';
 import { buildAndPushRetrying } from '../docker/push-retry.js';
-import { type AppliedObject, applySet, type PrunedObject, prune, type TakenOver } from '../kube/apply.js';
+import {
+  type AppliedObject,
+  applySet,
+  deletePrunable,
+  findPrunable,
+  type Prunable,
+  type PrunedObject,
+  type TakenOver,
+} from '../kube/apply.js';
 import { autoscaledTargets, handOverReplicas, withoutReplicas } from '../kube/autoscale.js';
 import { type Cluster, isNotFound, KubeApiError } from '../kube/client.js';
 import { deploymentPath, revisionOf } from '../kube/deployment.js';
@@ -211,10 +219,28 @@ async function applyAndTrack(
   options: { podSecurityFails: boolean; ownsNamespace: boolean; stage: { applying: boolean } },
 ): Promise<DeployResult> {
   const image = result.image;
-  // a workload an autoscaler scales keeps the autoscaler's replicas
-  const autoscaled = await leaveReplicasToAutoscalers(cluster, plan.namespace, manifestObjects);
+  // one deploy at a time per environment, and never an older commit's over a newer one's (kube/lock.ts);
+  // taken before preflight, so that what preflight reads (its dry-runs too) holds until the apply. A
+  // workload an autoscaler scales keeps the autoscaler's replicas: read meanwhile.
+  const [scaled, locked] = await Promise.allSettled([
+    leaveReplicasToAutoscalers(cluster, plan.namespace, manifestObjects),
+    lockEnvironment(cluster, {
+      namespace: plan.namespace,
+      instance: plan.render.instance,
+      run: { ...thisRun(), sha: run.sha },
+      rolloutTimeoutMs: settings.rolloutTimeoutMs,
+    }),
+  ]);
+  if (locked.status === 'rejected') throw locked.reason;
+  await using _lock = locked.value;
+  if (scaled.status === 'rejected') throw scaled.reason;
+  const autoscaled = scaled.value;
   const objects = autoscaled.objects;
-  // what the cluster will make of the set, before anything is applied; an unchanged set ends the deploy here
+  const set = objects.map((m) => m.object);
+  // what the cluster will make of the set, before anything is applied; an unchanged set ends the deploy
+  // here. The release history is read meanwhile.
+  const history = releaseHistory(cluster, plan.namespace, plan.render.instance);
+  history.catch(() => undefined);
   const checked = await timings.step('preflight', () =>
     preflight(
       cluster,
@@ -228,43 +254,32 @@ async function applyAndTrack(
         imagePlatforms: () => imagePlatforms(registry, image),
         mode: settings.preflight,
         aks: settings.cluster.kind === 'aks' ? settings.cluster : undefined,
+        // the lock found or made it
+        namespaceExists: true,
         log: core,
       },
     ),
   );
+  const { all: releases, previous } = await history;
   if (checked.unchanged) {
     result.applied = checked.unchanged.objects;
     result.revision = checked.unchanged.revision;
-    await recordIfNone(
-      cluster,
-      plan,
-      run.sha,
-      image,
-      objects.map((m) => m.object),
-    );
-    await moveTags(registry, plan, image, timings);
+    await recordIfNone(cluster, plan, run.sha, image, set, releases);
+    (await moveTags(registry, plan, image, timings))();
     return result;
   }
 
-  // one deploy at a time per environment, and never an older commit's over a newer one's (kube/lock.ts)
-  await using _lock = await lockEnvironment(cluster, {
-    namespace: plan.namespace,
-    instance: plan.render.instance,
-    run: { ...thisRun(), sha: run.sha },
-    rolloutTimeoutMs: settings.rolloutTimeoutMs,
-  });
-  const set = objects.map((m) => m.object);
-  const history = await releaseHistory(cluster, plan.namespace, plan.render.instance);
   const failing: Failing = {
     settings,
     cluster,
     plan,
     timings,
     result,
-    previous: history.previous,
+    previous,
     serving: new Map(),
   };
   options.stage.applying = true;
+  let prunable: Promise<Prunable[]> | undefined;
   // a cancelled run (the runner's SIGINT) ends the wait at once and restores the previous release
   const cancel = catchCancellation();
   try {
@@ -276,6 +291,8 @@ async function applyAndTrack(
           namespace: plan.namespace,
           podSecurityFails: options.podSecurityFails,
           ownsNamespace: options.ownsNamespace,
+          namespaceExists: true,
+          dryRuns: checked.dryRuns,
           sourceOf: sourcesOf(objects),
           signal: cancel.signal,
           ...(set.some(isPreDeploy)
@@ -305,16 +322,18 @@ async function applyAndTrack(
               fieldManager,
             ))
               core.info(`${h.workload}: spec.replicas (${h.replicas}) handed over to its autoscaler`);
-            failing.serving = await servingRevisions(cluster, plan.namespace, [
-              ...set,
-              ...(history.previous?.objects ?? []),
-            ]);
+            failing.serving = await servingRevisions(
+              cluster,
+              plan.namespace,
+              [...set, ...(previous?.objects ?? [])],
+              checked.live,
+            );
             failing.release = await recordRelease(
               cluster,
               plan.namespace,
               plan.render.instance,
               { sha: run.sha, image, objects: set },
-              history.all,
+              releases,
             );
             result.release = failing.release.number;
             core.info(`release ${failing.release.number} recorded (Secret ${failing.release.secret})`);
@@ -350,6 +369,10 @@ async function applyAndTrack(
           cancel.signal,
         ),
       );
+      // what prune will delete is read meanwhile (not during the rollout, whose controllers need the API
+      // server); deleted only once the release is proven
+      prunable = findPrunable(cluster, plan.namespace, plan.render.instance, set);
+      prunable.catch(() => undefined);
       await timings.step('endpoints', () => reportReach(settings, cluster, objects, result));
       if (settings.smokeCheck)
         await timings.step('smoke check', () =>
@@ -372,16 +395,24 @@ async function applyAndTrack(
   }
 
   // proven: this release is the one to restore from now on, and what it dropped can go
-  if (failing.release) {
-    await markRelease(cluster, plan.namespace, failing.release, 'deployed');
-    if (history.previous) await markRelease(cluster, plan.namespace, history.previous, 'superseded');
+  const release = failing.release;
+  if (release)
+    await Promise.all([
+      markRelease(cluster, plan.namespace, release, 'deployed'),
+      previous && markRelease(cluster, plan.namespace, previous, 'superseded'),
+    ]);
+  // the registry's tags move while the cluster prunes; reported after prune's log group
+  const tagging = moveTags(registry, plan, image, timings);
+  try {
+    result.pruned = await timings.step('prune', async () => {
+      const found = await (prunable ?? findPrunable(cluster, plan.namespace, plan.render.instance, set));
+      const pruned = await deletePrunable(cluster, plan.namespace, found);
+      for (const p of pruned) core.info(`${p.kind}/${p.name} pruned (no longer in ${settings.manifests})`);
+      return pruned;
+    });
+  } finally {
+    (await tagging)();
   }
-  result.pruned = await timings.step('prune', async () => {
-    const pruned = await prune(cluster, plan.namespace, plan.render.instance, set);
-    for (const p of pruned) core.info(`${p.kind}/${p.name} pruned (no longer in ${settings.manifests})`);
-    return pruned;
-  });
-  await moveTags(registry, plan, image, timings);
   return result;
 }
 
@@ -395,8 +426,8 @@ async function recordIfNone(
   sha: string,
   image: string,
   set: KubernetesObject[],
+  all: ReleaseInfo[],
 ): Promise<void> {
-  const all = await listReleases(cluster, plan.namespace, plan.render.instance);
   if (lastDeployed(all)) return;
   const recorded = await recordRelease(
     cluster,
@@ -508,20 +539,22 @@ async function releaseHistory(cluster: Cluster, namespace: string, instance: str
   return { all, previous };
 }
 
+/** Each Deployment's live revision; `read` holds those preflight read under this deploy's lock. */
 async function servingRevisions(
   cluster: Cluster,
   namespace: string,
   objects: KubernetesObject[],
+  read: Map<string, KubernetesObject>,
 ): Promise<Map<string, number>> {
   const serving = new Map<string, number>();
   const names = new Set(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata?.name ?? ''));
   for (const name of names) {
-    const live = await cluster
-      .request<V1Deployment>('GET', deploymentPath(namespace, name))
-      .catch((error: unknown) => {
+    const live =
+      read.get(`Deployment/${name}`) ??
+      (await cluster.request<V1Deployment>('GET', deploymentPath(namespace, name)).catch((error: unknown) => {
         if (isNotFound(error)) return undefined;
         throw error;
-      });
+      }));
     if (live) serving.set(name, revisionOf(live));
   }
   return serving;
@@ -642,21 +675,25 @@ async function undoFailedDeployment(what: string, f: Failing): Promise<DeployFai
   }
 }
 
-/** latest / pr-N point at the image only once it is proven: rolled out and smoke-checked. */
+/**
+ * latest / pr-N point at the image only once it is proven: rolled out and smoke-checked. Resolves, never
+ * rejects, to what to log about it (said when the caller's log group is closed).
+ */
 async function moveTags(
   registry: Registry,
   plan: DeployPlan,
   image: string,
   timings: Timings,
-): Promise<void> {
-  if (plan.movingTags.length === 0) return;
+): Promise<() => void> {
+  if (plan.movingTags.length === 0) return () => {};
   const tags = plan.movingTags.join(', ');
   try {
-    await timings.step('move tags', () => addTags(registry, image, plan.movingTags));
-    core.info(`${tags} -> ${image}`);
+    await timings.time('move tags', () => addTags(registry, image, plan.movingTags));
+    return () => core.info(`${tags} -> ${image}`);
   } catch (error) {
     // the release is live and proven; only the convenience tag lags behind
-    core.warning(`the deploy succeeded, but ${tags} could not be moved to ${image}: ${errorText(error)}`);
+    return () =>
+      core.warning(`the deploy succeeded, but ${tags} could not be moved to ${image}: ${errorText(error)}`);
   }
 }
 
@@ -665,26 +702,36 @@ const ENDPOINTS_WAIT_MS = 20_000;
 
 /** Ready endpoints of each Service and the Ingress address: that the rollout is reachable, not only done. */
 async function reportReach(settings: Settings, cluster: Cluster, objects: Manifest[], result: DeployResult) {
-  for (const m of objects) {
-    const name = m.object.metadata?.name ?? '';
-    if (m.object.kind === 'Service') {
-      const spec = (m.object as { spec?: { selector?: Record<string, string>; type?: string } }).spec;
-      const selects = Object.keys(spec?.selector ?? {}).length > 0 && spec?.type !== 'ExternalName';
-      const e = await serviceEndpoints(cluster, result.namespace, name, selects ? ENDPOINTS_WAIT_MS : 0);
-      result.endpoints.push(e);
-      const line = `Service/${name}: ${e.ready} ready endpoint${e.ready === 1 ? '' : 's'}${e.notReady ? `, ${e.notReady} not ready` : ''}`;
-      if (e.ready === 0) core.warning(`${line}: nothing serves behind it`);
-      else core.info(line);
-    } else if (m.object.kind === 'Ingress') {
-      const address = settings.waitForIngress
-        ? await waitForIngressAddress(cluster, result.namespace, name, settings.rolloutTimeoutMs)
-        : await ingressAddress(cluster, result.namespace, name);
-      result.ingressAddress = address;
-      core.info(
-        `Ingress/${name}: ${address ? `address ${address}` : 'no address yet (its controller assigns one)'}`,
-      );
-    }
-  }
+  // each Service and Ingress asked at once, reported in the set's order
+  const reports = await Promise.all(
+    objects.map(async (m): Promise<(() => void) | undefined> => {
+      const name = m.object.metadata?.name ?? '';
+      if (m.object.kind === 'Service') {
+        const spec = (m.object as { spec?: { selector?: Record<string, string>; type?: string } }).spec;
+        const selects = Object.keys(spec?.selector ?? {}).length > 0 && spec?.type !== 'ExternalName';
+        const e = await serviceEndpoints(cluster, result.namespace, name, selects ? ENDPOINTS_WAIT_MS : 0);
+        return () => {
+          result.endpoints.push(e);
+          const line = `Service/${name}: ${e.ready} ready endpoint${e.ready === 1 ? '' : 's'}${e.notReady ? `, ${e.notReady} not ready` : ''}`;
+          if (e.ready === 0) core.warning(`${line}: nothing serves behind it`);
+          else core.info(line);
+        };
+      }
+      if (m.object.kind === 'Ingress') {
+        const address = settings.waitForIngress
+          ? await waitForIngressAddress(cluster, result.namespace, name, settings.rolloutTimeoutMs)
+          : await ingressAddress(cluster, result.namespace, name);
+        return () => {
+          result.ingressAddress = address;
+          core.info(
+            `Ingress/${name}: ${address ? `address ${address}` : 'no address yet (its controller assigns one)'}`,
+          );
+        };
+      }
+      return undefined;
+    }),
+  );
+  for (const report of reports) report?.();
 }
 
 /** The commit's image when the registry has it (a rerun deploys the same digest), else a fresh build. */

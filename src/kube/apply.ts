@@ -46,6 +46,13 @@ export interface ApplyOptions {
   sourceOf?: (kind: string, name: string) => string | undefined;
   /** a cancelled run: no write starts once it is aborted */
   signal?: AbortSignal;
+  /**
+   * Dry-runs already passed for these very objects (preflight's, under the same deploy lock, so nothing else
+   * wrote since): not asked again. An object without one is dry-run here.
+   */
+  dryRuns?: Map<KubernetesObject, DryRun>;
+  /** the namespace is known to exist (the deploy lock made or found it): not asked again */
+  namespaceExists?: boolean;
   /** called once the whole set has passed the dry-run, before the first write (the release record) */
   beforeWrite?: () => Promise<void>;
   /**
@@ -53,6 +60,13 @@ export interface ApplyOptions {
    * to completion), then the rest. A failure of `run` leaves the rest unwritten.
    */
   firstStage?: { select: (object: KubernetesObject) => boolean; run: () => Promise<void> };
+}
+
+/** A passed server-side apply dry-run: the live object (none: a create), the result and its warnings. */
+export interface DryRun {
+  live?: KubernetesObject;
+  result: KubernetesObject;
+  warnings: string[];
 }
 
 export interface ApplyResult {
@@ -109,6 +123,14 @@ const order: Record<string, number> = {
 };
 const rank = (kind: string) => order[kind] ?? 6;
 
+/** Write tiers: the namespace; what pods read at start (ServiceAccounts, ConfigMaps, Secrets); the rest. */
+function tiers(planned: Planned[]): Planned[][] {
+  const tierOf = (kind: string) => (rank(kind) === 0 ? 0 : rank(kind) <= 2 ? 1 : 2);
+  return [0, 1, 2]
+    .map((t) => planned.filter((p) => tierOf(p.object.kind ?? '') === t))
+    .filter((t) => t.length > 0);
+}
+
 interface Planned {
   object: KubernetesObject;
   path: string;
@@ -135,7 +157,8 @@ export async function applySet(
     .map(({ o }) => o);
 
   const namespaceCreated =
-    (await ensureNamespace(cluster, options, sorted)) || options.ownsNamespace === true;
+    (!options.namespaceExists && (await ensureNamespace(cluster, options, sorted))) ||
+    options.ownsNamespace === true;
   const at = (o: KubernetesObject) => {
     const source = options.sourceOf?.(o.kind ?? '', o.metadata?.name ?? '');
     return source ? `${source} ` : '';
@@ -172,27 +195,35 @@ export async function applySet(
   await options.beforeWrite?.();
   const done: string[] = [];
   const write = async (p: Planned) => {
-    options.signal?.throwIfAborted();
     if (p.action === 'unchanged') return;
     if (namespaceCreated && p.object.kind === 'Namespace' && p.object.metadata?.name === options.namespace)
       return;
-    try {
-      if (p.action === 'replaced') await deleteAndWait(cluster, p.path);
-      await ssa(cluster, p.path, p.object, options.fieldManager, p.force, false);
-      done.push(describeObject(p.object));
-    } catch (error) {
-      throw new Error(
-        `${at(p.object)}${describeObject(p.object)}: apply failed after a successful dry-run (${explain(error, p.object, options.namespace)}); ` +
-          `already applied: ${done.join(', ') || 'nothing'}. Deploy again once the cause is fixed.`,
-      );
+    if (p.action === 'replaced') await deleteAndWait(cluster, p.path);
+    await ssa(cluster, p.path, p.object, options.fieldManager, p.force, false);
+    done.push(describeObject(p.object));
+  };
+  // tier by tier, each tier's objects at once (as fluxcd's staged apply): what pods need at start is live
+  // before the workloads that start them
+  const writeAll = async (objects: Planned[]) => {
+    for (const tier of tiers(objects)) {
+      options.signal?.throwIfAborted();
+      const outcomes = await Promise.allSettled(tier.map(write));
+      const failed = outcomes.findIndex((o) => o.status === 'rejected');
+      const outcome = outcomes[failed];
+      const p = tier[failed];
+      if (outcome?.status === 'rejected' && p)
+        throw new Error(
+          `${at(p.object)}${describeObject(p.object)}: apply failed after a successful dry-run (${explain(outcome.reason, p.object, options.namespace)}); ` +
+            `already applied: ${done.join(', ') || 'nothing'}. Deploy again once the cause is fixed.`,
+        );
     }
   };
   const first = options.firstStage;
   if (first) {
-    for (const p of planned) if (first.select(p.object)) await write(p);
+    await writeAll(planned.filter((p) => first.select(p.object)));
     await first.run();
   }
-  for (const p of planned) if (!first?.select(p.object)) await write(p);
+  await writeAll(planned.filter((p) => !first?.select(p.object)));
   return {
     objects: planned.map((p) => ({
       apiVersion: p.object.apiVersion ?? '',
@@ -257,6 +288,16 @@ async function dryRun(
     if (!ns) object = { ...input, metadata: { ...input.metadata, namespace: options.namespace } };
   }
   const path = await cluster.pathOf(apiVersion, kind, object.metadata?.namespace, name);
+  const known = options.dryRuns?.get(input);
+  if (known) {
+    checkPodSecurity(known.warnings, kind, name, options);
+    const action = !known.live
+      ? 'created'
+      : sameObject(known.live, known.result)
+        ? 'unchanged'
+        : 'configured';
+    return { object, path, action, force: options.force };
+  }
   let force = options.force;
   const warnings: string[] = [];
   // the live object and the dry-run are independent reads: asked at once
@@ -300,13 +341,18 @@ async function dryRun(
       throw new Error(explain(error, object, options.namespace, live));
     }
   }
+  checkPodSecurity(warnings, kind, name, options);
+  const action: ApplyAction = !live ? 'created' : sameObject(live, result) ? 'unchanged' : 'configured';
+  return { object, path, action, force };
+}
+
+/** A dry-run whose answer warns that pods would violate Pod Security fails the set, where options say so. */
+function checkPodSecurity(warnings: string[], kind: string, name: string, options: ApplyOptions): void {
   const podSecurity = warnings.filter((w) => /would violate PodSecurity/.test(w));
   if (options.podSecurityFails && podSecurity.length > 0)
     throw new Error(
       `${kind}/${name}: its pods would be refused by namespace '${options.namespace}', which enforces the restricted Pod Security Standard: ${podSecurity.join('; ')}`,
     );
-  const action: ApplyAction = !live ? 'created' : sameObject(live, result) ? 'unchanged' : 'configured';
-  return { object, path, action, force };
 }
 
 function isImmutable(error: unknown): boolean {
@@ -478,6 +524,14 @@ export interface PrunedObject {
   namespace: string;
 }
 
+/** An object prune would delete, found by `findPrunable`. */
+export interface Prunable {
+  kind: string;
+  name: string;
+  /** its collection's path */
+  path: string;
+}
+
 /**
  * Deletes objects labelled managed-by=<managedBy> and instance=<instance> in the namespace that are not in
  * `keep` (the set just applied), and that the action itself applied (its field manager is among theirs):
@@ -490,6 +544,20 @@ export async function prune(
   keep: KubernetesObject[],
   options: { managedBy?: string } = {},
 ): Promise<PrunedObject[]> {
+  return deletePrunable(cluster, namespace, await findPrunable(cluster, namespace, instance, keep, options));
+}
+
+/**
+ * What prune would delete, read without deleting anything: a deploy reads it while the rollout runs (under
+ * its lock nothing else writes the instance's objects) and deletes only once the release is proven.
+ */
+export async function findPrunable(
+  cluster: Cluster,
+  namespace: string,
+  instance: string,
+  keep: KubernetesObject[],
+  options: { managedBy?: string } = {},
+): Promise<Prunable[]> {
   const manager = options.managedBy ?? managedBy;
   const selector = `${managedByLabel}=${manager},${instanceLabel}=${instance}`;
   const appliedByUs = (o: KubernetesObject) =>
@@ -497,38 +565,46 @@ export async function prune(
       (f) => f.manager === manager || f.manager === rollbackFieldManager,
     );
   const kept = new Set(keep.map((o) => `${o.kind}/${o.metadata?.name}`));
-  const pruned: PrunedObject[] = [];
-  // the lists are independent reads: ask for them together (deletes stay one by one, in order)
+  // the lists are independent reads: asked for together
   const lists = await Promise.all(
     prunableKinds.map(async ({ apiVersion, kind }) => {
-      if (!(await cluster.resource(apiVersion, kind))) return undefined;
+      if (!(await cluster.resource(apiVersion, kind))) return [];
       const path = await cluster.pathOf(apiVersion, kind, namespace);
       const list = await cluster.request<{ items: KubernetesObject[] }>('GET', path, {
         query: { labelSelector: selector },
       });
-      return { kind, path, list };
+      return list.items
+        .filter((item) => {
+          const name = item.metadata?.name ?? '';
+          return !kept.has(`${kind}/${name}`) && !item.metadata?.deletionTimestamp && appliedByUs(item);
+        })
+        .map((item) => ({ kind, name: item.metadata?.name ?? '', path }));
     }),
   );
-  for (const found of lists) {
-    if (!found) continue;
-    const { kind, path, list } = found;
-    for (const item of list.items) {
-      const name = item.metadata?.name ?? '';
-      if (kept.has(`${kind}/${name}`) || item.metadata?.deletionTimestamp || !appliedByUs(item)) continue;
-      try {
-        await cluster.request('DELETE', `${path}/${encodeURIComponent(name)}`, {
-          body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
-        });
-      } catch (error) {
-        if (isNotFound(error)) continue;
-        throw new Error(
-          `prune: cannot delete ${kind}/${name} in namespace '${namespace}' (${errorText(error)}); already deleted: ${
-            pruned.map((p) => `${p.kind}/${p.name}`).join(', ') || 'nothing'
-          }`,
-        );
-      }
-      pruned.push({ kind, name, namespace });
+  return lists.flat();
+}
+
+/** Deletes what findPrunable found, one by one, in order; one already gone is skipped. */
+export async function deletePrunable(
+  cluster: Cluster,
+  namespace: string,
+  found: Prunable[],
+): Promise<PrunedObject[]> {
+  const pruned: PrunedObject[] = [];
+  for (const { kind, name, path } of found) {
+    try {
+      await cluster.request('DELETE', `${path}/${encodeURIComponent(name)}`, {
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+      });
+    } catch (error) {
+      if (isNotFound(error)) continue;
+      throw new Error(
+        `prune: cannot delete ${kind}/${name} in namespace '${namespace}' (${errorText(error)}); already deleted: ${
+          pruned.map((p) => `${p.kind}/${p.name}`).join(', ') || 'nothing'
+        }`,
+      );
     }
+    pruned.push({ kind, name, namespace });
   }
   return pruned;
 }

@@ -67,10 +67,14 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
   const path = `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases`;
   const me = `${purpose === 'deploy' ? '' : `${purpose} `}run ${options.run.id} ${sha.slice(0, 7)} ${hostname()}/${process.pid}`;
   const where = `namespace '${options.namespace}' (Lease ${name})`;
+  // the lease is read with the namespace (the first pass uses that read unless the namespace was just made)
+  let prefetched: Promise<Lease | undefined> | undefined = readLease(cluster, `${path}/${name}`);
+  prefetched.catch(() => undefined);
   const createdNamespace =
     purpose === 'deploy'
       ? await ensureNamespace(cluster, options.namespace)
       : await mustExist(cluster, options.namespace);
+  if (createdNamespace) prefetched = undefined;
 
   const started = Date.now();
   let announced = false;
@@ -80,7 +84,8 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
   const lock = await poll(
     async () => {
       const now = new Date();
-      const lease = await readLease(cluster, `${path}/${name}`);
+      const lease = await (prefetched ?? readLease(cluster, `${path}/${name}`));
+      prefetched = undefined;
       const desired = (previous?: Lease): Lease => ({
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
@@ -121,9 +126,11 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
       const expired = lease && holder ? expiredFor(lease, seen.since, now.getTime()) : undefined;
       if (!lease || !holder || holder === me || expired !== undefined) {
         if (lease) refuseIfSuperseded(lease, order, sha, where);
+        let held: Lease;
         try {
-          if (!lease) await cluster.request('POST', path, { body: desired() });
-          else await cluster.request('PUT', `${path}/${name}`, { body: desired(lease) });
+          held = !lease
+            ? await cluster.request<Lease>('POST', path, { body: desired() })
+            : await cluster.request<Lease>('PUT', `${path}/${name}`, { body: desired(lease) });
         } catch (error) {
           // another deploy created or took the lease between our read and our write: read again
           if (error instanceof KubeApiError && error.status === 409) return undefined;
@@ -135,7 +142,16 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
           );
         if (announced)
           core.info(`got the deploy lock of ${where} after ${Math.round((Date.now() - started) / 1000)} s`);
-        return new DeployLock(cluster, `${path}/${name}`, me, leaseSeconds, where, createdNamespace, options);
+        return new DeployLock(
+          cluster,
+          `${path}/${name}`,
+          held,
+          me,
+          leaseSeconds,
+          where,
+          createdNamespace,
+          options,
+        );
       }
 
       last = lease;
@@ -165,6 +181,8 @@ export class DeployLock {
   constructor(
     private readonly cluster: Cluster,
     private readonly path: string,
+    /** the Lease as this run last wrote it */
+    private held: Lease,
     private readonly me: string,
     leaseSeconds: number,
     private readonly where: string,
@@ -190,7 +208,7 @@ export class DeployLock {
         );
         return;
       }
-      await this.cluster.request('PUT', this.path, {
+      this.held = await this.cluster.request<Lease>('PUT', this.path, {
         body: { ...lease, spec: { ...lease.spec, renewTime: microTime(new Date()) } },
       });
     } catch (error) {
@@ -210,12 +228,19 @@ export class DeployLock {
     this.released = true;
     clearInterval(this.timer);
     await this.renewing;
+    const unheld = (lease: Lease): Lease => {
+      const { holderIdentity: _, ...spec } = lease.spec ?? {};
+      return { ...lease, spec };
+    };
     try {
-      const lease = await readLease(this.cluster, this.path);
-      if (lease?.spec?.holderIdentity === this.me) {
-        const { holderIdentity: _, ...spec } = lease.spec;
-        await this.cluster.request('PUT', this.path, { body: { ...lease, spec } });
-      }
+      // as last written (its resourceVersion guards it); changed since, it is read again and released only
+      // while still this run's
+      await this.cluster.request('PUT', this.path, { body: unheld(this.held) }).catch(async (error) => {
+        if (!(error instanceof KubeApiError && error.status === 409)) throw error;
+        const lease = await readLease(this.cluster, this.path);
+        if (lease?.spec?.holderIdentity === this.me)
+          await this.cluster.request('PUT', this.path, { body: unheld(lease) });
+      });
       // a first deploy that applied nothing leaves no namespace behind for its lock alone
       if (this.createdNamespace && !(await holdsAnything(this.cluster, this.options)))
         await this.cluster.request('DELETE', `/api/v1/namespaces/${this.options.namespace}`);

@@ -77,6 +77,9 @@ function infoOf(secret: SecretObject): ReleaseInfo | undefined {
   };
 }
 
+// The list answers each Secret whole: its set is kept for readRelease, which then need not ask again.
+const listed = new WeakMap<ReleaseInfo, string | undefined>();
+
 /** The releases of `instance` in the namespace, oldest first (without their objects). */
 export async function listReleases(
   cluster: Cluster,
@@ -86,16 +89,21 @@ export async function listReleases(
   const list = await cluster.request<{ items: SecretObject[] }>('GET', secretsPath(namespace), {
     query: { labelSelector: `${releaseOfLabel}=${instance}` },
   });
-  return list.items
-    .map(infoOf)
-    .filter((r): r is ReleaseInfo => r !== undefined)
-    .sort((a, b) => a.number - b.number);
+  const releases: ReleaseInfo[] = [];
+  for (const item of list.items) {
+    const info = infoOf(item);
+    if (!info) continue;
+    listed.set(info, item.data?.release);
+    releases.push(info);
+  }
+  return releases.sort((a, b) => a.number - b.number);
 }
 
 /** One release with its objects. */
 export async function readRelease(cluster: Cluster, namespace: string, info: ReleaseInfo): Promise<Release> {
-  const secret = await cluster.request<SecretObject>('GET', `${secretsPath(namespace)}/${info.secret}`);
-  const payload = secret.data?.release;
+  const payload =
+    listed.get(info) ??
+    (await cluster.request<SecretObject>('GET', `${secretsPath(namespace)}/${info.secret}`)).data?.release;
   if (!payload)
     throw new Error(`release ${info.number} (Secret ${info.secret} in '${namespace}') holds no set`);
   let objects: KubernetesObject[];

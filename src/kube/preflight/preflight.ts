@@ -1,6 +1,7 @@
 import type { KubernetesObject, V1Deployment, V1Node, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { errorText } from '../../util/errors.js';
 import type { ImagePlatform } from '../../util/platform.js';
+import type { DryRun } from '../apply.js';
 import { type Cluster, isNotFound } from '../client.js';
 import { selects } from '../selector.js';
 import { checkLimitRanges, checkQuotas, type ResourceQuota } from './admission.js';
@@ -29,6 +30,8 @@ export interface PreflightOptions {
   /** reads the pushed image's platforms from the registry */
   imagePlatforms: () => Promise<ImagePlatform[]>;
   mode: 'error' | 'warn';
+  /** the namespace is known to exist and not to be terminating: not asked again */
+  namespaceExists?: boolean;
   /** names the add-on commands after the cluster when it is AKS */
   aks?: AksCluster | undefined;
   log?: { info(message: string): void; warning(message: string): void; notice(message: string): void };
@@ -37,6 +40,9 @@ export interface PreflightOptions {
 export interface PreflightResult {
   /** the set equals what is live: apply nothing, track nothing */
   unchanged?: Unchanged;
+  /** what was read of the set's objects: the live ones by Kind/name, the passed dry-runs by object */
+  live: Map<string, KubernetesObject>;
+  dryRuns: Map<KubernetesObject, DryRun>;
   findings: Finding[];
   /** checks that could not run, and why */
   skipped: string[];
@@ -51,7 +57,7 @@ export async function preflight(
 ): Promise<PreflightResult> {
   const log = options.log ?? { info() {}, warning() {}, notice() {} };
   const ns = options.namespace;
-  const state = new ClusterState(cluster, ns);
+  const state = new ClusterState(cluster, ns, options.namespaceExists);
   const workloads = objects.filter((o) => workloadKinds.has(o.kind ?? ''));
   const ingresses = objects.filter((o) => o.kind === 'Ingress');
   const usesImage = (o: KubernetesObject) =>
@@ -83,7 +89,7 @@ export async function preflight(
     log.notice(
       `unchanged: all ${u.objects.length} objects in namespace '${options.namespace}' equal what is live${u.revision ? ` and revision ${u.revision} is rolled out` : ''}; nothing was applied and no revision was made`,
     );
-    return { unchanged: u, findings: [], skipped: [] };
+    return { unchanged: u, findings: [], skipped: [], live: compared.live, dryRuns: compared.dryRuns };
   }
 
   const inSet = new Map(objects.map((o) => [`${o.kind}/${o.metadata?.name}`, o]));
@@ -183,14 +189,14 @@ export async function preflight(
   }
 
   for (const line of skipped) log.warning(line);
-  const result = { findings, skipped };
+  const result = { findings, skipped, live: compared.live, dryRuns: compared.dryRuns };
   enforce(result, options.mode, log);
   return result;
 }
 
 /** Logs the findings; throws when any is an error, so that nothing is applied. */
 export function enforce(
-  result: PreflightResult,
+  result: Pick<PreflightResult, 'findings' | 'skipped' | 'unchanged'>,
   mode: 'error' | 'warn',
   log?: PreflightOptions['log'],
 ): void {
@@ -282,7 +288,10 @@ class ClusterState {
   constructor(
     private readonly cluster: Cluster,
     private readonly namespace: string,
-  ) {}
+    known = false,
+  ) {
+    if (known) this.live = Promise.resolve({ status: { phase: 'Active' } });
+  }
 
   private once<T>(key: string, fn: () => Promise<T>): Promise<Read<T>> {
     let hit = this.cache.get(key);

@@ -1,6 +1,6 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { instanceLabel, managedByLabel } from '../../names.js';
-import { type AppliedObject, prunableKinds } from '../apply.js';
+import { type AppliedObject, type DryRun, prunableKinds } from '../apply.js';
 import { type Cluster, isNotFound } from '../client.js';
 import { revisionOf } from '../deployment.js';
 import { sameJson, sameObject } from '../json.js';
@@ -24,6 +24,8 @@ export interface LiveComparison {
   sameTemplate: Set<string>;
   /** the live objects of the set, by Kind/name, as read for the comparison */
   live: Map<string, KubernetesObject>;
+  /** each object's server-side apply dry-run that passed (without force), by the object given */
+  dryRuns: Map<KubernetesObject, DryRun>;
 }
 
 type Options = { namespace: string; instance: string; fieldManager: string };
@@ -40,11 +42,17 @@ export async function compareWithLive(
 ): Promise<LiveComparison> {
   const sameTemplate = new Set<string>();
   const live = new Map<string, KubernetesObject>();
+  const dryRuns = new Map<KubernetesObject, DryRun>();
   // the dry-runs are independent reads: asked for together (a set is a handful of objects)
   const results = Promise.all(objects.map((object) => dryRun(cluster, object, options)));
   const ns = await namespace.catch(() => undefined);
   const compared = await results;
-  if (ns?.status?.phase !== 'Active') return { sameTemplate, live };
+  if (ns?.status?.phase !== 'Active') return { sameTemplate, live, dryRuns };
+  for (const [i, object] of objects.entries()) {
+    const read = compared[i];
+    if (read?.result && read.readLive)
+      dryRuns.set(object, { live: read.live, result: read.result, warnings: read.warnings });
+  }
   let revision = 0;
   let changed = false;
   const done: AppliedObject[] = [];
@@ -78,8 +86,8 @@ export async function compareWithLive(
       action: 'unchanged',
     });
   }
-  if (changed || (await somethingToPrune(cluster, objects, options))) return { sameTemplate, live };
-  return { unchanged: { objects: done, revision }, sameTemplate, live };
+  if (changed || (await somethingToPrune(cluster, objects, options))) return { sameTemplate, live, dryRuns };
+  return { unchanged: { objects: done, revision }, sameTemplate, live, dryRuns };
 }
 
 /**
@@ -90,14 +98,21 @@ async function dryRun(
   cluster: Cluster,
   object: KubernetesObject,
   options: Options,
-): Promise<{ live?: KubernetesObject; result?: KubernetesObject } | undefined> {
+): Promise<
+  { live?: KubernetesObject; readLive: boolean; result?: KubernetesObject; warnings: string[] } | undefined
+> {
   const { apiVersion, kind } = object;
   const name = object.metadata?.name;
   if (!apiVersion || !kind || !name) return undefined;
+  const warnings: string[] = [];
   try {
     const path = await cluster.pathOf(apiVersion, kind, object.metadata?.namespace, name);
-    const [live, result] = await Promise.all([
-      cluster.request<KubernetesObject>('GET', path).catch(() => undefined),
+    // readLive: the live object was read, or is known not to exist
+    const [read, result] = await Promise.all([
+      cluster.request<KubernetesObject>('GET', path).then(
+        (live) => ({ live, readLive: true }),
+        (error: unknown) => ({ live: undefined, readLive: isNotFound(error) }),
+      ),
       cluster
         .request<KubernetesObject>('PATCH', path, {
           query: {
@@ -108,10 +123,11 @@ async function dryRun(
           },
           body: object,
           contentType: 'application/apply-patch+yaml',
+          warnings,
         })
         .catch(() => undefined),
     ]);
-    return { live, result };
+    return { ...read, result, warnings };
   } catch {
     return undefined;
   }
