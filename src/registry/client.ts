@@ -27,6 +27,8 @@ const timeoutMs = 30_000;
 export class Registry {
   /** the Authorization header per scope, once a challenge was answered */
   private readonly authorization = new Map<string, string>();
+  /** the registry asked for Basic once: the same credentials serve every scope, without a new challenge */
+  private basic: string | undefined;
   private readonly origin: string;
 
   constructor(
@@ -51,7 +53,7 @@ export class Registry {
     const what = `${method} ${url}`;
     return await retry(
       async () => {
-        let answer = await this.send(method, url, options, this.authorization.get(scope));
+        let answer = await this.send(method, url, options, this.authorization.get(scope) ?? this.basic);
         if (answer.status === 401) {
           const header = await this.authorize(answer.headers.get('www-authenticate'), scope, what);
           this.authorization.set(scope, header);
@@ -109,7 +111,10 @@ export class Registry {
         `${what}: the registry wants credentials (401), and none were given: set inputs registry-username and registry-password, or use ACR with an Azure identity`,
       );
     const basic = `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password}`).toString('base64')}`;
-    if (parsed.scheme === 'basic') return basic;
+    if (parsed.scheme === 'basic') {
+      this.basic = basic;
+      return basic;
+    }
     const realm = parsed.params.realm;
     if (!realm) throw new Error(`${what}: the registry's Bearer challenge names no realm (${challenge})`);
     const url = new URL(realm);
