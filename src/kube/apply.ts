@@ -291,12 +291,7 @@ async function dryRun(
   const known = options.dryRuns?.get(input);
   if (known) {
     checkPodSecurity(known.warnings, kind, name, options);
-    const action = !known.live
-      ? 'created'
-      : sameObject(known.live, known.result)
-        ? 'unchanged'
-        : 'configured';
-    return { object, path, action, force: options.force };
+    return { object, path, action: actionOf(known.live, known.result), force: options.force };
   }
   let force = options.force;
   const warnings: string[] = [];
@@ -342,8 +337,12 @@ async function dryRun(
     }
   }
   checkPodSecurity(warnings, kind, name, options);
-  const action: ApplyAction = !live ? 'created' : sameObject(live, result) ? 'unchanged' : 'configured';
-  return { object, path, action, force };
+  return { object, path, action: actionOf(live, result), force };
+}
+
+/** What applying does to the live object (none: a create), judged by the dry-run's result. */
+function actionOf(live: KubernetesObject | undefined, result: KubernetesObject): ApplyAction {
+  return !live ? 'created' : sameObject(live, result) ? 'unchanged' : 'configured';
 }
 
 /** A dry-run whose answer warns that pods would violate Pod Security fails the set, where options say so. */
@@ -398,7 +397,8 @@ async function deleteAndWait(cluster: Cluster, path: string, timeoutMs = 120_000
     throw new Error(`${path} was deleted to be replaced but is still there after ${timeoutMs / 1000} s`);
 }
 
-function ssa(
+/** A server-side apply of `object` at `path` (as a dry-run, or written), with strict field validation. */
+export function ssa(
   cluster: Cluster,
   path: string,
   object: KubernetesObject,
@@ -548,7 +548,7 @@ export async function prune(
 }
 
 /**
- * What prune would delete, read without deleting anything: a deploy reads it while the rollout runs (under
+ * What prune would delete, read without deleting anything: a deploy reads it with its endpoint checks (under
  * its lock nothing else writes the instance's objects) and deletes only once the release is proven.
  */
 export async function findPrunable(

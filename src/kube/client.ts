@@ -157,11 +157,16 @@ export function loadCluster(
         throw new Error(
           `${kind} (${apiVersion}) is not served by the cluster at ${server}; check apiVersion and kind`,
         );
-      const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      const base = groupVersionPath(apiVersion);
       const ns = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
       return `${base}${ns}/${info.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
     },
   };
+}
+
+/** The API path of a group/version: /api/v1 for the core group, /apis/<group>/<version> for the rest. */
+function groupVersionPath(apiVersion: string): string {
+  return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
 }
 
 /** kind/name (namespace) for messages */
@@ -279,8 +284,7 @@ class JsonApi {
     const cached = this.discovery.get(apiVersion);
     let resource = cached ? find(await cached.catch(() => undefined)) : undefined;
     if (!resource) {
-      const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-      const asked = this.send<{ resources?: ApiResource[] }>('GET', path, {}).then(
+      const asked = this.send<{ resources?: ApiResource[] }>('GET', groupVersionPath(apiVersion), {}).then(
         (list) => list.resources ?? [],
         (error: unknown) => {
           // a group/version the server does not serve: its kinds are not served

@@ -1,6 +1,6 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { instanceLabel, managedByLabel } from '../../names.js';
-import { type AppliedObject, type DryRun, prunableKinds } from '../apply.js';
+import { type AppliedObject, type DryRun, prunableKinds, ssa } from '../apply.js';
 import { type Cluster, isNotFound } from '../client.js';
 import { revisionOf } from '../deployment.js';
 import { sameJson, sameObject } from '../json.js';
@@ -43,26 +43,23 @@ export async function compareWithLive(
   const sameTemplate = new Set<string>();
   const live = new Map<string, KubernetesObject>();
   const dryRuns = new Map<KubernetesObject, DryRun>();
+  // the Deployments first: the revision reported is the last Deployment's
+  const ordered = [
+    ...objects.filter((o) => o.kind === 'Deployment'),
+    ...objects.filter((o) => o.kind !== 'Deployment'),
+  ];
   // the dry-runs are independent reads: asked for together (a set is a handful of objects)
-  const results = Promise.all(objects.map((object) => dryRun(cluster, object, options)));
+  const results = Promise.all(ordered.map((object) => dryRun(cluster, object, options)));
   const ns = await namespace.catch(() => undefined);
   const compared = await results;
   if (ns?.status?.phase !== 'Active') return { sameTemplate, live, dryRuns };
-  for (const [i, object] of objects.entries()) {
-    const read = compared[i];
-    if (read?.result && read.readLive)
-      dryRuns.set(object, { live: read.live, result: read.result, warnings: read.warnings });
-  }
   let revision = 0;
   let changed = false;
   const done: AppliedObject[] = [];
-  // the Deployments first: the revision reported is the last Deployment's
-  const order = [...objects.keys()].sort(
-    (a, b) => Number(objects[b]?.kind === 'Deployment') - Number(objects[a]?.kind === 'Deployment'),
-  );
-  for (const i of order) {
-    const object = objects[i] as KubernetesObject;
+  for (const [i, object] of ordered.entries()) {
     const read = compared[i];
+    if (read?.result && read.readLive)
+      dryRuns.set(object, { live: read.live, result: read.result, warnings: read.warnings });
     if (read?.live) live.set(`${object.kind}/${object.metadata?.name}`, read.live);
     if (!read?.result || !read.live) {
       changed = true;
@@ -113,19 +110,7 @@ async function dryRun(
         (live) => ({ live, readLive: true }),
         (error: unknown) => ({ live: undefined, readLive: isNotFound(error) }),
       ),
-      cluster
-        .request<KubernetesObject>('PATCH', path, {
-          query: {
-            fieldManager: options.fieldManager,
-            force: false,
-            fieldValidation: 'Strict',
-            dryRun: 'All',
-          },
-          body: object,
-          contentType: 'application/apply-patch+yaml',
-          warnings,
-        })
-        .catch(() => undefined),
+      ssa(cluster, path, object, options.fieldManager, false, true, warnings).catch(() => undefined),
     ]);
     return { ...read, result, warnings };
   } catch {
