@@ -12,6 +12,14 @@ export interface EventContext {
     deleted?: boolean;
     after?: string;
     repository?: { full_name?: string; default_branch?: string };
+    workflow_run?: {
+      event?: string;
+      head_sha?: string;
+      html_url?: string;
+      conclusion?: string | null;
+      head_repository?: { full_name?: string } | null;
+      pull_requests?: { number?: number }[];
+    };
     pull_request?: {
       number?: number;
       user?: { login?: string } | null;
@@ -37,6 +45,8 @@ export type Route =
   | { job: 'teardown'; pr?: number }
   | { job: 'sweep' }
   | { job: 'rollback' }
+  /** a preview run's outcome, published from the default branch's code (a workflow_run) */
+  | { job: 'report'; pr: number; sha: string; runUrl: string; conclusion: string }
   | { job: 'skip'; reason: string };
 
 const previewActions = new Set(['opened', 'synchronize', 'reopened']);
@@ -78,7 +88,33 @@ export function route(context: EventContext, routing: Routing | Mode): Route {
     case 'sweep':
     case 'rollback':
       return { job };
+    case 'report':
+      return reportJob(context);
   }
+}
+
+/** The preview run a workflow_run event is about, from the event alone (never from what that run wrote). */
+function reportJob(context: EventContext): Route {
+  const run = context.payload.workflow_run;
+  if (!run)
+    throw new Error(
+      `mode 'report' needs a workflow_run event (on: workflow_run, workflows: [preview]), this run is '${context.eventName}'`,
+    );
+  if (run.event !== 'pull_request')
+    return {
+      job: 'skip',
+      reason: `the run was started by '${run.event}', not by a pull request: no preview to report`,
+    };
+  const pr = run.pull_requests?.[0]?.number;
+  if (!pr || run.head_repository?.full_name !== context.payload.repository?.full_name)
+    return { job: 'skip', reason: 'the run was for a pull request from a fork, which gets no preview' };
+  return {
+    job: 'report',
+    pr,
+    sha: run.head_sha ?? '',
+    runUrl: run.html_url ?? '',
+    conclusion: run.conclusion ?? '',
+  };
 }
 
 /** Why this pull request's run holds no credentials, or undefined when it does. */
@@ -113,9 +149,11 @@ function jobForEvent(
       return 'rollback';
     case 'schedule':
       return 'sweep';
+    case 'workflow_run':
+      return 'report';
     default:
       throw new Error(
-        `event '${context.eventName}' has no default job; set input mode to deploy, preview, teardown, sweep or rollback`,
+        `event '${context.eventName}' has no default job; set input mode to deploy, preview, teardown, sweep, rollback or report`,
       );
   }
 }

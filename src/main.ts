@@ -4,6 +4,7 @@ import { type Route, route } from './event.js';
 import { bestEffort, connectGitHub, type GitHub } from './github/client.js';
 import { deployPublication, published, publishRemoval, rollbackPublication } from './github/publish.js';
 import { pullState } from './github/pulls.js';
+import { writePreviewReport } from './github/report.js';
 import {
   reportDeploy,
   reportError,
@@ -12,8 +13,9 @@ import {
   reportSweep,
   reportTeardown,
 } from './github/summary.js';
-import { DeployFailure, deploy } from './jobs/deploy.js';
+import { DeployFailure, type DeployResult, deploy } from './jobs/deploy.js';
 import { deployPreview } from './jobs/preview.js';
+import { publishReport } from './jobs/report.js';
 import { planRollback, RollbackFailure, rollback } from './jobs/rollback.js';
 import { sweep } from './jobs/sweep.js';
 import { teardown } from './jobs/teardown.js';
@@ -34,7 +36,8 @@ export async function run(): Promise<void> {
       core.notice(job.reason);
       return await reportSkip(job.reason);
     }
-    const settings = getSettings();
+    // a report publishes to GitHub only: no cluster input is needed
+    const settings = getSettings(undefined, { cluster: job.job !== 'report' });
     // a pull request whose run may not sign in (a bot's): skipped before anything is attempted
     const without = await pullRequestWithoutIdentity(job, settings);
     if (without) {
@@ -81,9 +84,17 @@ async function dispatch(
         core.notice(reason);
         return reportSkip(reason);
       }
-      const work = () => deployPreview(settings, credentials, runInfo(event, job.sha, false), job.pr);
+      const work = () =>
+        reported(settings.reportFile, job, () =>
+          deployPreview(settings, credentials, runInfo(event, job.sha, false), job.pr),
+        );
       await reportDeploy(await published(gh, deployPublication(app, job.sha, job.pr), work));
       return;
+    }
+    case 'report': {
+      const line = await publishReport(settings, gh, job);
+      core.info(line);
+      return reportSkip(line);
     }
     case 'teardown': {
       const result = await teardown(settings, credentials, previewNumber(job.pr, settings));
@@ -102,6 +113,35 @@ async function dispatch(
       await reportRollback(await published(gh, rollbackPublication(app, plan, event.sha), work));
       return;
     }
+  }
+}
+
+/** A preview's outcome written to input report-file (when set), for a trusted run to publish (mode report). */
+async function reported(
+  file: string,
+  job: { pr: number; sha: string },
+  work: () => Promise<DeployResult>,
+): Promise<DeployResult> {
+  if (!file) return work();
+  const write = (state: 'success' | 'failure', r: DeployResult | undefined) =>
+    writePreviewReport(file, {
+      pr: job.pr,
+      sha: job.sha,
+      state,
+      url: r?.url ?? '',
+      image: r?.image ?? '',
+      digest: r?.digest ?? '',
+      revision: r?.revision ?? 0,
+      // what anyone may read: the diagnosis without pod logs, never an error that may quote the manifests
+      summary: r?.diagnosis?.publicSummary ?? '',
+    });
+  try {
+    const result = await work();
+    write('success', result);
+    return result;
+  } catch (error) {
+    write('failure', error instanceof DeployFailure ? error.result : undefined);
+    throw error;
   }
 }
 
@@ -136,6 +176,8 @@ function runInfo(event: RunEvent, sha: string, defaultBranch: boolean): RunInfo 
     repositoryUrl: repository ? `${serverUrl}/${repository}` : '',
     runUrl: repository && runId ? `${serverUrl}/${repository}/actions/runs/${runId}` : '',
     ghaCache: Boolean(process.env.ACTIONS_CACHE_URL || process.env.ACTIONS_RESULTS_URL),
+    // only a payload that says so makes a repository private: a missing one is treated as public
+    publicRepository: (event.payload.repository as { private?: boolean } | undefined)?.private !== true,
     now: new Date(),
   };
 }

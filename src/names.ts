@@ -16,6 +16,8 @@ export const managedByLabel = 'app.kubernetes.io/managed-by';
 
 /** a preview namespace's pull request */
 export const prLabel = `${annotationPrefix}/pr`;
+/** a preview namespace's app: what the admission policies of rbac/preview.yaml select its namespaces by */
+export const previewOfLabel = `${annotationPrefix}/preview-of`;
 /** a preview namespace's last deploy, for the sweep's TTL */
 export const updatedAtAnnotation = `${annotationPrefix}/updated-at`;
 /** the commit deployed, on the objects and the preview namespace */
@@ -60,3 +62,14 @@ export const releaseSecretName = (instance: string, number: number) => `${instan
 /** the ClusterRole of rbac/deployer.yaml, which the action binds in each preview namespace */
 export const deployerRole = (appName: string) => `${appName}-deployer`;
 export const defaultDenyPolicyName = `${managedBy}-preview-default-deny`;
+export const previewQuotaName = `${managedBy}-preview-quota`;
+export const previewLimitsName = `${managedBy}-preview-limits`;
+/**
+ * What isolates a preview: written with its namespace, before anything else, and deleted only with it. The
+ * admission policies of rbac/preview.yaml name them too: no pod runs in a preview namespace without them.
+ */
+export const previewGuardNames: ReadonlySet<string> = new Set([
+  defaultDenyPolicyName,
+  previewQuotaName,
+  previewLimitsName,
+]);

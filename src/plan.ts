@@ -50,6 +50,8 @@ export interface RunInfo {
   runUrl: string;
   /** GitHub's cache service is reachable (type=gha) */
   ghaCache: boolean;
+  /** anyone may read the run's log and summary (the event does not say the repository is private) */
+  publicRepository: boolean;
   now: Date;
 }
 
@@ -63,6 +65,21 @@ export interface DeployPlan {
   /** the environment's moving tags (latest, pr-N): set only once the rollout and the smoke check passed */
   movingTags: string[];
   render: Omit<RenderTarget, 'image'>;
+  /** why the pods' log lines stay out of the job log and summary ('' when they are shown) */
+  podLogsWithheld: string;
+}
+
+/**
+ * Why a preview's pod logs stay out of the job log and summary, if they do: a pull request writes what its
+ * pods log, and in a public repository anyone reads the run. Reasons and exit codes are still reported.
+ */
+export function withheldPodLogs(
+  settings: Pick<Settings, 'showPreviewLogs'>,
+  run: Pick<RunInfo, 'publicRepository'>,
+  namespace: string,
+): string {
+  if (settings.showPreviewLogs || !run.publicRepository) return '';
+  return `withheld: a pull request's pod in a public repository (kubectl logs -n ${namespace} <pod> reads it; input show-preview-logs: true shows it here)`;
 }
 
 export function planDeploy(settings: Settings, run: RunInfo, pr?: number): DeployPlan {
@@ -98,6 +115,7 @@ export function planDeploy(settings: Settings, run: RunInfo, pr?: number): Deplo
       ...cacheArgs(settings, run, repository),
     },
     movingTags: movingTags.map((t) => `${repository}:${t}`),
+    podLogsWithheld: preview ? withheldPodLogs(settings, run, previewNamespace(settings.appName, pr)) : '',
     render: {
       appName: settings.appName,
       instance,

@@ -6,7 +6,7 @@ import { maskSecret } from './util/secrets.js';
 
 // Every input is read here, once, into a typed object; the rest of the action never calls core.getInput.
 
-export const modes = ['auto', 'deploy', 'preview', 'teardown', 'sweep', 'rollback'] as const;
+export const modes = ['auto', 'deploy', 'preview', 'teardown', 'sweep', 'rollback', 'report'] as const;
 export type Mode = (typeof modes)[number];
 export const cacheModes = ['auto', 'gha', 'registry', 'none'] as const;
 export type CacheMode = (typeof cacheModes)[number];
@@ -76,6 +76,8 @@ export interface Settings {
   /** namespace of the ingress controller: the one source of outside traffic a preview's NetworkPolicy admits */
   ingressNamespace: string;
   previewReplicas: number;
+  /** at most this many preview namespaces of the app at once */
+  maxPreviews: number;
   previewTtlMs: number;
   rolloutTimeoutMs: number;
   rollbackOnFailure: boolean;
@@ -84,6 +86,10 @@ export interface Settings {
   forceConflicts: boolean;
   waitForIngress: boolean;
   smokeCheck: boolean;
+  /** a pull request's pod logs in the job log and summary of a public repository too */
+  showPreviewLogs: boolean;
+  /** a preview writes its outcome here; mode report reads it (input report-file) */
+  reportFile: string;
   /** input smoke-path: what the smoke check GETs */
   smokePath: string;
   preflight: 'error' | 'warn';
@@ -154,7 +160,11 @@ export function getRouting(inputs: InputReader = actionsInputs): Routing {
   return routing;
 }
 
-export function getSettings(inputs: InputReader = actionsInputs): Settings {
+/** options.cluster false: the job reaches no cluster (mode report), so none need be given */
+export function getSettings(
+  inputs: InputReader = actionsInputs,
+  options: { cluster?: boolean } = {},
+): Settings {
   const errors: string[] = [];
   const fail = (name: string, message: string) => errors.push(`input '${name}': ${message}`);
   const text = (name: string) => inputs.get(name).trim();
@@ -303,7 +313,7 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
     }))
       if (!value) fail(name, 'is required for AKS (or give a kubeconfig instead)');
     cluster = { kind: 'aks', ...aks, admin, publicFqdn: bool('aks-public-fqdn') };
-  } else {
+  } else if (options.cluster !== false) {
     fail(
       'kubeconfig',
       'no cluster given; set kubeconfig, or azure-subscription-id + resource-group + cluster-name',
@@ -333,6 +343,10 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
   const previewReplicas = Number(replicasText);
   if (!/^\d+$/.test(replicasText) || previewReplicas < 1 || previewReplicas > 10)
     fail('preview-replicas', `'${replicasText}' must be a whole number from 1 to 10`);
+  const maxPreviewsText = text('max-previews');
+  const maxPreviews = Number(maxPreviewsText);
+  if (!/^\d+$/.test(maxPreviewsText) || maxPreviews < 1 || maxPreviews > 1000)
+    fail('max-previews', `'${maxPreviewsText}' must be a whole number from 1 to 1000`);
 
   const environment = parseEnvironment(text('environment'), fail);
   const rollbackTarget = parseRollbackTarget(text('rollback-target'), fail);
@@ -363,6 +377,7 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
     previewDomain,
     ingressNamespace,
     previewReplicas,
+    maxPreviews,
     previewTtlMs: duration('preview-ttl'),
     rolloutTimeoutMs: duration('rollout-timeout'),
     rollbackOnFailure: bool('rollback-on-failure'),
@@ -371,6 +386,8 @@ export function getSettings(inputs: InputReader = actionsInputs): Settings {
     forceConflicts: bool('force-conflicts'),
     waitForIngress: bool('wait-for-ingress'),
     smokeCheck: bool('smoke-check'),
+    showPreviewLogs: bool('show-preview-logs'),
+    reportFile: text('report-file'),
     smokePath,
     preflight,
     failureGrace: typeof grace === 'string' ? defaultFailureGrace : grace,

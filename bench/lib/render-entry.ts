@@ -13,6 +13,7 @@ export function renderedObjects(inputs: Record<string, string>, sha: string, dig
   const plan = planDeploy(settings, {
     sha,
     defaultBranch: true,
+    publicRepository: true,
     repositoryUrl: 'https://github.com/local/archetype',
     runUrl: 'https://github.com/local/archetype/actions/runs/1',
     ghaCache: false,

@@ -23,9 +23,11 @@ export async function createApp(config: Config): Promise<App> {
   const fastify = adapter.getInstance();
   const lifecycle = new Lifecycle();
   registerRequestHooks(fastify);
-  // While draining, ask keep-alive clients (the ingress) to reconnect, so that they move to other pods
-  // before this one stops accepting.
   fastify.addHook('onSend', (_request, reply, payload, done) => {
+    // every answer, errors included: a browser must not guess a type other than the one declared
+    reply.header('x-content-type-options', 'nosniff');
+    // While draining, ask keep-alive clients (the ingress) to reconnect, so that they move to other pods
+    // before this one stops accepting.
     if (lifecycle.draining) reply.header('connection', 'close');
     done(null, payload);
   });

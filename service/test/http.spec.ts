@@ -90,6 +90,23 @@ test('bad input gets a 4xx JSON answer without a stack trace', async () => {
   }
 });
 
+test('every answer carries x-content-type-options: nosniff, errors included', async () => {
+  const answers = [
+    await call('/'),
+    await call('/healthz'),
+    await call('/no/such/route'),
+    await call('/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":' }),
+    await call('/echo', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' }),
+    await call('/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ a: 'x'.repeat(BODY_LIMIT_BYTES) }),
+    }),
+  ];
+  expect(answers.map((a) => a.status)).toEqual([200, 200, 404, 400, 415, 413]);
+  for (const { headers } of answers) expect(headers.get('x-content-type-options')).toBe('nosniff');
+});
+
 test('readiness turns 503 when draining starts, liveness stays 200', async () => {
   server.lifecycle.startDraining();
   const ready = await call('/readyz');

@@ -13,6 +13,9 @@ export function buildxArgs(spec: BuildSpec, metadataFile: string): string[] {
   for (const [k, v] of Object.entries(spec.labels)) args.push('--label', `${k}=${v}`);
   for (const c of spec.cacheFrom) args.push('--cache-from', c);
   for (const c of spec.cacheTo) args.push('--cache-to', c);
+  // No provenance attestation: buildx's docker driver (a plain Docker engine, as on the local target) cannot
+  // attach one. What a reused image was built from is checked by its org.opencontainers.image.revision label
+  // instead (registry/images.ts reusableImage), and who may push is the registry's repository permissions.
   args.push(
     '--provenance=false',
     '--push',

@@ -4,6 +4,7 @@ import {
   instanceLabel,
   managedBy,
   managedByLabel,
+  previewGuardNames,
   rollbackFieldManager,
 } from '../names.js';
 import { errorText } from '../util/errors.js';
@@ -290,7 +291,7 @@ async function dryRun(
   const path = await cluster.pathOf(apiVersion, kind, object.metadata?.namespace, name);
   const known = options.dryRuns?.get(input);
   if (known) {
-    checkPodSecurity(known.warnings, kind, name, options);
+    await checkPodSecurity(cluster, known.warnings, kind, name, options);
     return { object, path, action: actionOf(known.live, known.result), force: options.force };
   }
   let force = options.force;
@@ -336,7 +337,7 @@ async function dryRun(
       throw new Error(explain(error, object, options.namespace, live));
     }
   }
-  checkPodSecurity(warnings, kind, name, options);
+  await checkPodSecurity(cluster, warnings, kind, name, options);
   return { object, path, action: actionOf(live, result), force };
 }
 
@@ -345,14 +346,36 @@ function actionOf(live: KubernetesObject | undefined, result: KubernetesObject):
   return !live ? 'created' : sameObject(live, result) ? 'unchanged' : 'configured';
 }
 
-/** A dry-run whose answer warns that pods would violate Pod Security fails the set, where options say so. */
-function checkPodSecurity(warnings: string[], kind: string, name: string, options: ApplyOptions): void {
+/**
+ * A dry-run whose answer warns that pods would violate Pod Security fails the set where options say so
+ * (previews), or where the namespace enforces the level warned of (production's, rbac/production.yaml): its
+ * pods would be refused, and the rollout would only wait for its deadline.
+ */
+async function checkPodSecurity(
+  cluster: Cluster,
+  warnings: string[],
+  kind: string,
+  name: string,
+  options: ApplyOptions,
+): Promise<void> {
   const podSecurity = warnings.filter((w) => /would violate PodSecurity/.test(w));
-  if (options.podSecurityFails && podSecurity.length > 0)
+  if (podSecurity.length === 0) return;
+  let enforced = options.podSecurityFails === true;
+  if (!enforced) {
+    const level = /would violate PodSecurity "([a-z]+):/.exec(podSecurity[0] ?? '')?.[1];
+    const namespace = await cluster.request<KubernetesObject>(
+      'GET',
+      `/api/v1/namespaces/${encodeURIComponent(options.namespace)}`,
+    );
+    enforced = level !== undefined && namespace.metadata?.labels?.[enforceLabel] === level;
+  }
+  if (enforced)
     throw new Error(
-      `${kind}/${name}: its pods would be refused by namespace '${options.namespace}', which enforces the restricted Pod Security Standard: ${podSecurity.join('; ')}`,
+      `${kind}/${name}: its pods would be refused by namespace '${options.namespace}', which enforces the restricted Pod Security Standard: ${podSecurity.join('; ')}; give the pod template the securityContext of k8s/deployment.yaml (docs/github-setup.md)`,
     );
 }
+
+const enforceLabel = 'pod-security.kubernetes.io/enforce';
 
 function isImmutable(error: unknown): boolean {
   return (
@@ -576,7 +599,13 @@ export async function findPrunable(
       return list.items
         .filter((item) => {
           const name = item.metadata?.name ?? '';
-          return !kept.has(`${kind}/${name}`) && !item.metadata?.deletionTimestamp && appliedByUs(item);
+          // a preview's isolation goes only with its namespace, even when an older release lacked it
+          return (
+            !kept.has(`${kind}/${name}`) &&
+            !previewGuardNames.has(name) &&
+            !item.metadata?.deletionTimestamp &&
+            appliedByUs(item)
+          );
         })
         .map((item) => ({ kind, name: item.metadata?.name ?? '', path }));
     }),

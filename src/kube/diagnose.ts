@@ -57,6 +57,10 @@ export async function diagnose(
     for (const c of pod.containers) {
       if (logsLeft <= 0 || !wantsLog(c)) continue;
       logsLeft -= 1;
+      if (options.withholdLogs) {
+        input.logs?.set(`${pod.name}/${c.name}`, { error: options.withholdLogs });
+        continue;
+      }
       const previous = c.restarts > 0 && c.state !== 'running';
       try {
         const text = await cluster.request<string>(

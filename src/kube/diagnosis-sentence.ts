@@ -89,7 +89,9 @@ export function summarize(
       ? quoteLog
         ? `its log ends with "${lastLine.trim().slice(0, 200)}";`
         : 'its last log lines are in the job summary;'
-      : `read its log (${c.logError ? 'the node served none here' : 'none was read'}) and`;
+      : c.logError?.startsWith('withheld')
+        ? `read its log (${c.logError}) and`
+        : `read its log (${c.logError ? 'the node served none here' : 'none was read'}) and`;
     const why =
       signal && signal !== 'SIGKILL'
         ? `it was ended by ${signal}; `

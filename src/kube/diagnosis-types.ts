@@ -88,6 +88,8 @@ export interface DiagnoseOptions {
   maxEvents?: number;
   /** at most this many containers' logs are fetched */
   maxLogs?: number;
+  /** no log is fetched, for this reason (a pull request's pods in a public repository) */
+  withholdLogs?: string;
   /** names the az commands after the cluster */
   aks?: { resourceGroup: string; clusterName: string };
 }

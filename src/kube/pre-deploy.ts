@@ -30,7 +30,7 @@ export async function runPreDeployJobs(
   cluster: Cluster,
   namespace: string,
   objects: KubernetesObject[],
-  options: WorkloadTrackOptions & { log: (line: string) => void },
+  options: WorkloadTrackOptions & { log: (line: string) => void; withholdLogs?: string },
 ): Promise<void> {
   for (const job of objects.filter((o) => o.kind === 'Job' && isPreDeploy(o))) {
     const name = job.metadata?.name ?? '';
@@ -39,7 +39,7 @@ export async function runPreDeployJobs(
       options.log(`pre-deploy Job/${name} complete in ${(done.elapsedMs / 1000).toFixed(1)} s`);
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      const logs = await jobLogs(cluster, namespace, name).catch(
+      const logs = await jobLogs(cluster, namespace, name, 20, options.withholdLogs).catch(
         (e: unknown) => `\n  (its logs could not be read: ${errorText(e)})`,
       );
       throw new PreDeployFailure(`pre-deploy Job/${name} did not complete: ${errorText(error)}${logs}`, name);
@@ -53,7 +53,9 @@ export async function jobLogs(
   namespace: string,
   name: string,
   lines = 20,
+  withhold = '',
 ): Promise<string> {
+  if (withhold) return `\n  (its logs: ${withhold})`;
   const job = await cluster.request<V1Job>('GET', `/apis/batch/v1/namespaces/${namespace}/jobs/${name}`);
   const selector = selectorString(job.spec?.selector);
   if (!selector) return '';

@@ -1,13 +1,15 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { deployerRole } from '../names.js';
+import { deployerRole, previewOfLabel } from '../names.js';
 import { errorText } from '../util/errors.js';
 import { poll } from '../util/retry.js';
 import { type Cluster, isNotFound } from './client.js';
 
 // A preview's namespace is made before anything else of the preview: labelled (restricted Pod Security),
 // and, when the identity cannot deploy there by itself, with a RoleBinding that gives it the deployer
-// ClusterRole there. That is how the preview identity of rbac/preview.yaml works: it may create namespaces
-// named <app>-pr-<n> and bind itself in them, nothing else; a ValidatingAdmissionPolicy holds it to those.
+// ClusterRole there; then what isolates it (default-deny NetworkPolicy, ResourceQuota, LimitRange), which the
+// admission policies require before any pod. That is how the preview identity of rbac/preview.yaml works: it
+// may create namespaces named <app>-pr-<n> and bind itself in them, nothing else; ValidatingAdmissionPolicies
+// hold it to those.
 
 /** The ClusterRole of rbac/deployer.yaml: what the action does inside one namespace. */
 
@@ -23,7 +25,13 @@ const bindingWaitMs = 15_000;
 export async function preparePreviewNamespace(
   cluster: Cluster,
   namespace: KubernetesObject,
-  options: { appName: string; fieldManager: string; waitMs?: number },
+  options: {
+    appName: string;
+    fieldManager: string;
+    guards: KubernetesObject[];
+    maxPreviews: number;
+    waitMs?: number;
+  },
 ): Promise<PreviewAccess> {
   const name = namespace.metadata?.name ?? '';
   const path = `/api/v1/namespaces/${encodeURIComponent(name)}`;
@@ -37,6 +45,7 @@ export async function preparePreviewNamespace(
   } catch (error) {
     if (!isNotFound(error)) throw error;
     created = true;
+    await checkPreviewCount(cluster, options.appName, options.maxPreviews);
   }
   await cluster
     .request('PATCH', path, {
@@ -49,7 +58,10 @@ export async function preparePreviewNamespace(
         `cannot ${created ? 'create' : 'label'} preview namespace '${name}': ${errorText(error)}; the identity needs the rights of rbac/preview.yaml`,
       );
     });
-  if (await canDeploy(cluster, name)) return { created };
+  if (await canDeploy(cluster, name)) {
+    await writeGuards(cluster, name, options);
+    return { created };
+  }
 
   const user = await whoAmI(cluster);
   const role = deployerRole(options.appName);
@@ -85,7 +97,49 @@ export async function preparePreviewNamespace(
     throw new Error(
       `RoleBinding ${role} in namespace '${name}' does not let ${user} deploy there after ${Math.round(waitMs / 1000)} s: does ClusterRole ${role} exist (rbac/deployer.yaml)?`,
     );
+  await writeGuards(cluster, name, options);
   return { created, boundAs: user };
+}
+
+/** Server-side apply of the isolation objects, at once: no pod may start before all three exist. */
+async function writeGuards(
+  cluster: Cluster,
+  namespace: string,
+  options: { fieldManager: string; guards: KubernetesObject[] },
+): Promise<void> {
+  await Promise.all(
+    options.guards.map(async (guard) => {
+      const path = await cluster.pathOf(
+        guard.apiVersion ?? '',
+        guard.kind ?? '',
+        namespace,
+        guard.metadata?.name,
+      );
+      await cluster
+        .request('PATCH', path, {
+          query: { fieldManager: options.fieldManager, fieldValidation: 'Strict', force: true },
+          contentType: 'application/apply-patch+yaml',
+          body: guard,
+        })
+        .catch((error) => {
+          throw new Error(
+            `cannot write ${guard.kind}/${guard.metadata?.name} in preview namespace '${namespace}': ${errorText(error)}; the identity needs the rights of rbac/preview.yaml (applied again after an upgrade of the action)`,
+          );
+        });
+    }),
+  );
+}
+
+/** One preview more than input max-previews allows fails, naming the ones there are. */
+async function checkPreviewCount(cluster: Cluster, appName: string, max: number): Promise<void> {
+  const list = await cluster.request<{ items: KubernetesObject[] }>('GET', '/api/v1/namespaces', {
+    query: { labelSelector: `${previewOfLabel}=${appName}` },
+  });
+  const live = list.items.filter((n) => !n.metadata?.deletionTimestamp).map((n) => n.metadata?.name ?? '');
+  if (live.length >= max)
+    throw new Error(
+      `${live.length} previews of ${appName} exist already (${live.sort().join(', ')}), as many as input 'max-previews' (${max}) allows: close a pull request, let the sweep remove stale previews (preview-ttl), or raise max-previews`,
+    );
 }
 
 /** SelfSubjectAccessReview: may this identity create Deployments in the namespace? (Needs no rights.) */

@@ -1,12 +1,22 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { defaultDenyPolicyName, prLabel } from '../names.js';
+import {
+  defaultDenyPolicyName,
+  previewLimitsName,
+  previewOfLabel,
+  previewQuotaName,
+  prLabel,
+} from '../names.js';
 import type { Manifest } from './manifests.js';
 import { where } from './manifests.js';
 
 // What a pull request may put into the cluster. Its manifests are the pull request's own, so they are hostile
 // input: only namespaced kinds from a list, no Service that opens a port on the nodes or an outside address,
-// no Ingress annotation that injects controller configuration. Its namespace enforces the restricted Pod
-// Security Standard and starts from a NetworkPolicy that denies everything but the ingress controller and DNS.
+// no Ingress for another host or with an annotation that configures the controller. Its namespace enforces the
+// restricted Pod Security Standard and starts from a NetworkPolicy that denies everything but the ingress
+// controller and DNS, a ResourceQuota and a LimitRange.
+// A pull request can rewrite this file (under `uses: ./` it runs its own action): what binds it are the
+// admission policies of rbac/preview.yaml, which refuse the same in the cluster. These checks say it first,
+// with file and line, before anything is built.
 
 /** group/version-less kinds a preview may hold, by API group ('' for the core group). */
 const allowedKinds: Record<string, ReadonlySet<string>> = {
@@ -18,8 +28,25 @@ const allowedKinds: Record<string, ReadonlySet<string>> = {
   policy: new Set(['PodDisruptionBudget']),
 };
 
-/** Ingress annotations that let one Ingress rewrite the controller's configuration or take other hosts. */
-const dangerousAnnotation = /snippet|server-alias|auth-url|auth-signin|\/mirror-|custom-http-errors/i;
+/**
+ * Ingress annotations a preview may set: they act on its own Ingress alone. Any other may rewrite the
+ * controller's configuration, take other hosts or sync another host's certificate. rbac/preview.yaml's
+ * admission policy holds the same list (a unit test compares them).
+ */
+export const allowedIngressAnnotations: readonly string[] = [
+  'kubernetes.io/change-cause',
+  'kubectl.kubernetes.io/last-applied-configuration',
+  'nginx.ingress.kubernetes.io/proxy-body-size',
+  'nginx.ingress.kubernetes.io/proxy-connect-timeout',
+  'nginx.ingress.kubernetes.io/proxy-read-timeout',
+  'nginx.ingress.kubernetes.io/proxy-send-timeout',
+  'nginx.ingress.kubernetes.io/ssl-redirect',
+  'nginx.ingress.kubernetes.io/force-ssl-redirect',
+  'nginx.ingress.kubernetes.io/backend-protocol',
+  'nginx.ingress.kubernetes.io/rewrite-target',
+];
+const ownAnnotation = 'archetype-deploy.github.io/';
+const podTemplateKinds = new Set(['Deployment', 'StatefulSet', 'Job']);
 
 export const podSecurityLabels = {
   'pod-security.kubernetes.io/enforce': 'restricted',
@@ -52,17 +79,45 @@ export function checkPreviewManifests(manifests: Manifest[], pr: number): void {
       if (Array.isArray(spec.externalIPs) && spec.externalIPs.length > 0)
         errors.push(`${where(m)}: spec.externalIPs may not be set in a preview`);
     }
-    if (kind === 'Ingress')
-      for (const key of Object.keys(m.object.metadata?.annotations ?? {}))
-        if (dangerousAnnotation.test(key))
-          errors.push(
-            `${where(m)}: annotation ${key} changes the ingress controller beyond this Ingress; previews may not set it`,
-          );
+    if (kind === 'Ingress') errors.push(...ingressErrors(m, spec));
+    if (kind === 'NetworkPolicy' && JSON.stringify(spec).match(/"(ipBlock|namespaceSelector)"/))
+      errors.push(
+        `${where(m)}: a preview's NetworkPolicies may only select its own pods (no ipBlock or namespaceSelector): they add to its default-deny, and may not open it`,
+      );
+    const template =
+      kind === 'CronJob'
+        ? ((spec.jobTemplate as { spec?: { template?: PodTemplate } } | undefined)?.spec?.template ?? {})
+        : podTemplateKinds.has(kind)
+          ? ((spec.template as PodTemplate | undefined) ?? {})
+          : undefined;
+    if (template?.spec?.priorityClassName)
+      errors.push(
+        `${where(m)}: priorityClassName ${template.spec.priorityClassName} may not be set in a preview: preview pods run at the default priority, so that they never preempt production's`,
+      );
   }
   if (errors.length > 0)
     throw new Error(
       `The manifests of pull request #${pr}'s preview hold what a preview may not create; nothing was applied:\n- ${errors.join('\n- ')}`,
     );
+}
+
+type PodTemplate = { spec?: { priorityClassName?: string } };
+
+function ingressErrors(m: Manifest, spec: Record<string, unknown>): string[] {
+  const errors: string[] = [];
+  const rules = Array.isArray(spec.rules) ? spec.rules : [];
+  if (spec.defaultBackend !== undefined)
+    errors.push(
+      `${where(m)}: spec.defaultBackend may not be set in a preview: the controller sends every host no rule matches to it`,
+    );
+  if (rules.length === 0)
+    errors.push(`${where(m)}: an Ingress in a preview needs a rule (it serves the preview's host only)`);
+  for (const key of Object.keys(m.object.metadata?.annotations ?? {}))
+    if (!key.startsWith(ownAnnotation) && !allowedIngressAnnotations.includes(key))
+      errors.push(
+        `${where(m)}: annotation ${key} may not be set in a preview; previews may set only ${allowedIngressAnnotations.join(', ')}`,
+      );
+  return errors;
 }
 
 function allowedList(): string {
@@ -80,13 +135,18 @@ export interface PreviewBase {
 }
 
 /** The preview's namespace: labelled with its pull request, enforcing the restricted Pod Security Standard. */
-export function previewNamespaceObject(base: PreviewBase): KubernetesObject {
+export function previewNamespaceObject(base: PreviewBase & { appName: string }): KubernetesObject {
   return {
     apiVersion: 'v1',
     kind: 'Namespace',
     metadata: {
       name: base.namespace,
-      labels: { ...base.labels, [prLabel]: String(base.pr), ...podSecurityLabels },
+      labels: {
+        ...base.labels,
+        [prLabel]: String(base.pr),
+        [previewOfLabel]: base.appName,
+        ...podSecurityLabels,
+      },
     },
   };
 }
@@ -123,4 +183,51 @@ export function previewPolicy(base: PreviewBase): Manifest {
     },
   };
   return { file: '(the action: preview network policy)', line: 0, object: policy } as Manifest;
+}
+
+/** The preview's share of the cluster: rbac/preview.yaml caps each of these and refuses pods without it. */
+export function previewQuota(base: PreviewBase): Manifest {
+  const quota = {
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: { name: previewQuotaName, namespace: base.namespace, labels: base.labels },
+    spec: {
+      hard: {
+        pods: '10',
+        'requests.cpu': '1',
+        'requests.memory': '2Gi',
+        'limits.cpu': '4',
+        'limits.memory': '4Gi',
+        'requests.storage': '10Gi',
+        persistentvolumeclaims: '4',
+        services: '10',
+      },
+    },
+  };
+  return { file: '(the action: preview quota)', line: 0, object: quota } as Manifest;
+}
+
+/** Defaults for containers that set no resources (the quota needs them), and a ceiling per container. */
+export function previewLimits(base: PreviewBase): Manifest {
+  const limits = {
+    apiVersion: 'v1',
+    kind: 'LimitRange',
+    metadata: { name: previewLimitsName, namespace: base.namespace, labels: base.labels },
+    spec: {
+      limits: [
+        {
+          type: 'Container',
+          default: { cpu: '500m', memory: '256Mi' },
+          defaultRequest: { cpu: '50m', memory: '64Mi' },
+          max: { cpu: '2', memory: '2Gi' },
+        },
+      ],
+    },
+  };
+  return { file: '(the action: preview limits)', line: 0, object: limits } as Manifest;
+}
+
+/** What isolates a preview, written right after its namespace and before anything of its manifests. */
+export function previewGuards(base: PreviewBase): Manifest[] {
+  return [previewPolicy(base), previewQuota(base), previewLimits(base)];
 }

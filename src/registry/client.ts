@@ -10,6 +10,8 @@ import { registryOrigin } from './reference.js';
 // answered the way docker answers it: its WWW-Authenticate challenge says Basic (the credentials as they
 // are) or Bearer (a token from the realm, per the Docker Registry token authentication specification,
 // which ACR's /oauth2/token follows, with the same username and password, as docker login gives them).
+// Unlike docker, the username and password go to a realm only over https or to the registry's own origin
+// (or, for a registry on this machine, to this machine): a registry cannot send them elsewhere in the clear.
 
 export interface RegistryAuth {
   username: string;
@@ -117,7 +119,7 @@ export class Registry {
     }
     const realm = parsed.params.realm;
     if (!realm) throw new Error(`${what}: the registry's Bearer challenge names no realm (${challenge})`);
-    const url = new URL(realm);
+    const url = credentialRealm(realm, this.origin, this.host);
     if (parsed.params.service) url.searchParams.set('service', parsed.params.service);
     url.searchParams.set('scope', scope);
     const answer = await this.send('GET', url.toString(), { headers: { authorization: basic } }, undefined);
@@ -132,6 +134,37 @@ export class Registry {
       );
     return `Bearer ${token}`;
   }
+}
+
+/**
+ * The token realm a registry's challenge names, as a URL the credentials may be sent to: over https, or to
+ * the registry's own origin, or (a registry on this machine, which is itself plain http) to this machine.
+ * Anything else would hand the password to whoever the registry names, in the clear: an error naming both.
+ */
+export function credentialRealm(realm: string, origin: string, registryHost: string): URL {
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch {
+    throw new Error(`registry ${registryHost} names a token realm that is not a URL (${realm})`);
+  }
+  const registry = new URL(origin);
+  if (url.protocol === 'https:' || url.origin === registry.origin) return url;
+  if (
+    url.protocol === 'http:' &&
+    registry.protocol === 'http:' &&
+    isLoopback(registry.hostname) &&
+    isLoopback(url.hostname)
+  )
+    return url;
+  throw new Error(
+    `registry ${registryHost} names the token realm ${url.origin}${url.pathname}, which is neither https nor the registry's own origin (${registry.origin}): the registry credentials are not sent there`,
+  );
+}
+
+function isLoopback(hostname: string): boolean {
+  const name = hostname.replace(/^\[|\]$/g, '');
+  return name === 'localhost' || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name);
 }
 
 /** The body as an error message quotes it: one line, at most 300 characters. */

@@ -5,7 +5,8 @@ import { configPlatform, indexPlatforms, type RawManifest } from './platforms.js
 import { parseReference } from './reference.js';
 
 // What the action asks a registry about its images: the digest a tag names, the platforms an image runs
-// on, and more tags for an image already there.
+// on, whether the image under a commit's tag was built from that commit, and more tags for an image already
+// there.
 
 const manifestTypes = [
   'application/vnd.oci.image.index.v1+json',
@@ -39,6 +40,59 @@ export async function imagePlatforms(registry: Registry, reference: string): Pro
   const answer = await registry.request('GET', ref.repository, `blobs/${config}`);
   expectOk(answer, `cannot read the config of ${reference} from the registry`);
   return configPlatform(parse(answer.body, `${reference}'s config`));
+}
+
+/** The OCI label the action sets on every build (plan.ts): the commit the image was built from. */
+export const revisionLabel = 'org.opencontainers.image.revision';
+
+/** `digest` when the image a tag names may be deployed as is; otherwise why not (none: no such tag). */
+export type Reuse = { digest: string; reason?: undefined } | { digest?: undefined; reason?: string };
+
+/**
+ * Whether the image `tag` (host/name:<sha>) is one this action built from `revision`, and may be deployed
+ * instead of building it again: its config (for an index, the config of every image it names for a
+ * platform) carries the label org.opencontainers.image.revision with that commit. An image that someone or
+ * something else pushed under the tag (by hand, another tool, a retag) lacks it or names another commit:
+ * the reason says which. What is checked is the image the digest names, the one that would be deployed.
+ */
+export async function reusableImage(registry: Registry, tag: string, revision: string): Promise<Reuse> {
+  const digest = await imageDigest(registry, tag);
+  if (!digest) return {};
+  const { host, repository } = parseReference(tag);
+  const byDigest = (d: string) => `${host}/${repository}@${d}`;
+  const top = parse<RawManifest>((await manifest(registry, byDigest(digest))).body, tag);
+  // an index: every image it names for a platform (attestations run nowhere and carry no labels)
+  const images = indexPlatforms(top)
+    ? (top.manifests ?? [])
+        .filter((m) => m.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest')
+        .filter((m) => m.digest && m.platform?.os && m.platform.os !== 'unknown')
+        .map((m) => ({
+          what: `its ${m.platform?.os}/${m.platform?.architecture}${m.platform?.variant ? `/${m.platform.variant}` : ''} image`,
+          reference: byDigest(m.digest ?? ''),
+        }))
+    : [{ what: 'its config', reference: byDigest(digest) }];
+  if (images.length === 0) return { reason: `it is an index that names no image for a platform (${digest})` };
+  for (const { what, reference } of images) {
+    const label = (await imageConfig(registry, reference)).config?.Labels?.[revisionLabel];
+    if (!label)
+      return { reason: `${what} has no ${revisionLabel} label (${digest}): this action did not build it` };
+    if (label !== revision)
+      return { reason: `${what} has ${revisionLabel}=${label}, not this commit (${digest})` };
+  }
+  return { digest };
+}
+
+/** The config blob of the image manifest `reference` (host/name@sha256:…). */
+async function imageConfig(
+  registry: Registry,
+  reference: string,
+): Promise<{ config?: { Labels?: Record<string, string> | null } }> {
+  const raw = parse<RawManifest>((await manifest(registry, reference)).body, reference);
+  const config = raw.config?.digest;
+  if (!config) throw new Error(`the registry's manifest of ${reference} names no config blob`);
+  const answer = await registry.request('GET', parseReference(reference).repository, `blobs/${config}`);
+  expectOk(answer, `cannot read the config of ${reference} from the registry`);
+  return parse(answer.body, `${reference}'s config`);
 }
 
 /**

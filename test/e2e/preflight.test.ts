@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import { KubeApiError } from '../../src/kube/client.js';
+import { restrictedContainer, restrictedPod } from '../helpers/fixtures.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { registryTags } from '../helpers/images.js';
 import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
@@ -54,8 +55,10 @@ function manifests(options: AppOptions = {}): string {
         }
       : {}),
     ...(options.pullSecret ? { imagePullSecrets: [{ name: options.pullSecret }] } : {}),
+    ...restrictedPod,
     containers: [
       {
+        ...restrictedContainer,
         name: 'app',
         image: 'pf-app',
         ports: [{ name: 'http', containerPort: 8000 }],

@@ -29,6 +29,8 @@ const rbac = {
   NAMESPACE: app,
   PRODUCTION_PRINCIPAL: production.user,
   PREVIEW_PRINCIPAL: previewer.user,
+  PREVIEW_DOMAIN: 'preview.localhost',
+  INGRESS_NAMESPACE: 'app-routing-system',
 };
 const inputs = (as = previewer) => ({
   ...localTargetInputs(),
@@ -54,11 +56,12 @@ const pullRequest = (fixture: string) => ({
 });
 
 /** Pull request 9 opened with the given manifests folder. */
-const openPullRequest9 = (manifests: string) =>
+const openPullRequest9 = (manifests: string, extraEnv: Record<string, string> = {}) =>
   runAction(
     { ...inputs(), manifests },
     {
       ...pullRequest('pull_request.opened'),
+      env: { ...env(), ...extraEnv },
       payload: eventFile('pull_request.opened', (p) => {
         if (p.pull_request) p.pull_request.number = 9;
         p.number = 9;
@@ -324,6 +327,43 @@ spec:
     expect(await get(cluster, '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/pwn')).toBeUndefined();
   });
 
+  it("is still refused by the cluster when the action's own checks are off, as in a pull request that rewrites it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-unguarded-'));
+    cpSync('k8s', dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'extra.yaml'),
+      `apiVersion: v1
+kind: Service
+metadata: {name: hijack}
+spec:
+  selector: {app.kubernetes.io/name: archetype}
+  externalIPs: [10.0.0.10]
+  ports: [{port: 80, targetPort: http}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: catchall}
+spec:
+  defaultBackend: {service: {name: archetype, port: {number: 80}}}
+`,
+    );
+    const run = await openPullRequest9(dir, { ARCHETYPE_DEPLOY_UNGUARDED_PREVIEW: '1' });
+    expect(run.code).toBe(1);
+    // the action's own check did not run: the API server's admission policy (rbac/preview.yaml) refused
+    expect(run.error).not.toContain('hold what a preview may not create');
+    expect(run.error).toMatch(
+      /ValidatingAdmissionPolicy '[^']+-preview-contents' .*denied request: (a Service in a preview must be of type ClusterIP|an Ingress in a preview serves only its own host)/,
+    );
+    expect(await get(cluster, `/api/v1/namespaces/${app}-pr-9/services/hijack`)).toBeUndefined();
+    expect(await deploymentIn(`${app}-pr-9`)).toBeUndefined();
+    // the namespace made for it goes again, as nothing reached it
+    await eventually(
+      'namespace pr-9 deleted',
+      async () => ((await get(cluster, `/api/v1/namespaces/${app}-pr-9`)) === undefined ? true : undefined),
+      60_000,
+    );
+  });
+
   it('refuses a preview whose pods the restricted Pod Security Standard would refuse, with nothing applied', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'k8s-privileged-'));
     cpSync('k8s', dir, { recursive: true });
@@ -340,6 +380,24 @@ spec:
       async () => ((await get(cluster, `/api/v1/namespaces/${app}-pr-9`)) === undefined ? true : undefined),
       60_000,
     );
+  });
+
+  it('refuses a preview beyond max-previews before anything is made, naming the ones there are', async () => {
+    const run = await runAction(
+      { ...inputs(), 'max-previews': '1' },
+      {
+        ...pullRequest('pull_request.opened'),
+        payload: eventFile('pull_request.opened', (p) => {
+          if (p.pull_request) p.pull_request.number = 9;
+          p.number = 9;
+        }),
+      },
+    );
+    expect(run.code).toBe(1);
+    expect(run.error).toContain(
+      `1 previews of ${app} exist already (${preview}), as many as input 'max-previews' (1) allows`,
+    );
+    expect(await get(cluster, `/api/v1/namespaces/${app}-pr-9`)).toBeUndefined();
   });
 
   it('skips a pull request from a fork with one notice, and without failing', async () => {

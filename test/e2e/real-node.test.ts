@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import { restrictedContainer, restrictedPod } from '../helpers/fixtures.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { pushNodeScriptImage } from '../helpers/images.js';
 import {
@@ -201,8 +202,10 @@ describe('deploy onto the real node', () => {
           template: {
             metadata: { labels },
             spec: {
+              ...restrictedPod,
               containers: [
                 {
+                  ...restrictedContainer,
                   name: 'cache',
                   image: cache,
                   ports: [{ name: 'redis', containerPort: 6379 }],
@@ -247,9 +250,11 @@ describe('deploy onto the real node', () => {
         backoffLimit: 0,
         template: {
           spec: {
+            ...restrictedPod,
             restartPolicy: 'Never',
             containers: [
               {
+                ...restrictedContainer,
                 name: 'migrate',
                 image: 'archetype',
                 command: ['node', '-e', script],

@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { jest } from '@jest/globals';
 import type { V1ConfigMap, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { eventFile } from '../fakes/github-server.js';
+import { restrictedContainer, restrictedPod } from '../helpers/fixtures.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
@@ -51,8 +52,10 @@ function deployment(name: string, mode: string, annotations: Record<string, stri
       template: {
         metadata: { labels, annotations: { 'rel.example/mode': mode, ...annotations } },
         spec: {
+          ...restrictedPod,
           containers: [
             {
+              ...restrictedContainer,
               name: 'app',
               image: 'rel-app',
               ports: [{ name: 'http', containerPort: 8000 }],

@@ -76,8 +76,11 @@ describe('a runner without what the build needs', () => {
 
   it('without docker on PATH, a commit whose image is in the registry deploys', async () => {
     const target = localTargetInputs();
-    const image = await pushNodeScriptImage(target['image-name'] ?? '', 'setInterval(() => {}, 60_000)');
     const pushed = 'b2'.repeat(20);
+    // built for that commit, as the action labels its builds: only such an image is reused
+    const image = await pushNodeScriptImage(target['image-name'] ?? '', 'setInterval(() => {}, 60_000)', {
+      'org.opencontainers.image.revision': pushed,
+    });
     const registry = new Registry(process.env.REGISTRY ?? '', {
       username: process.env.REGISTRY_USERNAME ?? '',
       password: process.env.REGISTRY_PASSWORD ?? '',

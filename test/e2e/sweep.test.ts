@@ -22,7 +22,12 @@ const head = 'ab'.repeat(20);
 // previews and the sweep run as the preview identity of docs/github-setup.md (rbac/preview.yaml), as
 // preview.yml and sweep.yml sign in
 const previewer = identity();
-const rbac = { APP: app, PREVIEW_PRINCIPAL: previewer.user };
+const rbac = {
+  APP: app,
+  PREVIEW_PRINCIPAL: previewer.user,
+  PREVIEW_DOMAIN: 'preview.localhost',
+  INGRESS_NAMESPACE: 'app-routing-system',
+};
 const inputs = () => ({
   ...localTargetInputs(),
   kubeconfig: previewer.kubeconfig,

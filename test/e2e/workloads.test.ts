@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import { restrictedContainer, restrictedPod } from '../helpers/fixtures.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
@@ -26,7 +27,12 @@ function context(): string {
 }
 const buildContext = context();
 
-const container = { name: 'app', image: 'wl-app', resources: { requests: { cpu: '10m', memory: '32Mi' } } };
+const container = {
+  ...restrictedContainer,
+  name: 'app',
+  image: 'wl-app',
+  resources: { requests: { cpu: '10m', memory: '32Mi' } },
+};
 
 /** A StatefulSet (behind its headless Service) and a Job; dbAnnotations go on the StatefulSet's pods. */
 function manifests(
@@ -53,7 +59,7 @@ function manifests(
         selector: { matchLabels: db },
         template: {
           metadata: { labels: db, annotations: { 'wl.example/mode': mode, ...dbAnnotations } },
-          spec: { containers: [container] },
+          spec: { ...restrictedPod, containers: [container] },
         },
       },
     },
@@ -65,6 +71,7 @@ function manifests(
         backoffLimit: 1,
         template: {
           spec: {
+            ...restrictedPod,
             restartPolicy: 'Never',
             // a fixed image: a Job's template is immutable, so it stays the same from deploy to deploy
             containers: [{ ...container, name: 'once', image: '127.0.0.1:5000/tools/once:1' }],
@@ -168,7 +175,7 @@ describe('StatefulSets and Jobs', () => {
         template: {
           // kwok readies its pod after 90 s
           metadata: { labels: web, annotations: { 'archetype.local/ready-after': '90s' } },
-          spec: { containers: [{ ...container, image: '127.0.0.1:5000/tools/once:1' }] },
+          spec: { ...restrictedPod, containers: [{ ...container, image: '127.0.0.1:5000/tools/once:1' }] },
         },
       },
     };

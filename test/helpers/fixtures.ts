@@ -2,6 +2,22 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * What the restricted Pod Security Standard asks of a pod and its containers: production's namespace
+ * (rbac/production.yaml) enforces it, as every preview's does.
+ */
+export const restrictedPod = {
+  securityContext: {
+    runAsNonRoot: true,
+    runAsUser: 10001,
+    runAsGroup: 10001,
+    seccompProfile: { type: 'RuntimeDefault' },
+  },
+} as const;
+export const restrictedContainer = {
+  securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+} as const;
+
 /** A manifests folder in a temp dir with the given files. */
 export function manifestDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'manifests-'));

@@ -113,9 +113,17 @@ export async function applyRbac(admin: Cluster, file: string, vars: Record<strin
   }
 }
 
-/** Removes what applyRbac made (cluster-scoped objects outlive the test's namespaces). */
+/**
+ * Removes what applyRbac made (cluster-scoped objects outlive the test's namespaces), except the objects every
+ * app shares (named without the test's APP): rbac/preview.yaml's pod policies must stay while the API server
+ * runs (see the comment there).
+ */
 export async function deleteRbac(admin: Cluster, file: string, vars: Record<string, string>): Promise<void> {
+  const app = vars.APP ?? 'archetype';
   for (const object of rbacObjects(file, vars).reverse()) {
+    const shared =
+      object.kind?.startsWith('ValidatingAdmissionPolicy') && !object.metadata?.name?.includes(app);
+    if (shared) continue;
     const path = await admin.pathOf(
       object.apiVersion ?? '',
       object.kind ?? '',

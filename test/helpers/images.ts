@@ -63,7 +63,11 @@ export async function registryTags(repository: string): Promise<string[]> {
  * A one-line Node program on the local base image (NODE_IMAGE), pushed to the local registry as
  * <registry>/<repository>:latest with the registry's credentials; its reference by digest.
  */
-export async function pushNodeScriptImage(repository: string, script: string): Promise<string> {
+export async function pushNodeScriptImage(
+  repository: string,
+  script: string,
+  labels: Record<string, string> = {},
+): Promise<string> {
   const registry = process.env.REGISTRY ?? '';
   const work = mkdtempSync(join(tmpdir(), 'script-image-'));
   const env = { ...process.env, DOCKER_CONFIG: join(work, 'docker') };
@@ -77,7 +81,9 @@ export async function pushNodeScriptImage(repository: string, script: string): P
     await login;
     writeFileSync(
       join(work, 'Dockerfile'),
-      `ARG NODE_IMAGE\nFROM \${NODE_IMAGE}\nUSER 1000:1000\nCMD ["node", "-e", ${JSON.stringify(script)}]\n`,
+      `ARG NODE_IMAGE\nFROM \${NODE_IMAGE}\nUSER 1000:1000\n${Object.entries(labels)
+        .map(([k, v]) => `LABEL ${k}=${JSON.stringify(v)}\n`)
+        .join('')}CMD ["node", "-e", ${JSON.stringify(script)}]\n`,
     );
     const digest = await buildAndPushImage({
       context: work,

@@ -352,6 +352,24 @@ describe('diagnose on the real node', () => {
   );
 
   it(
+    "a pull request's crashing pod in a public repository: exit code and reason, its log withheld",
+    async () => {
+      const { namespace, pod } = await (outcomes.exits as Promise<Outcome>);
+      const withheld = `withheld: a pull request's pod in a public repository (kubectl logs -n ${namespace} <pod> reads it)`;
+      const d = await diagnose(cluster, namespace, name, { withholdLogs: withheld });
+      expect(d.summary).toContain(`container app in pod ${pod} keeps crashing`);
+      expect(d.summary).toMatch(/exit code 3/);
+      expect(d.summary).toContain(`read its log (${withheld})`);
+      // what the pod printed is nowhere (the command in the template diff is the manifests')
+      const containers = d.pods.flatMap((p) => p.containers);
+      expect(containers.length).toBeGreaterThan(0);
+      expect(containers.map((c) => c.log)).toEqual(containers.map(() => undefined));
+      expect(d.summary).not.toContain('boom');
+    },
+    testMs,
+  );
+
+  it(
     'a container over its memory limit: OOMKilled, with the 64Mi limit',
     async () => {
       const { diagnosis: d, pod } = await (outcomes.oom as Promise<Outcome>);

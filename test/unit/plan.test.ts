@@ -10,6 +10,7 @@ const run: RunInfo = {
   repositoryUrl: 'https://github.com/team/archetype',
   runUrl: 'https://github.com/team/archetype/actions/runs/1',
   ghaCache: false,
+  publicRepository: true,
   now: new Date('2026-11-30T00:00:00Z'),
 };
 const settings = (values: Record<string, string> = {}) =>
@@ -108,5 +109,17 @@ describe('buildFailure', () => {
         "  src/main.ts(3,1): error TS2304: Cannot find name 'oops'.",
       ].join('\n'),
     );
+  });
+});
+
+describe("a preview's pod logs", () => {
+  it("stay out of a public repository's run, with the command that reads them; shown when private or asked", () => {
+    expect(planDeploy(settings(), run, 7).podLogsWithheld).toBe(
+      "withheld: a pull request's pod in a public repository (kubectl logs -n archetype-pr-7 <pod> reads it; input show-preview-logs: true shows it here)",
+    );
+    expect(planDeploy(settings(), { ...run, publicRepository: false }, 7).podLogsWithheld).toBe('');
+    expect(planDeploy(settings({ 'show-preview-logs': 'true' }), run, 7).podLogsWithheld).toBe('');
+    // production's pods run reviewed code
+    expect(planDeploy(settings(), run).podLogsWithheld).toBe('');
   });
 });

@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
 import type { Manifest } from '../../src/kube/manifests.js';
 import {
+  allowedIngressAnnotations,
   checkPreviewManifests,
+  previewGuards,
   previewNamespaceObject,
   previewPolicy,
+  previewQuota,
 } from '../../src/kube/preview-guard.js';
 
 const m = (object: Record<string, unknown>, line = 1): Manifest =>
@@ -22,10 +26,90 @@ describe('what a preview may hold', () => {
       refused([
         m({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'a' } }),
         m({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'a' }, spec: { type: 'ClusterIP' } }),
-        m({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'a' } }),
+        m({
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'Ingress',
+          metadata: { name: 'a', annotations: { 'nginx.ingress.kubernetes.io/proxy-body-size': '8m' } },
+          spec: { rules: [{ host: 'pr-7.preview.example.com' }] },
+        }),
         m({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } }),
+        m({
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          metadata: { name: 'only-app' },
+          spec: { podSelector: {}, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'a' } } }] }] },
+        }),
       ]),
     ).toBe('');
+  });
+
+  it('refuses what would escape the preview: catch-all Ingress, other annotations, open policies, high priority', () => {
+    const message = refused([
+      m(
+        {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'Ingress',
+          metadata: {
+            name: 'all',
+            annotations: { 'kubernetes.azure.com/tls-cert-keyvault-uri': 'https://kv/certificates/prod' },
+          },
+          spec: { defaultBackend: { service: { name: 'a', port: { number: 80 } } } },
+        },
+        3,
+      ),
+      m(
+        {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          metadata: { name: 'open' },
+          spec: { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] },
+        },
+        8,
+      ),
+      m(
+        {
+          apiVersion: 'batch/v1',
+          kind: 'CronJob',
+          metadata: { name: 'c' },
+          spec: {
+            jobTemplate: { spec: { template: { spec: { priorityClassName: 'system-node-critical' } } } },
+          },
+        },
+        13,
+      ),
+    ]);
+    for (const where of [
+      'k8s/x.yaml:3 Ingress/all: spec.defaultBackend may not be set in a preview',
+      'k8s/x.yaml:3 Ingress/all: an Ingress in a preview needs a rule',
+      'k8s/x.yaml:3 Ingress/all: annotation kubernetes.azure.com/tls-cert-keyvault-uri may not be set',
+      "k8s/x.yaml:8 NetworkPolicy/open: a preview's NetworkPolicies may only select its own pods",
+      'k8s/x.yaml:13 CronJob/c: priorityClassName system-node-critical may not be set in a preview',
+    ])
+      expect(message).toContain(where);
+  });
+
+  it("allows the Ingress annotations rbac/preview.yaml's admission policy allows, no more", () => {
+    const yaml = readFileSync(new URL('../../rbac/preview.yaml', import.meta.url), 'utf8');
+    const listed = /- name: allowedAnnotations\s+expression: >-\s+\[([^\]]*)\]/.exec(yaml)?.[1] ?? '';
+    const names = [...listed.matchAll(/'([^']+)'/g)].map((match) => match[1]);
+    expect(names.length).toBeGreaterThan(0);
+    expect(names).toEqual([...allowedIngressAnnotations]);
+  });
+
+  it('gives every preview a quota within the caps of the admission policy, and default limits', () => {
+    const base = { namespace: 'archetype-pr-7', pr: 7, labels: {}, ingressNamespace: 'app-routing-system' };
+    const yaml = readFileSync(new URL('../../rbac/preview.yaml', import.meta.url), 'utf8');
+    const caps = /- name: quotaCaps\s+expression: >-\s+\{([^}]*)\}/.exec(yaml)?.[1] ?? '';
+    const capped = Object.fromEntries([...caps.matchAll(/'([^']+)': '([^']+)'/g)].map((c) => [c[1], c[2]]));
+    expect(Object.keys(capped).length).toBeGreaterThan(0);
+    const quota = previewQuota(base).object as { spec: { hard: Record<string, string> } };
+    expect(quota.spec.hard).toEqual(capped);
+    const guards = previewGuards(base).map((g) => `${g.object.kind}/${g.object.metadata?.name}`);
+    expect(guards).toEqual([
+      'NetworkPolicy/archetype-deploy-preview-default-deny',
+      'ResourceQuota/archetype-deploy-preview-quota',
+      'LimitRange/archetype-deploy-preview-limits',
+    ]);
   });
 
   it('refuses cluster-scoped and unlisted kinds, node ports, outside addresses and snippets, each by file and line', () => {
@@ -62,7 +146,7 @@ describe('what a preview may hold', () => {
       'k8s/x.yaml:5 RoleBinding/y',
       'k8s/x.yaml:9 Service/np: spec.type NodePort',
       'k8s/x.yaml:12 Service/ext: spec.externalIPs',
-      'k8s/x.yaml:20 Ingress/i: annotation nginx.ingress.kubernetes.io/configuration-snippet',
+      'k8s/x.yaml:20 Ingress/i: annotation nginx.ingress.kubernetes.io/configuration-snippet may not be set',
       'k8s/x.yaml:30 Pod/p',
       'k8s/x.yaml:40 Deployment/fake: Deployment (example.com/v1) may not be in a preview',
     ])
@@ -76,7 +160,7 @@ describe('what a preview may hold', () => {
       labels: { 'app.kubernetes.io/instance': 'archetype-pr-7' },
       ingressNamespace: 'app-routing-system',
     };
-    const ns = previewNamespaceObject(base);
+    const ns = previewNamespaceObject({ ...base, appName: 'archetype' });
     const policy = previewPolicy(base);
     expect(ns.metadata?.labels).toMatchObject({
       'pod-security.kubernetes.io/enforce': 'restricted',

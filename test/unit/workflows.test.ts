@@ -52,9 +52,10 @@ const actionSteps = (w: Workflow) =>
   Object.values(w.jobs).flatMap((j) => j.steps.filter((s) => s.uses === './'));
 
 describe('workflows', () => {
-  it('has the deploy, preview, rollback and sweep workflows, each using the action', () => {
+  it('has the deploy, preview, preview-report, rollback and sweep workflows, each using the action', () => {
     expect(usingAction.map(([f]) => f).sort()).toEqual([
       'deploy.yml',
+      'preview-report.yml',
       'preview.yml',
       'rollback.yml',
       'sweep.yml',
@@ -85,8 +86,30 @@ describe('workflows', () => {
     '%s grants the token what the action uses, and one run per environment',
     (file) => {
       const w = workflows[file] as Workflow;
-      expect(w.permissions).toMatchObject({ 'id-token': 'write', contents: 'read', deployments: 'write' });
-      if (file !== 'deploy.yml') expect(w.permissions?.['pull-requests']).toBe('write');
+      // the pull request's code gets no token that writes to GitHub: preview-report.yml publishes for it,
+      // and the teardown job, which runs the default branch's action, asks for its own
+      if (file === 'preview.yml') {
+        expect(w.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
+        expect(w.jobs.preview?.permissions).toBeUndefined();
+        expect(actionSteps({ ...w, jobs: { p: w.jobs.preview } } as Workflow)[0]?.with).toMatchObject({
+          'github-token': '',
+          'report-file': `${expr('runner.temp')}/preview-report.json`,
+        });
+        expect(w.jobs.teardown?.permissions).toMatchObject({
+          deployments: 'write',
+          'pull-requests': 'write',
+        });
+      } else if (file === 'preview-report.yml')
+        expect(w.permissions).toEqual({
+          actions: 'read',
+          contents: 'read',
+          deployments: 'write',
+          'pull-requests': 'write',
+        });
+      else {
+        expect(w.permissions).toMatchObject({ 'id-token': 'write', contents: 'read', deployments: 'write' });
+        if (file !== 'deploy.yml') expect(w.permissions?.['pull-requests']).toBe('write');
+      }
       // a run never cancels a running one: a deploy stopped halfway is worse than a late one
       if (w.concurrency) expect(w.concurrency['cancel-in-progress']).toBe(false);
     },
@@ -160,15 +183,27 @@ describe('workflows', () => {
     const production = { environment: 'production', clientId: expr('vars.AZURE_CLIENT_ID') };
     const preview = { environment: undefined, clientId: expr('vars.AZURE_PREVIEW_CLIENT_ID') };
     expect(clientIds('deploy.yml')).toEqual([production]);
-    expect(clientIds('preview.yml')).toEqual([preview]);
+    expect(clientIds('preview.yml')).toEqual([preview, preview]);
+    // publishing needs no Azure identity
+    expect(clientIds('preview-report.yml')).toEqual([{ environment: undefined, clientId: undefined }]);
     expect(clientIds('rollback.yml')).toEqual([production, preview]);
     expect(clientIds('sweep.yml')).toEqual([preview]);
   });
 
-  it("runs no fork's or Dependabot's code in the preview job", () => {
-    const job = (workflows['preview.yml'] as Workflow).jobs.preview;
-    expect(job?.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
-    expect(job?.if).toContain("github.actor != 'dependabot[bot]'");
+  it("runs no fork's or Dependabot's code in the preview job, and only the default branch's in the others", () => {
+    const w = workflows['preview.yml'] as Workflow;
+    for (const job of [w.jobs.preview, w.jobs.teardown]) {
+      expect(job?.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
+      expect(job?.if).toContain("github.actor != 'dependabot[bot]'");
+    }
+    const checkoutRef = (job: Workflow['jobs'][string] | undefined) =>
+      job?.steps.find((s) => s.uses?.startsWith('actions/checkout@'))?.with?.ref;
+    expect(checkoutRef(w.jobs.preview)).toBe(expr('github.event.pull_request.head.sha'));
+    expect(checkoutRef(w.jobs.teardown)).toBe(expr('github.event.repository.default_branch'));
+    const report = workflows['preview-report.yml'] as Workflow;
+    expect(Object.keys(report.on)).toEqual(['workflow_run']);
+    expect(checkoutRef(report.jobs.report)).toBe(expr('github.event.repository.default_branch'));
+    expect(actionSteps(report)[0]?.with?.mode).toBe('report');
   });
 
   it('has Dependabot keep the pinned actions and both npm packages current', () => {
