@@ -4,7 +4,6 @@ import { azurePost } from '../../src/azure/http.js';
 
 describe('azurePost', () => {
   it('fails at once on a port fetch never connects to, naming the endpoint and the fix', async () => {
-    const started = Date.now();
     const error = await azurePost(
       'https://127.0.0.1:6000/oauth2/exchange',
       { headers: {} },
@@ -16,7 +15,8 @@ describe('azurePost', () => {
     expect(error.message).toBe(
       'ACR token exchange: cannot reach https://127.0.0.1:6000/oauth2/exchange: port 6000 of https://127.0.0.1:6000 is one that fetch never connects to (a blocked port of the Fetch standard): the ACR token exchange endpoint is wrong, or the server must listen on another port',
     );
-    // no retry: the 1 s and 2 s pauses between attempts never happened
-    console.log(`blocked port: failed after ${Date.now() - started} ms`);
+    // the message is the hopeless-error one, not a retried outage's ("after 3 attempts"): how soon it fails
+    // is the benchmark's to measure, not a timed assertion's
+    expect(error.message).not.toMatch(/attempts|try again/);
   });
 });
