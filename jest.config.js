@@ -13,7 +13,11 @@ const common = {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
 };
-const unit = ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/azure/**/*.test.ts', '<rootDir>/test/github/**/*.test.ts'];
+const unit = [
+  '<rootDir>/test/unit/**/*.test.ts',
+  '<rootDir>/test/azure/**/*.test.ts',
+  '<rootDir>/test/github/**/*.test.ts',
+];
 
 export default {
   projects: [

@@ -5,7 +5,7 @@
 # to a temporary name first so an interrupted build never leaves a half file.
 
 APT_PACKAGES=(docker.io docker-registry debootstrap debian-archive-keyring openssl apache2-utils curl jq ca-certificates iptables util-linux procps iproute2
-	containerd runc containernetworking-plugins gcc libc6-dev shellcheck)
+	containerd runc containernetworking-plugins gcc libc6-dev shellcheck ipset)
 
 ensure_apt_packages() {
 	local missing=() p
@@ -165,6 +165,15 @@ build_buildx() {
 			github.com/docker/buildx/cmd/buildx@$1' "$GO" "$BUILDX_VERSION"
 }
 
+# kube-router's NetworkPolicy controller only (stack-router.sh): iptables and ipset, no BGP, no proxy.
+build_kube_router() {
+	[[ -x $BIN_ROUTER/kube-router ]] && return 0
+	go_step "kube-router-$KUBE_ROUTER_VERSION" "$BIN_ROUTER" bash -c '
+		GOBIN="$OUT" "$0" install -trimpath \
+			-ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$1" \
+			github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$1' "$GO" "$KUBE_ROUTER_VERSION"
+}
+
 build_registry_token() {
 	[[ -x $BIN_TOKEN/registry-token ]] && return 0
 	go_step "registry-token-$TOKEN_KEY" "$BIN_TOKEN" bash -c '
@@ -248,6 +257,7 @@ build_all() {
 	[[ -x $BIN_KUBECTL/kubectl ]] || missing+=(kubectl)
 	[[ -x $BIN_CRICTL/crictl ]] || missing+=(crictl)
 	[[ -x $BIN_EGRESS/node-egress ]] || missing+=(node-egress)
+	[[ $NETWORK_POLICY == 1 && ! -x $BIN_ROUTER/kube-router ]] && missing+=(kube-router)
 	[[ -x $BIN_ISSUER/entra-issuer ]] || missing+=(entra-issuer)
 	[[ -s $PAUSE_TARBALL ]] || missing+=(pause)
 	[[ -s $BASE_TARBALL ]] || missing+=(base)
@@ -271,6 +281,7 @@ build_all() {
 		build_kubectl
 		build_crictl
 		build_node_egress
+		[[ $NETWORK_POLICY == 1 ]] && build_kube_router
 		build_entra_issuer
 		build_pause_image
 	fi

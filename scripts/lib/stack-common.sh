@@ -17,6 +17,7 @@ ETCD_VERSION=$(go_mod_version "$TOOLS_DIR/etcd/go.mod" go.etcd.io/etcd/server/v3
 KWOK_VERSION=v0.8.0
 CRICTL_VERSION=v1.34.0 # sigs.k8s.io/cri-tools, the release line of the kubelet
 BUILDX_VERSION=v0.38.2
+KUBE_ROUTER_VERSION=v2.1.0 # github.com/cloudnativelabs/kube-router/v2: the real node's NetworkPolicy engine
 NODE_VERSION=${ARCHETYPE_NODE_VERSION:-24.22.3}
 NPM_VERSION=${ARCHETYPE_NPM_VERSION:-11.21.2}
 DEBIAN_SUITE=bookworm
@@ -55,6 +56,10 @@ KUBELET_HEALTHZ_PORT=${ARCHETYPE_KUBELET_HEALTHZ_PORT:-10248}
 # The real node's pods: a /24 on a bridge of their own, with no route beyond it.
 NODE_POD_CIDR=${ARCHETYPE_NODE_POD_CIDR:-10.245.0.0/24}
 NODE_BRIDGE=${ARCHETYPE_NODE_BRIDGE:-archetype0}
+# NetworkPolicy enforced for the real node's pods (kube-router's firewall, stack-router.sh):
+# ARCHETYPE_NETWORK_POLICY=0 leaves it out (then no policy is enforced anywhere).
+NETWORK_POLICY=${ARCHETYPE_NETWORK_POLICY:-1}
+[[ $REAL_NODE == 1 ]] || NETWORK_POLICY=0
 # Another socket (and extra dockerd flags, e.g. "--bridge=none --iptables=false"
 # beside an engine that already owns docker0) lets a second engine run here.
 DOCKER_SOCK=${ARCHETYPE_DOCKER_SOCK:-/var/run/docker.sock}
@@ -70,6 +75,7 @@ BIN_KUBELET="$CACHE_DIR/kubelet-$KUBE_VERSION"
 BIN_KUBECTL="$CACHE_DIR/kubectl-$KUBE_VERSION"
 BIN_CRICTL="$CACHE_DIR/crictl-$CRICTL_VERSION"
 BIN_BUILDX="$CACHE_DIR/buildx-$BUILDX_VERSION"
+BIN_ROUTER="$CACHE_DIR/kube-router-$KUBE_ROUTER_VERSION"
 BASE_TARBALL="$CACHE_DIR/base/$BASE_KEY.tar.gz"
 # Our own tool: keyed by the hash of its source.
 TOKEN_KEY=$(cat "$TOOLS_DIR/registry-token/go.mod" "$TOOLS_DIR/registry-token/main.go" | sha256sum | cut -c1-12)

@@ -40,7 +40,7 @@ import {
   recordRelease,
 } from '../kube/release.js';
 import { render } from '../kube/render.js';
-import { restoreRelease } from '../kube/restore.js';
+import { restoredWorkloads, restoreRelease } from '../kube/restore.js';
 import { rollbackTo } from '../kube/rollback.js';
 import { smokeCheckServices } from '../kube/smoke.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
@@ -617,7 +617,7 @@ async function restorePrevious(what: string, f: Failing, cancelled = false): Pro
         });
         if (name === f.failedDeployment || deployments.length === 1) result.revision = done.revision;
       }
-      for (const w of previous.objects.filter((o) => o.kind === 'StatefulSet' || o.kind === 'DaemonSet'))
+      for (const w of restoredWorkloads(previous))
         await trackWorkload(cluster, plan.namespace, w.kind ?? '', w.metadata?.name ?? '', {
           timeoutMs: settings.rolloutTimeoutMs,
           graceMs: settings.failureGrace.graceMs,

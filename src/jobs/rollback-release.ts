@@ -8,8 +8,9 @@ import {
   type ReleaseInfo,
   recordRelease,
 } from '../kube/release.js';
-import { restoreRelease } from '../kube/restore.js';
+import { restoredWorkloads, restoreRelease } from '../kube/restore.js';
 import { RolloutFailure, trackRollout } from '../kube/track.js';
+import { trackWorkload } from '../kube/track-workload.js';
 import { aksNames, type RollbackTarget, type Settings } from '../settings.js';
 import { errorText } from '../util/errors.js';
 import { ingressUrl, lockForRollback, type RollbackPlan, type RollbackResult } from './rollback.js';
@@ -60,7 +61,7 @@ export function releaseLine(r: ReleaseInfo, current?: ReleaseInfo): string {
   return `release ${r.number}${r.number === current?.number ? ' (current)' : ''}: ${r.outcome}, commit ${r.sha.slice(0, 7)}, ${r.image}, ${r.created}${r.note ? ` (${r.note})` : ''}`;
 }
 
-/** Restores plan.release whole and tracks its Deployments; the restore is recorded as a new release. */
+/** Restores plan.release whole and tracks its workloads; the restore is recorded as a new release. */
 export async function rollbackRelease(
   settings: Settings,
   plan: RollbackPlan & { release: Release },
@@ -125,6 +126,25 @@ export async function rollbackRelease(
       for (const line of result.diagnosis ? diagnosisLines(result.diagnosis) : []) core.info(line);
       throw new Error(
         `the rollback to release ${release.number} (${release.sha.slice(0, 7)}) did not roll out: ${result.diagnosis?.summary ?? `Deployment/${name}: ${error.message}`}`,
+      );
+    }
+  }
+  // its StatefulSets and DaemonSets roll back too, tracked as the automatic restore tracks them
+  for (const w of restoredWorkloads(release)) {
+    const what = `${w.kind}/${w.metadata?.name}`;
+    try {
+      await timings.step(`rollout of ${what}`, () =>
+        trackWorkload(cluster, namespace, w.kind ?? '', w.metadata?.name ?? '', {
+          timeoutMs: settings.rolloutTimeoutMs,
+          graceMs: settings.failureGrace.graceMs,
+          crashLoopRestarts: settings.failureGrace.crashLoopRestarts,
+          onProgress: (line) => core.info(line),
+        }),
+      );
+    } catch (error) {
+      await record('failed').catch((e) => core.warning(`could not record the restore: ${errorText(e)}`));
+      throw new Error(
+        `the rollback to release ${release.number} (${release.sha.slice(0, 7)}) did not roll out: ${what}: ${errorText(error)}`,
       );
     }
   }

@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Credentials } from '../credentials.js';
-import { prunableKinds } from '../kube/apply.js';
 import { type Cluster, isNotFound } from '../kube/client.js';
+import { prunableKinds } from '../kube/kinds.js';
 import { lockEnvironment } from '../kube/lock.js';
 import { managedBy, managedByLabel, previewNamespace, prLabel } from '../names.js';
 import { thisRun } from '../runner.js';

@@ -11,6 +11,7 @@ import { errorText } from '../util/errors.js';
 import { poll } from '../util/retry.js';
 import { type Cluster, describeObject, isNotFound, KubeApiError, type StatusCause } from './client.js';
 import { sameObject } from './json.js';
+import { applyOrder, applyStage, prunableKinds } from './kinds.js';
 import { namespaceExists } from './namespace.js';
 
 // Server-side apply in the manner of fluxcd/pkg ssa: dry-run the whole set first (nothing is written unless
@@ -113,22 +114,10 @@ export const kubectlManagers: ReadonlySet<string> = new Set([
 
 const applyPatch = 'application/apply-patch+yaml';
 
-const order: Record<string, number> = {
-  Namespace: 0,
-  ServiceAccount: 1,
-  ConfigMap: 2,
-  Secret: 2,
-  Service: 3,
-  Deployment: 4,
-  Ingress: 5,
-};
-const rank = (kind: string) => order[kind] ?? 6;
-
-/** Write tiers: the namespace; what pods read at start (ServiceAccounts, ConfigMaps, Secrets); the rest. */
+/** Write stages (kube/kinds.ts): the namespace; what admission and pods read at start; the rest. */
 function tiers(planned: Planned[]): Planned[][] {
-  const tierOf = (kind: string) => (rank(kind) === 0 ? 0 : rank(kind) <= 2 ? 1 : 2);
   return [0, 1, 2]
-    .map((t) => planned.filter((p) => tierOf(p.object.kind ?? '') === t))
+    .map((t) => planned.filter((p) => applyStage(p.object.kind) === t))
     .filter((t) => t.length > 0);
 }
 
@@ -154,7 +143,7 @@ export async function applySet(
   );
   const sorted = objects
     .map((o, i) => ({ o, i }))
-    .sort((a, b) => rank(a.o.kind ?? '') - rank(b.o.kind ?? '') || a.i - b.i)
+    .sort((a, b) => applyOrder(a.o.kind) - applyOrder(b.o.kind) || a.i - b.i)
     .map(({ o }) => o);
 
   const namespaceCreated =
@@ -527,19 +516,6 @@ async function deleteQuietly(cluster: Cluster, path: string): Promise<void> {
 }
 
 // --- pruning ---------------------------------------------------------------------------------------------
-
-/** The kinds an archetype deploy may create, and so may remove when they leave the manifests. */
-export const prunableKinds: ReadonlyArray<{ apiVersion: string; kind: string }> = [
-  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
-  { apiVersion: 'apps/v1', kind: 'Deployment' },
-  { apiVersion: 'v1', kind: 'Service' },
-  { apiVersion: 'v1', kind: 'ConfigMap' },
-  { apiVersion: 'v1', kind: 'Secret' },
-  { apiVersion: 'v1', kind: 'ServiceAccount' },
-  { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
-  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
-  { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' },
-];
 
 export interface PrunedObject {
   kind: string;

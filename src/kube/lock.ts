@@ -4,8 +4,8 @@ import { instanceLabel, lockName, lockNotes, managedBy, managedByLabel } from '.
 import type { DeployOrder, RunIdentity } from '../runner.js';
 import { errorText } from '../util/errors.js';
 import { poll } from '../util/retry.js';
-import { prunableKinds } from './apply.js';
 import { type Cluster, isNotFound, KubeApiError } from './client.js';
+import { prunableKinds } from './kinds.js';
 import { namespaceExists } from './namespace.js';
 
 // One run at a time per environment (deploy, rollback, teardown, sweep), and never an older commit over a

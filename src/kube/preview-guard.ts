@@ -6,8 +6,10 @@ import {
   previewQuotaName,
   prLabel,
 } from '../names.js';
+import { previewKinds } from './kinds.js';
 import type { Manifest } from './manifests.js';
 import { where } from './manifests.js';
+import { podTemplateOf } from './render.js';
 
 // What a pull request may put into the cluster. Its manifests are the pull request's own, so they are hostile
 // input: only namespaced kinds from a list, no Service that opens a port on the nodes or an outside address,
@@ -18,15 +20,8 @@ import { where } from './manifests.js';
 // admission policies of rbac/preview.yaml, which refuse the same in the cluster. These checks say it first,
 // with file and line, before anything is built.
 
-/** group/version-less kinds a preview may hold, by API group ('' for the core group). */
-const allowedKinds: Record<string, ReadonlySet<string>> = {
-  '': new Set(['ConfigMap', 'Secret', 'Service', 'ServiceAccount', 'PersistentVolumeClaim']),
-  apps: new Set(['Deployment', 'StatefulSet']),
-  batch: new Set(['Job', 'CronJob']),
-  'networking.k8s.io': new Set(['Ingress', 'NetworkPolicy']),
-  autoscaling: new Set(['HorizontalPodAutoscaler']),
-  policy: new Set(['PodDisruptionBudget']),
-};
+/** kinds a preview may hold, by API group ('' for the core group): kube/kinds.ts's preview column */
+const allowedKinds = previewKinds();
 
 /**
  * Ingress annotations a preview may set: they act on its own Ingress alone. Any other may rewrite the
@@ -46,7 +41,6 @@ export const allowedIngressAnnotations: readonly string[] = [
   'nginx.ingress.kubernetes.io/rewrite-target',
 ];
 const ownAnnotation = 'archetype-deploy.github.io/';
-const podTemplateKinds = new Set(['Deployment', 'StatefulSet', 'Job']);
 
 export const podSecurityLabels = {
   'pod-security.kubernetes.io/enforce': 'restricted',
@@ -84,12 +78,7 @@ export function checkPreviewManifests(manifests: Manifest[], pr: number): void {
       errors.push(
         `${where(m)}: a preview's NetworkPolicies may only select its own pods (no ipBlock or namespaceSelector): they add to its default-deny, and may not open it`,
       );
-    const template =
-      kind === 'CronJob'
-        ? ((spec.jobTemplate as { spec?: { template?: PodTemplate } } | undefined)?.spec?.template ?? {})
-        : podTemplateKinds.has(kind)
-          ? ((spec.template as PodTemplate | undefined) ?? {})
-          : undefined;
+    const template = podTemplateOf(m.object as Record<string, unknown>) as PodTemplate | undefined;
     if (template?.spec?.priorityClassName)
       errors.push(
         `${where(m)}: priorityClassName ${template.spec.priorityClassName} may not be set in a preview: preview pods run at the default priority, so that they never preempt production's`,

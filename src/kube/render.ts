@@ -7,31 +7,14 @@ import {
   versionLabel,
 } from '../names.js';
 import type { RenderTarget } from '../plan.js';
+import { isNamespaced, kindOf } from './kinds.js';
 import type { Manifest } from './manifests.js';
 import { where } from './manifests.js';
 
 // Turns the folder's manifests into what one environment gets: image by digest, namespace, host, labels.
 // Pure: the same inputs give the same objects, which is what lets server-side apply report "unchanged".
 
-const clusterScoped = new Set([
-  'Namespace',
-  'Node',
-  'PersistentVolume',
-  'ClusterRole',
-  'ClusterRoleBinding',
-  'StorageClass',
-  'IngressClass',
-  'PriorityClass',
-  'CustomResourceDefinition',
-  'ValidatingWebhookConfiguration',
-  'MutatingWebhookConfiguration',
-]);
-
-const podTemplateKinds = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
-
-export function isNamespaced(kind: string | undefined): boolean {
-  return !clusterScoped.has(kind ?? '');
-}
+export { isNamespaced } from './kinds.js';
 
 type Json = Record<string, unknown>;
 
@@ -75,7 +58,7 @@ export function render(manifests: Manifest[], target: RenderTarget): Manifest[] 
     };
     metadata.annotations = { ...metadata.annotations, ...target.annotations };
 
-    const template = podTemplateKinds.has(object.kind ?? '') ? podTemplateOf(object) : undefined;
+    const template = podTemplateOf(object);
     if (template) {
       template.metadata ??= {};
       const tmeta = template.metadata as Json;
@@ -117,9 +100,13 @@ function instanceLabels(labels: Record<string, string>): Record<string, string> 
   return rest;
 }
 
+/** The pod template of a kind that has one (kube/kinds.ts says where: a CronJob's is in its jobTemplate). */
 export function podTemplateOf(object: Json): Json | undefined {
-  const template = (object.spec as Json | undefined)?.template as Json | undefined;
-  return template && typeof template === 'object' ? template : undefined;
+  const path = kindOf(object.kind as string | undefined)?.podTemplate;
+  if (!path) return undefined;
+  let at: unknown = object;
+  for (const field of path) at = at && typeof at === 'object' ? (at as Json)[field] : undefined;
+  return at && typeof at === 'object' && !Array.isArray(at) ? (at as Json) : undefined;
 }
 
 export function containersOf(template: Json): Json[] {

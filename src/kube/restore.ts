@@ -1,6 +1,8 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { managedBy } from '../names.js';
 import { type ApplyResult, applySet, prune } from './apply.js';
 import type { Cluster } from './client.js';
+import { kindOf } from './kinds.js';
 import { isPreDeploy } from './pre-deploy.js';
 import type { Release } from './release.js';
 import { forceStatefulSetRollback } from './track-workload.js';
@@ -8,6 +10,17 @@ import { forceStatefulSetRollback } from './track-workload.js';
 // Bringing a release back, whole (but for its pre-deploy objects): its set applied again, what it did not hold removed, and the pods a
 // StatefulSet would otherwise wait on forever (a broken pod of the later release) deleted. The one path for
 // the automatic restore after a failed deploy and for the manual rollback; the callers track the rollouts.
+
+/**
+ * The workloads of a restored release the callers track besides its Deployments: those whose rollout the
+ * restore starts again (StatefulSets, DaemonSets; its Jobs are not run again).
+ */
+export function restoredWorkloads(release: Release): KubernetesObject[] {
+  return release.objects.filter((o) => {
+    const rollout = kindOf(o.kind)?.rollout;
+    return (rollout === 'statefulset' || rollout === 'daemonset') && !isPreDeploy(o);
+  });
+}
 
 export async function restoreRelease(
   cluster: Cluster,

@@ -12,7 +12,7 @@ import { podFailureReasons } from './track.js';
 // workload that cannot start (a pull error, a crash loop) fails it before the deadline. Bounded polling:
 // nothing is left running when it returns or throws.
 
-export const trackedKinds: ReadonlySet<string> = new Set(['StatefulSet', 'DaemonSet', 'Job']);
+export { trackedKinds } from './kinds.js';
 
 export interface WorkloadState {
   done: boolean;

@@ -1,4 +1,5 @@
 import { preDeployAnnotation } from '../names.js';
+import { kindOf } from './kinds.js';
 import type { Manifest } from './manifests.js';
 import { where } from './manifests.js';
 import { containersOf, podTemplateOf } from './render.js';
@@ -58,17 +59,6 @@ export function validate(manifests: Manifest[]): void {
     throw new Error(`Invalid manifests (nothing was applied):\n- ${errors.join('\n- ')}`);
 }
 
-// what serves traffic or stays running is rolled out after the pre-deploy stage, never in it
-const neverPreDeploy = new Set([
-  'Namespace',
-  'Deployment',
-  'StatefulSet',
-  'DaemonSet',
-  'ReplicaSet',
-  'Service',
-  'Ingress',
-]);
-
 function checkPreDeploy(kind: unknown, annotations: unknown, fail: (m: string) => void): void {
   const value = (annotations as Record<string, unknown> | undefined)?.[preDeployAnnotation];
   if (value === undefined) return;
@@ -77,7 +67,8 @@ function checkPreDeploy(kind: unknown, annotations: unknown, fail: (m: string) =
     fail(
       `${at} is ${JSON.stringify(value)}; it takes "true" (written and, for a Job, run to completion before the rest) or "false"`,
     );
-  else if (value === 'true' && neverPreDeploy.has(String(kind)))
+  // what serves traffic or stays running is rolled out after the pre-deploy stage, never in it
+  else if (value === 'true' && kindOf(String(kind))?.longRunning)
     fail(
       `${at}: a ${kind} cannot be pre-deploy; mark the Job that must run first (and the ConfigMaps, Secrets or ServiceAccount it needs), and leave the ${kind} to the rollout`,
     );
@@ -106,7 +97,7 @@ function checkWorkload(m: Manifest, fail: (message: string) => void): void {
   const spec = (o.spec ?? {}) as Json;
   const template = podTemplateOf(o) ?? {};
   const labels = templateLabels(m);
-  if (o.kind !== 'Job') {
+  if (kindOf(o.kind as string | undefined)?.selector) {
     const selector = spec.selector as Json | undefined;
     const matchLabels = (selector?.matchLabels ?? {}) as Record<string, string>;
     const expressions = (selector?.matchExpressions ?? []) as Json[];

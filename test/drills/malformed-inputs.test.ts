@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { prunableKinds } from '../../src/kube/apply.js';
+import { prunableKinds } from '../../src/kube/kinds.js';
 import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
 import { get, testCluster } from '../kube/cluster.js';
 import { environmentState, newSha, tagCommits } from './support.js';

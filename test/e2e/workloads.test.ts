@@ -192,4 +192,47 @@ describe('StatefulSets and Jobs', () => {
     // restored: release 1 had no wl-web
     expect(run.log).toMatch(/Deployment\/wl-web removed \(not in release 1\)/);
   });
+
+  const cronJob = {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 'wl-cron' },
+    spec: {
+      schedule: '0 0 1 1 *',
+      jobTemplate: {
+        spec: { template: { spec: { ...restrictedPod, restartPolicy: 'Never', containers: [container] } } },
+      },
+    },
+  };
+  const cronJobImage = async () =>
+    (
+      await get<{
+        spec: { jobTemplate: { spec: { template: { spec: { containers: { image: string }[] } } } } };
+      }>(cluster, `/apis/batch/v1/namespaces/${namespace}/cronjobs/wl-cron`)
+    )?.spec.jobTemplate.spec.template.spec.containers[0]?.image;
+
+  it("runs a CronJob's jobs on the image just built, as it does every pod template's", async () => {
+    const run = await runAction(inputs('d', {}, [cronJob]), { sha: sha('4') });
+    expectRunOk(run);
+    expect(run.outputs.image).toMatch(/@sha256:[0-9a-f]{64}$/);
+    expect(await cronJobImage()).toBe(run.outputs.image);
+  });
+
+  it('prunes a CronJob that left the manifests, as every kind it applies', async () => {
+    const run = await runAction(inputs('e'), { sha: sha('5') });
+    expectRunOk(run);
+    expect(await cronJobImage()).toBeUndefined();
+  });
+
+  it('a manual rollback to a release tracks its StatefulSet, as the automatic restore does', async () => {
+    const run = await runAction(
+      { ...inputs('e'), mode: 'rollback', 'rollback-target': 'previous' },
+      { sha: sha('5') },
+    );
+    expectRunOk(run);
+    expect(run.log).toMatch(/StatefulSet\/wl-db: \d of 2 updated/);
+    // release d's set is back: its CronJob too, on its image
+    expect(await cronJobImage()).toMatch(/@sha256:[0-9a-f]{64}$/);
+    expect((await statefulSet())?.spec?.template.metadata?.annotations).toEqual({ 'wl.example/mode': 'd' });
+  });
 });
