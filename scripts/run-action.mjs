@@ -6,16 +6,29 @@
 //   node scripts/run-action.mjs [--event push] [--payload file.json] [--sha SHA] [--ref refs/heads/main]
 //        [--input name=value ...] [--input-file name=path ...] [--input-env name=VARIABLE ...]
 //        [--outputs-file out.json] [--summary-file summary.md]
+//        [--workspace DIR] [--repository owner/name]
 // --input-file and --input-env keep secrets (a kubeconfig, a password) out of the process list.
+// --workspace runs it on another repository's checkout (GITHUB_WORKSPACE, the folder the inputs' paths are
+// relative to; the commit is its HEAD), e.g. your own app against a kind cluster:
+//   node scripts/run-action.mjs --workspace ~/src/my-app --input mode=deploy --input app-name=my-app \
+//     --input registry=localhost:5001 --input-file kubeconfig=$HOME/.kube/config --input smoke-check=false
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const options = { event: 'push', inputs: {}, payload: undefined, sha: undefined, ref: 'refs/heads/main' };
+const options = {
+  event: 'push',
+  inputs: {},
+  payload: undefined,
+  sha: undefined,
+  ref: 'refs/heads/main',
+  workspace: root,
+  repository: undefined,
+};
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const flag = argv[i];
@@ -35,6 +48,8 @@ for (let i = 0; i < argv.length; i++) {
   else if (flag === '--ref') options.ref = value;
   else if (flag === '--outputs-file') options.outputsFile = value;
   else if (flag === '--summary-file') options.summaryFile = value;
+  else if (flag === '--workspace') options.workspace = resolve(value);
+  else if (flag === '--repository') options.repository = value;
   else usage(`unknown option ${flag}`);
 }
 
@@ -51,7 +66,9 @@ for (const [name, value] of Object.entries(options.inputs)) {
 
 const work = mkdtempSync(join(tmpdir(), 'run-action-'));
 const sha = options.sha ?? git('rev-parse', 'HEAD');
-const repository = 'local/archetype';
+const repository =
+  options.repository ??
+  (options.workspace === root ? 'local/archetype' : `local/${basename(options.workspace)}`);
 const payload = options.payload
   ? JSON.parse(readFileSync(options.payload, 'utf8'))
   : { repository: { full_name: repository, default_branch: 'main' }, after: sha };
@@ -66,7 +83,7 @@ Object.assign(env, {
   GITHUB_REPOSITORY: repository,
   GITHUB_SERVER_URL: env.GITHUB_SERVER_URL ?? 'https://github.com',
   GITHUB_RUN_ID: env.GITHUB_RUN_ID ?? '1',
-  GITHUB_WORKSPACE: root,
+  GITHUB_WORKSPACE: options.workspace,
   RUNNER_TEMP: work,
   GITHUB_OUTPUT: join(work, 'output'),
   GITHUB_STEP_SUMMARY: join(work, 'summary'),
@@ -76,7 +93,7 @@ Object.assign(env, {
 });
 
 const result = spawnSync(process.execPath, [join(root, 'dist/index.js')], {
-  cwd: root,
+  cwd: options.workspace,
   env,
   stdio: 'inherit',
 });
@@ -88,7 +105,7 @@ rmSync(work, { recursive: true, force: true });
 process.exit(result.status ?? 1);
 
 function git(...args) {
-  return execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
+  return execFileSync('git', args, { cwd: options.workspace, encoding: 'utf8' }).trim();
 }
 
 // GITHUB_OUTPUT holds name<<DELIMITER\nvalue\nDELIMITER blocks (and plain name=value lines)

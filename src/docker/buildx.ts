@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuildSpec } from '../plan.js';
@@ -47,6 +47,21 @@ export async function buildAndPush(docker: Docker, spec: BuildSpec): Promise<str
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The build's folder and Dockerfile exist (relative to the repository's root, the runner's working folder):
+ * checked with the manifests, before anything is built, so that another repository's layout is named at once.
+ */
+export function checkBuildFiles(spec: Pick<BuildSpec, 'context' | 'dockerfile'>, root = process.cwd()): void {
+  if (!existsSync(spec.context))
+    throw new Error(
+      `input 'context': there is no folder '${spec.context}' in ${root}${spec.context === 'service' ? " ('service' is the default, this action's own repository's layout)" : ''}: set context to your app's Docker build folder (and dockerfile if it is not <context>/Dockerfile)`,
+    );
+  if (!existsSync(spec.dockerfile))
+    throw new Error(
+      `input 'dockerfile': there is no file '${spec.dockerfile}' in ${root}: set dockerfile to your app's Dockerfile`,
+    );
 }
 
 /** One message from buildkit's plain output: the failing step, its last lines, and buildx's error. */

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { Credentials } from '../credentials.js';
+import { checkBuildFiles } from '../docker/buildx.js';
 import { Docker } from '../docker/docker.js';
 import { checkDocker } from '../docker/preconditions.js';
 import { buildAndPushRetrying } from '../docker/push-retry.js';
@@ -113,6 +114,7 @@ export async function deploy(
   // a bad manifest fails before a build is spent on it
   const manifests = await timings.step('validate manifests', () => {
     const loaded = loadManifests(settings.manifests);
+    checkBuildFiles(plan.build);
     const probe = render(loaded, { ...plan.render, image: `${plan.repository}@${placeholderDigest}` });
     validate(probe);
     // a pull request's manifests are its author's: only what a preview may hold, checked before the build

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { LineCounter, parseAllDocuments } from 'yaml';
@@ -12,6 +12,18 @@ export interface Manifest {
 
 /** Loads every .yaml/.yml under dir (sorted, recursive); throws one error listing every YAML problem. */
 export function loadManifests(dir: string, root = process.cwd()): Manifest[] {
+  if (!existsSync(dir))
+    throw new Error(
+      `input 'manifests': there is no folder '${dir}' in ${root}${dir === 'k8s' ? " ('k8s' is the default, this action's own repository's layout)" : ''}: set manifests to the folder of your Kubernetes YAML, relative to the repository's root`,
+    );
+  for (const [marker, tool] of [
+    ['kustomization.yaml', 'a Kustomize overlay: render it first (kustomize build'],
+    ['Chart.yaml', 'a Helm chart: render it first (helm template'],
+  ] as const)
+    if (existsSync(join(dir, marker)))
+      throw new Error(
+        `input 'manifests': '${dir}' is ${tool} ${dir} > rendered/all.yaml) and set manifests to the folder of the rendered YAML; the action applies plain manifests`,
+      );
   const files = listYaml(dir);
   if (files.length === 0) throw new Error(`input 'manifests': no .yaml or .yml files in '${dir}'`);
   const manifests: Manifest[] = [];

@@ -26,6 +26,8 @@ export async function runAction(
     onStart?: (pid: number) => void;
     /** a command the run goes through, e.g. unshare to change what the runner's filesystem holds */
     prefix?: string[];
+    /** another repository's checkout to run on (scripts/run-action.mjs --workspace) */
+    workspace?: string;
   } = {},
 ): Promise<ActionRun> {
   const dir = mkdtempSync(join(tmpdir(), 'action-run-'));
@@ -34,6 +36,7 @@ export async function runAction(
   for (const [k, v] of Object.entries(inputs)) args.push('--input', `${k}=${v}`);
   if (options.event) args.push('--event', options.event);
   if (options.sha) args.push('--sha', options.sha);
+  if (options.workspace) args.push('--workspace', options.workspace);
   if (options.ref) args.push('--ref', options.ref);
   if (options.payload) args.push('--payload', options.payload);
   // jest's process.env is the test's copy: variables for the run (GITHUB_API_URL) are passed on here
