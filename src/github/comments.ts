@@ -82,14 +82,17 @@ export async function upsertComment(
 }
 
 async function findComment(gh: GitHub, pr: number, marker: string): Promise<number | undefined> {
-  // only the token's own comments: anyone can write the marker, and their comment must not be taken over
+  // only the token's own comments: anyone can write the marker, and their comment must not be taken over. An
+  // installation token (the job's GITHUB_TOKEN, a GitHub App's) cannot say who it is: any app's comment then
   const self = await authorLogin(gh);
+  const own = (c: { user?: { login?: string; type?: string } | null }) =>
+    self === undefined ? c.user?.type === 'Bot' : c.user?.login === self;
   // bounded: maxPages x 100 comments, oldest first; the first comment with the marker is the sticky one
   for (let page = 1; page <= maxPages; page++) {
     const comments = await call(gh, `list the comments of pull request #${pr}`, permission, (o) =>
       o.rest.issues.listComments({ owner: gh.owner, repo: gh.repo, issue_number: pr, per_page: 100, page }),
     );
-    const found = comments.find((c) => c.user?.login === self && c.body?.startsWith(marker));
+    const found = comments.find((c) => own(c) && c.body?.startsWith(marker));
     if (found) return found.id;
     if (comments.length < 100) return undefined;
   }
@@ -97,18 +100,18 @@ async function findComment(gh: GitHub, pr: number, marker: string): Promise<numb
 }
 
 /**
- * Who the token writes as. A user's token (a PAT) names itself at GET /user; the job's GITHUB_TOKEN is an
- * installation token, which GET /user refuses (403 "Resource not accessible by integration"), and writes as
- * github-actions[bot]. Asked once per run.
+ * Who the token writes as. A user's token (a PAT) names itself at GET /user; an installation token (the job's
+ * GITHUB_TOKEN as github-actions[bot], a GitHub App's as <app>[bot]) is refused there (403 "Resource not
+ * accessible by integration"): undefined, any app. Asked once per run.
  */
-const logins = new WeakMap<GitHub, Promise<string>>();
-export function authorLogin(gh: GitHub): Promise<string> {
+const logins = new WeakMap<GitHub, Promise<string | undefined>>();
+export function authorLogin(gh: GitHub): Promise<string | undefined> {
   let login = logins.get(gh);
   if (!login) {
     login = gh.octokit.rest.users.getAuthenticated().then(
       (r) => r.data.login,
       (error: { status?: number }) => {
-        if (error.status === 403) return 'github-actions[bot]';
+        if (error.status === 403) return undefined;
         throw error;
       },
     );

@@ -153,7 +153,6 @@ async function deployWith(
     buildOrReuse(docker, registry, plan, settings.image.rebuild, () => credentials.registryLogin(docker)),
   );
   const image = `${plan.repository}@${digest}`;
-  core.info(`pushed ${image}`);
 
   let objects = render(manifests, { ...plan.render, image });
   validate(objects);
@@ -770,7 +769,9 @@ async function buildOrReuse(
   const versions = await checkDocker(docker);
   core.info(`docker ${versions.client} (engine ${versions.server}), buildx ${versions.buildx}`);
   await login();
-  return buildAndPushRetrying(docker, plan.build);
+  const digest = await buildAndPushRetrying(docker, plan.build);
+  core.info(`pushed ${plan.repository}@${digest}`);
+  return digest;
 }
 
 /** A StatefulSet, DaemonSet or Job of the set, the way kstatus reads it. */

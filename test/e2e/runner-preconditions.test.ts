@@ -89,6 +89,8 @@ describe('a runner without what the build needs', () => {
     const run = await runAction(inputs(), { sha: pushed, env: { PATH: empty } });
     expectRunOk(run);
     expect(run.log).toContain('is already in the registry');
+    // nothing was pushed, and the log does not say so
+    expect(run.log).not.toMatch(/^pushed /m);
     const live = await get<{ spec: { template: { spec: { containers: { image: string }[] } } } }>(
       cluster,
       `/apis/apps/v1/namespaces/${namespace}/deployments/archetype`,

@@ -61,6 +61,8 @@ export class FakeGitHub {
   readonly pulls = new Map<number, 'open' | 'closed'>();
   /** set: the token is a user's (GET /user names them, comments are theirs); unset: the job's GITHUB_TOKEN */
   userLogin: string | undefined;
+  /** who an installation token writes as: the job's GITHUB_TOKEN, or a GitHub App's (<app-slug>[bot]) */
+  botLogin = 'github-actions[bot]';
   private nextId = 1000;
   private server: Server | undefined;
 
@@ -215,7 +217,7 @@ export class FakeGitHub {
         body: body.body,
         user: this.userLogin
           ? { login: this.userLogin, type: 'User' }
-          : { login: 'github-actions[bot]', type: 'Bot' },
+          : { login: this.botLogin, type: 'Bot' },
         issue,
         created_at: at,
         updated_at: at,
@@ -226,7 +228,7 @@ export class FakeGitHub {
     if (commentId && req.method === 'PATCH') {
       const comment = this.comments.find((c) => c.id === Number(commentId[1]));
       if (!comment) return notFound(res);
-      if (comment.user.login !== (this.userLogin ?? 'github-actions[bot]'))
+      if (comment.user.login !== (this.userLogin ?? this.botLogin))
         return send(res, 403, { message: 'Resource not accessible by integration', documentation_url: '' });
       if (typeof body?.body !== 'string' || !body.body) return invalid(res, 'body', 'missing_field');
       comment.body = body.body;

@@ -232,6 +232,21 @@ describe('GitHub adapters against the fake REST API', () => {
     } finally {
       github.userLogin = undefined;
     }
+    // a GitHub App's installation token is refused at GET /user too, and writes as <app>[bot]: its comment is
+    // found again by the marker on a bot's comment, not posted anew on every run
+    github.botLogin = 'deploy-app[bot]';
+    try {
+      const asApp = await connect();
+      for (const text of ['first', 'second'])
+        await modules.comments.upsertComment(asApp, 14, 'archetype', `${marker}\n${text}`, {
+          createIfMissing: true,
+        });
+      expect(github.comments.filter((c) => c.issue === 14).map((c) => [c.user.login, c.body])).toEqual([
+        ['deploy-app[bot]', `${marker}\nsecond`],
+      ]);
+    } finally {
+      github.botLogin = 'github-actions[bot]';
+    }
   });
 
   it('turns a GitHub failure into a warning: the deploy goes on', async () => {
