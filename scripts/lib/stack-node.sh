@@ -6,7 +6,8 @@
 # node-egress, the API server's only way to dial a kubelet or a pod.
 #
 # What this node changes outside the stack dir, and `down` takes back: the
-# bridge (and the pods' veths and network namespaces), cgroups under
+# bridge (and the pods' veths and network namespaces), kube-router's iptables
+# chains and ipsets and bridge-nf-call-iptables (stack-router.sh), cgroups under
 # NODE_CGROUP, the kernel settings the kubelet sets (KUBELET_SYSCTLS, values
 # recorded before it starts), the kubelet's /var/log/containers links and
 # libcni's /var/lib/cni/results entries, the kubelet's device plugin socket
@@ -316,6 +317,8 @@ stop_real_node() {
 			sleep 0.2
 		done
 	fi
+	# the pods are gone: only now their NetworkPolicy engine, its chains and ipsets (stack-router.sh)
+	stop_network_policy
 	stop_component node-egress
 	clean_real_node_host
 }
