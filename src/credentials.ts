@@ -17,6 +17,8 @@ export class Credentials {
   private registryClient?: Promise<Registry>;
   /** the cluster's Entra tokens on AKS: what renewing them cost is logged at the end, for the benchmark */
   tokens?: EntraTokens;
+  /** on AKS, once the cluster is reached: the kubeconfig signs in with Entra (false: a local account) */
+  entraSignIn?: boolean;
 
   constructor(private readonly settings: Settings) {}
 
@@ -78,6 +80,20 @@ export class Credentials {
     return this.client;
   }
 
+  /**
+   * Why a preview may not be made here (an AKS cluster without a network policy engine), or undefined; for a
+   * kubeconfig cluster, which cannot be asked, undefined too: the caller says it was not checked.
+   */
+  async previewIsolationRefusal(): Promise<string | undefined> {
+    const cluster = this.settings.cluster;
+    if (cluster.kind !== 'aks') return undefined;
+    const { aksNetworkPolicy, isolationRefusal } = await import('./azure/network-policy.js');
+    const found = await aksNetworkPolicy(cluster, await this.credential(), {
+      armEndpoint: this.settings.azure.endpoints.armEndpoint,
+    });
+    return isolationRefusal(cluster, found);
+  }
+
   private async aksCluster(cluster: Extract<Settings['cluster'], { kind: 'aks' }>): Promise<Cluster> {
     const [{ aksKubeconfig }, { EntraTokens }] = await Promise.all([
       import('./azure/aks.js'),
@@ -87,6 +103,8 @@ export class Credentials {
     const text = await aksKubeconfig(cluster, credential, {
       armEndpoint: this.settings.azure.endpoints.armEndpoint,
     });
+    const { signsInWithEntra } = await import('./azure/aks.js');
+    this.entraSignIn = signsInWithEntra(text);
     this.tokens = new EntraTokens(credential);
     return loadCluster(text, [this.tokens.authenticator()]);
   }

@@ -78,6 +78,8 @@ export interface Settings {
   previewReplicas: number;
   /** at most this many preview namespaces of the app at once */
   maxPreviews: number;
+  /** a preview on a cluster that would not enforce its NetworkPolicy fails (false: a warning) */
+  requireNetworkPolicy: boolean;
   previewTtlMs: number;
   rolloutTimeoutMs: number;
   rollbackOnFailure: boolean;
@@ -378,6 +380,7 @@ export function getSettings(
     ingressNamespace,
     previewReplicas,
     maxPreviews,
+    requireNetworkPolicy: bool('require-network-policy'),
     previewTtlMs: duration('preview-ttl'),
     rolloutTimeoutMs: duration('rollout-timeout'),
     rollbackOnFailure: bool('rollback-on-failure'),

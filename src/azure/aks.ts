@@ -53,7 +53,26 @@ export async function aksKubeconfig(
   return withTokens(Buffer.from(entry.value, 'base64').toString('utf8'), credential, cluster);
 }
 
-function clusterPath(c: AksCluster): string {
+/**
+ * Whether the kubeconfig signs in with Microsoft Entra ID (what withTokens made of a kubelogin entry). One
+ * without it holds a local account's client certificate, which is cluster-admin whoever uses it.
+ */
+export function signsInWithEntra(text: string): boolean {
+  const config = parse(text) as { users?: KubeUser[] } | null;
+  const users = config?.users ?? [];
+  return users.length > 0 && users.every((u) => u.user?.['auth-provider']?.name === entraAuthProvider);
+}
+
+/** What a kubeconfig without Entra sign-in means, and the way out. */
+export function localAccountWarning(c: AksCluster): string {
+  return (
+    `AKS cluster '${c.clusterName}' gave a kubeconfig without Microsoft Entra sign-in (a local account's client certificate): ` +
+    `it is cluster-admin whoever uses it, so the rbac/ files bind nothing. Enable Entra integration and disable local accounts: ` +
+    `az aks update --resource-group ${c.resourceGroup} --name ${c.clusterName} --enable-aad --disable-local-accounts`
+  );
+}
+
+export function clusterPath(c: AksCluster): string {
   const e = encodeURIComponent;
   return `/subscriptions/${e(c.subscriptionId)}/resourceGroups/${e(c.resourceGroup)}/providers/Microsoft.ContainerService/managedClusters/${e(c.clusterName)}`;
 }

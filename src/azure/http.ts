@@ -25,7 +25,25 @@ const maxRetryDelayMs = 5_000;
  * transient: 429, 5xx and connection failures, waiting Retry-After (at most 5 s) or 1 s, 2 s.
  * `what` names the call in errors, e.g. "ACR token exchange".
  */
-export async function azurePost(
+export function azurePost(
+  url: string,
+  init: { headers: Record<string, string>; body?: string },
+  what: string,
+): Promise<AzureResponse> {
+  return azureRequest('POST', url, init, what);
+}
+
+/** A GET through the same seam, with the same retries (ARM reads: Managed Clusters - Get). */
+export function azureGet(
+  url: string,
+  init: { headers: Record<string, string> },
+  what: string,
+): Promise<AzureResponse> {
+  return azureRequest('GET', url, init, what);
+}
+
+async function azureRequest(
+  method: 'GET' | 'POST',
   url: string,
   init: { headers: Record<string, string>; body?: string },
   what: string,
@@ -37,7 +55,7 @@ export async function azurePost(
         try {
           response = await fetch(url, {
             dispatcher: proxyDispatcher(),
-            method: 'POST',
+            method,
             headers: init.headers,
             // no body at all where there is none (an ARM action): an empty string would go as text/plain
             ...(init.body === undefined ? {} : { body: init.body }),

@@ -129,6 +129,9 @@ export async function deploy(
   const docker = Docker.withPrivateConfig();
   try {
     const cluster = await timings.step('cluster credentials', () => credentials.cluster());
+    await checkSignIn(settings, credentials, pr);
+    // a preview only where its isolation is enforced: said before anything is built or made
+    if (pr !== undefined) await checkIsolation(settings, credentials);
     return await deployWith(docker, settings, credentials, run, plan, manifests, cluster, timings, pr);
   } finally {
     docker.dispose();
@@ -742,6 +745,43 @@ async function reportReach(settings: Settings, cluster: Cluster, objects: Manife
     }),
   );
   for (const report of reports) report?.();
+}
+
+/** A local account's kubeconfig is cluster-admin: no preview runs as that; production is warned. */
+async function checkSignIn(
+  settings: Settings,
+  credentials: Credentials,
+  pr: number | undefined,
+): Promise<void> {
+  if (settings.cluster.kind !== 'aks' || credentials.entraSignIn !== false || settings.cluster.admin) return;
+  const { localAccountWarning } = await import('../azure/aks.js');
+  const warning = localAccountWarning(settings.cluster);
+  if (pr !== undefined)
+    throw new Error(
+      `${warning}. A pull request's preview does not run as cluster admin: nothing was built or made.`,
+    );
+  core.warning(warning);
+}
+
+/** A preview only where its NetworkPolicy is enforced (input require-network-policy), said before it is made. */
+async function checkIsolation(settings: Settings, credentials: Credentials): Promise<void> {
+  if (settings.cluster.kind !== 'aks') {
+    core.notice(
+      "whether this cluster (input kubeconfig) enforces NetworkPolicies was not checked: check that its network plugin does (Calico, Cilium, ...), or the preview's default-deny NetworkPolicy denies nothing and its pods reach production's and the node's metadata endpoint",
+    );
+    return;
+  }
+  // input require-network-policy false: a read that fails (a 403) is a warning too
+  const refusal = await credentials.previewIsolationRefusal().catch((e: unknown) => {
+    if (settings.requireNetworkPolicy) throw e;
+    return `whether the cluster enforces NetworkPolicies could not be checked: ${errorText(e)}`;
+  });
+  if (!refusal) return;
+  if (settings.requireNetworkPolicy)
+    throw new Error(
+      `${refusal}. No preview was built or made: input 'require-network-policy: false' makes it anyway, with this as a warning.`,
+    );
+  core.warning(`${refusal}. The preview is made anyway (input 'require-network-policy' is false).`);
 }
 
 /** The commit's image when the registry has it (a rerun deploys the same digest), else a fresh build. */

@@ -6,11 +6,18 @@
 
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { type AksCluster, aksApiVersion, aksKubeconfig, aksServerAppId } from '../../src/azure/aks.js';
+import {
+  type AksCluster,
+  aksApiVersion,
+  aksKubeconfig,
+  aksServerAppId,
+  signsInWithEntra,
+} from '../../src/azure/aks.js';
 import { EntraTokens, entraAuthProvider } from '../../src/azure/cluster-token.js';
 import { azureCredential } from '../../src/azure/identity.js';
+import { aksNetworkPolicy, isolationRefusal } from '../../src/azure/network-policy.js';
 import { jwtClaims } from '../../src/azure/token.js';
-import { FakeAzure } from '../fakes/azure-server.js';
+import { FakeAzure, type FakeCluster } from '../fakes/azure-server.js';
 import { bareRunner, captureStdout, setEnv } from '../fakes/runner-env.js';
 
 const deployer = '66666666-6666-6666-6666-666666666666';
@@ -164,6 +171,13 @@ describe('aksKubeconfig', () => {
     expect(stdout.masked()).toEqual(expect.arrayContaining([armToken, token]));
   });
 
+  it('tells an Entra sign-in from a local account', async () => {
+    const text = await aksKubeconfig(cluster, credentialOf(deployer), { armEndpoint: fake.url });
+    expect(signsInWithEntra(text)).toBe(true);
+    // a cluster with local accounts: the user kubeconfig holds a client certificate, cluster-admin
+    expect(signsInWithEntra(adminKubeconfig)).toBe(false);
+  });
+
   it("asks for the public FQDN's kubeconfig of a private cluster when told to", async () => {
     await aksKubeconfig({ ...cluster, publicFqdn: true }, credentialOf(deployer), { armEndpoint: fake.url });
     const [armRequest] = fake.requestsTo('POST', /managedClusters/);
@@ -264,5 +278,80 @@ describe('aksKubeconfig', () => {
       .requestsTo('POST', `/${fake.tenantId}/oauth2/v2.0/token`)
       .flatMap((r) => r.form.scope?.split(' ') ?? []);
     expect(scopes).toContain(`${legacyApp}/.default`);
+  });
+});
+
+// Managed Clusters - Get (specification/containerservice/resource-manager/Microsoft.ContainerService/aks/
+// stable/2024-09-01, examples/ManagedClustersGet.json, which the fake answers as): properties.networkProfile.
+// networkPolicy names the engine (enum NetworkPolicy: none, calico, azure, cilium; absent means none).
+describe('aksNetworkPolicy', () => {
+  const withProfile = async (
+    profile: Partial<Pick<FakeCluster, 'networkPolicy' | 'networkPlugin' | 'networkDataplane'>>,
+  ) => {
+    const entry = fake.clusters[0];
+    if (!entry) throw new Error('no fake cluster');
+    Object.assign(
+      entry,
+      { networkPolicy: undefined, networkPlugin: undefined, networkDataplane: undefined },
+      profile,
+    );
+    return aksNetworkPolicy(cluster, credentialOf(deployer), { armEndpoint: fake.url });
+  };
+  const refusalOf = async (profile: Parameters<typeof withProfile>[0]) =>
+    isolationRefusal(cluster, await withProfile(profile));
+  const update = 'az aks update --resource-group rg-archetype --name aks-archetype --network-policy';
+
+  it('takes azure, calico and cilium as enforcing: the preview goes on', async () => {
+    for (const engine of ['azure', 'calico', 'cilium']) {
+      const found = await withProfile({ networkPolicy: engine });
+      expect(found).toMatchObject({ engine, enforced: true });
+      expect(isolationRefusal(cluster, found)).toBeUndefined();
+    }
+    const [get] = fake.requestsTo('GET', /managedClusters/);
+    expect(get?.path).toBe(clusterPath);
+    expect(get?.query).toEqual({ 'api-version': aksApiVersion });
+  });
+
+  it('refuses a cluster whose networkPolicy is none or absent, with the command that enables one', async () => {
+    for (const networkPolicy of ['none', undefined]) {
+      const refusal = await refusalOf({ networkPolicy });
+      expect(refusal).toContain(
+        `AKS cluster 'aks-archetype' enforces no NetworkPolicy (networkProfile.networkPolicy is ${networkPolicy ? "'none'" : 'not set'})`,
+      );
+      expect(refusal).toContain(`${update} azure (or calico), which re-images every node pool at once`);
+      expect(refusal).toContain('An engine installed outside AKS (self-managed Calico or Cilium)');
+    }
+    // the command fits the cluster's network: Calico on kubenet, Cilium on the Cilium data plane (which
+    // enforces nothing without networkPolicy cilium), and none AKS could enable on a cluster's own CNI
+    expect(await refusalOf({ networkPlugin: 'kubenet' })).toContain(`${update} calico,`);
+    expect(await refusalOf({ networkPolicy: 'none', networkDataplane: 'cilium' })).toContain(
+      `${update} cilium,`,
+    );
+    const byoCni = await refusalOf({ networkPlugin: 'none' });
+    expect(byoCni).toContain('brings its own CNI (networkPlugin none)');
+    expect(byoCni).not.toContain('az aks update');
+  });
+
+  it('names the role and the read it needs when the identity may not read the cluster (403)', async () => {
+    const message = await rejectionOf(
+      aksNetworkPolicy(cluster, credentialOf(outsider), { armEndpoint: fake.url }),
+    );
+    expect(message).toContain(`answered HTTP 403 to GET ${fake.url}${clusterPath}`);
+    expect(message).toContain(`AuthorizationFailed: The client '${outsider}'`);
+    expect(message).toContain('Microsoft.ContainerService/managedClusters/read');
+    expect(message).toContain(
+      `az role assignment create --assignee ${outsider} --role "Azure Kubernetes Service Cluster User Role" --scope ${clusterPath}`,
+    );
+    expect(message).toContain("or set input 'require-network-policy' to false");
+  });
+
+  it('names the inputs to check when the cluster is not there (404)', async () => {
+    const message = await rejectionOf(
+      aksNetworkPolicy({ ...cluster, clusterName: 'aks-typo' }, credentialOf(deployer), {
+        armEndpoint: fake.url,
+      }),
+    );
+    expect(message).toContain('answered HTTP 404');
+    expect(message).toContain("check inputs 'cluster-name', 'resource-group' and 'azure-subscription-id'");
   });
 });

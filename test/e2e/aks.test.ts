@@ -7,6 +7,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { aksServerAppId } from '../../src/azure/aks.js';
 import { FakeAzure } from '../fakes/azure-server.js';
 import { ConnectProxy } from '../fakes/connect-proxy.js';
+import { eventFile } from '../fakes/github-server.js';
 import { applyRbac, deleteRbac } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, get, kubeconfigText, namespaceName, testCluster } from '../kube/cluster.js';
@@ -120,6 +121,16 @@ beforeAll(async () => {
     },
     users: [clientId],
     admins: [],
+  });
+  // local accounts enabled: the "user" kubeconfig ARM returns is a client certificate (the stack's admin's)
+  fake.clusters.push({
+    subscriptionId,
+    resourceGroup: 'rg',
+    name: 'aks-local-accounts',
+    kubeconfigs: { clusterUser: kubeconfigText() },
+    users: [clientId],
+    admins: [],
+    networkPolicy: 'cilium',
   });
   await proxy.start();
   caFile = join(mkdtempSync(join(tmpdir(), 'fake-azure-ca-')), 'ca.pem');
@@ -240,5 +251,106 @@ describe('deploy to AKS with Entra tokens that expire', () => {
     );
     expect(run.error).not.toContain('<resource-group>');
     expect(run.error).not.toMatch(/failed: Deployment archetype revision \d+ failed/);
+  });
+});
+
+// Managed Clusters - Get (aks/stable/2024-09-01, examples/ManagedClustersGet.json): the fake's aks-local
+// reports no networkProfile.networkPolicy, as AKS does for a cluster created without a network policy engine
+describe('previews on an AKS cluster without a network policy engine', () => {
+  // an app of this run's own, so its preview namespaces and cluster-wide objects are this test's alone; the
+  // preview identity of docs/github-setup.md: its own service principal, bound only by rbac/preview.yaml
+  const app = namespaceName('aks-np');
+  const previewClient = randomUUID();
+  const previewRbac = {
+    APP: app,
+    PREVIEW_PRINCIPAL: randomUUID(),
+    PREVIEW_DOMAIN: 'preview.localhost',
+    INGRESS_NAMESPACE: 'app-routing-system',
+  };
+  const pullRequest = (pr: number, c: string) => ({
+    ...options(c),
+    event: 'pull_request',
+    payload: eventFile('pull_request.opened', (p) => {
+      if (p.pull_request) p.pull_request.number = pr;
+      p.number = pr;
+    }),
+    ref: `refs/pull/${pr}/merge`,
+  });
+  const previewInputs = (extra: Record<string, string> = {}) =>
+    inputs({
+      mode: 'auto',
+      'app-name': app,
+      'image-name': `${app}/archetype`,
+      'preview-domain': 'preview.localhost',
+      'azure-client-id': previewClient,
+      'azure-client-secret': 'aks-e2e-preview-secret',
+      // the local cluster has no IngressClass for the manifests' webapprouting class
+      preflight: 'warn',
+      ...extra,
+    });
+
+  beforeAll(async () => {
+    fake.apps.set(previewClient, { secret: 'aks-e2e-preview-secret' });
+    fake.objectIds.set(previewClient, previewRbac.PREVIEW_PRINCIPAL);
+    fake.clusters.find((c) => c.name === 'aks-local')?.users.push(previewClient);
+    await applyRbac(cluster, 'deployer', previewRbac);
+    await applyRbac(cluster, 'preview', previewRbac);
+  });
+
+  afterAll(async () => {
+    for (const pr of [7, 11]) await deleteNamespace(cluster, `${app}-pr-${pr}`);
+    await deleteRbac(cluster, 'preview', previewRbac);
+    await deleteRbac(cluster, 'deployer', previewRbac);
+  });
+
+  it('refuses the preview before anything is built or made, with the command that enables one', async () => {
+    const run = await runAction(previewInputs(), pullRequest(7, '9'));
+    expect(run.code).toBe(1);
+    expect(run.error).toContain(
+      "AKS cluster 'aks-local' enforces no NetworkPolicy (networkProfile.networkPolicy is not set)",
+    );
+    expect(run.error).toContain(
+      'az aks update --resource-group rg --name aks-local --network-policy azure (or calico)',
+    );
+    expect(run.error).toContain(
+      "input 'require-network-policy: false' makes it anyway, with this as a warning",
+    );
+    expect(run.log).not.toContain('docker buildx build');
+    expect(await get(cluster, `/api/v1/namespaces/${app}-pr-7`)).toBeUndefined();
+    expect(fake.requestsTo('GET', /managedClusters\/aks-local$/).length).toBeGreaterThan(0);
+  });
+
+  it('makes the preview with a warning when require-network-policy is false', async () => {
+    const run = await runAction(previewInputs({ 'require-network-policy': 'false' }), pullRequest(11, '8'));
+    expect(run.log).toMatch(
+      /::warning::AKS cluster 'aks-local' enforces no NetworkPolicy .*The preview is made anyway \(input 'require-network-policy' is false\)/,
+    );
+    expect(run.error).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.outputs.namespace).toBe(`${app}-pr-11`);
+    const d = await get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${app}-pr-11/deployments/archetype`);
+    expect(d?.status?.availableReplicas).toBe(1);
+  });
+});
+
+describe('an AKS cluster with local accounts', () => {
+  it('refuses a preview that would run as cluster admin, naming the fix, before anything is built', async () => {
+    const run = await runAction(
+      inputs({ mode: 'auto', 'cluster-name': 'aks-local-accounts', 'preview-domain': 'preview.localhost' }),
+      {
+        ...options('8'),
+        event: 'pull_request',
+        payload: eventFile('pull_request.opened'),
+        ref: 'refs/pull/7/merge',
+      },
+    );
+    expect(run.code).toBe(1);
+    expect(run.error).toContain(
+      "AKS cluster 'aks-local-accounts' gave a kubeconfig without Microsoft Entra sign-in",
+    );
+    expect(run.error).toContain('--enable-aad --disable-local-accounts');
+    expect(run.error).toContain("A pull request's preview does not run as cluster admin");
+    expect(run.log).not.toContain('docker buildx build');
+    expect(await get(cluster, '/api/v1/namespaces/archetype-pr-7')).toBeUndefined();
   });
 });

@@ -37,6 +37,11 @@ export interface FakeCluster {
   /** Principals (appid) holding a role that allows listClusterUserCredential / listClusterAdminCredential. */
   users: string[];
   admins: string[];
+  /** properties.networkProfile.networkPolicy of Managed Clusters - Get ('azure', 'calico', 'cilium', 'none'; unset: absent) */
+  networkPolicy?: string;
+  /** networkProfile.networkPlugin ('azure' unless set: 'kubenet', 'none') and networkDataplane ('cilium'; unset: absent) */
+  networkPlugin?: string;
+  networkDataplane?: string;
 }
 
 interface Reply {
@@ -227,6 +232,19 @@ export class FakeAzure {
     if (r.method === 'POST' && r.path === '/oauth2/exchange') return this.exchange(r.form);
     // Azure REST API, "Managed Clusters - List Cluster User Credentials" / "List Cluster Admin Credentials";
     // errors in the ARM error response shape {"error":{"code","message"}}.
+    // "Managed Clusters - Get" (specification/containerservice, examples/ManagedClustersGet.json): the
+    // cluster with its properties; the Cluster User Role's managedClusters/read allows it
+    const managedCluster =
+      /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerService\/managedClusters\/([^/]+)$/.exec(
+        r.path,
+      );
+    if (r.method === 'GET' && managedCluster)
+      return this.credentials(r, [...managedCluster.slice(1).map(decodeURIComponent), 'read'] as [
+        string,
+        string,
+        string,
+        string,
+      ]);
     if (r.method === 'POST' && clusterCredentials)
       return this.credentials(
         r,
@@ -364,12 +382,44 @@ export class FakeAzure {
         `The Resource 'Microsoft.ContainerService/managedClusters/${name}' under resource group '${group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
       );
     const admin = action === 'listClusterAdminCredential';
+    const read = action === 'read';
     if (!(admin ? cluster.admins : cluster.users).includes(String(claims.appid)))
       return armError(
         403,
         'AuthorizationFailed',
-        `The client '${String(claims.appid)}' with object id '${String(claims.oid)}' does not have authorization to perform action 'Microsoft.ContainerService/managedClusters/${action}/action' over scope '${r.path.replace(/\/[^/]+$/, '')}' or the scope is invalid.`,
+        `The client '${String(claims.appid)}' with object id '${String(claims.oid)}' does not have authorization to perform action 'Microsoft.ContainerService/managedClusters/${read ? 'read' : `${action}/action`}' over scope '${read ? r.path : r.path.replace(/\/[^/]+$/, '')}' or the scope is invalid.`,
       );
+    // the body of examples/ManagedClustersGet.json (aks/stable/2024-09-01), trimmed, with this cluster's
+    // network profile: networkPolicy absent unless set, as the example's (kubenet) cluster has none
+    if (read)
+      return {
+        status: 200,
+        json: {
+          id: r.path,
+          location: 'location1',
+          name: cluster.name,
+          type: 'Microsoft.ContainerService/ManagedClusters',
+          properties: {
+            provisioningState: 'Succeeded',
+            kubernetesVersion: '1.34.4',
+            currentKubernetesVersion: '1.34.4',
+            dnsPrefix: 'dnsprefix1',
+            fqdn: 'dnsprefix1-abcd1234.hcp.eastus.azmk8s.io',
+            enableRBAC: true,
+            networkProfile: {
+              networkPlugin: cluster.networkPlugin ?? 'azure',
+              ...(cluster.networkPolicy === undefined ? {} : { networkPolicy: cluster.networkPolicy }),
+              ...(cluster.networkDataplane === undefined
+                ? {}
+                : { networkDataplane: cluster.networkDataplane }),
+              serviceCidr: '10.0.0.0/16',
+              dnsServiceIP: '10.0.0.10',
+              loadBalancerSku: 'standard',
+              outboundType: 'loadBalancer',
+            },
+          },
+        },
+      };
     const kubeconfig = admin
       ? cluster.kubeconfigs.clusterAdmin
       : r.query['server-fqdn'] === 'public'
