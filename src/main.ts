@@ -39,7 +39,7 @@ export async function run(): Promise<void> {
     // a report publishes to GitHub only: no cluster input is needed
     const settings = getSettings(undefined, { cluster: job.job !== 'report' });
     // a pull request whose run may not sign in (a bot's): skipped before anything is attempted
-    const without = await pullRequestWithoutIdentity(job, settings);
+    const without = await pullRequestWithoutIdentity(job, settings, event.actor);
     if (without) {
       core.notice(without);
       return await reportSkip(without);
@@ -145,13 +145,27 @@ async function reported(
   }
 }
 
-async function pullRequestWithoutIdentity(job: Route, settings: Settings): Promise<string | undefined> {
+/**
+ * A pull request run that cannot sign in to Azure: a bot's (GitHub gives it no OIDC token, as it gives a fork
+ * none) is skipped, with the reason; anyone else's fails, naming the permission, so that the pull request
+ * does not show green with no preview.
+ */
+async function pullRequestWithoutIdentity(
+  job: Route,
+  settings: Settings,
+  actor: string | undefined,
+): Promise<string | undefined> {
   const pr = job.job === 'preview' || job.job === 'teardown' ? job.pr : undefined;
   const usesAzure = settings.registry.kind === 'acr' || settings.cluster.kind === 'aks';
   if (pr === undefined || !usesAzure) return undefined;
   const { federationUnavailable } = await import('./azure/identity.js');
   const why = await federationUnavailable(settings.azure, settings.azure.oidcAudience);
-  return why && `pull request #${pr} is skipped: ${why}. Nothing was built or deployed.`;
+  if (!why) return undefined;
+  if (actor?.endsWith('[bot]'))
+    return `pull request #${pr} is skipped: ${why}. Nothing was built or deployed.`;
+  throw new Error(
+    `pull request #${pr} cannot sign in to Azure: ${why}. Give the job 'permissions: id-token: write' (preview.yml does); nothing was built or deployed.`,
+  );
 }
 
 /** The pull request of a teardown: the event's, or input 'environment' for a dispatch. */

@@ -173,6 +173,23 @@ describe('runs that touch nothing', () => {
     expect(github.requests.length).toBe(before.github);
   });
 
+  it("a person's pull request without an OIDC token fails, naming the permission to add, before anything else", async () => {
+    const before = { connections, github: github.requests.length };
+    const result = await azureRun({
+      RUNNER_ENVIRONMENT: 'github-hosted',
+      ACTIONS_ID_TOKEN_REQUEST_URL: '',
+      GITHUB_ACTOR: 'octocat',
+    });
+    expect(result.code).toBe(1);
+    expect(result.log).toContain(
+      "pull request #7 cannot sign in to Azure: GitHub gave this run no OIDC token (as for pull requests from bots and forks, or a job without 'permissions: id-token: write')",
+    );
+    expect(result.log).toContain("Give the job 'permissions: id-token: write' (preview.yml does)");
+    expect(existsSync(dockerCalls)).toBe(false);
+    expect(connections).toBe(before.connections);
+    expect(github.requests.length).toBe(before.github);
+  });
+
   it('a pull request whose OIDC token request GitHub refuses skips the same way', async () => {
     // GitHub's token request ("OpenID Connect in cloud providers": GET $ACTIONS_ID_TOKEN_REQUEST_URL
     // &audience=..., bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN), answering 403 as for a run without the right
