@@ -152,8 +152,11 @@ function armError(response: AzureResponse, c: AksCluster, url: string, armToken:
     case 401:
       return `${said}\nARM did not accept the token of ${principal}: check that input 'azure-tenant-id' (token tenant ${String(claims.tid ?? '?')}) is the tenant of subscription '${c.subscriptionId}'.`;
     case 403:
+      // ARM answers 403, not 404, for a scope the identity cannot see: a mistyped subscription, resource group
+      // or cluster looks the same as a missing role to an identity whose role is on the cluster alone
       return (
-        `${said}\nThe identity ${principal} needs the '${role}' on the cluster (action Microsoft.ContainerService/managedClusters/${c.admin ? 'listClusterAdminCredential' : 'listClusterUserCredential'}/action), e.g.\n` +
+        `${said}\nCheck inputs 'azure-subscription-id' (${c.subscriptionId}), 'resource-group' (${c.resourceGroup}) and 'cluster-name' (${c.clusterName}): ` +
+        `ARM answers 403 rather than 404 for a resource the identity may not see. If they are right, the identity ${principal} needs the '${role}' on the cluster (action Microsoft.ContainerService/managedClusters/${c.admin ? 'listClusterAdminCredential' : 'listClusterUserCredential'}/action), e.g.\n` +
         `  az role assignment create --assignee ${principal} --role "${role}" --scope ${scope}`
       );
     case 404:

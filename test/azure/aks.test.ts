@@ -233,11 +233,34 @@ describe('aksKubeconfig', () => {
     expect(message).toContain('answered HTTP 403');
     expect(message).toContain('AuthorizationFailed');
     expect(message).toContain(
-      `The identity ${outsider} needs the 'Azure Kubernetes Service Cluster User Role'`,
+      `If they are right, the identity ${outsider} needs the 'Azure Kubernetes Service Cluster User Role'`,
     );
     expect(message).toContain(
       `az role assignment create --assignee ${outsider} --role "Azure Kubernetes Service Cluster User Role" --scope ${clusterPath}`,
     );
+  });
+
+  it('names the inputs to check when a least-privilege identity gets 403 for a mistyped resource group', async () => {
+    // ARM's answer for a scope the identity may not see (its role is on the cluster alone): 403, not 404
+    const entry = fake.clusters[0];
+    if (!entry) throw new Error('no fake cluster');
+    entry.roleScope = 'cluster';
+    try {
+      const message = await rejectionOf(
+        aksKubeconfig({ ...cluster, resourceGroup: 'rg-typo' }, credentialOf(deployer), {
+          armEndpoint: fake.url,
+        }),
+      );
+      expect(message).toContain('answered HTTP 403');
+      expect(message).toContain('AuthorizationFailed');
+      expect(message).toContain(
+        `Check inputs 'azure-subscription-id' (${subscriptionId}), 'resource-group' (rg-typo) and 'cluster-name' (aks-archetype)`,
+      );
+      // the right names still work
+      await aksKubeconfig(cluster, credentialOf(deployer), { armEndpoint: fake.url });
+    } finally {
+      entry.roleScope = undefined;
+    }
   });
 
   it('says to drop admin-credentials when the cluster disables local accounts', async () => {

@@ -37,6 +37,12 @@ export interface FakeCluster {
   /** Principals (appid) holding a role that allows listClusterUserCredential / listClusterAdminCredential. */
   users: string[];
   admins: string[];
+  /**
+   * Where the users' and admins' roles are assigned: 'cluster' (least privilege, as docs/github-setup.md
+   * assigns them) makes ARM answer 403 AuthorizationFailed for any path they cannot see, a mistyped
+   * subscription, resource group or cluster included; unset: the subscription, where those answer 404.
+   */
+  roleScope?: 'cluster';
   /** properties.networkProfile.networkPolicy of Managed Clusters - Get ('azure', 'calico', 'cilium', 'none'; unset: absent) */
   networkPolicy?: string;
   /** networkProfile.networkPlugin ('azure' unless set: 'kubenet', 'none') and networkDataplane ('cilium'; unset: absent) */
@@ -365,6 +371,20 @@ export class FakeAzure {
         400,
         'MissingApiVersionParameter',
         'The api-version query parameter (?api-version=) is required for all requests.',
+      );
+    // an identity whose role is on a cluster alone sees nothing else: ARM answers 403 for any other scope
+    const scopedTo = this.clusters.filter(
+      (c) => c.roleScope === 'cluster' && [...c.users, ...c.admins].includes(String(claims.appid)),
+    );
+    const sees = (c: FakeCluster) =>
+      c.subscriptionId === subscription &&
+      c.resourceGroup.toLowerCase() === group.toLowerCase() &&
+      c.name.toLowerCase() === name.toLowerCase();
+    if (scopedTo.length > 0 && !scopedTo.some(sees))
+      return armError(
+        403,
+        'AuthorizationFailed',
+        `The client '${String(claims.appid)}' with object id '${String(claims.oid)}' does not have authorization to perform action 'Microsoft.ContainerService/managedClusters/${action === 'read' ? 'read' : `${action}/action`}' over scope '${action === 'read' ? r.path : r.path.replace(/\/[^/]+$/, '')}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
       );
     const inSubscription = this.clusters.filter((c) => c.subscriptionId === subscription);
     if (inSubscription.length === 0)
