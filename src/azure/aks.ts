@@ -40,7 +40,8 @@ export async function aksKubeconfig(
     { headers: { Authorization: `Bearer ${armToken}`, Accept: 'application/json' } },
     `Azure Resource Manager ${action} for AKS cluster '${cluster.clusterName}'`,
   );
-  if (response.status !== 200) throw new Error(armError(response, cluster, url, armToken));
+  if (response.status !== 200)
+    throw new Error(armError(response, cluster, { method: 'POST', url, armToken, action }));
 
   const kubeconfigs = (response.json as { kubeconfigs?: { name?: string; value?: string }[] } | undefined)
     ?.kubeconfigs;
@@ -131,19 +132,35 @@ function entraServerId(user: NonNullable<KubeUser['user']>): string | undefined 
   return undefined;
 }
 
-/** ARM's answer turned into what to fix: ARM error bodies are {"error":{"code","message"}}. */
-function armError(response: AzureResponse, c: AksCluster, url: string, armToken: string): string {
+/** The ARM request an error is about: what it asked of the cluster, and a way out where there is one. */
+export interface ArmRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  armToken: string;
+  /** 'read' (Managed Clusters - Get), or the action POSTed (listClusterUserCredential, ...) */
+  action: string;
+  /** said after the role to assign on a 403, e.g. an input that skips the call */
+  orElse?: string;
+}
+
+/** ARM's answer about an AKS cluster turned into what to fix: error bodies are {"error":{"code","message"}}. */
+export function armError(response: AzureResponse, c: AksCluster, request: ArmRequest): string {
   const error = (response.json as { error?: { code?: string; message?: string } } | undefined)?.error;
   const code = error?.code ?? '';
-  const said = `Azure Resource Manager answered HTTP ${response.status} to POST ${url.split('?')[0]}: ${
+  const said = `Azure Resource Manager answered HTTP ${response.status} to ${request.method} ${request.url.split('?')[0]}: ${
     error ? `${code}: ${error.message ?? ''}` : quoteBody(response)
   }`;
-  const claims = jwtClaims(armToken);
+  const claims = jwtClaims(request.armToken);
   const principal = principalOf(claims) ?? '<client id of the identity>';
   const scope = clusterPath(c);
-  const role = c.admin
-    ? 'Azure Kubernetes Service Cluster Admin Role'
-    : 'Azure Kubernetes Service Cluster User Role';
+  const role =
+    request.action === 'listClusterAdminCredential'
+      ? 'Azure Kubernetes Service Cluster Admin Role'
+      : 'Azure Kubernetes Service Cluster User Role';
+  const permission =
+    request.action === 'read'
+      ? 'Microsoft.ContainerService/managedClusters/read'
+      : `Microsoft.ContainerService/managedClusters/${request.action}/action`;
   switch (response.status) {
     case 400:
       if (c.admin && /local account/i.test(error?.message ?? ''))
@@ -156,8 +173,9 @@ function armError(response: AzureResponse, c: AksCluster, url: string, armToken:
       // or cluster looks the same as a missing role to an identity whose role is on the cluster alone
       return (
         `${said}\nCheck inputs 'azure-subscription-id' (${c.subscriptionId}), 'resource-group' (${c.resourceGroup}) and 'cluster-name' (${c.clusterName}): ` +
-        `ARM answers 403 rather than 404 for a resource the identity may not see. If they are right, the identity ${principal} needs the '${role}' on the cluster (action Microsoft.ContainerService/managedClusters/${c.admin ? 'listClusterAdminCredential' : 'listClusterUserCredential'}/action), e.g.\n` +
-        `  az role assignment create --assignee ${principal} --role "${role}" --scope ${scope}`
+        `ARM answers 403 rather than 404 for a resource the identity may not see. If they are right, the identity ${principal} needs the '${role}' on the cluster (action ${permission}), e.g.\n` +
+        `  az role assignment create --assignee ${principal} --role "${role}" --scope ${scope}` +
+        (request.orElse ? `\n${request.orElse}` : '')
       );
     case 404:
       if (code === 'SubscriptionNotFound')

@@ -1,8 +1,8 @@
 import type { TokenCredential } from '@azure/identity';
-import { type AksCluster, aksApiVersion, clusterPath } from './aks.js';
+import { type AksCluster, aksApiVersion, armError, clusterPath } from './aks.js';
 import { azureClouds } from './cloud.js';
-import { type AzureResponse, azureGet, quoteBody } from './http.js';
-import { bearerToken, jwtClaims, principalOf } from './token.js';
+import { azureGet } from './http.js';
+import { bearerToken } from './token.js';
 
 // Whether an AKS cluster enforces NetworkPolicies at all: without a network policy engine it stores them and
 // enforces none, so a preview's default-deny denies nothing. Read from the cluster's network profile (Azure
@@ -38,7 +38,17 @@ export async function aksNetworkPolicy(
     { headers: { Authorization: `Bearer ${armToken}`, Accept: 'application/json' } },
     `Azure Resource Manager GET of AKS cluster '${cluster.clusterName}'`,
   );
-  if (response.status !== 200) throw new Error(readError(response, cluster, url, armToken));
+  if (response.status !== 200)
+    throw new Error(
+      armError(response, cluster, {
+        method: 'GET',
+        url,
+        armToken,
+        action: 'read',
+        orElse:
+          "or set input 'require-network-policy' to false to make previews without the check (a warning).",
+      }),
+    );
   const profile =
     (response.json as { properties?: { networkProfile?: Record<string, unknown> } } | undefined)?.properties
       ?.networkProfile ?? {};
@@ -74,31 +84,4 @@ export function isolationRefusal(cluster: AksCluster, found: NetworkPolicyEngine
     `Enable a network policy engine (docs/github-setup.md, step 5): ${fix}. ` +
     'An engine installed outside AKS (self-managed Calico or Cilium) is not in the network profile'
   );
-}
-
-/** What a failed read means, and what to check (the same wording as aks.ts's for the credentials). */
-function readError(response: AzureResponse, c: AksCluster, url: string, armToken: string): string {
-  const error = (response.json as { error?: { code?: string; message?: string } } | undefined)?.error;
-  const code = error?.code ?? '';
-  const said = `Azure Resource Manager answered HTTP ${response.status} to GET ${url.split('?')[0]}: ${
-    error ? `${code}: ${error.message ?? ''}` : quoteBody(response)
-  }`;
-  const claims = jwtClaims(armToken);
-  const principal = principalOf(claims) ?? '<client id of the identity>';
-  const why = "(to check that a preview's NetworkPolicy is enforced)";
-  switch (response.status) {
-    case 401:
-      return `${said}\nARM did not accept the token of ${principal}: check that input 'azure-tenant-id' (token tenant ${String(claims.tid ?? '?')}) is the tenant of subscription '${c.subscriptionId}'.`;
-    case 403:
-      return (
-        `${said}\nThe identity ${principal} needs to read the cluster ${why}: action Microsoft.ContainerService/managedClusters/read, ` +
-        `which the 'Azure Kubernetes Service Cluster User Role' has (or 'Reader'), e.g.\n` +
-        `  az role assignment create --assignee ${principal} --role "Azure Kubernetes Service Cluster User Role" --scope ${clusterPath(c)}\n` +
-        `or set input 'require-network-policy' to false to make previews without the check (a warning).`
-      );
-    case 404:
-      return `${said}\nAKS cluster '${c.clusterName}' was not found in resource group '${c.resourceGroup}' of subscription '${c.subscriptionId}' ${why}: check inputs 'cluster-name', 'resource-group' and 'azure-subscription-id'.`;
-    default:
-      return said;
-  }
 }

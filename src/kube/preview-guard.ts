@@ -171,7 +171,12 @@ export function previewPolicy(base: PreviewBase): Manifest {
       ],
     },
   };
-  return { file: '(the action: preview network policy)', line: 0, object: policy } as Manifest;
+  return ownObject('preview network policy', policy);
+}
+
+/** An object the action adds to a preview's set, named as its source in messages. */
+function ownObject(what: string, object: object): Manifest {
+  return { file: `(the action: ${what})`, line: 0, object } as Manifest;
 }
 
 /** The preview's share of the cluster: rbac/preview.yaml caps each of these and refuses pods without it. */
@@ -193,7 +198,7 @@ export function previewQuota(base: PreviewBase): Manifest {
       },
     },
   };
-  return { file: '(the action: preview quota)', line: 0, object: quota } as Manifest;
+  return ownObject('preview quota', quota);
 }
 
 /** Defaults for containers that set no resources (the quota needs them), and a ceiling per container. */
@@ -213,7 +218,7 @@ export function previewLimits(base: PreviewBase): Manifest {
       ],
     },
   };
-  return { file: '(the action: preview limits)', line: 0, object: limits } as Manifest;
+  return ownObject('preview limits', limits);
 }
 
 /** What isolates a preview, written right after its namespace and before anything of its manifests. */

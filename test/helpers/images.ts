@@ -96,3 +96,25 @@ export async function pushNodeScriptImage(
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+/** An image manifest's OCI descriptor as the registry gives it (HEAD /v2/<name>/manifests/<digest>). */
+export async function manifestDescriptor(
+  host: string,
+  repository: string,
+  digest: string,
+  authorization: string,
+): Promise<{ mediaType: string; digest: string; size: number }> {
+  const head = await fetch(`http://${host}/v2/${repository}/manifests/${digest}`, {
+    method: 'HEAD',
+    headers: {
+      authorization,
+      accept:
+        'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+    },
+  });
+  return {
+    mediaType: head.headers.get('content-type') ?? '',
+    digest,
+    size: Number(head.headers.get('content-length')),
+  };
+}

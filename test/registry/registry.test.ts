@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Registry } from '../../src/registry/client.js';
 import { addTags, imageDigest, imagePlatforms } from '../../src/registry/images.js';
-import { buildAndPushImage } from '../helpers/images.js';
+import { buildAndPushImage, manifestDescriptor } from '../helpers/images.js';
 
 // The registry adapter against the local target's two real registries (CNCF distribution): REGISTRY asks
 // for Basic credentials; REGISTRY_BEARER sends clients to a token server that speaks the Docker Registry
@@ -39,19 +39,7 @@ async function push(
     attestations: false,
     env,
   });
-  const answer = await fetch(`http://${basicHost}/v2/${repository}/manifests/${digest}`, {
-    method: 'HEAD',
-    headers: {
-      authorization: basic,
-      accept:
-        'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
-    },
-  });
-  return {
-    mediaType: answer.headers.get('content-type') ?? '',
-    digest,
-    size: Number(answer.headers.get('content-length')),
-  };
+  return manifestDescriptor(basicHost, repository, digest, basic);
 }
 
 const basic = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Registry } from '../../src/registry/client.js';
 import { imageDigest, reusableImage, revisionLabel } from '../../src/registry/images.js';
-import { buildAndPushImage } from '../helpers/images.js';
+import { buildAndPushImage, manifestDescriptor } from '../helpers/images.js';
 
 // Which image already under a commit's tag a deploy takes instead of building (jobs/deploy.ts buildOrReuse):
 // only one whose config carries the label the action sets on every build, org.opencontainers.image.revision
@@ -36,19 +36,7 @@ async function push(t: string, label: string | undefined, platform = 'linux/amd6
     `FROM scratch\n${label === undefined ? '' : `LABEL ${revisionLabel}="${label}"\n`}COPY marker /\n`,
   );
   const digest = await buildAndPushImage({ context: dir, tag: tag(t), platform, attestations: false, env });
-  const head = await fetch(`http://${host}/v2/${repository}/manifests/${digest}`, {
-    method: 'HEAD',
-    headers: {
-      authorization: basic,
-      accept:
-        'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
-    },
-  });
-  return {
-    mediaType: head.headers.get('content-type') ?? '',
-    digest,
-    size: Number(head.headers.get('content-length')),
-  };
+  return manifestDescriptor(host, repository, digest, basic);
 }
 
 /** PUTs an OCI index of `manifests` under `t`; its digest. */

@@ -20,21 +20,11 @@ import {
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { deployment as fixtureDeployment } from '../helpers/fixtures.js';
+import { stackUp } from '../helpers/stack.js';
 
 const run = promisify(execFile);
 const repo = new URL('../../', import.meta.url).pathname;
-const stackScript = join(repo, 'scripts/local-stack');
 const fieldManager = 'local-target-test';
-
-/** `export NAME=VALUE` lines as printed by `scripts/local-stack env` (bash printf %q quoting). */
-function parseEnv(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m?.[1] && m[2] !== undefined) env[m[1]] = m[2].replace(/\\(.)/g, '$1');
-  }
-  return env;
-}
 
 /** Poll check() until it returns a value, at most timeoutMs; the error names what was awaited and the last state. */
 async function waitFor<T>(
@@ -230,13 +220,7 @@ async function waitRolledOut(namespace: string, name: string, replicas: number):
 
 beforeAll(
   async () => {
-    try {
-      await run(stackScript, ['up'], { maxBuffer: 64 * 1024 * 1024, timeout: 60 * 60 * 1000 });
-    } catch (error) {
-      const e = error as { stderr?: string; message: string };
-      throw new Error(`scripts/local-stack up failed:\n${e.stderr || e.message}`);
-    }
-    env = parseEnv((await run(stackScript, ['env'])).stdout);
+    env = await stackUp();
     for (const name of [
       'REGISTRY',
       'REGISTRY_BEARER',

@@ -1,13 +1,4 @@
-// NetworkPolicy enforced for real on the local target's real node (scripts/lib/stack-router.sh: kube-router's
-// policy controller, iptables and ipset): a preview namespace holding the default-deny policy the action
-// writes for every preview (previewPolicy, the product's own object) cannot open a connection to a pod of
-// production, its own pods still reach each other, and once a cluster admin deletes the policy a new client
-// connects. Every connection goes from a pod to a pod of the real node's own /24, on the node's bridge.
-// Brings the stack up (or finds it up) itself.
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { jest } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Cluster } from '../../src/kube/client.js';
@@ -19,15 +10,13 @@ import {
   type RealNode,
   realNode,
   realNodeReport,
-  repo,
   withPullSecret,
 } from '../helpers/real-node.js';
+import { stackUp } from '../helpers/stack.js';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 jest.setTimeout(240_000);
 
-const run = promisify(execFile);
-const stackScript = join(repo, 'scripts/local-stack');
 const port = 8080;
 // A client first waits startDelayMs: kube-router writes a pod's chain only once the pod has an IP (on the
 // informer's update), and until then its traffic passes as if no policy selected it. Then it tries this many
@@ -49,15 +38,6 @@ const policy = () =>
     labels: { 'app.kubernetes.io/managed-by': 'network-policy-test' },
     ingressNamespace: 'app-routing-system',
   }).object as { metadata: { name: string } };
-
-function parseEnv(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m?.[1] && m[2] !== undefined) env[m[1]] = m[2].replace(/\\(.)/g, '$1');
-  }
-  return env;
-}
 
 // A TCP server answering one line, and a client that connects to TARGET:PORT up to ATTEMPTS times and prints
 // what each try gave (a JSON line); it exits 0 once a try got the server's line, 1 when none did.
@@ -214,13 +194,7 @@ async function connect(namespace: string, name: string, target: string): Promise
 }
 
 beforeAll(async () => {
-  try {
-    await run(stackScript, ['up'], { maxBuffer: 64 * 1024 * 1024, timeout: 60 * 60 * 1000 });
-  } catch (error) {
-    const e = error as { stderr?: string; message: string };
-    throw new Error(`scripts/local-stack up failed:\n${e.stderr || e.message}`);
-  }
-  const env = parseEnv((await run(stackScript, ['env'])).stdout);
+  const env = await stackUp();
   Object.assign(process.env, env);
   node = realNode();
   if (!env.REAL_NODE_NETWORK_POLICY)

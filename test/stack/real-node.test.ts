@@ -23,18 +23,17 @@ import {
   type RealNode,
   realNode,
   realNodeManifests,
-  repo,
   requestLoop,
   serviceProxyPath,
   withPullSecret,
 } from '../helpers/real-node.js';
+import { stackUp } from '../helpers/stack.js';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // the failures below wait on the kubelet's own back-off (up to 120 s each): the tests may take that long
 jest.setTimeout(180_000);
 
 const run = promisify(execFile);
-const stackScript = join(repo, 'scripts/local-stack');
 const suffix = randomBytes(3).toString('hex');
 const fieldManager = 'real-node-test';
 
@@ -45,15 +44,6 @@ let dockerConfig: string;
 let registry: string;
 const namespaces: string[] = [];
 const images: Record<string, string> = {};
-
-function parseEnv(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m?.[1] && m[2] !== undefined) env[m[1]] = m[2].replace(/\\(.)/g, '$1');
-  }
-  return env;
-}
 
 async function docker(args: string[], input?: string): Promise<string> {
   const child = run('docker', args, { env: childEnv, maxBuffer: 64 * 1024 * 1024 });
@@ -135,13 +125,7 @@ async function pullTimes(namespace: string): Promise<number[]> {
 }
 
 beforeAll(async () => {
-  try {
-    await run(stackScript, ['up'], { maxBuffer: 64 * 1024 * 1024, timeout: 60 * 60 * 1000 });
-  } catch (error) {
-    const e = error as { stderr?: string; message: string };
-    throw new Error(`scripts/local-stack up failed:\n${e.stderr || e.message}`);
-  }
-  const env = parseEnv((await run(stackScript, ['env'])).stdout);
+  const env = await stackUp();
   Object.assign(process.env, env);
   node = realNode();
   registry = env.REGISTRY as string;
