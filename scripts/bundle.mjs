@@ -13,7 +13,7 @@ rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 
 // @kubernetes/client-node declares no "sideEffects", so a bundler keeps every module its index reaches: ~1.1 MB
-// of generated API classes and models that src/ never calls (kube/client.ts uses the kubeconfig, auth,
+// of generated API classes and models that src/ never calls (kube/client/client.ts uses the kubeconfig, auth,
 // transport and Watch). Its modules only define classes and functions; the one exception, a polyfill for
 // Node 18, is kept as it is.
 const clientNodeFile = /node_modules\/@kubernetes\/client-node\/dist\//;

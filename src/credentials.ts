@@ -2,7 +2,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { EntraTokens } from './azure/cluster-token.js';
 import type { Docker } from './docker/docker.js';
 import { login } from './docker/login.js';
-import { type Cluster, loadCluster } from './kube/client.js';
+import { type Cluster, loadCluster } from './kube/client/client.js';
 import { Registry, type RegistryAuth } from './registry/client.js';
 import type { Settings } from './settings.js';
 

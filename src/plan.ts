@@ -16,7 +16,7 @@ export interface BuildSpec {
   cacheTo: string[];
 }
 
-/** What one environment's manifests become (kube/render.ts). */
+/** What one environment's manifests become (kube/manifests/render.ts). */
 export interface RenderTarget {
   appName: string;
   /** app.kubernetes.io/instance: the app for production, app-pr-N for a preview */

@@ -1,7 +1,7 @@
 // Bundled by bench/lib/render.mjs: the action's own code renders the manifests kubectl is given, so both
 // tools apply the same objects (image by digest, namespace, labels, annotations).
-import { loadManifests } from '../../src/kube/manifests.js';
-import { render } from '../../src/kube/render.js';
+import { loadManifests } from '../../src/kube/manifests/load.js';
+import { render } from '../../src/kube/manifests/render.js';
 import { planDeploy } from '../../src/plan.js';
 import { getSettings } from '../../src/settings.js';
 

@@ -1,7 +1,7 @@
 import { containerState } from '../util/container-state.js';
 import { htmlText, mdText, preBlock } from '../util/markdown.js';
 
-// The diagnosis of a failed rollout (kube/diagnose.ts) as Markdown for the job summary: the report's own
+// The diagnosis of a failed rollout (kube/diagnosis/diagnose.ts) as Markdown for the job summary: the report's own
 // view of it, the fields it shows.
 
 interface ContainerView {

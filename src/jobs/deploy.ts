@@ -13,24 +13,24 @@ import {
   type Prunable,
   type PrunedObject,
   type TakenOver,
-} from '../kube/apply.js';
-import { autoscaledTargets, handOverReplicas, withoutReplicas } from '../kube/autoscale.js';
-import { type Cluster, isNotFound, KubeApiError } from '../kube/client.js';
-import { deploymentPath, revisionOf } from '../kube/deployment.js';
-import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
-import { lockEnvironment } from '../kube/lock.js';
-import { loadManifests, type Manifest } from '../kube/manifests.js';
-import { isPreDeploy, jobLogs, PreDeployFailure, runPreDeployJobs } from '../kube/pre-deploy.js';
+} from '../kube/apply/apply.js';
+import { type Cluster, isNotFound, KubeApiError } from '../kube/client/client.js';
+import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnosis/diagnose.js';
+import { loadManifests, type Manifest } from '../kube/manifests/load.js';
+import { render } from '../kube/manifests/render.js';
+import { validate } from '../kube/manifests/validate.js';
 import { preflight } from '../kube/preflight/preflight.js';
-import { type PreviewAccess, preparePreviewNamespace } from '../kube/preview-access.js';
-import { checkPreviewManifests, previewGuards, previewNamespaceObject } from '../kube/preview-guard.js';
+import { type PreviewAccess, preparePreviewNamespace } from '../kube/preview/access.js';
+import { checkPreviewManifests, previewGuards, previewNamespaceObject } from '../kube/preview/guard.js';
 import {
   ingressAddress,
   type ServiceEndpoints,
   serviceEndpoints,
   urlOfIngress,
   waitForIngressAddress,
-} from '../kube/reach.js';
+} from '../kube/reach/reach.js';
+import { smokeCheckServices } from '../kube/reach/smoke.js';
+import { lockEnvironment } from '../kube/release/lock.js';
 import {
   lastDeployed,
   listReleases,
@@ -39,14 +39,14 @@ import {
   type ReleaseInfo,
   readRelease,
   recordRelease,
-} from '../kube/release.js';
-import { render } from '../kube/render.js';
-import { restoredWorkloads, restoreRelease } from '../kube/restore.js';
-import { rollbackTo } from '../kube/rollback.js';
-import { smokeCheckServices } from '../kube/smoke.js';
-import { RolloutFailure, trackRollout } from '../kube/track.js';
-import { trackedKinds, trackWorkload } from '../kube/track-workload.js';
-import { validate } from '../kube/validate.js';
+} from '../kube/release/release.js';
+import { restoredWorkloads, restoreRelease } from '../kube/release/restore.js';
+import { rollbackTo } from '../kube/release/revision-rollback.js';
+import { autoscaledTargets, handOverReplicas, withoutReplicas } from '../kube/rollout/autoscale.js';
+import { deploymentPath, revisionOf } from '../kube/rollout/deployment.js';
+import { isPreDeploy, jobLogs, PreDeployFailure, runPreDeployJobs } from '../kube/rollout/pre-deploy.js';
+import { RolloutFailure, trackRollout } from '../kube/rollout/track.js';
+import { trackedKinds, trackWorkload } from '../kube/rollout/track-workload.js';
 import { deployerRole, instanceLabel, managedBy, managedByLabel, nameLabel } from '../names.js';
 import { type DeployPlan, planDeploy, type RunInfo } from '../plan.js';
 import type { Registry } from '../registry/client.js';
@@ -60,7 +60,7 @@ import { Timings } from '../util/timings.js';
 
 // Push and preview deploys: validate the manifests, build and push, preflight, record the release, apply,
 // track, smoke-check, and only then prune. Any failure after the first write restores the previous release
-// entirely (kube/release.ts) and fails with one sentence.
+// entirely (kube/release/release.ts) and fails with one sentence.
 
 export interface DeployResult {
   environment: string;
@@ -68,7 +68,7 @@ export interface DeployResult {
   image: string;
   digest: string;
   revision: number;
-  /** the release this deploy recorded (kube/release.ts), once it wrote to the cluster */
+  /** the release this deploy recorded (kube/release/release.ts), once it wrote to the cluster */
   release?: number;
   url: string;
   applied: AppliedObject[];
@@ -95,7 +95,7 @@ export class DeployFailure extends Error {
 
 const fieldManager = managedBy;
 /**
- * Turns the preview checks of kube/preview-guard.ts off, as a pull request that rewrites the action would: the
+ * Turns the preview checks of kube/preview/guard.ts off, as a pull request that rewrites the action would: the
  * tests use it to prove that the cluster's admission policies (rbac/preview.yaml) still refuse the same.
  */
 export const unguardedPreviewVariable = 'ARCHETYPE_DEPLOY_UNGUARDED_PREVIEW';
@@ -231,7 +231,7 @@ async function applyAndTrack(
   options: { podSecurityFails: boolean; ownsNamespace: boolean; stage: { applying: boolean } },
 ): Promise<DeployResult> {
   const image = result.image;
-  // one deploy at a time per environment, and never an older commit's over a newer one's (kube/lock.ts);
+  // one deploy at a time per environment, and never an older commit's over a newer one's (kube/release/lock.ts);
   // taken before preflight, so that what preflight reads (its dry-runs too) holds until the apply. A
   // workload an autoscaler scales keeps the autoscaler's replicas: read meanwhile.
   const [scaled, locked] = await Promise.allSettled([

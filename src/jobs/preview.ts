@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import type { Credentials } from '../credentials.js';
-import { type Cluster, isNotFound } from '../kube/client.js';
+import { type Cluster, isNotFound } from '../kube/client/client.js';
 import {
   gitShaAnnotation,
   instanceLabel,

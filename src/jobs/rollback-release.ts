@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { diagnose, diagnosisLines } from '../kube/diagnose.js';
+import { diagnose, diagnosisLines } from '../kube/diagnosis/diagnose.js';
 import {
   lastDeployed,
   listReleases,
@@ -7,15 +7,15 @@ import {
   type Release,
   type ReleaseInfo,
   recordRelease,
-} from '../kube/release.js';
-import { restoredWorkloads, restoreRelease } from '../kube/restore.js';
-import { RolloutFailure, trackRollout } from '../kube/track.js';
-import { trackWorkload } from '../kube/track-workload.js';
+} from '../kube/release/release.js';
+import { restoredWorkloads, restoreRelease } from '../kube/release/restore.js';
+import { RolloutFailure, trackRollout } from '../kube/rollout/track.js';
+import { trackWorkload } from '../kube/rollout/track-workload.js';
 import { aksNames, type RollbackTarget, type Settings } from '../settings.js';
 import { errorText } from '../util/errors.js';
 import { ingressUrl, lockForRollback, type RollbackPlan, type RollbackResult } from './rollback.js';
 
-// The manual rollback of an environment that has release records (kube/release.ts): the target is a
+// The manual rollback of an environment that has release records (kube/release/release.ts): the target is a
 // release, and the whole of its set comes back (every Deployment, ConfigMaps, Services, Ingress), what it
 // did not hold is removed, and the restore is recorded as a new release. Environments deployed before
 // releases were recorded roll back one Deployment's template (rollback.ts).

@@ -2,11 +2,10 @@ import * as core from '@actions/core';
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Credentials } from '../credentials.js';
 import type { Outcome } from '../github/publish.js';
-import type { Cluster } from '../kube/client.js';
-import { deploymentPath, imagesOf, readDeployment, replicaSetsOf, revisionOf } from '../kube/deployment.js';
-import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnose.js';
-import { lockEnvironment } from '../kube/lock.js';
-import { urlOfIngress } from '../kube/reach.js';
+import type { Cluster } from '../kube/client/client.js';
+import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnosis/diagnose.js';
+import { urlOfIngress } from '../kube/reach/reach.js';
+import { lockEnvironment } from '../kube/release/lock.js';
 import {
   lastDeployed,
   listReleases,
@@ -14,9 +13,16 @@ import {
   type Release,
   type ReleaseInfo,
   readRelease,
-} from '../kube/release.js';
-import { rollbackTo } from '../kube/rollback.js';
-import { RolloutFailure, trackRollout } from '../kube/track.js';
+} from '../kube/release/release.js';
+import { rollbackTo } from '../kube/release/revision-rollback.js';
+import {
+  deploymentPath,
+  imagesOf,
+  readDeployment,
+  replicaSetsOf,
+  revisionOf,
+} from '../kube/rollout/deployment.js';
+import { RolloutFailure, trackRollout } from '../kube/rollout/track.js';
 import {
   changeCauseAnnotation,
   gitShaAnnotation,

@@ -3,7 +3,7 @@ import type { Credentials } from '../credentials.js';
 import type { GitHub } from '../github/client.js';
 import type { Removal } from '../github/publish.js';
 import { type PullState, pullState } from '../github/pulls.js';
-import { lockEnvironment } from '../kube/lock.js';
+import { lockEnvironment } from '../kube/release/lock.js';
 import {
   instanceLabel,
   managedBy,

@@ -1,9 +1,9 @@
 import * as core from '@actions/core';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Credentials } from '../credentials.js';
-import { type Cluster, isNotFound } from '../kube/client.js';
+import { type Cluster, isNotFound } from '../kube/client/client.js';
 import { prunableKinds } from '../kube/kinds.js';
-import { lockEnvironment } from '../kube/lock.js';
+import { lockEnvironment } from '../kube/release/lock.js';
 import { managedBy, managedByLabel, previewNamespace, prLabel } from '../names.js';
 import { thisRun } from '../runner.js';
 import type { Settings } from '../settings.js';

@@ -21,7 +21,7 @@ export interface Kind {
   podTemplate?: readonly string[];
   /** its pods are chosen by spec.selector, which must match the template's labels */
   selector?: boolean;
-  /** how its rollout is read (kube/track.ts for Deployments, kube/track-workload.ts for the rest) */
+  /** how its rollout is read (kube/rollout/track.ts for Deployments, kube/rollout/track-workload.ts for the rest) */
   rollout?: Rollout;
   /** prune deletes it once it leaves the manifests (the action applied it, and the deployer role may) */
   prunable: boolean;
@@ -113,7 +113,7 @@ export const prunableKinds: ReadonlyArray<{ apiVersion: string; kind: string }> 
   .filter((k) => k.prunable)
   .map(({ apiVersion, kind }) => ({ apiVersion, kind }));
 
-/** Workloads tracked the kstatus way (kube/track-workload.ts); Deployments have their watch (kube/track.ts). */
+/** Workloads tracked the kstatus way (kube/rollout/track-workload.ts); Deployments have their watch (kube/rollout/track.ts). */
 export const trackedKinds: ReadonlySet<string> = new Set(
   kinds.filter((k) => k.rollout && k.rollout !== 'deployment').map((k) => k.kind),
 );

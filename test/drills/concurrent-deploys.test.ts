@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { lockEnvironment } from '../../src/kube/lock.js';
+import { lockEnvironment } from '../../src/kube/release/lock.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';

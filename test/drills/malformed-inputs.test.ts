@@ -466,7 +466,7 @@ async function objectsIn(namespace: string, existing = false): Promise<string[]>
       cluster,
       `${await cluster.pathOf(apiVersion, kind, namespace)}?labelSelector=${encodeURIComponent('app.kubernetes.io/managed-by=archetype-deploy')}`,
     );
-    // the release records (kube/release.ts) are the action's history, not the app: counted apart
+    // the release records (kube/release/release.ts) are the action's history, not the app: counted apart
     for (const item of list?.items ?? [])
       if (!item.metadata?.labels?.['archetype-deploy.github.io/release-of'])
         found.push(`${kind}/${item.metadata?.name}`);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject, V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
-import type { Cluster } from '../../src/kube/client.js';
+import type { Cluster } from '../../src/kube/client/client.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
 import { deleteNamespace, get, testCluster } from '../kube/cluster.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
-import { KubeApiError } from '../../src/kube/client.js';
+import { KubeApiError } from '../../src/kube/client/client.js';
 import { restrictedContainer, restrictedPod } from '../helpers/fixtures.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { registryTags } from '../helpers/images.js';

@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { type Cluster, KubeApiError } from '../../src/kube/client.js';
-import { previewGuards, previewNamespaceObject } from '../../src/kube/preview-guard.js';
+import { type Cluster, KubeApiError } from '../../src/kube/client/client.js';
+import { previewGuards, previewNamespaceObject } from '../../src/kube/preview/guard.js';
 import { applyRbac, deleteRbac, identity } from '../helpers/identities.js';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 

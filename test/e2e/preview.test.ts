@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { KubeApiError } from '../../src/kube/client.js';
+import { KubeApiError } from '../../src/kube/client/client.js';
 import { eventFile, FakeGitHub } from '../fakes/github-server.js';
 import { applyRbac, deleteRbac, identity } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { type Cluster, isNotFound } from '../../src/kube/client.js';
+import { type Cluster, isNotFound } from '../../src/kube/client/client.js';
 import { kubeconfigText, testCluster } from '../kube/cluster.js';
 
 // The identities docs/github-setup.md sets up, on the local control plane: a user the API server knows only

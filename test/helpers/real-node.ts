@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Cluster } from '../../src/kube/client.js';
+import type { Cluster } from '../../src/kube/client/client.js';
 import { buildAndPushImage } from './images.js';
 
 // The local target's real node (scripts/local-stack: kubelet + containerd, node `localhost`, tainted so that

@@ -5,7 +5,7 @@ import type {
   V1Namespace,
   V1Service,
 } from '@kubernetes/client-node';
-import { applySet, prune } from '../../src/kube/apply.js';
+import { applySet, prune } from '../../src/kube/apply/apply.js';
 import {
   configMap,
   deleteNamespace,

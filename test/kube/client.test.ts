@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import { builtInResources } from '../../src/kube/builtin-resources.js';
-import { loadCluster } from '../../src/kube/client.js';
+import { builtInResources } from '../../src/kube/client/builtin-resources.js';
+import { loadCluster } from '../../src/kube/client/client.js';
 import { deleteNamespace, kubeconfigText, namespaceName, testCluster } from './cluster.js';
 
 /** Captures what the runner would read from the action's stdout; the function returned restores it. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { type Cluster, isNotFound, loadCluster } from '../../src/kube/client.js';
+import { type Cluster, isNotFound, loadCluster } from '../../src/kube/client/client.js';
 
 // The real local control plane (scripts/local-stack): every kube test file gets its own namespace.
 

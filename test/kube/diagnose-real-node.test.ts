@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { V1Container, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import { applySet } from '../../src/kube/apply.js';
-import type { Cluster } from '../../src/kube/client.js';
-import { type Diagnosis, diagnose } from '../../src/kube/diagnose.js';
+import { applySet } from '../../src/kube/apply/apply.js';
+import type { Cluster } from '../../src/kube/client/client.js';
+import { type Diagnosis, diagnose } from '../../src/kube/diagnosis/diagnose.js';
 import {
   buildArchetypeImage,
   pullSecretName,

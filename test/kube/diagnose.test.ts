@@ -1,7 +1,7 @@
 import { diagnosisMarkdown } from '../../src/github/diagnosis-markdown.js';
-import { applySet } from '../../src/kube/apply.js';
-import { diagnose, diagnosisLines } from '../../src/kube/diagnose.js';
-import { RolloutFailure, trackRollout } from '../../src/kube/track.js';
+import { applySet } from '../../src/kube/apply/apply.js';
+import { diagnose, diagnosisLines } from '../../src/kube/diagnosis/diagnose.js';
+import { RolloutFailure, trackRollout } from '../../src/kube/rollout/track.js';
 import {
   type AppOptions,
   deleteNamespace,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Node } from '@kubernetes/client-node';
-import type { Cluster } from '../../src/kube/client.js';
+import type { Cluster } from '../../src/kube/client/client.js';
 import { eventually, get } from './cluster.js';
 
 // Extra kwok nodes for the preflight tests: any architecture and allocatable, made the way

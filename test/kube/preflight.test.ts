@@ -1,7 +1,7 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
-import { applySet } from '../../src/kube/apply.js';
+import { applySet } from '../../src/kube/apply/apply.js';
 import { type PreflightOptions, preflight } from '../../src/kube/preflight/preflight.js';
-import { trackRollout } from '../../src/kube/track.js';
+import { trackRollout } from '../../src/kube/rollout/track.js';
 import {
   deleteNamespace,
   deployment,

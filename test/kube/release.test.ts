@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { prune } from '../../src/kube/apply.js';
+import { prune } from '../../src/kube/apply/apply.js';
 import {
   lastDeployed,
   listReleases,
@@ -7,7 +7,7 @@ import {
   readRelease,
   recordRelease,
   releaseHistory,
-} from '../../src/kube/release.js';
+} from '../../src/kube/release/release.js';
 import { deleteNamespace, namespaceName, testCluster } from './cluster.js';
 
 // Release records against the real API server: what is stored comes back whole, the outcome moves, the

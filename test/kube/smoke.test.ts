@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
-import { applySet } from '../../src/kube/apply.js';
-import { smokeCheck, smokeCheckServices } from '../../src/kube/smoke.js';
+import { applySet } from '../../src/kube/apply/apply.js';
+import { smokeCheck, smokeCheckServices } from '../../src/kube/reach/smoke.js';
 import { buildAndPushImage } from '../helpers/images.js';
 import { pullSecretName, realNode, withPullSecret } from '../helpers/real-node.js';
 import {

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { applySet } from '../../src/kube/apply.js';
-import { RolloutFailure, trackRollout } from '../../src/kube/track.js';
+import { applySet } from '../../src/kube/apply/apply.js';
+import { RolloutFailure, trackRollout } from '../../src/kube/rollout/track.js';
 import {
   type AppOptions,
   deleteNamespace,

@@ -1,5 +1,5 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { ResumableWatch } from '../../src/kube/watch.js';
+import { ResumableWatch } from '../../src/kube/client/watch.js';
 import { deleteNamespace, eventually, namespaceName, testCluster } from './cluster.js';
 
 // The resumable watch against the real API server. Resuming from a resourceVersion is what keeps a

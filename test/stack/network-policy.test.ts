@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { jest } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Cluster } from '../../src/kube/client.js';
-import { podSecurityLabels, previewPolicy } from '../../src/kube/preview-guard.js';
+import type { Cluster } from '../../src/kube/client/client.js';
+import { podSecurityLabels, previewPolicy } from '../../src/kube/preview/guard.js';
 import { pushNodeScriptImage } from '../helpers/images.js';
 import {
   inCidr,

@@ -13,8 +13,8 @@ import { promisify } from 'node:util';
 import { jest } from '@jest/globals';
 import { Exec, KubeConfig, type V1Deployment, type V1Node, type V1Pod } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { applySet } from '../../src/kube/apply.js';
-import { type Cluster, KubeApiError } from '../../src/kube/client.js';
+import { applySet } from '../../src/kube/apply/apply.js';
+import { type Cluster, KubeApiError } from '../../src/kube/client/client.js';
 import {
   buildArchetypeImage,
   inCidr,

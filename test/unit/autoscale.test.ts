@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { withoutReplicas } from '../../src/kube/autoscale.js';
+import { withoutReplicas } from '../../src/kube/rollout/autoscale.js';
 
 // Which objects of a set are applied without spec.replicas: the workloads an autoscaler scales.
 

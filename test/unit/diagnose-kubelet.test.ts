@@ -7,9 +7,14 @@ import type {
   V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { diagnosisMarkdown } from '../../src/github/diagnosis-markdown.js';
-import { buildDiagnosis, type DiagnosisInput, diagnosisLines } from '../../src/kube/diagnose.js';
-import { classifyPull, lastCause, parseProbeFailure, signalOf } from '../../src/kube/kubelet-messages.js';
-import { templateDiff } from '../../src/kube/template-diff.js';
+import { buildDiagnosis, type DiagnosisInput, diagnosisLines } from '../../src/kube/diagnosis/diagnose.js';
+import {
+  classifyPull,
+  lastCause,
+  parseProbeFailure,
+  signalOf,
+} from '../../src/kube/diagnosis/kubelet-messages.js';
+import { templateDiff } from '../../src/kube/manifests/template-diff.js';
 
 // Diagnosis of what a real kubelet reports (kwok nodes report none of it): Pod statuses and Events in the
 // shapes the kubelet and containerd write them (pkg/kubelet/images/image_manager.go "Failed to pull image",

@@ -9,7 +9,7 @@ import {
   prunableKinds,
   trackedKinds,
 } from '../../src/kube/kinds.js';
-import { podTemplateOf } from '../../src/kube/render.js';
+import { podTemplateOf } from '../../src/kube/manifests/render.js';
 
 // The one table of kinds (src/kube/kinds.ts): every list the action keeps derives from it, so they agree.
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Manifest } from '../../src/kube/manifests.js';
+import type { Manifest } from '../../src/kube/manifests/load.js';
 import {
   allowedIngressAnnotations,
   checkPreviewManifests,
@@ -7,7 +7,7 @@ import {
   previewNamespaceObject,
   previewPolicy,
   previewQuota,
-} from '../../src/kube/preview-guard.js';
+} from '../../src/kube/preview/guard.js';
 
 const m = (object: Record<string, unknown>, line = 1): Manifest =>
   ({ file: 'k8s/x.yaml', line, object }) as Manifest;

@@ -1,4 +1,4 @@
-import { privateEndpointOf } from '../../src/kube/client.js';
+import { privateEndpointOf } from '../../src/kube/client/client.js';
 import { proxyFor } from '../../src/util/proxy.js';
 
 // Which calls go through the runner's proxy, and which API server addresses only a cluster's network reaches.

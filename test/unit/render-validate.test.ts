@@ -1,6 +1,6 @@
-import { loadManifests, type Manifest } from '../../src/kube/manifests.js';
-import { render } from '../../src/kube/render.js';
-import { validate } from '../../src/kube/validate.js';
+import { loadManifests, type Manifest } from '../../src/kube/manifests/load.js';
+import { render } from '../../src/kube/manifests/render.js';
+import { validate } from '../../src/kube/manifests/validate.js';
 import type { RenderTarget } from '../../src/plan.js';
 import { deployment, ingress, manifestDir, service } from '../helpers/fixtures.js';
 

@@ -1,5 +1,5 @@
 import { findRelease, validReleaseTargets } from '../../src/jobs/rollback-release.js';
-import type { Outcome, ReleaseInfo } from '../../src/kube/release.js';
+import type { Outcome, ReleaseInfo } from '../../src/kube/release/release.js';
 
 // Which release a manual rollback restores, from the release records alone.
 

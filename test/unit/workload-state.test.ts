@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { workloadState } from '../../src/kube/track-workload.js';
+import { workloadState } from '../../src/kube/rollout/track-workload.js';
 
 // When a StatefulSet, DaemonSet or Job is current, from its status alone (the rules kstatus applies).
 

@@ -1,9 +1,9 @@
 import type { KubernetesObject, V1Deployment, V1Node, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { errorText } from '../../util/errors.js';
 import type { ImagePlatform } from '../../util/platform.js';
-import type { DryRun } from '../apply.js';
-import { type Cluster, isNotFound } from '../client.js';
-import { selects } from '../selector.js';
+import type { DryRun } from '../apply/apply.js';
+import { type Cluster, isNotFound } from '../client/client.js';
+import { selects } from '../manifests/selector.js';
 import { checkLimitRanges, checkQuotas, type ResourceQuota } from './admission.js';
 import { checkArchitecture } from './architecture.js';
 import { checkCapacity, rollingUpdate } from './capacity.js';

@@ -1,5 +1,5 @@
 import type { V1Node, V1NodeSelectorTerm, V1PodSpec, V1Taint, V1Toleration } from '@kubernetes/client-node';
-import { requirementMatches } from '../selector.js';
+import { requirementMatches } from '../manifests/selector.js';
 
 // Which nodes a pod may be scheduled to, by the scheduler's filters that do not depend on other pods:
 // NodeUnschedulable, NodeName, nodeSelector + required node affinity (NodeAffinity), and NoSchedule/NoExecute

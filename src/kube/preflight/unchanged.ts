@@ -1,10 +1,10 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { instanceLabel, managedByLabel } from '../../names.js';
-import { type AppliedObject, type DryRun, ssa } from '../apply.js';
-import { type Cluster, isNotFound } from '../client.js';
-import { revisionOf } from '../deployment.js';
-import { sameJson, sameObject } from '../json.js';
+import { type AppliedObject, type DryRun, ssa } from '../apply/apply.js';
+import { type Cluster, isNotFound } from '../client/client.js';
 import { prunableKinds } from '../kinds.js';
+import { sameJson, sameObject } from '../manifests/json.js';
+import { revisionOf } from '../rollout/deployment.js';
 
 // A redeploy of what is live (a rerun, or a push that changed nothing the cluster sees) should apply
 // nothing, make no revision, and finish in a second. Decided the way applySet decides it per object (a

@@ -6,13 +6,19 @@ import {
   managedByLabel,
   previewGuardNames,
   rollbackFieldManager,
-} from '../names.js';
-import { errorText } from '../util/errors.js';
-import { poll } from '../util/retry.js';
-import { type Cluster, describeObject, isNotFound, KubeApiError, type StatusCause } from './client.js';
-import { sameObject } from './json.js';
-import { applyOrder, applyStage, prunableKinds } from './kinds.js';
-import { namespaceExists } from './namespace.js';
+} from '../../names.js';
+import { errorText } from '../../util/errors.js';
+import { poll } from '../../util/retry.js';
+import {
+  type Cluster,
+  describeObject,
+  isNotFound,
+  KubeApiError,
+  type StatusCause,
+} from '../client/client.js';
+import { namespaceExists } from '../client/namespace.js';
+import { applyOrder, applyStage, prunableKinds } from '../kinds.js';
+import { sameObject } from '../manifests/json.js';
 
 // Server-side apply in the manner of fluxcd/pkg ssa: dry-run the whole set first (nothing is written unless
 // every object passes), compare each dry-run result with the live object to skip what is unchanged (so an

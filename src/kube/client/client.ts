@@ -6,11 +6,11 @@ import {
   type KubernetesObject,
   type RequestContext,
 } from '@kubernetes/client-node';
-import { errorText } from '../util/errors.js';
-import { proxyFor } from '../util/proxy.js';
-import { backoff, retry } from '../util/retry.js';
-import { maskSecret } from '../util/secrets.js';
-import { hopeless } from '../util/unreachable.js';
+import { errorText } from '../../util/errors.js';
+import { proxyFor } from '../../util/proxy.js';
+import { backoff, retry } from '../../util/retry.js';
+import { maskSecret } from '../../util/secrets.js';
+import { hopeless } from '../../util/unreachable.js';
 import { builtInResource } from './builtin-resources.js';
 
 // The one seam every Kubernetes call of the action goes through. Requests carry JSON exactly as given: the

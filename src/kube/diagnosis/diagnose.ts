@@ -1,9 +1,9 @@
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
-import { errorText } from '../util/errors.js';
-import type { Cluster } from './client.js';
-import { readDeployment, replicaSetsOf, selectorString } from './deployment.js';
-import { buildDiagnosis, wantsLog } from './diagnosis-model.js';
-import type { DiagnoseOptions, Diagnosis, DiagnosisInput } from './diagnosis-types.js';
+import { errorText } from '../../util/errors.js';
+import type { Cluster } from '../client/client.js';
+import { readDeployment, replicaSetsOf, selectorString } from '../rollout/deployment.js';
+import { buildDiagnosis, wantsLog } from './model.js';
+import type { DiagnoseOptions, Diagnosis, DiagnosisInput } from './types.js';
 
 // After a failed rollout: what each pod of the newest ReplicaSet says, the recent events, the failing
 // container's log where the node serves one, what changed since the previous revision, and one sentence
@@ -12,8 +12,8 @@ import type { DiagnoseOptions, Diagnosis, DiagnosisInput } from './diagnosis-typ
 // calls, so that the kubelet's real shapes (every reason and message it writes) are tested on recorded
 // objects; diagnosis-sentence.ts puts it into words; github/diagnosis-markdown.ts renders it.
 
-export { buildDiagnosis } from './diagnosis-model.js';
-export { diagnosisLines } from './diagnosis-sentence.js';
+export { buildDiagnosis } from './model.js';
+export { diagnosisLines } from './sentence.js';
 export type {
   ContainerDiagnosis,
   DiagnoseOptions,
@@ -21,7 +21,7 @@ export type {
   DiagnosisInput,
   EventLine,
   PodDiagnosis,
-} from './diagnosis-types.js';
+} from './types.js';
 
 /** Reads the Deployment, its ReplicaSets, pods, events, the failing containers' logs and nodes. */
 export async function diagnose(

@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { handoverFieldManager } from '../names.js';
-import { type Cluster, isNotFound } from './client.js';
+import { handoverFieldManager } from '../../names.js';
+import { type Cluster, isNotFound } from '../client/client.js';
 
 // A workload that a HorizontalPodAutoscaler scales (one in the set, or one already in the namespace) is
 // applied without spec.replicas, so that no deploy resets the autoscaler's scale. Dropping a field we own

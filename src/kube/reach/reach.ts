@@ -1,5 +1,5 @@
-import { poll } from '../util/retry.js';
-import type { Cluster } from './client.js';
+import { poll } from '../../util/retry.js';
+import type { Cluster } from '../client/client.js';
 
 // How the deployed app is reached: ready endpoints behind each Service, the Ingress's address.
 

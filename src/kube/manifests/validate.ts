@@ -1,7 +1,7 @@
-import { preDeployAnnotation } from '../names.js';
-import { kindOf } from './kinds.js';
-import type { Manifest } from './manifests.js';
-import { where } from './manifests.js';
+import { preDeployAnnotation } from '../../names.js';
+import { kindOf } from '../kinds.js';
+import type { Manifest } from './load.js';
+import { where } from './load.js';
 import { containersOf, podTemplateOf } from './render.js';
 import { type Requirement, requirementMatches } from './selector.js';
 

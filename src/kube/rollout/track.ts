@@ -1,6 +1,8 @@
 import type { V1ContainerStatus, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import { errorText } from '../util/errors.js';
-import type { Cluster } from './client.js';
+import { errorText } from '../../util/errors.js';
+import type { Cluster } from '../client/client.js';
+import { ResumableWatch } from '../client/watch.js';
+import { pullSecretGraceMs, pullWithSecrets } from '../diagnosis/kubelet-messages.js';
 import {
   deploymentPath,
   newReplicaSet,
@@ -10,8 +12,6 @@ import {
   revisionOf,
   selectorString,
 } from './deployment.js';
-import { pullSecretGraceMs, pullWithSecrets } from './kubelet-messages.js';
-import { ResumableWatch } from './watch.js';
 
 // Rollout tracking in the manner of werf/kubedog: watch the Deployment for `kubectl rollout status`
 // semantics, and the pods of its new ReplicaSet so that a pod that cannot start fails the rollout early,

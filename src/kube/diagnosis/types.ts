@@ -1,8 +1,8 @@
 import type { CoreV1Event, V1Deployment, V1Node, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { TemplateChange } from '../manifests/template-diff.js';
 import type { PullFailure } from './kubelet-messages.js';
-import type { TemplateChange } from './template-diff.js';
 
-// The diagnosis of a failed rollout, as data: what kube/diagnose.ts reads, diagnosis-model.ts builds and
+// The diagnosis of a failed rollout, as data: what kube/diagnosis/diagnose.ts reads, diagnosis-model.ts builds and
 // diagnosis-sentence.ts puts into words (the job summary renders it in github/diagnosis-markdown.ts).
 
 export interface ContainerDiagnosis {

@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
 import * as core from '@actions/core';
-import { instanceLabel, lockName, lockNotes, managedBy, managedByLabel } from '../names.js';
-import type { DeployOrder, RunIdentity } from '../runner.js';
-import { errorText } from '../util/errors.js';
-import { poll } from '../util/retry.js';
-import { type Cluster, isNotFound, KubeApiError } from './client.js';
-import { prunableKinds } from './kinds.js';
-import { namespaceExists } from './namespace.js';
+import { instanceLabel, lockName, lockNotes, managedBy, managedByLabel } from '../../names.js';
+import type { DeployOrder, RunIdentity } from '../../runner.js';
+import { errorText } from '../../util/errors.js';
+import { poll } from '../../util/retry.js';
+import { type Cluster, isNotFound, KubeApiError } from '../client/client.js';
+import { namespaceExists } from '../client/namespace.js';
+import { prunableKinds } from '../kinds.js';
 
 // One run at a time per environment (deploy, rollback, teardown, sweep), and never an older commit over a
 // newer one. A coordination.k8s.io

@@ -1,12 +1,6 @@
-import { containerState } from '../util/container-state.js';
-import {
-  configReasons,
-  type DiagnoseOptions,
-  type Diagnosis,
-  pullReasons,
-  seconds,
-} from './diagnosis-types.js';
+import { containerState } from '../../util/container-state.js';
 import { acrName, lastCause, signalOf } from './kubelet-messages.js';
+import { configReasons, type DiagnoseOptions, type Diagnosis, pullReasons, seconds } from './types.js';
 
 // The diagnosis in words: one sentence that says what failed, why, the fix and what serves now, and the
 // plain lines of the job log.

@@ -1,6 +1,6 @@
 import type { V1Deployment, V1LabelSelector, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
-import { type Cluster, isNotFound } from './client.js';
-import { sameJson } from './json.js';
+import { type Cluster, isNotFound } from '../client/client.js';
+import { sameJson } from '../manifests/json.js';
 
 // What track, diagnose and rollback share about Deployments: reading one, its ReplicaSets and revisions,
 // following the deployment controller's rules (k8s.io/kubectl/pkg/util/deployment). Objects here are the

@@ -1,8 +1,8 @@
 import type { KubernetesObject, V1LabelSelector, V1Pod } from '@kubernetes/client-node';
-import { poll } from '../util/retry.js';
-import type { Cluster } from './client.js';
+import { poll } from '../../util/retry.js';
+import type { Cluster } from '../client/client.js';
+import { pullSecretGraceMs, pullWithSecrets } from '../diagnosis/kubelet-messages.js';
 import { selectorString } from './deployment.js';
-import { pullSecretGraceMs, pullWithSecrets } from './kubelet-messages.js';
 import { podFailureReasons } from './track.js';
 
 // The rollout of the workloads besides Deployments (which track.ts follows by watch), read the way kstatus
@@ -12,7 +12,7 @@ import { podFailureReasons } from './track.js';
 // workload that cannot start (a pull error, a crash loop) fails it before the deadline. Bounded polling:
 // nothing is left running when it returns or throws.
 
-export { trackedKinds } from './kinds.js';
+export { trackedKinds } from '../kinds.js';
 
 export interface WorkloadState {
   done: boolean;

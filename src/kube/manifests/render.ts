@@ -5,16 +5,16 @@ import {
   managedByLabel,
   nameLabel,
   versionLabel,
-} from '../names.js';
-import type { RenderTarget } from '../plan.js';
-import { isNamespaced, kindOf } from './kinds.js';
-import type { Manifest } from './manifests.js';
-import { where } from './manifests.js';
+} from '../../names.js';
+import type { RenderTarget } from '../../plan.js';
+import { isNamespaced, kindOf } from '../kinds.js';
+import type { Manifest } from './load.js';
+import { where } from './load.js';
 
 // Turns the folder's manifests into what one environment gets: image by digest, namespace, host, labels.
 // Pure: the same inputs give the same objects, which is what lets server-side apply report "unchanged".
 
-export { isNamespaced } from './kinds.js';
+export { isNamespaced } from '../kinds.js';
 
 type Json = Record<string, unknown>;
 

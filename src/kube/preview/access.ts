@@ -1,8 +1,8 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { deployerRole, previewOfLabel } from '../names.js';
-import { errorText } from '../util/errors.js';
-import { poll } from '../util/retry.js';
-import { type Cluster, isNotFound } from './client.js';
+import { deployerRole, previewOfLabel } from '../../names.js';
+import { errorText } from '../../util/errors.js';
+import { poll } from '../../util/retry.js';
+import { type Cluster, isNotFound } from '../client/client.js';
 
 // A preview's namespace is made before anything else of the preview: labelled (restricted Pod Security),
 // and, when the identity cannot deploy there by itself, with a RoleBinding that gives it the deployer

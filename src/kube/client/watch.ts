@@ -1,7 +1,7 @@
 import { Watch } from '@kubernetes/client-node';
-import { errorText } from '../util/errors.js';
-import { backoff } from '../util/retry.js';
-import { hopeless } from '../util/unreachable.js';
+import { errorText } from '../../util/errors.js';
+import { backoff } from '../../util/retry.js';
+import { hopeless } from '../../util/unreachable.js';
 import { authWarmUpMs, type Cluster } from './client.js';
 
 // A list + watch that survives dropped connections: it resumes from the last resourceVersion it saw (so no

@@ -1,7 +1,7 @@
 import type { KubernetesObject, V1Job, V1Pod } from '@kubernetes/client-node';
-import { preDeployAnnotation } from '../names.js';
-import { errorText } from '../util/errors.js';
-import type { Cluster } from './client.js';
+import { preDeployAnnotation } from '../../names.js';
+import { errorText } from '../../util/errors.js';
+import type { Cluster } from '../client/client.js';
 import { selectorString } from './deployment.js';
 import { trackWorkload, type WorkloadTrackOptions } from './track-workload.js';
 

@@ -7,9 +7,9 @@ import {
   releaseLabels,
   releaseSecretName,
   releaseSecretType,
-} from '../names.js';
-import { errorText } from '../util/errors.js';
-import { type Cluster, isNotFound } from './client.js';
+} from '../../names.js';
+import { errorText } from '../../util/errors.js';
+import { type Cluster, isNotFound } from '../client/client.js';
 
 // A release is one deploy's whole set, kept in the cluster the way Helm keeps its release Secrets: the
 // objects applied (gzip'd JSON, in a Secret because the set may hold Secrets), the commit, the image and

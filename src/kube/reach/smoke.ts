@@ -1,7 +1,7 @@
 import type { KubernetesObject, V1PodTemplateSpec, V1Service } from '@kubernetes/client-node';
-import { errorText } from '../util/errors.js';
-import { retry } from '../util/retry.js';
-import type { Cluster } from './client.js';
+import { errorText } from '../../util/errors.js';
+import { retry } from '../../util/retry.js';
+import type { Cluster } from '../client/client.js';
 
 // After a rollout: GET <smoke-path> of each Service whose pods run the image just built, through the API
 // server's service proxy (an endpoint the Service itself picks, as the ingress would). An answer that names

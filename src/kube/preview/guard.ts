@@ -5,11 +5,11 @@ import {
   previewOfLabel,
   previewQuotaName,
   prLabel,
-} from '../names.js';
-import { previewKinds } from './kinds.js';
-import type { Manifest } from './manifests.js';
-import { where } from './manifests.js';
-import { podTemplateOf } from './render.js';
+} from '../../names.js';
+import { previewKinds } from '../kinds.js';
+import type { Manifest } from '../manifests/load.js';
+import { where } from '../manifests/load.js';
+import { podTemplateOf } from '../manifests/render.js';
 
 // What a pull request may put into the cluster. Its manifests are the pull request's own, so they are hostile
 // input: only namespaced kinds from a list, no Service that opens a port on the nodes or an outside address,

@@ -1,7 +1,7 @@
 import type { V1ReplicaSet } from '@kubernetes/client-node';
-import { changeCauseAnnotation, rollbackFieldManager } from '../names.js';
-import { errorText } from '../util/errors.js';
-import type { Cluster } from './client.js';
+import { changeCauseAnnotation, rollbackFieldManager } from '../../names.js';
+import { errorText } from '../../util/errors.js';
+import type { Cluster } from '../client/client.js';
 import {
   deploymentPath,
   imagesOf,
@@ -11,7 +11,7 @@ import {
   revisionOf,
   sameTemplate,
   withoutHash,
-} from './deployment.js';
+} from '../rollout/deployment.js';
 
 // Rollback the way `kubectl rollout undo [--to-revision]` does it (k8s.io/kubectl polymorphichelpers
 // rollback.go): copy the chosen ReplicaSet's pod template, minus its pod-template-hash label, back into the

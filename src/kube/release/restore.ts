@@ -1,11 +1,11 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { managedBy } from '../names.js';
-import { type ApplyResult, applySet, prune } from './apply.js';
-import type { Cluster } from './client.js';
-import { kindOf } from './kinds.js';
-import { isPreDeploy } from './pre-deploy.js';
+import { managedBy } from '../../names.js';
+import { type ApplyResult, applySet, prune } from '../apply/apply.js';
+import type { Cluster } from '../client/client.js';
+import { kindOf } from '../kinds.js';
+import { isPreDeploy } from '../rollout/pre-deploy.js';
+import { forceStatefulSetRollback } from '../rollout/track-workload.js';
 import type { Release } from './release.js';
-import { forceStatefulSetRollback } from './track-workload.js';
 
 // Bringing a release back, whole (but for its pre-deploy objects): its set applied again, what it did not hold removed, and the pods a
 // StatefulSet would otherwise wait on forever (a broken pod of the later release) deleted. The one path for

@@ -1,6 +1,8 @@
 import type { V1Container, V1ContainerStatus, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import { imagesOf, newReplicaSet, podTemplateHashLabel, revisionOf } from './deployment.js';
-import { summarize } from './diagnosis-sentence.js';
+import { describeProbe, templateDiff } from '../manifests/template-diff.js';
+import { imagesOf, newReplicaSet, podTemplateHashLabel, revisionOf } from '../rollout/deployment.js';
+import { classifyPull, execFormatError, parseProbeFailure } from './kubelet-messages.js';
+import { summarize } from './sentence.js';
 import {
   type ContainerDiagnosis,
   type DiagnoseOptions,
@@ -9,9 +11,7 @@ import {
   type EventLine,
   type PodDiagnosis,
   pullReasons,
-} from './diagnosis-types.js';
-import { classifyPull, execFormatError, parseProbeFailure } from './kubelet-messages.js';
-import { describeProbe, templateDiff } from './template-diff.js';
+} from './types.js';
 
 // What was read, turned into the diagnosis with no cluster calls, so that the kubelet's real shapes
 // (every reason and message it writes) are tested on recorded objects.
