@@ -11,11 +11,11 @@ export type Mode = (typeof modes)[number];
 export const cacheModes = ['auto', 'gha', 'registry', 'none'] as const;
 export type CacheMode = (typeof cacheModes)[number];
 
-export type Registry =
+export type RegistryTarget =
   | { kind: 'acr'; host: string }
   | { kind: 'basic'; host: string; username: string; password: string };
 
-export type Cluster =
+export type ClusterTarget =
   | { kind: 'kubeconfig'; kubeconfig: string }
   | {
       kind: 'aks';
@@ -28,7 +28,7 @@ export type Cluster =
     };
 
 /** The AKS cluster's names, for the az commands that messages suggest; none for another cluster. */
-export function aksNames(settings: { cluster: Cluster }): {
+export function aksNames(settings: { cluster: ClusterTarget }): {
   aks?: { resourceGroup: string; clusterName: string };
 } {
   const c = settings.cluster;
@@ -45,7 +45,7 @@ export type RollbackTarget =
 export interface Settings {
   mode: Mode;
   appName: string;
-  registry: Registry;
+  registry: RegistryTarget;
   image: {
     name: string;
     /** repository of preview images (input preview-image-name, default <name>-preview) */
@@ -68,7 +68,7 @@ export interface Settings {
     /** audience of the GitHub OIDC token for workload identity federation (input, or the cloud's) */
     oidcAudience: string;
   };
-  cluster: Cluster;
+  cluster: ClusterTarget;
   manifests: string;
   namespace: string;
   host: string;
@@ -200,7 +200,7 @@ export function getSettings(
     );
 
   const host = text('registry');
-  let registry: Registry = { kind: 'basic', host, username: '', password: '' };
+  let registry: RegistryTarget = { kind: 'basic', host, username: '', password: '' };
   if (!host) fail('registry', 'is required, e.g. myregistry.azurecr.io or 127.0.0.1:5000');
   else if (!registryHost.test(host) || host.includes('/'))
     fail('registry', `'${host}' is not a registry host[:port]; give the host only, without a scheme or path`);
@@ -300,7 +300,7 @@ export function getSettings(
     clusterName: text('cluster-name'),
   };
   const admin = bool('admin-credentials');
-  let cluster: Cluster = { kind: 'kubeconfig', kubeconfig };
+  let cluster: ClusterTarget = { kind: 'kubeconfig', kubeconfig };
   if (kubeconfig.trim()) {
     if (aks.resourceGroup || aks.clusterName)
       fail(

@@ -1,13 +1,13 @@
 import type { TokenCredential } from '@azure/identity';
 import { parse, stringify } from 'yaml';
-import type { Cluster } from '../settings.js';
+import type { ClusterTarget } from '../settings.js';
 import { maskSecret } from '../util/secrets.js';
 import { azureClouds } from './cloud.js';
 import { entraAuthProvider } from './cluster-token.js';
 import { type AzureResponse, azurePost, quoteBody } from './http.js';
 import { bearerToken, jwtClaims, principalOf } from './token.js';
 
-export type AksCluster = Extract<Cluster, { kind: 'aks' }>;
+export type AksCluster = Extract<ClusterTarget, { kind: 'aks' }>;
 
 /** Entra ID application of the AKS API server (AKS-managed Entra ID integration). */
 export const aksServerAppId = '6dae42f8-4368-4678-94ff-3960e28e3630';

@@ -94,6 +94,8 @@ export interface Cluster {
   server: string;
   /** JSON request to the API server; throws KubeApiError on a non-2xx answer */
   request<T = unknown>(method: Method, path: string, options?: RequestOptions): Promise<T>;
+  /** GET of one object: undefined when it does not exist (404), any other failure thrown */
+  get<T = unknown>(path: string, options?: RequestOptions): Promise<T | undefined>;
   /** discovery: the resource behind apiVersion + kind, or undefined when the server does not serve it */
   resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined>;
   /** URL path of a collection (no name) or an object */
@@ -150,6 +152,11 @@ export function loadCluster(
     kubeConfig: kc,
     server,
     request: (method, path, options) => api.send(method, path, options ?? {}),
+    get: <T>(path: string, options?: RequestOptions) =>
+      api.send<T>('GET', path, options ?? {}).catch((error: unknown): undefined => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }),
     resource: (apiVersion, kind) => api.lookup(apiVersion, kind),
     async pathOf(apiVersion, kind, namespace, name) {
       const info = await api.lookup(apiVersion, kind);
