@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // Drill: the API server goes away in the middle of a rollout the action is watching. The action must
 // resume its watch when the server is back, see the rollout through, and lose nothing. It deploys as the

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { lockEnvironment } from '../../src/kube/release/lock.js';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
+import { environmentState, githubRun, newSha, slowManifests, tagCommits } from '../helpers/drills.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
-import { environmentState, githubRun, newSha, slowManifests, tagCommits } from './support.js';
 
 // Drill: two deploys of different commits start together for the same environment. GitHub's concurrency
 // group normally serialises them, but the action must be safe on its own: the final state is the newer

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { prunableKinds } from '../../src/kube/kinds.js';
+import { get, testCluster } from '../helpers/cluster.js';
+import { environmentState, newSha, tagCommits } from '../helpers/drills.js';
 import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
-import { get, testCluster } from '../kube/cluster.js';
-import { environmentState, newSha, tagCommits } from './support.js';
 
 // Drill: malformed inputs and manifests, generated, each run through dist/index.js as a runner runs it.
 // Every case must end in a clear error that names the input or the file (or the object the server

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { isPushFailure } from '../../src/docker/push-retry.js';
+import { deleteNamespace, get, namespaceName, testCluster } from '../helpers/cluster.js';
+import { environmentState, newSha, RegistryProxy, tagCommits } from '../helpers/drills.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
-import { environmentState, newSha, RegistryProxy, tagCommits } from './support.js';
 
 // Drill: the registry goes down while the action pushes. The push is tried again a bounded number of times
 // (a registry blip is common on a real network), then the deploy fails with one clear sentence, and nothing

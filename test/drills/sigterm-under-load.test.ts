@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { jest } from '@jest/globals';
-import { newSha, tagCommits } from './support.js';
+import { newSha, tagCommits } from '../helpers/drills.js';
 
 // Drill: the service's image under load is sent SIGTERM in its container (docker stop, as the kubelet
 // stops a pod). The load balancer is modelled the way Kubernetes behaves: the terminating endpoint leaves

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { KubernetesObject, V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // The first run over objects a user made by hand, the write-up's way, with a real kubectl of the cluster's
 // version (built from its Go module by scripts/local-stack, $KUBECTL): kubectl's own field managers are taken

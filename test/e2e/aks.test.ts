@@ -8,9 +8,9 @@ import { aksServerAppId } from '../../src/azure/aks.js';
 import { FakeAzure } from '../fakes/azure-server.js';
 import { ConnectProxy } from '../fakes/connect-proxy.js';
 import { eventFile } from '../fakes/github-server.js';
+import { deleteNamespace, get, kubeconfigText, namespaceName, testCluster } from '../helpers/cluster.js';
 import { applyRbac, deleteRbac } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, get, kubeconfigText, namespaceName, testCluster } from '../kube/cluster.js';
 
 // The AKS path end to end, as a runner runs dist/index.js: Microsoft Entra ID and Azure Resource Manager are
 // FakeAzure (the client credentials flow, "Managed Clusters - List Cluster User Credentials" returning the

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { type KubernetesObject, Watch } from '@kubernetes/client-node';
 import { kindOf } from '../../src/kube/kinds.js';
+import { deleteNamespace, eventually, namespaceName, testCluster } from '../helpers/cluster.js';
 import { restrictedContainer, restrictedPod } from '../helpers/fixtures.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, eventually, namespaceName, testCluster } from '../kube/cluster.js';
 
 // The apply tiers of src/kube/kinds.ts, end to end through dist/index.js as the production identity: what
 // pods read when they start (ServiceAccounts, ConfigMaps, Secrets) is written, and acknowledged, before any

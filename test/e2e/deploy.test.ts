@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
+import { deleteNamespace, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import { applyRbac, deleteRbac, identity } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // The push deploy end to end, as a runner runs dist/index.js, against the local deploy target: a real
 // build pushed to the authenticated registry, applied to the real control plane, tracked to the end.

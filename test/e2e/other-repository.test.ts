@@ -3,10 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
+import { deleteNamespace, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import { restrictedContainer, restrictedPod } from '../helpers/fixtures.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // A team's own repository, which nobody here wrote for the action: its app in app/ (Dockerfile there),
 // manifests in deploy/, a web Deployment behind a Service on 8080 that serves /healthz only, a worker without

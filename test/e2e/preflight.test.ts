@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import { KubeApiError } from '../../src/kube/client/client.js';
+import { deleteNamespace, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import { restrictedContainer, restrictedPod } from '../helpers/fixtures.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { registryTags } from '../helpers/images.js';
+import { bindPod, createTestNode, deleteTestNode, testTaint } from '../helpers/preflight-nodes.js';
 import { type ActionRun, localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
-import { bindPod, createTestNode, deleteTestNode, testTaint } from '../kube/preflight-nodes.js';
 
 // Preflight and diagnosis end to end, as a runner runs dist/index.js against the local deploy target: the
 // write-up's three pains (an arm64 image for amd64 nodes, a nearly full 1900m node, an ingress class the

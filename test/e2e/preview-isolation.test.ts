@@ -2,8 +2,8 @@ import { jest } from '@jest/globals';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { type Cluster, KubeApiError } from '../../src/kube/client/client.js';
 import { previewGuards, previewNamespaceObject } from '../../src/kube/preview/guard.js';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import { applyRbac, deleteRbac, identity } from '../helpers/identities.js';
-import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // What binds a pull request that rewrites the action: the cluster's admission policies (rbac/preview.yaml),
 // met here with raw API calls as the preview identity docs/github-setup.md sets up, with no action in between,

@@ -5,9 +5,9 @@ import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { KubeApiError } from '../../src/kube/client/client.js';
 import { eventFile, FakeGitHub } from '../fakes/github-server.js';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import { applyRbac, deleteRbac, identity } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // Pull request previews end to end, as a runner runs dist/index.js on pull_request events (payloads from
 // test/fixtures/events), against the local deploy target, with the GitHub REST API served by FakeGitHub.

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import { deleteNamespace, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import { restrictedContainer, restrictedPod } from '../helpers/fixtures.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { pushNodeScriptImage } from '../helpers/images.js';
@@ -16,7 +17,6 @@ import {
   withPullSecret,
 } from '../helpers/real-node.js';
 import { type ActionRun, expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // The push deploy end to end, as a runner runs dist/index.js, onto the local target's real node (kubelet +
 // containerd): the action builds the archetype with REVISION=<commit>, pushes it, and the kubelet pulls it by

@@ -5,10 +5,10 @@ import { gunzipSync } from 'node:zlib';
 import { jest } from '@jest/globals';
 import type { V1ConfigMap, V1Deployment, V1Secret } from '@kubernetes/client-node';
 import { eventFile } from '../fakes/github-server.js';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import { restrictedContainer, restrictedPod } from '../helpers/fixtures.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // Releases end to end, as a runner runs dist/index.js against the local target, as the production identity:
 // each deploy records its whole set in a release Secret; a failure after the first write restores the

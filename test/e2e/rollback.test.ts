@@ -1,9 +1,9 @@
 import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { eventFile, FakeGitHub } from '../fakes/github-server.js';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import { applyRbac, deleteRbac, identity } from '../helpers/identities.js';
 import { localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // The manual rollback end to end, as a runner runs dist/index.js on workflow_dispatch (payload from
 // test/fixtures/events), against the local deploy target: three real deploys (releases 1-3), then rollbacks

@@ -5,10 +5,10 @@ import { dirname, join } from 'node:path';
 import { jest } from '@jest/globals';
 import { Registry } from '../../src/registry/client.js';
 import { addTags } from '../../src/registry/images.js';
+import { deleteNamespace, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import { nxdomainServer } from '../helpers/dns.js';
 import { pushNodeScriptImage } from '../helpers/images.js';
 import { expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // A runner that lacks part of what the build needs, through dist/index.js: the real docker CLI with its
 // buildx plugin hidden (a mount namespace lays an empty folder over the plugin's system folder), no docker

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import { restrictedContainer, restrictedPod } from '../helpers/fixtures.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // Workloads besides Deployments, end to end through dist/index.js as the production identity: a StatefulSet
 // and a Job in the set are waited for (kstatus rules) with a line per change; a StatefulSet whose new pods

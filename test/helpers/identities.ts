@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { type Cluster, isNotFound } from '../../src/kube/client/client.js';
-import { kubeconfigText, testCluster } from '../kube/cluster.js';
+import { kubeconfigText, testCluster } from './cluster.js';
 
 // The identities docs/github-setup.md sets up, on the local control plane: a user the API server knows only
 // by name (as AKS knows an Entra identity by its object id), bound by nothing but the repository's own

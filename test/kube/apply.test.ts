@@ -18,7 +18,7 @@ import {
   service,
   serviceAccount,
   testCluster,
-} from './cluster.js';
+} from '../helpers/cluster.js';
 
 // Server-side apply against the real local control plane (scripts/local-stack).
 

@@ -3,7 +3,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { builtInResources } from '../../src/kube/client/builtin-resources.js';
 import { loadCluster } from '../../src/kube/client/client.js';
-import { deleteNamespace, kubeconfigText, namespaceName, testCluster } from './cluster.js';
+import { deleteNamespace, kubeconfigText, namespaceName, testCluster } from '../helpers/cluster.js';
 
 /** Captures what the runner would read from the action's stdout; the function returned restores it. */
 function captureStdout(): () => string {

@@ -11,6 +11,7 @@ import type { V1Container, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes
 import { applySet } from '../../src/kube/apply/apply.js';
 import type { Cluster } from '../../src/kube/client/client.js';
 import { type Diagnosis, diagnose } from '../../src/kube/diagnosis/diagnose.js';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import {
   buildArchetypeImage,
   pullSecretName,
@@ -19,7 +20,6 @@ import {
   realNode,
   withPullSecret,
 } from '../helpers/real-node.js';
-import { deleteNamespace, eventually, get, namespaceName, testCluster } from './cluster.js';
 
 const run = promisify(execFile);
 const fieldManager = 'diagnose-real-node-test';

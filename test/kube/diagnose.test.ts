@@ -9,7 +9,7 @@ import {
   fieldManager,
   namespaceName,
   testCluster,
-} from './cluster.js';
+} from '../helpers/cluster.js';
 
 // Diagnosis of failed rollouts on the real control plane; kwok pods report the failures a kubelet would
 // (scripts/local-stack help), but serve no logs, which the diagnosis must tolerate.

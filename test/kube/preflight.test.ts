@@ -12,8 +12,8 @@ import {
   namespaceName,
   service,
   testCluster,
-} from './cluster.js';
-import { bindPod, createTestNode, deleteTestNode, onTestNode } from './preflight-nodes.js';
+} from '../helpers/cluster.js';
+import { bindPod, createTestNode, deleteTestNode, onTestNode } from '../helpers/preflight-nodes.js';
 
 // Preflight against the real control plane: test nodes made for the purpose (kwok, tainted, any
 // architecture and allocatable), LimitRange, ResourceQuota and IngressClasses as the API server keeps them.

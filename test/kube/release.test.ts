@@ -8,7 +8,7 @@ import {
   recordRelease,
   releaseHistory,
 } from '../../src/kube/release/release.js';
-import { deleteNamespace, namespaceName, testCluster } from './cluster.js';
+import { deleteNamespace, namespaceName, testCluster } from '../helpers/cluster.js';
 
 // Release records against the real API server: what is stored comes back whole, the outcome moves, the
 // history stays bounded, and prune never takes a record for part of the app.

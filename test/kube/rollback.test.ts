@@ -2,7 +2,14 @@ import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { applySet } from '../../src/kube/apply/apply.js';
 import { listRevisions, rollbackTo } from '../../src/kube/release/revision-rollback.js';
 import { trackRollout } from '../../src/kube/rollout/track.js';
-import { deleteNamespace, deployment, fieldManager, get, namespaceName, testCluster } from './cluster.js';
+import {
+  deleteNamespace,
+  deployment,
+  fieldManager,
+  get,
+  namespaceName,
+  testCluster,
+} from '../helpers/cluster.js';
 
 // Rollback as `kubectl rollout undo` does it, checked by what the cluster then runs.
 

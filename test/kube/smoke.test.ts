@@ -6,8 +6,6 @@ import { promisify } from 'node:util';
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { applySet } from '../../src/kube/apply/apply.js';
 import { smokeCheck, smokeCheckServices } from '../../src/kube/reach/smoke.js';
-import { buildAndPushImage } from '../helpers/images.js';
-import { pullSecretName, realNode, withPullSecret } from '../helpers/real-node.js';
 import {
   deleteNamespace,
   deployment,
@@ -17,7 +15,9 @@ import {
   namespaceName,
   service,
   testCluster,
-} from './cluster.js';
+} from '../helpers/cluster.js';
+import { buildAndPushImage } from '../helpers/images.js';
+import { pullSecretName, realNode, withPullSecret } from '../helpers/real-node.js';
 
 // The post-deploy smoke check against the local target: pods on the real node answer GET / through the
 // API server's service proxy (as on AKS).

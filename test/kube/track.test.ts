@@ -11,7 +11,7 @@ import {
   kubeconfigText,
   namespaceName,
   testCluster,
-} from './cluster.js';
+} from '../helpers/cluster.js';
 
 // Rollout tracking against the real control plane; kwok makes pods fail the way a kubelet reports it
 // (scripts/local-stack help: images containing imagepullbackoff / crashloopbackoff / notready).

@@ -1,6 +1,6 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { ResumableWatch } from '../../src/kube/client/watch.js';
-import { deleteNamespace, eventually, namespaceName, testCluster } from './cluster.js';
+import { deleteNamespace, eventually, namespaceName, testCluster } from '../helpers/cluster.js';
 
 // The resumable watch against the real API server. Resuming from a resourceVersion is what keeps a
 // reconnected watch from losing events that happened while it was away.

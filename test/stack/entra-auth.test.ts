@@ -2,7 +2,7 @@ import { randomUUID, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { aksServerAppId } from '../../src/azure/aks.js';
 import { KubeApiError } from '../../src/kube/client/client.js';
-import { kubeconfigText, testCluster } from '../kube/cluster.js';
+import { kubeconfigText, testCluster } from '../helpers/cluster.js';
 
 // The local API server authenticates bearer tokens the way AKS authenticates Microsoft Entra tokens
 // (scripts/lib/stack-kube.sh: a JWT issuer read from tools/entra-issuer's OpenID discovery document and JWK

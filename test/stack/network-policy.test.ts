@@ -3,6 +3,7 @@ import { jest } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Cluster } from '../../src/kube/client/client.js';
 import { podSecurityLabels, previewPolicy } from '../../src/kube/preview/guard.js';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import { pushNodeScriptImage } from '../helpers/images.js';
 import {
   inCidr,
@@ -13,7 +14,6 @@ import {
   withPullSecret,
 } from '../helpers/real-node.js';
 import { stackUp } from '../helpers/stack.js';
-import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 jest.setTimeout(240_000);
 

@@ -15,6 +15,7 @@ import { Exec, KubeConfig, type V1Deployment, type V1Node, type V1Pod } from '@k
 import { parseAllDocuments } from 'yaml';
 import { applySet } from '../../src/kube/apply/apply.js';
 import { type Cluster, KubeApiError } from '../../src/kube/client/client.js';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import {
   buildArchetypeImage,
   inCidr,
@@ -28,7 +29,6 @@ import {
   withPullSecret,
 } from '../helpers/real-node.js';
 import { stackUp } from '../helpers/stack.js';
-import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../kube/cluster.js';
 
 // the failures below wait on the kubelet's own back-off (up to 120 s each): the tests may take that long
 jest.setTimeout(180_000);

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject, V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import type { Cluster } from '../../src/kube/client/client.js';
-import { localTargetInputs, runAction } from '../helpers/run-action.js';
-import { deleteNamespace, get, testCluster } from '../kube/cluster.js';
+import { deleteNamespace, get, testCluster } from './cluster.js';
+import { localTargetInputs, runAction } from './run-action.js';
 
 // What the drills share: images for fake commits without a build, manifests that roll out slowly, and the
 // state of an environment read back from the cluster.
