@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import type { Credentials } from '../credentials.js';
-import { type Cluster, isNotFound } from '../kube/client/client.js';
+import type { Cluster } from '../kube/client/client.js';
+import { patchNamespaceMetadata } from '../kube/client/namespace.js';
 import {
   gitShaAnnotation,
   instanceLabel,
@@ -48,23 +49,16 @@ export async function markPreview(
   run: RunInfo,
 ): Promise<void> {
   const namespace = previewNamespace(appName, pr);
-  try {
-    await cluster.request('PATCH', `/api/v1/namespaces/${namespace}`, {
-      contentType: 'application/merge-patch+json',
-      body: {
-        metadata: {
-          labels: {
-            [managedByLabel]: managedBy,
-            [nameLabel]: appName,
-            [instanceLabel]: namespace,
-            [prLabel]: String(pr),
-          },
-          annotations: { [updatedAtAnnotation]: run.now.toISOString(), [gitShaAnnotation]: run.sha },
-        },
-      },
-    });
-  } catch (error) {
-    if (isNotFound(error)) return; // the deploy stopped before it created the namespace
-    throw new Error(`cannot label preview namespace '${namespace}': ${errorText(error)}`);
-  }
+  // false (no namespace): the deploy stopped before it created the namespace, and there is nothing to find
+  await patchNamespaceMetadata(cluster, namespace, {
+    labels: {
+      [managedByLabel]: managedBy,
+      [nameLabel]: appName,
+      [instanceLabel]: namespace,
+      [prLabel]: String(pr),
+    },
+    annotations: { [updatedAtAnnotation]: run.now.toISOString(), [gitShaAnnotation]: run.sha },
+  }).catch((error: unknown) => {
+    throw new Error(`cannot label preview namespace '${namespace}': ${errorText(error)}`, { cause: error });
+  });
 }

@@ -3,6 +3,12 @@ import type { Credentials } from '../credentials.js';
 import type { GitHub } from '../github/client.js';
 import type { Removal } from '../github/publish.js';
 import { type PullState, pullState } from '../github/pulls.js';
+import {
+  deleteNamespacesAndWait,
+  listNamespaces,
+  type Namespace,
+  readNamespace,
+} from '../kube/client/namespace.js';
 import { lockEnvironment } from '../kube/release/lock.js';
 import {
   instanceLabel,
@@ -17,7 +23,6 @@ import type { Settings } from '../settings.js';
 import { formatAge } from '../util/duration.js';
 import { errorText } from '../util/errors.js';
 import { Timings } from '../util/timings.js';
-import { deleteNamespaces, type Namespace, readNamespace } from './teardown.js';
 
 // The preview sweep: every preview namespace of this app whose pull request is closed, or that no deploy
 // has updated for longer than input preview-ttl, is deleted; the rest are kept, each with the reason.
@@ -54,10 +59,8 @@ export async function sweep(
   const timings = new Timings();
   const cluster = await timings.step('cluster credentials', () => credentials.cluster());
   const previews = await timings.step(`list the previews of ${settings.appName}`, async () => {
-    const list = await cluster.request<{ items: Namespace[] }>('GET', '/api/v1/namespaces', {
-      query: { labelSelector: `${managedByLabel}=${managedBy},${prLabel}` },
-    });
-    const found = previewsOf(list.items, settings.appName);
+    const namespaces = await listNamespaces(cluster, `${managedByLabel}=${managedBy},${prLabel}`);
+    const found = previewsOf(namespaces, settings.appName);
     core.info(`${found.length} preview(s): ${found.map((p) => p.namespace).join(', ') || 'none'}`);
     return found;
   });
@@ -114,7 +117,7 @@ export async function sweep(
   }
   if (doomed.length > 0)
     await timings.step(`delete ${doomed.map((e) => e.namespace).join(', ')}`, () =>
-      deleteNamespaces(
+      deleteNamespacesAndWait(
         cluster,
         doomed.map((e) => e.namespace),
         settings.rolloutTimeoutMs,

@@ -21,7 +21,7 @@ export interface Kind {
   podTemplate?: readonly string[];
   /** its pods are chosen by spec.selector, which must match the template's labels */
   selector?: boolean;
-  /** how its rollout is read (kube/rollout/track.ts for Deployments, kube/rollout/track-workload.ts for the rest) */
+  /** how its rollout is read: its status function in kube/rollout/status.ts, watched by kube/rollout/track.ts (Deployments) or track-workload.ts */
   rollout?: Rollout;
   /** prune deletes it once it leaves the manifests (the action applied it, and the deployer role may) */
   prunable: boolean;
@@ -29,6 +29,8 @@ export interface Kind {
   preview: boolean;
   /** it serves traffic or stays running, so it is never written before the rest (pre-deploy) */
   longRunning?: boolean;
+  /** its spec.replicas may be a HorizontalPodAutoscaler's to set (kube/rollout/autoscale.ts) */
+  scalable?: boolean;
   /** not in a namespace: the action never sets one on it */
   clusterScoped?: boolean;
 }
@@ -74,8 +76,8 @@ export const kinds: readonly Kind[] = [
   row('v1', 'Service', 7, 2, { ...app, longRunning: true }),
   row('networking.k8s.io/v1', 'NetworkPolicy', 7, 2, app),
   row('policy/v1', 'PodDisruptionBudget', 7, 2, app),
-  row('apps/v1', 'Deployment', 8, 2, workload('deployment')),
-  row('apps/v1', 'StatefulSet', 8, 2, workload('statefulset')),
+  row('apps/v1', 'Deployment', 8, 2, { ...workload('deployment'), scalable: true }),
+  row('apps/v1', 'StatefulSet', 8, 2, { ...workload('statefulset'), scalable: true }),
   // a pod on every node, production's included
   row('apps/v1', 'DaemonSet', 8, 2, { ...workload('daemonset'), preview: false }),
   // made by Deployments: applied as written, never tracked or pruned
@@ -108,7 +110,11 @@ export function applyStage(kind: string | undefined): 0 | 1 | 2 {
   return kindOf(kind)?.stage ?? 2;
 }
 
-/** What prune lists and may delete (also what a namespace's deploy lock and teardown look for). */
+/**
+ * What prune lists and may delete: every kind the deployer role (rbac/deployer.yaml) lets the action apply,
+ * but PersistentVolumeClaims, whose deletion would take their data. Also what the deploy lock, the teardown
+ * and an unchanged set look for (kube/client/list.ts).
+ */
 export const prunableKinds: ReadonlyArray<{ apiVersion: string; kind: string }> = kinds
   .filter((k) => k.prunable)
   .map(({ apiVersion, kind }) => ({ apiVersion, kind }));

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { type Cluster, isNotFound, loadCluster } from '../../src/kube/client/client.js';
+import { type Cluster, loadCluster } from '../../src/kube/client/client.js';
+import { deleteNamespace as deleteNamespaceOf } from '../../src/kube/client/namespace.js';
 
 // The real local control plane (scripts/local-stack): every kube test file gets its own namespace.
 
@@ -32,20 +33,11 @@ export function namespaceName(prefix: string): string {
 }
 
 export async function deleteNamespace(cluster: Cluster, namespace: string): Promise<void> {
-  try {
-    await cluster.request('DELETE', `/api/v1/namespaces/${namespace}`);
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
+  await deleteNamespaceOf(cluster, namespace);
 }
 
-export async function get<T extends object>(cluster: Cluster, path: string): Promise<T | undefined> {
-  try {
-    return await cluster.request<T>('GET', path);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+export function get<T extends object>(cluster: Cluster, path: string): Promise<T | undefined> {
+  return cluster.get<T>(path);
 }
 
 /** Polls until check returns a value, at most timeoutMs. */

@@ -3,7 +3,16 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { builtInResources } from '../../src/kube/client/builtin-resources.js';
 import { loadCluster } from '../../src/kube/client/client.js';
-import { deleteNamespace, kubeconfigText, namespaceName, testCluster } from '../helpers/cluster.js';
+import {
+  createNamespaceIfMissing,
+  deleteNamespace,
+  deleteNamespacesAndWait,
+  listNamespaces,
+  namespaceExists,
+  patchNamespaceMetadata,
+  readNamespace,
+} from '../../src/kube/client/namespace.js';
+import { kubeconfigText, namespaceName, testCluster } from '../helpers/cluster.js';
 
 /** Captures what the runner would read from the action's stdout; the function returned restores it. */
 function captureStdout(): () => string {
@@ -192,6 +201,52 @@ describe('loadCluster', () => {
     });
     expect(await cluster.resource('v1', 'Frobnicator')).toBeUndefined();
     expect(await cluster.resource('archetype.example.com/v9', 'Widget')).toBeUndefined();
+  });
+});
+
+describe('namespace.ts', () => {
+  it('creates a missing namespace once, labels it, reads it, and deletes it; a missing one reads as absent', async () => {
+    const cluster = testCluster(kubeconfigText());
+    const ns = namespaceName('t-ns');
+    const object = {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns, labels: { 'app.kubernetes.io/managed-by': 'archetype-deploy' } },
+    };
+    try {
+      expect(await readNamespace(cluster, ns)).toBeUndefined();
+      expect(await namespaceExists(cluster, ns)).toBe(false);
+      expect(await patchNamespaceMetadata(cluster, ns, { labels: { a: 'b' } })).toBe(false);
+      expect(await deleteNamespace(cluster, ns)).toBe(false);
+
+      expect(await createNamespaceIfMissing(cluster, object, { fieldManager: 'archetype-deploy' })).toBe(
+        true,
+      );
+      expect(await createNamespaceIfMissing(cluster, object, { fieldManager: 'archetype-deploy' })).toBe(
+        false,
+      );
+      expect(await patchNamespaceMetadata(cluster, ns, { labels: { 'archetype.test/pr': '7' } })).toBe(true);
+      const live = await readNamespace(cluster, ns);
+      expect(live?.metadata?.labels).toMatchObject({
+        'app.kubernetes.io/managed-by': 'archetype-deploy',
+        'archetype.test/pr': '7',
+      });
+      expect((await listNamespaces(cluster, 'archetype.test/pr=7')).map((n) => n.metadata?.name)).toContain(
+        ns,
+      );
+
+      expect(await deleteNamespace(cluster, ns)).toBe(true);
+      // being deleted: a deploy may not take it
+      const terminating = await readNamespace(cluster, ns);
+      if (terminating)
+        await expect(namespaceExists(cluster, ns)).rejects.toThrow(
+          `namespace '${ns}' is being deleted (a teardown may still be running)`,
+        );
+      await deleteNamespacesAndWait(cluster, [ns], 60_000);
+      expect(await readNamespace(cluster, ns)).toBeUndefined();
+    } finally {
+      await deleteNamespace(cluster, ns);
+    }
   });
 });
 

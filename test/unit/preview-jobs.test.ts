@@ -2,7 +2,7 @@ import { type EventContext, route } from '../../src/event.js';
 import { commentBody, commentMarker } from '../../src/github/comments.js';
 import { findRevision, type RevisionRow, validTargets } from '../../src/jobs/rollback.js';
 import { type Preview, previewsOf, verdict } from '../../src/jobs/sweep.js';
-import type { Namespace } from '../../src/jobs/teardown.js';
+import type { Namespace } from '../../src/kube/client/namespace.js';
 import { getMode } from '../../src/settings.js';
 import { formatAge } from '../../src/util/duration.js';
 import { readerFor } from '../helpers/action-inputs.js';

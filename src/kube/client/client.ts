@@ -13,11 +13,12 @@ import { maskSecret } from '../../util/secrets.js';
 import { hopeless } from '../../util/unreachable.js';
 import { builtInResource } from './builtin-resources.js';
 
-// The one seam every Kubernetes call of the action goes through. Requests carry JSON exactly as given: the
-// library's typed serializer drops fields it does not know, which would hide a typo in a manifest from
-// the API server's strict field validation. Only client-node's kubeconfig, auth and transport are used
-// (and its Watch): without its typed APIs and models, the bundle sheds a megabyte that every run would
-// otherwise load (scripts/bundle.mjs).
+// The one seam every request of the action to the API server goes through (retries, outages, hopeless
+// errors); the watches (watch.ts) stream through client-node's Watch, with the same kubeconfig, and keep
+// their own bounded retries. Requests carry JSON exactly as given: the library's typed serializer drops
+// fields it does not know, which would hide a typo in a manifest from the API server's strict field
+// validation. Only client-node's kubeconfig, auth and transport are used (and its Watch): without its typed
+// APIs and models, the bundle sheds a megabyte that every run would otherwise load (scripts/bundle.mjs).
 
 const defaultRequestTimeoutMs = 30_000;
 const defaultOutageMs = 90_000;
@@ -120,6 +121,7 @@ export function loadCluster(
   } catch (error) {
     throw new Error(
       `input 'kubeconfig': cannot be read as a kubeconfig (${firstLine(error)}); give the whole file, e.g. the output of 'az aks get-credentials --file -'`,
+      { cause: error },
     );
   }
   const context = kc.getContextObject(kc.getCurrentContext());
@@ -176,7 +178,7 @@ function groupVersionPath(apiVersion: string): string {
   return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
 }
 
-/** kind/name (namespace) for messages */
+/** Kind/name of an object, for messages. */
 export function describeObject(o: KubernetesObject): string {
   return `${o.kind}/${o.metadata?.name ?? '?'}`;
 }
@@ -361,14 +363,16 @@ class JsonApi {
     if (error instanceof KubeApiError) this.answered = true;
     // a private endpoint that never answered is out of this runner's reach, not restarting
     if (this.privateEndpoint && !this.answered && (error instanceof NoAnswer || isNetworkError(error)))
-      return new Error(`${errorText(error)}\n${unreachablePrivate(this.server, this.privateEndpoint)}`);
+      return new Error(`${errorText(error)}\n${unreachablePrivate(this.server, this.privateEndpoint)}`, {
+        cause: error,
+      });
     const never =
       error instanceof NoAnswer
         ? error.hopeless
         : isNetworkError(error)
           ? hopeless(error, this.server, "the kubeconfig's server")
           : undefined;
-    if (never) return new Error(`${what}: cannot reach the API server: ${never}`);
+    if (never) return new Error(`${what}: cannot reach the API server: ${never}`, { cause: error });
     if (error instanceof NoAnswer || isNetworkError(error)) this.outageAt = Date.now();
     return error;
   }

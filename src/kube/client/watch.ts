@@ -113,11 +113,14 @@ export class ResumableWatch<T extends { metadata?: { resourceVersion?: string } 
       if (error || serverError) {
         const reason = serverError ?? errorText(error);
         const never = this.hopeless(error, status);
-        if (never) return this.options.onFatal(new Error(`watch on ${this.path}: ${never}`));
+        if (never)
+          return this.options.onFatal(new Error(`watch on ${this.path}: ${never}`, { cause: error }));
         if (status === undefined && !serverError) this.noAnswerAt = Date.now();
         if (this.failedTooLong())
           return this.options.onFatal(
-            new Error(`watch on ${this.path} failed ${this.failures} times in a row, last: ${reason}`),
+            new Error(`watch on ${this.path} failed ${this.failures} times in a row, last: ${reason}`, {
+              cause: error,
+            }),
           );
         return this.retry(() => this.connect(), reconnectDelay(this.failures));
       }
@@ -142,7 +145,9 @@ export class ResumableWatch<T extends { metadata?: { resourceVersion?: string } 
       this.connect();
     } catch (error) {
       if (this.failedTooLong())
-        this.options.onFatal(new Error(`re-listing ${this.path} failed: ${errorText(error)}`));
+        this.options.onFatal(
+          new Error(`re-listing ${this.path} failed: ${errorText(error)}`, { cause: error }),
+        );
       else this.retry(() => this.relist(), reconnectDelay(this.failures));
     }
   }

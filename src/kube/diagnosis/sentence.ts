@@ -1,6 +1,14 @@
 import { containerState } from '../../util/container-state.js';
 import { acrName, lastCause, signalOf } from './kubelet-messages.js';
-import { configReasons, type DiagnoseOptions, type Diagnosis, pullReasons, seconds } from './types.js';
+import {
+  type ContainerDiagnosis,
+  configReasons,
+  type DiagnoseOptions,
+  type Diagnosis,
+  type PodDiagnosis,
+  pullReasons,
+  seconds,
+} from './types.js';
 
 // The diagnosis in words: one sentence that says what failed, why, the fix and what serves now, and the
 // plain lines of the job log.
@@ -16,41 +24,10 @@ export function summarize(
 ): string {
   const subject = `Deployment ${d.deployment} revision ${d.revision}`;
   const end = `; ${d.serving}.`;
-  const where = options.aks
-    ? `--resource-group ${options.aks.resourceGroup} --name ${options.aks.clusterName}`
-    : '--resource-group <resource-group> --name <cluster>';
   const each = d.pods.flatMap((pod) => pod.containers.map((c) => ({ pod, c })));
 
   const pull = each.find(({ c }) => c.reason && pullReasons.has(c.reason));
-  if (pull) {
-    const { c, pod } = pull;
-    // the runtime's answer, when the kubelet gave one, replaces its (long) waiting message
-    const head = `${subject} failed: pod ${pod.name} cannot pull image ${c.image} (${c.reason}${!c.pull && c.message ? `: ${c.message}` : ''})`;
-    const acr = acrName(c.image);
-    switch (c.pull?.kind) {
-      case 'not-found':
-        return `${head}: the registry has no such tag or digest (${lastCause(c.pull.detail)}); push the image or fix its reference in the manifests${end}`;
-      case 'unauthorized':
-        return (
-          `${head}: the registry refused the node's pull (${lastCause(c.pull.detail)}); ` +
-          (acr
-            ? `the cluster's kubelet identity lacks AcrPull on ${acr}: attach the registry with 'az aks update ${where} --attach-acr ${acr}'`
-            : pod.pullSecrets
-              ? `the pod's imagePullSecret${pod.pullSecrets.length > 1 ? 's' : ''} ${pod.pullSecrets.join(', ')} ${pod.pullSecrets.length > 1 ? 'hold' : 'holds'} wrong credentials or ones without pull access: fix the username and password for ${c.image.split('/')[0]} in ${pod.pullSecrets.length > 1 ? 'those Secrets' : 'that Secret'} (type kubernetes.io/dockerconfigjson)`
-              : 'give the pods an imagePullSecret with credentials for this registry') +
-          end
-        );
-      case 'unreachable':
-        return `${head}: the node cannot reach the registry (${lastCause(c.pull.detail)}); check the nodes' DNS, outbound network and trust of ${c.image.split('/')[0]}${end}`;
-      case 'unknown':
-        return `${head}: ${lastCause(c.pull.detail)}; fix what the message names${end}`;
-      default:
-        return (
-          `${head}; the kubelet gave no more detail: check that this tag or digest exists in the registry and that the cluster may pull from it ` +
-          `(AKS: 'az aks update ${where} --attach-acr <registry>', or an imagePullSecret)${end}`
-        );
-    }
-  }
+  if (pull) return pullSentence(subject, pull, options, end);
 
   const exec = each.find(({ c }) => c.execFormatError);
   if (exec) {
@@ -68,35 +45,7 @@ export function summarize(
       (c.state === 'terminated' && c.exitCode !== 0) ||
       c.lastTermination?.reason === 'OOMKilled',
   );
-  if (crash) {
-    const { c, pod } = crash;
-    const t = c.state === 'terminated' ? { reason: c.reason, exitCode: c.exitCode } : c.lastTermination;
-    const signal = signalOf(t?.exitCode);
-    const figures = `(${t?.reason ?? 'exited'}, exit code ${t?.exitCode ?? '?'}${signal ? ` (${signal})` : ''}, ${c.restarts} restart${c.restarts === 1 ? '' : 's'})`;
-    if (t?.reason === 'OOMKilled')
-      return (
-        `${subject} failed: container ${c.name} in pod ${pod.name} was killed for using more than its memory limit` +
-        `${c.memoryLimit ? ` of ${c.memoryLimit}` : ''} ${figures}; raise resources.limits.memory or lower its use${end}`
-      );
-    const lastLine = [...(c.log ?? [])].reverse().find((l) => l.trim());
-    const log = lastLine
-      ? quoteLog
-        ? `its log ends with "${lastLine.trim().slice(0, 200)}";`
-        : 'its last log lines are in the job summary;'
-      : c.logError?.startsWith('withheld')
-        ? `read its log (${c.logError}) and`
-        : `read its log (${c.logError ? 'the node served none here' : 'none was read'}) and`;
-    const why =
-      signal && signal !== 'SIGKILL'
-        ? `it was ended by ${signal}; `
-        : signal === 'SIGKILL'
-          ? 'it was killed (SIGKILL, without OOMKilled: a failed liveness probe or the node); '
-          : '';
-    return (
-      `${subject} failed: container ${c.name} in pod ${pod.name} keeps crashing ${figures}; ${why}${log} ` +
-      `fix the start-up error (a missing environment variable, a wrong command, a crash at boot)${end}`
-    );
-  }
+  if (crash) return crashSentence(subject, crash, quoteLog, end);
 
   const config = each.find(({ c }) => c.reason && configReasons.has(c.reason));
   if (config)
@@ -146,6 +95,77 @@ export function summarize(
   if (progressing?.reason === 'ProgressDeadlineExceeded')
     return `${subject} failed: no progress within its deadline (${progressing.message ?? ''}); see the pods and events below${end}`;
   return `${subject} is not ready yet: ${d.ready} of ${d.desired} pods ready; see the pods and events below${end}`;
+}
+
+/** A container of a pod, the one a sentence is about. */
+interface Failing {
+  pod: PodDiagnosis;
+  c: ContainerDiagnosis;
+}
+
+/** A container whose image cannot be pulled: what the registry or the runtime said, and the fix. */
+function pullSentence(subject: string, pull: Failing, options: DiagnoseOptions, end: string): string {
+  const where = options.aks
+    ? `--resource-group ${options.aks.resourceGroup} --name ${options.aks.clusterName}`
+    : '--resource-group <resource-group> --name <cluster>';
+  const { c, pod } = pull;
+  // the runtime's answer, when the kubelet gave one, replaces its (long) waiting message
+  const head = `${subject} failed: pod ${pod.name} cannot pull image ${c.image} (${c.reason}${!c.pull && c.message ? `: ${c.message}` : ''})`;
+  const acr = acrName(c.image);
+  switch (c.pull?.kind) {
+    case 'not-found':
+      return `${head}: the registry has no such tag or digest (${lastCause(c.pull.detail)}); push the image or fix its reference in the manifests${end}`;
+    case 'unauthorized':
+      return (
+        `${head}: the registry refused the node's pull (${lastCause(c.pull.detail)}); ` +
+        (acr
+          ? `the cluster's kubelet identity lacks AcrPull on ${acr}: attach the registry with 'az aks update ${where} --attach-acr ${acr}'`
+          : pod.pullSecrets
+            ? `the pod's imagePullSecret${pod.pullSecrets.length > 1 ? 's' : ''} ${pod.pullSecrets.join(', ')} ${pod.pullSecrets.length > 1 ? 'hold' : 'holds'} wrong credentials or ones without pull access: fix the username and password for ${c.image.split('/')[0]} in ${pod.pullSecrets.length > 1 ? 'those Secrets' : 'that Secret'} (type kubernetes.io/dockerconfigjson)`
+            : 'give the pods an imagePullSecret with credentials for this registry') +
+        end
+      );
+    case 'unreachable':
+      return `${head}: the node cannot reach the registry (${lastCause(c.pull.detail)}); check the nodes' DNS, outbound network and trust of ${c.image.split('/')[0]}${end}`;
+    case 'unknown':
+      return `${head}: ${lastCause(c.pull.detail)}; fix what the message names${end}`;
+    default:
+      return (
+        `${head}; the kubelet gave no more detail: check that this tag or digest exists in the registry and that the cluster may pull from it ` +
+        `(AKS: 'az aks update ${where} --attach-acr <registry>', or an imagePullSecret)${end}`
+      );
+  }
+}
+
+/** A container that crashes, exits non-zero or was killed for memory: its figures, the cause and the fix. */
+function crashSentence(subject: string, crash: Failing, quoteLog: boolean, end: string): string {
+  const { c, pod } = crash;
+  const t = c.state === 'terminated' ? { reason: c.reason, exitCode: c.exitCode } : c.lastTermination;
+  const signal = signalOf(t?.exitCode);
+  const figures = `(${t?.reason ?? 'exited'}, exit code ${t?.exitCode ?? '?'}${signal ? ` (${signal})` : ''}, ${c.restarts} restart${c.restarts === 1 ? '' : 's'})`;
+  if (t?.reason === 'OOMKilled')
+    return (
+      `${subject} failed: container ${c.name} in pod ${pod.name} was killed for using more than its memory limit` +
+      `${c.memoryLimit ? ` of ${c.memoryLimit}` : ''} ${figures}; raise resources.limits.memory or lower its use${end}`
+    );
+  const lastLine = [...(c.log ?? [])].reverse().find((l) => l.trim());
+  const log = lastLine
+    ? quoteLog
+      ? `its log ends with "${lastLine.trim().slice(0, 200)}";`
+      : 'its last log lines are in the job summary;'
+    : c.logError?.startsWith('withheld')
+      ? `read its log (${c.logError}) and`
+      : `read its log (${c.logError ? 'the node served none here' : 'none was read'}) and`;
+  const why =
+    signal && signal !== 'SIGKILL'
+      ? `it was ended by ${signal}; `
+      : signal === 'SIGKILL'
+        ? 'it was killed (SIGKILL, without OOMKilled: a failed liveness probe or the node); '
+        : '';
+  return (
+    `${subject} failed: container ${c.name} in pod ${pod.name} keeps crashing ${figures}; ${why}${log} ` +
+    `fix the start-up error (a missing environment variable, a wrong command, a crash at boot)${end}`
+  );
 }
 
 /** Plain lines for the job log. */

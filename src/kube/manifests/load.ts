@@ -70,6 +70,7 @@ function listYaml(dir: string): string[] {
   } catch (error) {
     throw new Error(
       `input 'manifests': cannot read folder '${dir}' (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
     );
   }
   return entries.flatMap((name) => {

@@ -2,7 +2,9 @@ import type { KubernetesObject, V1Deployment, V1Node, V1Pod, V1PodSpec } from '@
 import { errorText } from '../../util/errors.js';
 import type { ImagePlatform } from '../../util/platform.js';
 import type { DryRun } from '../apply/apply.js';
-import { type Cluster, isNotFound } from '../client/client.js';
+import type { Cluster } from '../client/client.js';
+import { type Namespace, readNamespace } from '../client/namespace.js';
+import { podTemplateOf } from '../manifests/render.js';
 import { selects } from '../manifests/selector.js';
 import { checkLimitRanges, checkQuotas, type ResourceQuota } from './admission.js';
 import { checkArchitecture } from './architecture.js';
@@ -48,8 +50,6 @@ export interface PreflightResult {
   skipped: string[];
 }
 
-const workloadKinds = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
-
 export async function preflight(
   cluster: Cluster,
   objects: KubernetesObject[],
@@ -58,7 +58,8 @@ export async function preflight(
   const log = options.log ?? { info() {}, warning() {}, notice() {} };
   const ns = options.namespace;
   const state = new ClusterState(cluster, ns, options.namespaceExists);
-  const workloads = objects.filter((o) => workloadKinds.has(o.kind ?? ''));
+  // what makes pods, where kube/kinds.ts says its pod template is (a CronJob's in its jobTemplate)
+  const workloads = objects.filter((o) => podTemplateOf(o as Record<string, unknown>) !== undefined);
   const ingresses = objects.filter((o) => o.kind === 'Ingress');
   const usesImage = (o: KubernetesObject) =>
     [...(specOf(o)?.containers ?? []), ...(specOf(o)?.initContainers ?? [])].some(
@@ -67,21 +68,7 @@ export async function preflight(
   const deployments = workloads.filter((w) => w.kind === 'Deployment') as V1Deployment[];
   // every read at once: the comparison with what is live, and what the checks need (unused when the set
   // is unchanged; each read catches its own error)
-  const reads = Promise.all([
-    workloads.length > 0 ? state.list<V1Node>('/api/v1/nodes', 'nodes') : ok<V1Node[]>([]),
-    deployments.length > 0
-      ? state.list<V1Pod>('/api/v1/pods', 'pods on the nodes', {
-          fieldSelector: 'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed',
-        })
-      : ok<V1Pod[]>([]),
-    workloads.some(usesImage) ? attempt(options.imagePlatforms) : ok<ImagePlatform[]>([]),
-    state.namespaced<LimitRange>('limitranges'),
-    state.namespaced<ResourceQuota>('resourcequotas'),
-    state.namespaced<V1Pod>('pods'),
-    ingresses.length > 0
-      ? state.list<IngressClass>('/apis/networking.k8s.io/v1/ingressclasses', 'ingress classes')
-      : ok<IngressClass[]>([]),
-  ] as const);
+  const reads = readForChecks(state, { workloads, ingresses, deployments, usesImage }, options);
   const compared = await compareWithLive(cluster, objects, options, state.liveNamespace());
   if (compared.unchanged) {
     const u = compared.unchanged;
@@ -92,7 +79,6 @@ export async function preflight(
     return { unchanged: u, findings: [], skipped: [], live: compared.live, dryRuns: compared.dryRuns };
   }
 
-  const inSet = new Map(objects.map((o) => [`${o.kind}/${o.metadata?.name}`, o]));
   const findings: Finding[] = [];
   const skipped: string[] = [];
   const skip = (what: string, error: unknown) => {
@@ -152,13 +138,76 @@ export async function preflight(
   }
 
   // references, LimitRange and ResourceQuota
+  findings.push(
+    ...(await checkAdmission(state, objects, workloads, deployments, {
+      ns,
+      ranges,
+      quotas,
+      skip,
+      surgeOf,
+      own,
+    })),
+  );
+
+  for (const line of skipped) log.warning(line);
+  const result = { findings, skipped, live: compared.live, dryRuns: compared.dryRuns };
+  enforce(result, options.mode, log);
+  return result;
+}
+
+/** The reads the checks need, all asked at once; each catches its own error. */
+function readForChecks(
+  state: ClusterState,
+  set: {
+    workloads: KubernetesObject[];
+    ingresses: KubernetesObject[];
+    deployments: V1Deployment[];
+    usesImage: (o: KubernetesObject) => boolean;
+  },
+  options: PreflightOptions,
+) {
+  return Promise.all([
+    set.workloads.length > 0 ? state.list<V1Node>('/api/v1/nodes', 'nodes') : ok<V1Node[]>([]),
+    set.deployments.length > 0
+      ? state.list<V1Pod>('/api/v1/pods', 'pods on the nodes', {
+          fieldSelector: 'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed',
+        })
+      : ok<V1Pod[]>([]),
+    set.workloads.some(set.usesImage) ? attempt(options.imagePlatforms) : ok<ImagePlatform[]>([]),
+    state.namespaced<LimitRange>('limitranges'),
+    state.namespaced<ResourceQuota>('resourcequotas'),
+    state.namespaced<V1Pod>('pods'),
+    set.ingresses.length > 0
+      ? state.list<IngressClass>('/apis/networking.k8s.io/v1/ingressclasses', 'ingress classes')
+      : ok<IngressClass[]>([]),
+  ] as const);
+}
+
+/** What admission would refuse: references to what is neither live nor in the set, LimitRange, ResourceQuota. */
+async function checkAdmission(
+  state: ClusterState,
+  objects: KubernetesObject[],
+  workloads: KubernetesObject[],
+  deployments: V1Deployment[],
+  context: {
+    ns: string;
+    ranges: LimitRange[];
+    quotas: Read<ResourceQuota[]>;
+    skip: (what: string, error: unknown) => void;
+    surgeOf: (d: V1Deployment) => Promise<number>;
+    own: (d: V1Deployment) => V1Pod[];
+  },
+): Promise<Finding[]> {
+  const { ns, ranges, quotas, skip } = context;
+  const inSet = new Map(objects.map((o) => [`${o.kind}/${o.metadata?.name}`, o]));
+  const findings: Finding[] = [];
   const lookups = new Map<string, Lookup | undefined>();
   for (const w of workloads)
     for (const ref of referencesOf(specOf(w))) {
       const key = `${ref.kind}/${ref.name}`;
       if (lookups.has(key)) continue;
       const fromSet = inSet.get(key);
-      lookups.set(key, fromSet ? describeObject(fromSet) : await state.lookup(ref.kind, ref.name, skip));
+      lookups.set(key, fromSet ? lookupOf(fromSet) : await state.lookup(ref.kind, ref.name, skip));
     }
   for (const w of workloads)
     findings.push(
@@ -177,8 +226,8 @@ export async function preflight(
             workload: name(d),
             namespace: ns,
             spec: d.spec?.template?.spec,
-            pods: (d.spec?.replicas ?? 1) + (await surgeOf(d)),
-            ownPods: own(d).flatMap((p) => (p.spec ? [p.spec] : [])),
+            pods: (d.spec?.replicas ?? 1) + (await context.surgeOf(d)),
+            ownPods: context.own(d).flatMap((p) => (p.spec ? [p.spec] : [])),
             // object counts are the set's, not a workload's: checked once
             created: i === 0 ? created : {},
           },
@@ -187,11 +236,7 @@ export async function preflight(
         ),
       );
   }
-
-  for (const line of skipped) log.warning(line);
-  const result = { findings, skipped, live: compared.live, dryRuns: compared.dryRuns };
-  enforce(result, options.mode, log);
-  return result;
+  return findings;
 }
 
 /** Logs the findings; throws when any is an error, so that nothing is applied. */
@@ -223,10 +268,11 @@ function name(o: KubernetesObject): string {
 }
 
 function specOf(o: KubernetesObject): V1PodSpec | undefined {
-  return (o as { spec?: { template?: { spec?: V1PodSpec } } }).spec?.template?.spec;
+  return podTemplateOf(o as Record<string, unknown>)?.spec as V1PodSpec | undefined;
 }
 
-function describeObject(o: KubernetesObject): Lookup {
+/** What a reference check sees of an object: found, its data keys, a Secret's type. */
+function lookupOf(o: KubernetesObject): Lookup {
   const data = o as { data?: object; stringData?: object; binaryData?: object; type?: string };
   const keys = [
     ...Object.keys(data.data ?? {}),
@@ -283,7 +329,7 @@ async function attempt<T>(fn: () => Promise<T>): Promise<Read<T>> {
 /** Reads with answers cached per path; a missing namespace answers "empty" without asking. */
 class ClusterState {
   private readonly cache = new Map<string, Promise<Read<unknown>>>();
-  private live: Promise<{ status?: { phase?: string } } | undefined> | undefined;
+  private live: Promise<Namespace | undefined> | undefined;
 
   constructor(
     private readonly cluster: Cluster,
@@ -303,13 +349,8 @@ class ClusterState {
   }
 
   /** The live namespace, undefined when it does not exist; asked once. */
-  liveNamespace(): Promise<{ status?: { phase?: string } } | undefined> {
-    this.live ??= this.cluster
-      .request<{ status?: { phase?: string } }>('GET', `/api/v1/namespaces/${this.namespace}`)
-      .catch((error) => {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      });
+  liveNamespace(): Promise<Namespace | undefined> {
+    this.live ??= readNamespace(this.cluster, this.namespace);
     return this.live;
   }
 
@@ -322,7 +363,7 @@ class ClusterState {
       try {
         return (await this.cluster.request<{ items: T[] }>('GET', path, { query })).items;
       } catch (error) {
-        throw new Error(`cannot list ${what}: ${errorText(error)}`);
+        throw new Error(`cannot list ${what}: ${errorText(error)}`, { cause: error });
       }
     });
   }
@@ -345,14 +386,10 @@ class ClusterState {
   /** An object by path, undefined when it does not exist. */
   get<T>(path: string): Promise<Read<T | undefined>> {
     return this.once(path, async () => {
-      const [exists, read] = await Promise.all([
-        this.exists(),
-        attempt(() => this.cluster.request<T>('GET', path)),
-      ]);
+      const [exists, read] = await Promise.all([this.exists(), attempt(() => this.cluster.get<T>(path))]);
       if (!exists) return undefined;
-      if (read.ok) return read.value;
-      if (isNotFound(read.error)) return undefined;
-      throw read.error;
+      if (!read.ok) throw read.error;
+      return read.value;
     });
   }
 
@@ -376,6 +413,6 @@ class ClusterState {
       skip(`${kind} '${name}'`, read.error);
       return undefined;
     }
-    return read.value ? describeObject(read.value) : { found: false };
+    return read.value ? lookupOf(read.value) : { found: false };
   }
 }

@@ -2,7 +2,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { deployerRole, previewOfLabel } from '../../names.js';
 import { errorText } from '../../util/errors.js';
 import { poll } from '../../util/retry.js';
-import { type Cluster, isNotFound } from '../client/client.js';
+import type { Cluster } from '../client/client.js';
+import { applyNamespace, listNamespaces, namespaceExists } from '../client/namespace.js';
 
 // A preview's namespace is made before anything else of the preview: labelled (restricted Pod Security),
 // and, when the identity cannot deploy there by itself, with a RoleBinding that gives it the deployer
@@ -34,30 +35,15 @@ export async function preparePreviewNamespace(
   },
 ): Promise<PreviewAccess> {
   const name = namespace.metadata?.name ?? '';
-  const path = `/api/v1/namespaces/${encodeURIComponent(name)}`;
-  let created = false;
-  try {
-    const live = await cluster.request<{ status?: { phase?: string } }>('GET', path);
-    if (live.status?.phase === 'Terminating')
-      throw new Error(
-        `namespace '${name}' is being deleted (a teardown may still be running); wait until it is gone and deploy again`,
-      );
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-    created = true;
-    await checkPreviewCount(cluster, options.appName, options.maxPreviews);
-  }
-  await cluster
-    .request('PATCH', path, {
-      query: { fieldManager: options.fieldManager, fieldValidation: 'Strict' },
-      contentType: 'application/apply-patch+yaml',
-      body: namespace,
-    })
-    .catch((error) => {
-      throw new Error(
-        `cannot ${created ? 'create' : 'label'} preview namespace '${name}': ${errorText(error)}; the identity needs the rights of rbac/preview.yaml`,
-      );
-    });
+  // one being deleted throws (a teardown may still be running)
+  const created = !(await namespaceExists(cluster, name));
+  if (created) await checkPreviewCount(cluster, options.appName, options.maxPreviews);
+  await applyNamespace(cluster, namespace, { fieldManager: options.fieldManager }).catch((error) => {
+    throw new Error(
+      `cannot ${created ? 'create' : 'label'} preview namespace '${name}': ${errorText(error)}; the identity needs the rights of rbac/preview.yaml`,
+      { cause: error },
+    );
+  });
   if (await canDeploy(cluster, name)) {
     await writeGuards(cluster, name, options);
     return { created };
@@ -84,6 +70,7 @@ export async function preparePreviewNamespace(
     .catch((error) => {
       throw new Error(
         `${user} may not deploy in preview namespace '${name}' and cannot bind itself to ClusterRole ${role} there: ${errorText(error)}; apply rbac/deployer.yaml and rbac/preview.yaml for this identity (docs/github-setup.md)`,
+        { cause: error },
       );
     });
   // RBAC takes effect when the API server's informer sees the binding: bounded wait
@@ -124,6 +111,7 @@ async function writeGuards(
         .catch((error) => {
           throw new Error(
             `cannot write ${guard.kind}/${guard.metadata?.name} in preview namespace '${namespace}': ${errorText(error)}; the identity needs the rights of rbac/preview.yaml (applied again after an upgrade of the action)`,
+            { cause: error },
           );
         });
     }),
@@ -132,10 +120,8 @@ async function writeGuards(
 
 /** One preview more than input max-previews allows fails, naming the ones there are. */
 async function checkPreviewCount(cluster: Cluster, appName: string, max: number): Promise<void> {
-  const list = await cluster.request<{ items: KubernetesObject[] }>('GET', '/api/v1/namespaces', {
-    query: { labelSelector: `${previewOfLabel}=${appName}` },
-  });
-  const live = list.items.filter((n) => !n.metadata?.deletionTimestamp).map((n) => n.metadata?.name ?? '');
+  const namespaces = await listNamespaces(cluster, `${previewOfLabel}=${appName}`);
+  const live = namespaces.filter((n) => !n.metadata?.deletionTimestamp).map((n) => n.metadata?.name ?? '');
   if (live.length >= max)
     throw new Error(
       `${live.length} previews of ${appName} exist already (${live.sort().join(', ')}), as many as input 'max-previews' (${max}) allows: close a pull request, let the sweep remove stale previews (preview-ttl), or raise max-previews`,

@@ -4,9 +4,9 @@ import { instanceLabel, lockName, lockNotes, managedBy, managedByLabel } from '.
 import type { DeployOrder, RunIdentity } from '../../runner.js';
 import { errorText } from '../../util/errors.js';
 import { poll } from '../../util/retry.js';
-import { type Cluster, isNotFound, KubeApiError } from '../client/client.js';
-import { namespaceExists } from '../client/namespace.js';
-import { prunableKinds } from '../kinds.js';
+import { type Cluster, KubeApiError } from '../client/client.js';
+import { instanceSelector, listByKind } from '../client/list.js';
+import { createNamespaceIfMissing, deleteNamespace, readNamespace } from '../client/namespace.js';
 
 // One run at a time per environment (deploy, rollback, teardown, sweep), and never an older commit over a
 // newer one. A coordination.k8s.io
@@ -70,10 +70,7 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
   // the lease is read with the namespace (the first pass uses that read unless the namespace was just made)
   let prefetched: Promise<Lease | undefined> | undefined = readLease(cluster, `${path}/${name}`);
   prefetched.catch(() => undefined);
-  const createdNamespace =
-    purpose === 'deploy'
-      ? await ensureNamespace(cluster, options.namespace)
-      : await mustExist(cluster, options.namespace);
+  const createdNamespace = await namespaceOfLease(cluster, options.namespace, purpose);
   if (createdNamespace) prefetched = undefined;
 
   const started = Date.now();
@@ -134,7 +131,7 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
         } catch (error) {
           // another deploy created or took the lease between our read and our write: read again
           if (error instanceof KubeApiError && error.status === 409) return undefined;
-          throw new Error(`cannot take the deploy lock of ${where}: ${errorText(error)}`);
+          throw new Error(`cannot take the deploy lock of ${where}: ${errorText(error)}`, { cause: error });
         }
         if (expired !== undefined)
           core.info(
@@ -243,7 +240,7 @@ export class DeployLock {
       });
       // a first deploy that applied nothing leaves no namespace behind for its lock alone
       if (this.createdNamespace && !(await holdsAnything(this.cluster, this.options)))
-        await this.cluster.request('DELETE', `/api/v1/namespaces/${this.options.namespace}`);
+        await deleteNamespace(this.cluster, this.options.namespace);
     } catch (error) {
       core.warning(
         `could not release the deploy lock of ${this.where} (${errorText(error)}); it expires by itself once it is no longer renewed`,
@@ -279,52 +276,40 @@ function refuseIfSuperseded(lease: Lease, order: DeployOrder | undefined, sha: s
 
 async function readLease(cluster: Cluster, path: string): Promise<Lease | undefined> {
   try {
-    return await cluster.request<Lease>('GET', path);
+    return await cluster.get<Lease>(path);
   } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw new Error(`cannot read the deploy lock ${path}: ${errorText(error)}`);
+    throw new Error(`cannot read the deploy lock ${path}: ${errorText(error)}`, { cause: error });
   }
 }
 
-/** The Lease lives in the environment's namespace: created here when missing (true), as applySet does. */
-async function ensureNamespace(cluster: Cluster, namespace: string): Promise<boolean> {
-  const path = `/api/v1/namespaces/${namespace}`;
-  if (await namespaceExists(cluster, namespace)) return false;
-  await cluster.request('PATCH', path, {
-    query: { fieldManager: managedBy },
-    contentType: 'application/apply-patch+yaml',
-    body: {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: namespace, labels: { [managedByLabel]: managedBy } },
-    },
-  });
-  return true;
-}
-
-/** A rollback, teardown or sweep locks a namespace that exists; it never makes one. */
-async function mustExist(cluster: Cluster, namespace: string): Promise<false> {
-  try {
-    await cluster.request('GET', `/api/v1/namespaces/${namespace}`);
-  } catch (error) {
-    if (isNotFound(error)) throw new Error(`namespace '${namespace}' does not exist: nothing there to lock`);
-    throw error;
-  }
+/**
+ * The Lease lives in the environment's namespace: a deploy makes it when missing (true), as applySet does; a
+ * rollback, teardown or sweep locks a namespace that exists, and never makes one.
+ */
+async function namespaceOfLease(
+  cluster: Cluster,
+  namespace: string,
+  purpose: NonNullable<LockOptions['purpose']>,
+): Promise<boolean> {
+  if (purpose === 'deploy')
+    return createNamespaceIfMissing(
+      cluster,
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: namespace, labels: { [managedByLabel]: managedBy } },
+      },
+      { fieldManager: managedBy },
+    );
+  if (!(await readNamespace(cluster, namespace)))
+    throw new Error(`namespace '${namespace}' does not exist: nothing there to lock`);
   return false;
 }
 
 /** Whether the namespace holds any object this action applied for the instance. */
 async function holdsAnything(cluster: Cluster, options: LockOptions): Promise<boolean> {
-  for (const { apiVersion, kind } of prunableKinds) {
-    if (!(await cluster.resource(apiVersion, kind))) continue;
-    const list = await cluster.request<{ items: unknown[] }>(
-      'GET',
-      await cluster.pathOf(apiVersion, kind, options.namespace),
-      { query: { labelSelector: `${managedByLabel}=${managedBy},${instanceLabel}=${options.instance}` } },
-    );
-    if (list.items.length > 0) return true;
-  }
-  return false;
+  const lists = await listByKind(cluster, options.namespace, instanceSelector(managedBy, options.instance));
+  return lists.some((l) => l.items.length > 0);
 }
 
 /** metav1.MicroTime: RFC 3339 with exactly six fractional digits. */

@@ -134,6 +134,7 @@ export async function rollbackTo(
         (/test operation/i.test(errorText(error))
           ? ' (it changed while rolling back; run the rollback again)'
           : ''),
+      { cause: error },
     );
   }
   return { from: current, to, images, skipped: false };

@@ -19,8 +19,9 @@ export class PreDeployFailure extends Error {
   constructor(
     message: string,
     readonly job: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'PreDeployFailure';
   }
 }
@@ -42,7 +43,13 @@ export async function runPreDeployJobs(
       const logs = await jobLogs(cluster, namespace, name, 20, options.withholdLogs).catch(
         (e: unknown) => `\n  (its logs could not be read: ${errorText(e)})`,
       );
-      throw new PreDeployFailure(`pre-deploy Job/${name} did not complete: ${errorText(error)}${logs}`, name);
+      throw new PreDeployFailure(
+        `pre-deploy Job/${name} did not complete: ${errorText(error)}${logs}`,
+        name,
+        {
+          cause: error,
+        },
+      );
     }
   }
 }
