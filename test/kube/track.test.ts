@@ -170,6 +170,36 @@ describe('trackRollout', () => {
     }
   });
 
+  it('fails a paused Deployment at once, with its revision and the fix', async () => {
+    await deploy({ name: 'paused', image: '127.0.0.1:5000/archetype:v1', replicas: 1 });
+    await cluster.request('PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/paused`, {
+      contentType: 'application/merge-patch+json',
+      body: { spec: { paused: true } },
+    });
+    const failure = await failureOf(trackRollout(cluster, ns, 'paused', { timeoutMs: 20_000 }));
+    expect(failure.reason).toBe('Paused');
+    expect(failure.message).toBe(
+      `Deployment paused (namespace ${ns}, revision ${failure.detail.revision}): the Deployment is paused (spec.paused: true); resume it and deploy again`,
+    );
+  });
+
+  it('fails with DeploymentDeleted when the Deployment is deleted while tracked', async () => {
+    await deploy({ name: 'gone', image: '127.0.0.1:5000/archetype:notready', replicas: 1 });
+    let watching: () => void = () => {};
+    const firstLine = new Promise<void>((resolve) => {
+      watching = resolve;
+    });
+    const tracking = failureOf(
+      trackRollout(cluster, ns, 'gone', { timeoutMs: 20_000, onProgress: watching }),
+    );
+    // deleted once tracking watches it (its first progress line), not before it was read
+    await firstLine;
+    await cluster.request('DELETE', `/apis/apps/v1/namespaces/${ns}/deployments/gone`);
+    const failure = await tracking;
+    expect(failure.reason).toBe('DeploymentDeleted');
+    expect(failure.detail).toMatchObject({ deployment: 'gone', namespace: ns });
+  });
+
   it('fails with a clear error for a Deployment that does not exist', async () => {
     await expect(trackRollout(cluster, ns, 'missing', { timeoutMs: 5_000 })).rejects.toThrow(
       `Deployment 'missing' does not exist in namespace '${ns}'`,

@@ -1,33 +1,30 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { workloadState } from '../../src/kube/rollout/track-workload.js';
+import { statusOf } from '../../src/kube/rollout/status.js';
 
-// When a StatefulSet, DaemonSet or Job is current, from its status alone (the rules kstatus applies).
+// When a StatefulSet, DaemonSet or Job is current, from its status alone (the rules kstatus applies), as
+// trackWorkload reads it through statusOf and logs it (prefixed with Kind/name).
 
 const object = (kind: string, spec: object, status: object, generation = 2) =>
   ({ kind, metadata: { name: 'x', generation }, spec, status }) as KubernetesObject;
 
-describe('workloadState', () => {
+describe('statusOf a workload', () => {
   it('waits for the controller to see the generation', () => {
-    const s = workloadState(
-      object('StatefulSet', { replicas: 2 }, { observedGeneration: 1, readyReplicas: 2 }),
-    );
-    expect(s).toEqual({ done: false, line: 'StatefulSet/x: waiting for its controller to see generation 2' });
+    const s = statusOf(object('StatefulSet', { replicas: 2 }, { observedGeneration: 1, readyReplicas: 2 }));
+    expect(s).toEqual({ status: 'InProgress', message: 'waiting for its controller to see generation 2' });
   });
 
   it('a StatefulSet is current when every pod is updated and ready, on the update revision', () => {
     const base = { observedGeneration: 2, replicas: 2, readyReplicas: 2, updatedReplicas: 2 };
     expect(
-      workloadState(
-        object('StatefulSet', { replicas: 2 }, { ...base, currentRevision: 'a', updateRevision: 'a' }),
-      ).done,
-    ).toBe(true);
+      statusOf(object('StatefulSet', { replicas: 2 }, { ...base, currentRevision: 'a', updateRevision: 'a' }))
+        .status,
+    ).toBe('Current');
     expect(
-      workloadState(
-        object('StatefulSet', { replicas: 2 }, { ...base, currentRevision: 'a', updateRevision: 'b' }),
-      ).done,
-    ).toBe(false);
-    expect(workloadState(object('StatefulSet', { replicas: 2 }, { ...base, readyReplicas: 1 })).line).toBe(
-      'StatefulSet/x: 2 of 2 updated, 1 of 2 ready',
+      statusOf(object('StatefulSet', { replicas: 2 }, { ...base, currentRevision: 'a', updateRevision: 'b' }))
+        .status,
+    ).toBe('InProgress');
+    expect(statusOf(object('StatefulSet', { replicas: 2 }, { ...base, readyReplicas: 1 })).progress).toBe(
+      '2 of 2 updated, 1 of 2 ready',
     );
   });
 
@@ -40,12 +37,15 @@ describe('workloadState', () => {
       currentRevision: 'a',
       updateRevision: 'b',
     };
-    const s = workloadState(object('StatefulSet', spec, status));
-    expect(s).toEqual({
-      done: true,
-      line: 'StatefulSet/x: 1 of 3 updated (partition 2: 1 to update), 3 of 3 ready',
+    const line = '1 of 3 updated (partition 2: 1 to update), 3 of 3 ready';
+    expect(statusOf(object('StatefulSet', spec, status))).toEqual({
+      status: 'Current',
+      message: line,
+      progress: line,
     });
-    expect(workloadState(object('StatefulSet', spec, { ...status, updatedReplicas: 0 })).done).toBe(false);
+    expect(statusOf(object('StatefulSet', spec, { ...status, updatedReplicas: 0 })).status).toBe(
+      'InProgress',
+    );
   });
 
   it('a DaemonSet is current when every scheduled node runs an updated, available pod', () => {
@@ -55,24 +55,28 @@ describe('workloadState', () => {
       updatedNumberScheduled: 3,
       numberAvailable: 2,
     };
-    expect(workloadState(object('DaemonSet', {}, status))).toEqual({
-      done: false,
-      line: 'DaemonSet/x: 3 of 3 updated, 2 of 3 available',
+    const line = '3 of 3 updated, 2 of 3 available';
+    expect(statusOf(object('DaemonSet', {}, status))).toEqual({
+      status: 'InProgress',
+      message: line,
+      progress: line,
     });
-    expect(workloadState(object('DaemonSet', {}, { ...status, numberAvailable: 3 })).done).toBe(true);
+    expect(statusOf(object('DaemonSet', {}, { ...status, numberAvailable: 3 })).status).toBe('Current');
   });
 
   it('a Job is done when Complete, and failed when Failed, with the reason', () => {
-    expect(workloadState(object('Job', { completions: 1 }, { active: 1 }))).toEqual({
-      done: false,
-      line: 'Job/x: 0 of 1 succeeded, 1 active, 0 failed',
+    const line = '0 of 1 succeeded, 1 active, 0 failed';
+    expect(statusOf(object('Job', { completions: 1 }, { active: 1 }))).toEqual({
+      status: 'InProgress',
+      message: line,
+      progress: line,
     });
     expect(
-      workloadState(object('Job', {}, { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] }))
-        .done,
-    ).toBe(true);
+      statusOf(object('Job', {}, { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] }))
+        .status,
+    ).toBe('Current');
     expect(
-      workloadState(
+      statusOf(
         object(
           'Job',
           {},
@@ -88,7 +92,12 @@ describe('workloadState', () => {
             ],
           },
         ),
-      ).failed,
-    ).toBe('BackoffLimitExceeded: Job has reached the specified backoff limit');
+      ),
+    ).toEqual({
+      status: 'Failed',
+      reason: 'BackoffLimitExceeded',
+      message: 'BackoffLimitExceeded: Job has reached the specified backoff limit',
+      progress: '0 of 1 succeeded, 0 active, 7 failed',
+    });
   });
 });

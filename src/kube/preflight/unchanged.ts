@@ -1,10 +1,10 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
-import { instanceLabel, managedByLabel } from '../../names.js';
 import { type AppliedObject, type DryRun, ssa } from '../apply/apply.js';
 import { type Cluster, isNotFound } from '../client/client.js';
-import { prunableKinds } from '../kinds.js';
+import { instanceSelector, listByKind } from '../client/list.js';
 import { sameJson, sameObject } from '../manifests/json.js';
 import { revisionOf } from '../rollout/deployment.js';
+import { statusOf } from '../rollout/status.js';
 
 // A redeploy of what is live (a rerun, or a push that changed nothing the cluster sees) should apply
 // nothing, make no revision, and finish in a second. Decided the way applySet decides it per object (a
@@ -19,7 +19,7 @@ export interface Unchanged {
 }
 
 export interface LiveComparison {
-  /** set when the whole set equals what is live and every Deployment is rolled out */
+  /** set when the whole set equals what is live and every workload is rolled out (rollout/status.ts) */
   unchanged?: Unchanged;
   /** Deployments whose pod template the apply leaves as it is (no rollout, no surge) */
   sameTemplate: Set<string>;
@@ -72,9 +72,10 @@ export async function compareWithLive(
     if (object.kind === 'Deployment') {
       const spec = (o: KubernetesObject) => (o as V1Deployment).spec?.template;
       if (sameJson(spec(current), spec(result))) sameTemplate.add(name);
-      if (!rolledOut(current as V1Deployment)) changed = true;
       revision = revisionOf(current);
     }
+    // a workload still rolling out (or failed) is left to tracking, which reads the same status
+    if (statusOf(current).status !== 'Current') changed = true;
     if (!sameObject(current, result)) changed = true;
     done.push({
       apiVersion: object.apiVersion ?? '',
@@ -107,9 +108,9 @@ async function dryRun(
     const path = await cluster.pathOf(apiVersion, kind, object.metadata?.namespace, name);
     // readLive: the live object was read, or is known not to exist
     const [read, result] = await Promise.all([
-      cluster.request<KubernetesObject>('GET', path).then(
+      cluster.get<KubernetesObject>(path).then(
         (live) => ({ live, readLive: true }),
-        (error: unknown) => ({ live: undefined, readLive: isNotFound(error) }),
+        () => ({ live: undefined, readLive: false }),
       ),
       ssa(cluster, path, object, options.fieldManager, false, true, warnings).catch(() => undefined),
     ]);
@@ -117,18 +118,6 @@ async function dryRun(
   } catch {
     return undefined;
   }
-}
-
-/** The rollout of the live template is complete: nothing left for tracking to wait for. */
-function rolledOut(d: V1Deployment): boolean {
-  const s = d.status ?? {};
-  const want = d.spec?.replicas ?? 1;
-  return (
-    (d.metadata?.generation ?? 0) <= (s.observedGeneration ?? -1) &&
-    (s.updatedReplicas ?? 0) >= want &&
-    (s.replicas ?? 0) <= (s.updatedReplicas ?? 0) &&
-    (s.availableReplicas ?? 0) >= want
-  );
 }
 
 /** An object of this instance is live that the set no longer has: prune has work, the set is not unchanged. */
@@ -139,22 +128,17 @@ async function somethingToPrune(
 ): Promise<boolean> {
   const kept = new Set(objects.map((o) => `${o.kind}/${o.metadata?.name}`));
   // prune's selector: the action's field manager is also the value of its managed-by label (render.ts)
-  const selector = `${managedByLabel}=${options.fieldManager},${instanceLabel}=${options.instance}`;
-  const found = await Promise.all(
-    prunableKinds.map(async ({ apiVersion, kind }) => {
-      try {
-        if (!(await cluster.resource(apiVersion, kind))) return false;
-        const path = await cluster.pathOf(apiVersion, kind, options.namespace);
-        const list = await cluster.request<{ items: KubernetesObject[] }>('GET', path, {
-          query: { labelSelector: selector },
-        });
-        return list.items.some(
-          (i) => !i.metadata?.deletionTimestamp && !kept.has(`${kind}/${i.metadata?.name}`),
-        );
-      } catch (error) {
-        return !isNotFound(error);
-      }
-    }),
+  const lists = await listByKind(
+    cluster,
+    options.namespace,
+    instanceSelector(options.fieldManager, options.instance),
+  ).catch((error: unknown) => {
+    // unreadable: not known to be unchanged
+    if (isNotFound(error)) return [];
+    return undefined;
+  });
+  if (!lists) return true;
+  return lists.some((l) =>
+    l.items.some((i) => !i.metadata?.deletionTimestamp && !kept.has(`${l.kind}/${i.metadata?.name}`)),
   );
-  return found.some(Boolean);
 }

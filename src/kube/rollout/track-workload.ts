@@ -2,81 +2,17 @@ import type { KubernetesObject, V1LabelSelector, V1Pod } from '@kubernetes/clien
 import { poll } from '../../util/retry.js';
 import type { Cluster } from '../client/client.js';
 import { pullSecretGraceMs, pullWithSecrets } from '../diagnosis/kubelet-messages.js';
+import { kindOf } from '../kinds.js';
 import { selectorString } from './deployment.js';
+import { statusOf } from './status.js';
 import { podFailureReasons } from './track.js';
 
-// The rollout of the workloads besides Deployments (which track.ts follows by watch), read the way kstatus
-// reads them: a StatefulSet is current when its controller saw the generation and the pods it updates (all,
-// or those at or above the partition) are updated and every pod is ready; a DaemonSet when every node it
-// schedules to runs an updated, available pod; a Job when it is Complete (Failed fails). A pod of the
-// workload that cannot start (a pull error, a crash loop) fails it before the deadline. Bounded polling:
-// nothing is left running when it returns or throws.
+// The rollout of the workloads besides Deployments (which track.ts follows by watch): polled until
+// status.ts says Current (the kstatus rules per kind), failed when it says Failed (a Job's Failed condition),
+// and failed before the deadline by a pod of the workload that cannot start (a pull error, a crash loop).
+// Bounded polling: nothing is left running when it returns or throws.
 
 export { trackedKinds } from '../kinds.js';
-
-export interface WorkloadState {
-  done: boolean;
-  /** set when the workload itself says it failed (a Job's Failed condition) */
-  failed?: string;
-  /** one line of counts, for the log */
-  line: string;
-}
-
-type Status = Record<string, unknown>;
-const num = (v: unknown) => (typeof v === 'number' ? v : 0);
-
-/** Where the workload stands (pure). */
-export function workloadState(object: KubernetesObject): WorkloadState {
-  const o = object as KubernetesObject & { spec?: Status; status?: Status };
-  const spec = o.spec ?? {};
-  const status = o.status ?? {};
-  const what = `${o.kind}/${o.metadata?.name}`;
-  const generation = o.metadata?.generation ?? 0;
-  if (o.kind !== 'Job' && num(status.observedGeneration) < generation)
-    return { done: false, line: `${what}: waiting for its controller to see generation ${generation}` };
-  switch (o.kind) {
-    case 'StatefulSet': {
-      const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
-      const strategy = (spec.updateStrategy ?? {}) as {
-        type?: string;
-        rollingUpdate?: { partition?: number };
-      };
-      const partition = strategy.rollingUpdate?.partition ?? 0;
-      const ready = num(status.readyReplicas);
-      const updated = num(status.updatedReplicas);
-      const line = `${what}: ${updated} of ${replicas} updated${partition > 0 ? ` (partition ${partition}: ${Math.max(0, replicas - partition)} to update)` : ''}, ${ready} of ${replicas} ready`;
-      if (strategy.type === 'OnDelete') return { done: ready >= replicas, line };
-      const current = partition > 0 || status.currentRevision === status.updateRevision;
-      return { done: updated >= replicas - partition && ready >= replicas && current, line };
-    }
-    case 'DaemonSet': {
-      const desired = num(status.desiredNumberScheduled);
-      const updated = num(status.updatedNumberScheduled);
-      const available = num(status.numberAvailable);
-      return {
-        done: updated >= desired && available >= desired,
-        line: `${what}: ${updated} of ${desired} updated, ${available} of ${desired} available`,
-      };
-    }
-    case 'Job': {
-      const conditions = (status.conditions ?? []) as {
-        type?: string;
-        status?: string;
-        reason?: string;
-        message?: string;
-      }[];
-      const is = (type: string) => conditions.find((c) => c.type === type && c.status === 'True');
-      const completions = typeof spec.completions === 'number' ? spec.completions : 1;
-      const line = `${what}: ${num(status.succeeded)} of ${completions} succeeded, ${num(status.active)} active, ${num(status.failed)} failed`;
-      const failed = is('Failed');
-      if (failed)
-        return { done: false, failed: `${failed.reason ?? 'Failed'}: ${failed.message ?? ''}`.trim(), line };
-      return { done: Boolean(is('Complete')), line };
-    }
-    default:
-      return { done: true, line: `${what}: not tracked` };
-  }
-}
 
 type Workload = KubernetesObject & { spec?: { selector?: V1LabelSelector } };
 
@@ -111,7 +47,7 @@ export async function trackWorkload(
   const graceMs = options.graceMs ?? 10_000;
   const crashLoopRestarts = options.crashLoopRestarts ?? 3;
   const pollMs = options.pollMs ?? 1_000;
-  const apiVersion = kind === 'Job' ? 'batch/v1' : 'apps/v1';
+  const apiVersion = kindOf(kind)?.apiVersion ?? 'apps/v1';
   const path = await cluster.pathOf(apiVersion, kind, namespace, name);
   const seen = new Map<string, number>();
   let last = '';
@@ -120,13 +56,14 @@ export async function trackWorkload(
     async () => {
       options.signal?.throwIfAborted();
       const object = await cluster.request<Workload>('GET', path);
-      const state = workloadState(object);
-      if (state.line !== last) {
-        last = state.line;
+      const state = statusOf(object);
+      const line = `${kind}/${name}: ${state.progress ?? state.message}`;
+      if (line !== last) {
+        last = line;
         options.onProgress?.(last);
       }
-      if (state.done) return { elapsedMs: Date.now() - started };
-      if (state.failed) throw new WorkloadFailure(`${kind}/${name} failed: ${state.failed}`);
+      if (state.status === 'Current') return { elapsedMs: Date.now() - started };
+      if (state.status === 'Failed') throw new WorkloadFailure(`${kind}/${name} failed: ${state.message}`);
       const failing = await failingPod(cluster, namespace, object, seen, graceMs, crashLoopRestarts);
       if (failing) throw new WorkloadFailure(`${kind}/${name}: ${failing}`);
       return undefined;

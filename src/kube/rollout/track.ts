@@ -12,6 +12,7 @@ import {
   revisionOf,
   selectorString,
 } from './deployment.js';
+import { deploymentStatus } from './status.js';
 
 // Rollout tracking in the manner of werf/kubedog: watch the Deployment for `kubectl rollout status`
 // semantics, and the pods of its new ReplicaSet so that a pod that cannot start fails the rollout early,
@@ -109,33 +110,162 @@ export async function trackRollout(
   const started = Date.now();
   const deadline = started + options.timeoutMs;
   const say = options.onProgress ?? (() => {});
-  const failFast = options.failFast ?? true;
-  const graceMs = options.graceMs ?? 10_000;
-  const graceObservations = options.graceObservations ?? 3;
-  const crashLoopRestarts = options.crashLoopRestarts ?? 3;
-  const unschedulableGraceMs = options.unschedulableGraceMs ?? 60_000;
-  const watchTimeoutSeconds = options.watchTimeoutSeconds ?? 25;
-
   const initial = await readDeployment(cluster, namespace, name);
-  let deployment: V1Deployment | undefined = initial;
-  const pods = new Map<string, V1Pod>();
-  const sightings = new Map<string, Sighting>();
-  const announced = new Set<string>();
-  let fatal: Error | undefined;
+  const seen = new RolloutWatch(cluster, namespace, name, initial, options);
+  const grace = new PodGrace(options, say);
+  const fail = (reason: RolloutFailureReason, message: string, where: FailedWhere = {}) =>
+    rolloutFailure(namespace, name, seen.deployment ?? initial, reason, message, where);
   let newRS: V1ReplicaSet | undefined;
   let lastLine = '';
-  const wake = new Wakeup();
-  const stop = () => wake.notify();
-  options.signal?.addEventListener('abort', stop);
+  try {
+    await seen.start();
+    // bounded: every pass waits for an event or a tick, and the deadline ends the loop
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const now = Date.now();
+      if (seen.fatal) throw fail('WatchFailed', `lost the watch on the cluster: ${seen.fatal.message}`);
+      const d = seen.deployment;
+      if (!d)
+        throw fail('DeploymentDeleted', 'the Deployment was deleted while its rollout was being tracked');
+      const status = deploymentStatus(d);
+      if (status.status === 'Failed') throw fail(status.reason as RolloutFailureReason, status.message);
+      if (status.progress !== undefined) {
+        if (status.progress !== lastLine)
+          say(`Deployment ${name} revision ${revisionOf(d)}: ${status.progress}`);
+        lastLine = status.progress;
+      }
+      if (status.status === 'Current')
+        return { revision: revisionOf(d), reconnects: seen.reconnects, elapsedMs: now - started };
+      if (options.failFast ?? true) {
+        if (!newRS || !sameRevision(newRS, d)) newRS = await findNewReplicaSet(cluster, d);
+        const hash = newRS?.metadata?.labels?.[podTemplateHashLabel];
+        const failing = grace.judge(seen.sightings.values(), hash, now);
+        if (failing) throw fail(failing.reason, failing.message, failing.where);
+      }
+      if (now >= deadline)
+        throw fail(
+          'Timeout',
+          `not rolled out within ${Math.round(options.timeoutMs / 1000)}s (input rollout-timeout)${lastLine ? `: ${lastLine}` : ''}`,
+        );
+      await seen.wait(Math.min(tickMs, deadline - now));
+    }
+  } finally {
+    seen.stop();
+  }
+}
 
-  const seePod = (pod: V1Pod, now: number) => {
+type FailedWhere = { pod?: string; container?: string };
+
+function rolloutFailure(
+  namespace: string,
+  name: string,
+  d: V1Deployment,
+  reason: RolloutFailureReason,
+  message: string,
+  where: FailedWhere,
+): RolloutFailure {
+  const revision = revisionOf(d);
+  return new RolloutFailure(
+    reason,
+    `Deployment ${name} (namespace ${namespace}, revision ${revision}): ${message}`,
+    { deployment: name, namespace, revision, ...where },
+  );
+}
+
+/**
+ * The Deployment and the pods its selector picks, kept by two resumable watches, with the failure reasons
+ * those pods show (sightings); every change, a lost watch and an abort wake the tracking loop.
+ */
+class RolloutWatch {
+  deployment: V1Deployment | undefined;
+  fatal: Error | undefined;
+  /** by pod/container/reason */
+  readonly sightings = new Map<string, Sighting>();
+  private readonly pods = new Set<string>();
+  private readonly wake = new Wakeup();
+  private readonly deploymentWatch: ResumableWatch<V1Deployment>;
+  private readonly podWatch: ResumableWatch<V1Pod>;
+  private readonly signal: AbortSignal | undefined;
+  private readonly notify = () => this.wake.notify();
+
+  constructor(
+    cluster: Cluster,
+    namespace: string,
+    name: string,
+    initial: V1Deployment,
+    options: TrackOptions,
+  ) {
+    this.deployment = initial;
+    const common = {
+      timeoutSeconds: options.watchTimeoutSeconds ?? 25,
+      onFatal: (e: Error) => {
+        this.fatal = e;
+        this.notify();
+      },
+    };
+    this.deploymentWatch = new ResumableWatch<V1Deployment>(cluster, deploymentPath(namespace), {
+      ...common,
+      query: { fieldSelector: `metadata.name=${name}` },
+      onReset: (items) => {
+        this.deployment = items[0];
+        this.notify();
+      },
+      onEvent: (type, object) => {
+        this.deployment = type === 'DELETED' ? undefined : object;
+        this.notify();
+      },
+    });
+    this.podWatch = new ResumableWatch<V1Pod>(cluster, `/api/v1/namespaces/${namespace}/pods`, {
+      ...common,
+      query: { labelSelector: selectorString(initial.spec?.selector) },
+      onReset: (items) => {
+        const listed = new Set(items.map((p) => p.metadata?.name ?? ''));
+        for (const podName of [...this.pods]) if (!listed.has(podName)) this.forgetPod(podName);
+        const now = Date.now();
+        for (const pod of items) this.seePod(pod, now);
+        this.notify();
+      },
+      onEvent: (type, pod) => {
+        if (type === 'DELETED') this.forgetPod(pod.metadata?.name ?? '');
+        else this.seePod(pod, Date.now());
+        this.notify();
+      },
+    });
+    this.signal = options.signal;
+    this.signal?.addEventListener('abort', this.notify);
+  }
+
+  async start(): Promise<void> {
+    await this.deploymentWatch.start();
+    await this.podWatch.start();
+  }
+
+  get reconnects(): number {
+    return this.deploymentWatch.reconnects + this.podWatch.reconnects;
+  }
+
+  /** Until the next change, or `ms`. */
+  wait(ms: number): Promise<void> {
+    return this.wake.wait(ms);
+  }
+
+  stop(): void {
+    this.signal?.removeEventListener('abort', this.notify);
+    this.deploymentWatch.stop();
+    this.podWatch.stop();
+    this.wake.cancel();
+  }
+
+  /** Records the pod's failure reasons, keeping when each was first seen, and drops those it no longer shows. */
+  private seePod(pod: V1Pod, now: number): void {
     const podName = pod.metadata?.name ?? '';
+    this.pods.add(podName);
     const current = new Set<string>();
     for (const s of podProblems(pod)) {
       const key = `${podName}/${s.container}/${s.reason}`;
       current.add(key);
-      const seen = sightings.get(key);
-      sightings.set(key, {
+      const seen = this.sightings.get(key);
+      this.sightings.set(key, {
         ...s,
         pod: podName,
         hash: pod.metadata?.labels?.[podTemplateHashLabel] ?? '',
@@ -143,156 +273,73 @@ export async function trackRollout(
         observations: (seen?.observations ?? 0) + 1,
       });
     }
-    for (const key of sightings.keys())
-      if (key.startsWith(`${podName}/`) && !current.has(key)) sightings.delete(key);
-  };
-  const forgetPod = (podName: string) => {
-    pods.delete(podName);
-    for (const key of sightings.keys()) if (key.startsWith(`${podName}/`)) sightings.delete(key);
-  };
+    for (const key of this.sightings.keys())
+      if (key.startsWith(`${podName}/`) && !current.has(key)) this.sightings.delete(key);
+  }
 
-  const common = {
-    timeoutSeconds: watchTimeoutSeconds,
-    onFatal: (e: Error) => {
-      fatal = e;
-      wake.notify();
-    },
-  };
-  const deploymentWatch = new ResumableWatch<V1Deployment>(cluster, deploymentPath(namespace), {
-    ...common,
-    query: { fieldSelector: `metadata.name=${name}` },
-    onReset: (items) => {
-      deployment = items[0];
-      wake.notify();
-    },
-    onEvent: (type, object) => {
-      deployment = type === 'DELETED' ? undefined : object;
-      wake.notify();
-    },
-  });
-  const podWatch = new ResumableWatch<V1Pod>(cluster, `/api/v1/namespaces/${namespace}/pods`, {
-    ...common,
-    query: { labelSelector: selectorString(initial.spec?.selector) },
-    onReset: (items) => {
-      const now = Date.now();
-      for (const podName of [...pods.keys()])
-        if (!items.some((p) => p.metadata?.name === podName)) forgetPod(podName);
-      for (const pod of items) {
-        pods.set(pod.metadata?.name ?? '', pod);
-        seePod(pod, now);
-      }
-      wake.notify();
-    },
-    onEvent: (type, pod) => {
-      const podName = pod.metadata?.name ?? '';
-      if (type === 'DELETED') forgetPod(podName);
-      else {
-        pods.set(podName, pod);
-        seePod(pod, Date.now());
-      }
-      wake.notify();
-    },
-  });
+  private forgetPod(podName: string): void {
+    this.pods.delete(podName);
+    for (const key of this.sightings.keys()) if (key.startsWith(`${podName}/`)) this.sightings.delete(key);
+  }
+}
 
-  const fail = (
-    reason: RolloutFailureReason,
-    message: string,
-    where: { pod?: string; container?: string } = {},
-  ) => {
-    const revision = deployment ? revisionOf(deployment) : revisionOf(initial);
-    return new RolloutFailure(
-      reason,
-      `Deployment ${name} (namespace ${namespace}, revision ${revision}): ${message}`,
-      {
-        deployment: name,
-        namespace,
-        revision,
-        ...where,
-      },
-    );
-  };
+/**
+ * The grace a failure reason of a new pod is given before it fails the rollout: a time or a count of
+ * observations (whichever comes first), a time alone for an unschedulable pod and a pull with
+ * imagePullSecrets, a count of restarts for a crash loop. Each sighting still within its grace is
+ * announced once.
+ */
+class PodGrace {
+  private readonly announced = new Set<string>();
+  private readonly graceMs: number;
+  private readonly graceObservations: number;
+  private readonly crashLoopRestarts: number;
+  private readonly unschedulableGraceMs: number;
 
-  try {
-    await deploymentWatch.start();
-    await podWatch.start();
-    // bounded: every pass waits for an event or a tick, and the deadline ends the loop
-    for (;;) {
-      options.signal?.throwIfAborted();
-      const now = Date.now();
-      if (fatal) throw fail('WatchFailed', `lost the watch on the cluster: ${fatal.message}`);
-      const d = deployment;
-      if (!d)
-        throw fail('DeploymentDeleted', 'the Deployment was deleted while its rollout was being tracked');
-      if (d.spec?.paused)
-        throw fail('Paused', 'the Deployment is paused (spec.paused: true); resume it and deploy again');
+  constructor(
+    options: TrackOptions,
+    private readonly say: (line: string) => void,
+  ) {
+    this.graceMs = options.graceMs ?? 10_000;
+    this.graceObservations = options.graceObservations ?? 3;
+    this.crashLoopRestarts = options.crashLoopRestarts ?? 3;
+    this.unschedulableGraceMs = options.unschedulableGraceMs ?? 60_000;
+  }
 
-      const status = d.status ?? {};
-      const observed = (d.metadata?.generation ?? 0) <= (status.observedGeneration ?? -1);
-      if (observed) {
-        const progressing = status.conditions?.find((c) => c.type === 'Progressing');
-        if (progressing?.reason === 'ProgressDeadlineExceeded')
-          throw fail(
-            'ProgressDeadlineExceeded',
-            `exceeded its progress deadline (${d.spec?.progressDeadlineSeconds ?? 600}s): ${progressing.message ?? ''}`,
-          );
-        const want = d.spec?.replicas ?? 1;
-        const updated = status.updatedReplicas ?? 0;
-        const total = status.replicas ?? 0;
-        const available = status.availableReplicas ?? 0;
-        const old = total - updated;
-        const line = `${updated} of ${want} updated, ${available} of ${want} available${old > 0 ? `, ${old} old pending termination` : ''}`;
-        if (line !== lastLine) say(`Deployment ${name} revision ${revisionOf(d)}: ${line}`);
-        lastLine = line;
-        if (updated >= want && total <= updated && available >= updated)
-          return {
-            revision: revisionOf(d),
-            reconnects: deploymentWatch.reconnects + podWatch.reconnects,
-            elapsedMs: now - started,
-          };
-      }
-
-      if (failFast) {
-        if (!newRS || !sameRevision(newRS, d)) newRS = await findNewReplicaSet(cluster, d);
-        const hash = newRS?.metadata?.labels?.[podTemplateHashLabel];
-        for (const s of sightings.values()) {
-          if (!hash || s.hash !== hash) continue;
-          const key = `${s.pod}/${s.container}/${s.reason}`;
-          const heldMs = now - s.since;
-          const limit =
-            s.reason === 'Unschedulable'
-              ? unschedulableGraceMs
-              : s.secretPull
-                ? Math.max(graceMs, pullSecretGraceMs)
-                : graceMs;
-          const crashLooping = s.reason === 'CrashLoopBackOff' && s.restarts >= crashLoopRestarts;
-          const counted = s.reason !== 'Unschedulable' && !s.secretPull;
-          const held = heldMs >= limit || (counted && s.observations >= graceObservations);
-          if (crashLooping || held)
-            throw fail(s.reason as RolloutFailureReason, describeSighting(s, heldMs), {
-              pod: s.pod,
-              ...(s.container ? { container: s.container } : {}),
-            });
-          if (!announced.has(key)) {
-            announced.add(key);
-            say(
-              `${describeSighting(s, heldMs)}; waiting up to ${Math.round(limit / 1000)}s for it to recover`,
-            );
-          }
-        }
-      }
-
-      if (now >= deadline)
-        throw fail(
-          'Timeout',
-          `not rolled out within ${Math.round(options.timeoutMs / 1000)}s (input rollout-timeout)${lastLine ? `: ${lastLine}` : ''}`,
+  /** The first sighting on pods of the new ReplicaSet (`hash`) past its grace; undefined while none is. */
+  judge(
+    sightings: Iterable<Sighting>,
+    hash: string | undefined,
+    now: number,
+  ): { reason: RolloutFailureReason; message: string; where: FailedWhere } | undefined {
+    if (!hash) return undefined;
+    for (const s of sightings) {
+      if (s.hash !== hash) continue;
+      const heldMs = now - s.since;
+      const limit = this.limitOf(s);
+      const crashLooping = s.reason === 'CrashLoopBackOff' && s.restarts >= this.crashLoopRestarts;
+      const counted = s.reason !== 'Unschedulable' && !s.secretPull;
+      const held = heldMs >= limit || (counted && s.observations >= this.graceObservations);
+      if (crashLooping || held)
+        return {
+          reason: s.reason as RolloutFailureReason,
+          message: describeSighting(s, heldMs),
+          where: { pod: s.pod, ...(s.container ? { container: s.container } : {}) },
+        };
+      const key = `${s.pod}/${s.container}/${s.reason}`;
+      if (!this.announced.has(key)) {
+        this.announced.add(key);
+        this.say(
+          `${describeSighting(s, heldMs)}; waiting up to ${Math.round(limit / 1000)}s for it to recover`,
         );
-      await wake.wait(Math.min(tickMs, deadline - now));
+      }
     }
-  } finally {
-    options.signal?.removeEventListener('abort', stop);
-    deploymentWatch.stop();
-    podWatch.stop();
-    wake.cancel();
+    return undefined;
+  }
+
+  private limitOf(s: Sighting): number {
+    if (s.reason === 'Unschedulable') return this.unschedulableGraceMs;
+    return s.secretPull ? Math.max(this.graceMs, pullSecretGraceMs) : this.graceMs;
   }
 }
 
@@ -304,7 +351,9 @@ async function findNewReplicaSet(cluster: Cluster, d: V1Deployment): Promise<V1R
   try {
     return newReplicaSet(d, await replicaSetsOf(cluster, d));
   } catch (error) {
-    throw new Error(`cannot list the ReplicaSets of Deployment ${d.metadata?.name}: ${errorText(error)}`);
+    throw new Error(`cannot list the ReplicaSets of Deployment ${d.metadata?.name}: ${errorText(error)}`, {
+      cause: error,
+    });
   }
 }
 
