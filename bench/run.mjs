@@ -18,6 +18,7 @@ import { lineAt, root, runActionTimed, stepsFromLog } from './lib/action.mjs';
 import { fakeAks, tokenLine } from './lib/aks.mjs';
 import { bundleFigures } from './lib/bundle.mjs';
 import { now } from './lib/clock.mjs';
+import { failFast } from './lib/fail-fast.mjs';
 import { deleteNamespace, kubeconfig, kubeconfigText, NamespaceRecorder, settle } from './lib/kube.mjs';
 import { ensureKubectl } from './lib/kubectl.mjs';
 import { load, machine } from './lib/machine.mjs';
@@ -98,7 +99,7 @@ log(`wrote bench/results/latest.json and bench/results/latest.md`);
 
 // --- sections ------------------------------------------------------------------------------------------
 
-/** 4. node dist/index.js to its first log line; the bundle's size. */
+/** 4. node dist/index.js to its first log line; the bundle's size; how soon a hopeless endpoint fails. */
 async function startup() {
   const firstLine = [];
   for (let i = 0; i < Math.max(options.runs, 10); i++) {
@@ -108,7 +109,11 @@ async function startup() {
     if (!first) throw new Error(`dist/index.js printed nothing:\n${run.log}`);
     firstLine.push(first.t - run.started);
   }
-  return { firstLineMs: summarize(firstLine), ...bundleFigures(join(root, 'dist')) };
+  return {
+    firstLineMs: summarize(firstLine),
+    ...bundleFigures(join(root, 'dist')),
+    ...(await failFast(Math.max(options.runs, 5))),
+  };
 }
 
 /** 1 and 2: the action against kubectl apply + rollout status, same manifests and image changes. */
@@ -785,6 +790,14 @@ function report(r) {
       '< 5 MB',
       s.startBytes < 5e6,
     );
+    if (s.hopelessMs)
+      add(
+        4,
+        "fails at once: Azure's HTTP seam → error on an endpoint no retry can reach (not TLS); a retried outage (refused, 3 attempts) beside it",
+        `${cell(s.hopelessMs, 'ms')}; outage ${cell(s.outageMs, 'ms')}`,
+        '< 1 s',
+        s.hopelessMs.max < 1_000,
+      );
   }
   const v = r.sections.service;
   if (v) {

@@ -50,6 +50,7 @@ export function runEvent(env: NodeJS.ProcessEnv = process.env): RunEvent {
     } catch (error) {
       throw new Error(
         `GITHUB_EVENT_PATH ${path} is not JSON (${error instanceof Error ? error.message : String(error)}): the runner writes the event payload there`,
+        { cause: error },
       );
     }
   }

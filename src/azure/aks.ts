@@ -99,6 +99,7 @@ async function withTokens(text: string, credential: TokenCredential, cluster: Ak
   } catch (error) {
     throw new Error(
       `the kubeconfig of AKS cluster '${cluster.clusterName}' is not YAML: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
     );
   }
   const scopes = new Set<string>();

@@ -143,6 +143,7 @@ function explained(credential: TokenCredential, name: string, hint: () => string
         const message = error instanceof Error ? error.message : String(error);
         throw new Error(
           `Azure sign-in with ${name} failed for scope ${[scopes].flat().join(' ')}: ${message}\n${hint()}`,
+          { cause: error },
         );
       }
     },

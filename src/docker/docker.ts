@@ -79,9 +79,10 @@ export function explainingLine(output: string): string {
 export function toolJson<T>(text: string, tool: string): T {
   try {
     return JSON.parse(text) as T;
-  } catch {
+  } catch (error) {
     throw new Error(
       `${tool} printed something that is not JSON: ${JSON.stringify(text.trim().slice(0, 300))}`,
+      { cause: error },
     );
   }
 }

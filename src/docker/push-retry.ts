@@ -38,6 +38,7 @@ export async function buildAndPushRetrying(
     if (!isPushFailure(message)) throw error;
     throw new Error(
       `the push to ${registry} failed after ${policy.attempts} attempts, so nothing was applied; check that the registry is up and reachable, then deploy again. Last error: ${message}`,
+      { cause: error },
     );
   }
 }

@@ -69,7 +69,9 @@ export async function call<T>(
     if (status === 401) fix = "; input 'github-token' is not a valid token";
     else if (status === 403 || status === 404)
       fix = `; give the workflow 'permissions: ${permission}' (and a token that can see ${gh.owner}/${gh.repo})`;
-    throw new Error(`GitHub API: ${what} failed${status ? ` (${status})` : ''}: ${message}${fix}`);
+    throw new Error(`GitHub API: ${what} failed${status ? ` (${status})` : ''}: ${message}${fix}`, {
+      cause: error,
+    });
   }
 }
 

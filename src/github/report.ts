@@ -57,6 +57,7 @@ export function readPreviewReport(file: string, expected: ReportExpectation): Ch
   } catch (error) {
     throw new Error(
       `the preview's report ${file} is not readable JSON (${error instanceof Error ? error.message : String(error)}): nothing is published from it`,
+      { cause: error },
     );
   }
   const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { fetch, type Response } from 'undici';
 import { errorWithCause } from '../util/errors.js';
+import { httpRetryPolicy, NoConnection, withHttpRetries } from '../util/http-retry.js';
 import { proxyDispatcher } from '../util/proxy.js';
-import { backoff, retry } from '../util/retry.js';
 import { hopeless } from '../util/unreachable.js';
 import { registryOrigin } from './reference.js';
 
@@ -24,8 +24,6 @@ export interface RegistryAnswer {
   body: Buffer;
 }
 
-const timeoutMs = 30_000;
-
 export class Registry {
   /** the Authorization header per scope, once a challenge was answered */
   private readonly authorization = new Map<string, string>();
@@ -41,8 +39,9 @@ export class Registry {
   }
 
   /**
-   * One request under /v2/<repository>/, authorized for pull (or pull and push); 429, 5xx and failed
-   * connections are tried again (3 attempts). Every answer is returned, the caller judges its status.
+   * One request under /v2/<repository>/, authorized for pull (or pull and push); 408, 429, 5xx and failed
+   * connections are tried again, as util/http-retry.ts says. Every answer is returned, the caller judges
+   * its status.
    */
   async request(
     method: 'GET' | 'HEAD' | 'PUT',
@@ -53,25 +52,14 @@ export class Registry {
     const url = `${this.origin}/v2/${repository}/${path}`;
     const scope = `repository:${repository}:${options.push ? 'pull,push' : 'pull'}`;
     const what = `${method} ${url}`;
-    return await retry(
-      async () => {
-        let answer = await this.send(method, url, options, this.authorization.get(scope) ?? this.basic);
-        if (answer.status === 401) {
-          const header = await this.authorize(answer.headers.get('www-authenticate'), scope, what);
-          this.authorization.set(scope, header);
-          answer = await this.send(method, url, options, header);
-        }
-        if (answer.status === 429 || answer.status >= 500) throw new Transient(answer, what);
-        return answer;
-      },
-      {
-        attempts: 3,
-        delayMs: backoff(1_000, 5_000),
-        retryable: (error) => error instanceof Transient || error instanceof NoConnection,
-      },
-    ).catch((error: unknown) => {
-      if (error instanceof Transient) return error.answer;
-      throw error;
+    return await withHttpRetries(what, async () => {
+      let answer = await this.send(method, url, options, this.authorization.get(scope) ?? this.basic);
+      if (answer.status === 401) {
+        const header = await this.authorize(answer.headers.get('www-authenticate'), scope, what);
+        this.authorization.set(scope, header);
+        answer = await this.send(method, url, options, header);
+      }
+      return answer;
     });
   }
 
@@ -90,12 +78,14 @@ export class Registry {
         ...(options.body ? { body: options.body } : {}),
         // a blob may be served from storage elsewhere (ACR); fetch drops Authorization on the way there
         redirect: 'follow',
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(httpRetryPolicy.timeoutMs),
       });
     } catch (error) {
       const never = hopeless(error, url, `registry ${this.host}`);
-      if (never) throw new Error(`${method} ${url}: cannot reach the registry: ${never}`);
-      throw new NoConnection(`${method} ${url}: no answer from the registry: ${errorWithCause(error)}`);
+      if (never) throw new Error(`${method} ${url}: cannot reach the registry: ${never}`, { cause: error });
+      throw new NoConnection(`${method} ${url}: no answer from the registry: ${errorWithCause(error)}`, {
+        cause: error,
+      });
     }
     const body = method === 'HEAD' ? Buffer.alloc(0) : Buffer.from(await response.arrayBuffer());
     return { status: response.status, headers: response.headers, body };
@@ -145,8 +135,10 @@ export function credentialRealm(realm: string, origin: string, registryHost: str
   let url: URL;
   try {
     url = new URL(realm);
-  } catch {
-    throw new Error(`registry ${registryHost} names a token realm that is not a URL (${realm})`);
+  } catch (error) {
+    throw new Error(`registry ${registryHost} names a token realm that is not a URL (${realm})`, {
+      cause: error,
+    });
   }
   const registry = new URL(origin);
   if (url.protocol === 'https:' || url.origin === registry.origin) return url;
@@ -195,14 +187,3 @@ function tokenOf(body: Buffer): string | undefined {
     return undefined;
   }
 }
-
-class Transient extends Error {
-  constructor(
-    readonly answer: RegistryAnswer,
-    what: string,
-  ) {
-    super(`${what}: ${answer.status}`);
-  }
-}
-
-class NoConnection extends Error {}

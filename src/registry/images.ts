@@ -143,7 +143,7 @@ function digestOf(bytes: Buffer): string {
 function parse<T>(body: Buffer, what: string): T {
   try {
     return JSON.parse(body.toString('utf8')) as T;
-  } catch {
-    throw new Error(`the registry's answer for ${what} is not JSON: ${quote(body)}`);
+  } catch (error) {
+    throw new Error(`the registry's answer for ${what} is not JSON: ${quote(body)}`, { cause: error });
   }
 }

@@ -1,7 +1,10 @@
 import { sleep } from './sleep.js';
 
-// The one loop that tries something again: a call that failed (retry) and a state not reached yet (poll,
-// built on it). Every use is bounded by a number of attempts, a time, or both, so it stops by itself.
+// The loop that tries a call again (retry) or waits for a state (poll, built on it); the HTTP policy of
+// util/http-retry.ts is built on it too. One other loop tries again: the Kubernetes watch
+// (kube/client/watch.ts) reconnects from timer callbacks, not an awaited loop, with its own bounds (a
+// count of reconnects, the length of an outage). Every use here is bounded by a number of attempts, a
+// time, or both, so it stops by itself.
 
 interface Bounds {
   /** attempts in all */
