@@ -108,7 +108,8 @@ async function dispatch(
       return;
     }
     case 'rollback': {
-      const plan = await planRollback(settings, credentials);
+      // a dispatch on the default branch: whose repository it is decides whether a preview's logs are shown
+      const plan = await planRollback(settings, credentials, runInfo(event, event.sha, true));
       const work = () => rollback(settings, plan);
       await reportRollback(await published(gh, rollbackPublication(app, plan, event.sha), work));
       return;

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { diagnose, diagnosisLines } from '../kube/diagnosis/diagnose.js';
+import { ingressUrl } from '../kube/reach/reach.js';
 import {
   lastDeployed,
   listReleases,
@@ -8,12 +8,11 @@ import {
   type ReleaseInfo,
   recordRelease,
 } from '../kube/release/release.js';
-import { restoredWorkloads, restoreRelease } from '../kube/release/restore.js';
-import { RolloutFailure, trackRollout } from '../kube/rollout/track.js';
-import { trackWorkload } from '../kube/rollout/track-workload.js';
-import { aksNames, type RollbackTarget, type Settings } from '../settings.js';
+import { restoreRelease, trackRestored } from '../kube/release/restore.js';
+import { TrackFailure, trackerText, trackingOptions } from '../kube/rollout/track-set.js';
+import type { RollbackTarget, Settings } from '../settings.js';
 import { errorText } from '../util/errors.js';
-import { ingressUrl, lockForRollback, type RollbackPlan, type RollbackResult } from './rollback.js';
+import { lockForRollback, type RollbackPlan, type RollbackResult } from './rollback.js';
 
 // The manual rollback of an environment that has release records (kube/release/release.ts): the target is a
 // release, and the whole of its set comes back (every Deployment, ConfigMaps, Services, Ingress), what it
@@ -105,48 +104,24 @@ export async function rollbackRelease(
       { sha: release.sha, image: release.image, objects: release.objects, outcome, note },
       all,
     );
-  for (const d of release.objects.filter((o) => o.kind === 'Deployment')) {
-    const name = d.metadata?.name ?? '';
-    try {
-      const done = await timings.step(`rollout of Deployment/${name}`, () =>
-        trackRollout(cluster, namespace, name, {
-          ...settings.failureGrace,
-          timeoutMs: settings.rolloutTimeoutMs,
-          onProgress: (line) => core.info(line),
-        }),
-      );
-      if (name === plan.deployment) result.revision = done.revision;
-    } catch (error) {
-      if (!(error instanceof RolloutFailure)) throw error;
-      await record('failed').catch((e) => core.warning(`could not record the restore: ${errorText(e)}`));
-      result.diagnosis = await diagnose(cluster, namespace, name, aksNames(settings)).catch((e) => {
-        core.warning(`could not diagnose Deployment/${name}: ${errorText(e)}`);
-        return undefined;
-      });
-      for (const line of result.diagnosis ? diagnosisLines(result.diagnosis) : []) core.info(line);
-      throw new Error(
-        `the rollback to release ${release.number} (${release.sha.slice(0, 7)}) did not roll out: ${result.diagnosis?.summary ?? `Deployment/${name}: ${error.message}`}`,
-      );
-    }
-  }
-  // its StatefulSets and DaemonSets roll back too, tracked as the automatic restore tracks them
-  for (const w of restoredWorkloads(release)) {
-    const what = `${w.kind}/${w.metadata?.name}`;
-    try {
-      await timings.step(`rollout of ${what}`, () =>
-        trackWorkload(cluster, namespace, w.kind ?? '', w.metadata?.name ?? '', {
-          timeoutMs: settings.rolloutTimeoutMs,
-          graceMs: settings.failureGrace.graceMs,
-          crashLoopRestarts: settings.failureGrace.crashLoopRestarts,
-          onProgress: (line) => core.info(line),
-        }),
-      );
-    } catch (error) {
-      await record('failed').catch((e) => core.warning(`could not record the restore: ${errorText(e)}`));
-      throw new Error(
-        `the rollback to release ${release.number} (${release.sha.slice(0, 7)}) did not roll out: ${what}: ${errorText(error)}`,
-      );
-    }
+  // every workload it holds rolls back, tracked as the automatic restore tracks them
+  try {
+    await trackRestored(cluster, namespace, release, {
+      ...trackingOptions(settings, plan),
+      time: (name, work) => timings.step(name, work),
+      onDone: (done) => {
+        if (done.kind === 'Deployment' && done.name === plan.deployment)
+          result.revision = done.revision ?? result.revision;
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof TrackFailure)) throw error;
+    await record('failed').catch((e) => core.warning(`could not record the restore: ${errorText(e)}`));
+    result.diagnosis = error.diagnosis;
+    throw new Error(
+      `the rollback to release ${release.number} (${release.sha.slice(0, 7)}) did not roll out: ${error.diagnosis?.summary ?? `${error.ref}: ${trackerText(error)}`}`,
+      { cause: error },
+    );
   }
   const recorded = await record('deployed');
   result.recorded = recorded.number;

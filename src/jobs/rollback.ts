@@ -1,10 +1,9 @@
 import * as core from '@actions/core';
-import type { V1Deployment } from '@kubernetes/client-node';
 import type { Credentials } from '../credentials.js';
 import type { Outcome } from '../github/publish.js';
 import type { Cluster } from '../kube/client/client.js';
-import { type Diagnosis, diagnose, diagnosisLines } from '../kube/diagnosis/diagnose.js';
-import { urlOfIngress } from '../kube/reach/reach.js';
+import type { Diagnosis } from '../kube/diagnosis/diagnose.js';
+import { ingressUrl } from '../kube/reach/reach.js';
 import { lockEnvironment } from '../kube/release/lock.js';
 import {
   lastDeployed,
@@ -15,25 +14,13 @@ import {
   readRelease,
 } from '../kube/release/release.js';
 import { rollbackTo } from '../kube/release/revision-rollback.js';
-import {
-  deploymentPath,
-  imagesOf,
-  readDeployment,
-  replicaSetsOf,
-  revisionOf,
-} from '../kube/rollout/deployment.js';
-import { RolloutFailure, trackRollout } from '../kube/rollout/track.js';
-import {
-  changeCauseAnnotation,
-  gitShaAnnotation,
-  instanceLabel,
-  managedBy,
-  managedByLabel,
-  previewNamespace,
-} from '../names.js';
+import { instanceDeployment, type RevisionRow, revisionsOf } from '../kube/rollout/deployment.js';
+import { TrackFailure, trackerText, trackingOptions, trackSet } from '../kube/rollout/track-set.js';
+import { previewNamespace } from '../names.js';
+import { type RunInfo, withheldPodLogs } from '../plan.js';
 import { imageDigest } from '../registry/images.js';
 import { thisRun } from '../runner.js';
-import { aksNames, type RollbackTarget, type Settings } from '../settings.js';
+import type { RollbackTarget, Settings } from '../settings.js';
 import { errorText } from '../util/errors.js';
 import { Timings } from '../util/timings.js';
 import { findRelease, releaseLine, rollbackRelease, validReleaseTargets } from './rollback-release.js';
@@ -43,16 +30,7 @@ import { findRelease, releaseLine, rollbackRelease, validReleaseTargets } from '
 // `kubectl rollout undo --to-revision` does, and track that rollout. An unknown target changes nothing.
 // An environment with release records rolls back by release instead, whole (rollback-release.ts).
 
-export interface RevisionRow {
-  revision: number;
-  images: string[];
-  /** when its ReplicaSet was created */
-  created: string;
-  changeCause?: string;
-  /** the commit the revision was deployed from (the deploy's annotation, copied to the ReplicaSet) */
-  gitSha?: string;
-  current: boolean;
-}
+export type { RevisionRow } from '../kube/rollout/deployment.js';
 
 export interface RollbackPlan {
   cluster: Cluster;
@@ -69,6 +47,8 @@ export interface RollbackPlan {
   /** set when the environment has release records: the target release, whole (rollback-release.ts) */
   release?: Release;
   releases?: ReleaseInfo[];
+  /** set for a preview of a public repository: its pods' logs are its pull request's, never shown */
+  podLogsWithheld: string;
 }
 
 export interface RollbackResult extends Outcome {
@@ -101,7 +81,11 @@ export class RollbackFailure extends Error {
 }
 
 /** Reads the revisions and resolves the target; changes nothing. */
-export async function planRollback(settings: Settings, credentials: Credentials): Promise<RollbackPlan> {
+export async function planRollback(
+  settings: Settings,
+  credentials: Credentials,
+  run: Pick<RunInfo, 'publicRepository'>,
+): Promise<RollbackPlan> {
   const timings = new Timings();
   const env = settings.environment;
   const environment = env.kind === 'production' ? 'production' : `pr-${env.pr}`;
@@ -119,10 +103,11 @@ export async function planRollback(settings: Settings, credentials: Credentials)
     namespace,
     instance,
     timings,
+    podLogsWithheld: env.kind === 'preview' ? withheldPodLogs(settings, run, namespace) : '',
   };
   if (lastDeployed(releases)) return planFromReleases(settings, credentials, base, releases);
   const { deployment, revisions } = await timings.step(`revisions in ${namespace}`, async () => {
-    const name = await findDeployment(cluster, namespace, instance, environment);
+    const name = await instanceDeployment(cluster, namespace, instance, environment);
     const rows = await revisionsOf(cluster, namespace, name);
     for (const r of rows) core.info(revisionLine(r));
     return { deployment: name, revisions: rows };
@@ -155,15 +140,10 @@ export async function planRollback(settings: Settings, credentials: Credentials)
     );
   core.info(`target: revision ${target.revision} (${target.images.join(', ')})`);
   return {
-    cluster,
-    environment,
-    ...(env.kind === 'preview' ? { pr: env.pr } : {}),
-    namespace,
-    instance,
+    ...base,
     deployment,
     revisions,
     target,
-    timings,
   };
 }
 
@@ -273,23 +253,21 @@ export async function rollback(settings: Settings, plan: RollbackPlan): Promise<
       `Deployment/${deployment} rolled back by hand to revision ${back.to}`,
     );
   try {
-    const done = await timings.step(`rollout of Deployment/${deployment}`, () =>
-      trackRollout(cluster, namespace, deployment, {
-        ...settings.failureGrace,
-        timeoutMs: settings.rolloutTimeoutMs,
-        onProgress: (line) => core.info(line),
-      }),
+    const [done] = await trackSet(
+      cluster,
+      namespace,
+      [{ kind: 'Deployment', metadata: { name: deployment } }],
+      {
+        ...trackingOptions(settings, plan),
+        time: (name, work) => timings.step(name, work),
+      },
     );
-    result.revision = done.revision;
+    result.revision = done?.revision ?? result.revision;
   } catch (error) {
-    if (!(error instanceof RolloutFailure)) throw error;
-    result.diagnosis = await diagnose(cluster, namespace, deployment, aksNames(settings)).catch((e) => {
-      core.warning(`could not diagnose Deployment/${deployment}: ${errorText(e)}`);
-      return undefined;
-    });
-    for (const line of result.diagnosis ? diagnosisLines(result.diagnosis) : []) core.info(line);
+    if (!(error instanceof TrackFailure)) throw error;
+    result.diagnosis = error.diagnosis;
     throw new RollbackFailure(
-      `the rollback of Deployment/${deployment} to revision ${back.to} did not roll out: ${result.diagnosis?.summary ?? error.message}`,
+      `the rollback of Deployment/${deployment} to revision ${back.to} did not roll out: ${error.diagnosis?.summary ?? trackerText(error)}`,
       result,
     );
   }
@@ -364,59 +342,8 @@ export function revisionLine(r: RevisionRow): string {
   }`;
 }
 
-async function findDeployment(
-  cluster: Cluster,
-  namespace: string,
-  instance: string,
-  environment: string,
-): Promise<string> {
-  const selector = `${managedByLabel}=${managedBy},${instanceLabel}=${instance}`;
-  const list = await cluster.request<{ items: V1Deployment[] }>('GET', deploymentPath(namespace), {
-    query: { labelSelector: selector },
-  });
-  const names = list.items.map((d) => d.metadata?.name ?? '');
-  if (names.length === 1 && names[0]) return names[0];
-  if (names.length === 0)
-    throw new Error(
-      `no Deployment of ${environment} in namespace '${namespace}' (labelled ${selector}); check inputs environment, app-name and namespace, or deploy first`,
-    );
-  throw new Error(
-    `namespace '${namespace}' has ${names.length} Deployments of ${environment} (${names.join(', ')}); the rollback restores one Deployment per environment`,
-  );
-}
-
-async function revisionsOf(cluster: Cluster, namespace: string, name: string): Promise<RevisionRow[]> {
-  const deployment = await readDeployment(cluster, namespace, name);
-  const current = revisionOf(deployment);
-  return (await replicaSetsOf(cluster, deployment))
-    .filter((rs) => revisionOf(rs) > 0)
-    .map((rs) => {
-      const annotations = rs.metadata?.annotations ?? {};
-      const changeCause = annotations[changeCauseAnnotation];
-      const gitSha = annotations[gitShaAnnotation];
-      return {
-        revision: revisionOf(rs),
-        images: imagesOf(rs.spec?.template),
-        created: String(rs.metadata?.creationTimestamp ?? ''),
-        ...(changeCause ? { changeCause } : {}),
-        ...(gitSha ? { gitSha } : {}),
-        current: revisionOf(rs) === current,
-      };
-    })
-    .sort((a, b) => a.revision - b.revision);
-}
-
 async function digestOf(credentials: Credentials, reference: string): Promise<string | undefined> {
   return await imageDigest(await credentials.registry(), reference);
-}
-
-export async function ingressUrl(cluster: Cluster, namespace: string): Promise<string> {
-  const list = await cluster.request<{
-    items: { spec?: { rules?: { host?: string }[]; tls?: { hosts?: string[] }[] } }[];
-  }>('GET', `/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses`, {
-    query: { labelSelector: `${managedByLabel}=${managedBy}` },
-  });
-  return list.items.map(urlOfIngress).find((url) => url) ?? '';
 }
 
 function emptyResult(

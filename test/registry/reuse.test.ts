@@ -9,7 +9,7 @@ import { Registry } from '../../src/registry/client.js';
 import { imageDigest, reusableImage, revisionLabel } from '../../src/registry/images.js';
 import { buildAndPushImage, manifestDescriptor } from '../helpers/images.js';
 
-// Which image already under a commit's tag a deploy takes instead of building (jobs/deploy.ts buildOrReuse):
+// Which image already under a commit's tag a deploy takes instead of building (docker/build-or-reuse.ts buildOrReuse):
 // only one whose config carries the label the action sets on every build, org.opencontainers.image.revision
 // (OCI image-spec annotations.md), equal to the commit. Against the local target's registry (CNCF
 // distribution); images are pushed with docker buildx, with the label from the Dockerfile or without, and an

@@ -1,3 +1,5 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { managedBy, managedByLabel } from '../../names.js';
 import { poll } from '../../util/retry.js';
 import type { Cluster } from '../client/client.js';
 
@@ -92,4 +94,72 @@ export function urlOfIngress(ingress: unknown): string {
   if (!host) return '';
   const tls = spec?.tls?.some((t) => t.hosts?.includes(host));
   return `${tls ? 'https' : 'http'}://${host}/`;
+}
+
+/** The URL of the first Ingress the action manages in the namespace ('' when none has a host). */
+export async function ingressUrl(cluster: Cluster, namespace: string): Promise<string> {
+  const list = await cluster.request<{ items: IngressSpec[] }>(
+    'GET',
+    `/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses`,
+    { query: { labelSelector: `${managedByLabel}=${managedBy}` } },
+  );
+  return list.items.map(urlOfIngress).find((url) => url) ?? '';
+}
+
+// the EndpointSlice controller's lag behind Ready pods: seconds at most on a busy control plane
+const ENDPOINTS_WAIT_MS = 20_000;
+
+export interface Reach {
+  endpoints: ServiceEndpoints[];
+  /** the (last) Ingress's load balancer address, '' while it has none */
+  ingressAddress: string;
+}
+
+/**
+ * Ready endpoints of each Service of the set and its Ingress's address: that the rollout is reachable, not
+ * only done. Each is asked at once and reported in the set's order; a Service with nothing ready behind it
+ * is a warning. `waitForIngressMs` waits (bounded) for the address, else it is read once.
+ */
+export async function reportReach(
+  cluster: Cluster,
+  namespace: string,
+  objects: KubernetesObject[],
+  options: {
+    waitForIngressMs?: number;
+    log: { info(line: string): void; warning(line: string): void };
+  },
+): Promise<Reach> {
+  const reach: Reach = { endpoints: [], ingressAddress: '' };
+  const { log } = options;
+  const reports = await Promise.all(
+    objects.map(async (object): Promise<(() => void) | undefined> => {
+      const name = object.metadata?.name ?? '';
+      if (object.kind === 'Service') {
+        const spec = (object as { spec?: { selector?: Record<string, string>; type?: string } }).spec;
+        const selects = Object.keys(spec?.selector ?? {}).length > 0 && spec?.type !== 'ExternalName';
+        const e = await serviceEndpoints(cluster, namespace, name, selects ? ENDPOINTS_WAIT_MS : 0);
+        return () => {
+          reach.endpoints.push(e);
+          const line = `Service/${name}: ${e.ready} ready endpoint${e.ready === 1 ? '' : 's'}${e.notReady ? `, ${e.notReady} not ready` : ''}`;
+          if (e.ready === 0) log.warning(`${line}: nothing serves behind it`);
+          else log.info(line);
+        };
+      }
+      if (object.kind === 'Ingress') {
+        const address =
+          options.waitForIngressMs !== undefined
+            ? await waitForIngressAddress(cluster, namespace, name, options.waitForIngressMs)
+            : await ingressAddress(cluster, namespace, name);
+        return () => {
+          reach.ingressAddress = address;
+          log.info(
+            `Ingress/${name}: ${address ? `address ${address}` : 'no address yet (its controller assigns one)'}`,
+          );
+        };
+      }
+      return undefined;
+    }),
+  );
+  for (const report of reports) report?.();
+  return reach;
 }

@@ -9,7 +9,7 @@ import {
   releaseSecretType,
 } from '../../names.js';
 import { errorText } from '../../util/errors.js';
-import { type Cluster, isNotFound } from '../client/client.js';
+import { type Cluster, isNotFound, KubeApiError } from '../client/client.js';
 
 // A release is one deploy's whole set, kept in the cluster the way Helm keeps its release Secrets: the
 // objects applied (gzip'd JSON, in a Secret because the set may hold Secrets), the commit, the image and
@@ -199,4 +199,50 @@ export async function markRelease(
   });
   release.outcome = outcome;
   release.note = note;
+}
+
+/**
+ * The releases of the instance and the last deployed one, read in full. One that cannot be read is warned
+ * about and left out: a failed deploy then undoes only the failed Deployment.
+ */
+export async function readHistory(
+  cluster: Cluster,
+  namespace: string,
+  instance: string,
+  warn: (line: string) => void,
+): Promise<{ all: ReleaseInfo[]; previous?: Release }> {
+  const all = await listReleases(cluster, namespace, instance);
+  const info = lastDeployed(all);
+  if (!info) return { all };
+  const previous = await readRelease(cluster, namespace, info).catch((error: unknown) => {
+    warn(`${errorText(error)}: a failed deploy falls back to undoing the failed Deployment only`);
+    return undefined;
+  });
+  return previous ? { all, previous } : { all };
+}
+
+/**
+ * A set that is live and unchanged but has no deployed release (deployed before releases were recorded)
+ * becomes one, so that the next failure has something whole to restore. Returns the release recorded, if
+ * one was (undefined too when another run recorded it meanwhile).
+ */
+export async function recordIfNone(
+  cluster: Cluster,
+  namespace: string,
+  instance: string,
+  live: { sha: string; image: string; objects: KubernetesObject[] },
+  all: ReleaseInfo[],
+): Promise<ReleaseInfo | undefined> {
+  if (lastDeployed(all)) return undefined;
+  return recordRelease(
+    cluster,
+    namespace,
+    instance,
+    { ...live, outcome: 'deployed', note: 'recorded from the live set, which was unchanged' },
+    all,
+  ).catch((error: unknown) => {
+    // another run recorded it meanwhile
+    if (error instanceof KubeApiError && error.status === 409) return undefined;
+    throw error;
+  });
 }

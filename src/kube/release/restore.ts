@@ -1,25 +1,46 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { managedBy } from '../../names.js';
-import { type ApplyResult, applySet, prune } from '../apply/apply.js';
+import { applySet } from '../apply/apply.js';
+import { prune } from '../apply/prune.js';
+import type { ApplyResult } from '../apply/types.js';
 import type { Cluster } from '../client/client.js';
 import { kindOf } from '../kinds.js';
 import { isPreDeploy } from '../rollout/pre-deploy.js';
+import { type SetTrackOptions, type Tracked, trackSet } from '../rollout/track-set.js';
 import { forceStatefulSetRollback } from '../rollout/track-workload.js';
 import type { Release } from './release.js';
 
-// Bringing a release back, whole (but for its pre-deploy objects): its set applied again, what it did not hold removed, and the pods a
-// StatefulSet would otherwise wait on forever (a broken pod of the later release) deleted. The one path for
-// the automatic restore after a failed deploy and for the manual rollback; the callers track the rollouts.
+// Bringing a release back, whole (but for its pre-deploy objects): its set applied again, what it did not
+// hold removed, and the pods a StatefulSet would otherwise wait on forever (a broken pod of the later
+// release) deleted; then its rollouts followed. The one path for the automatic restore after a failed
+// deploy (jobs/deploy/failure.ts) and for the manual rollback (jobs/rollback-release.ts).
 
 /**
- * The workloads of a restored release the callers track besides its Deployments: those whose rollout the
- * restore starts again (StatefulSets, DaemonSets; its Jobs are not run again).
+ * The workloads whose rollout a restore starts again, Deployments first: its Deployments, StatefulSets and
+ * DaemonSets (its Jobs are not run again, nor its pre-deploy objects applied).
  */
 export function restoredWorkloads(release: Release): KubernetesObject[] {
-  return release.objects.filter((o) => {
+  const rollouts = release.objects.filter((o) => {
     const rollout = kindOf(o.kind)?.rollout;
-    return (rollout === 'statefulset' || rollout === 'daemonset') && !isPreDeploy(o);
+    return rollout !== undefined && rollout !== 'job' && !isPreDeploy(o);
   });
+  return [
+    ...rollouts.filter((o) => o.kind === 'Deployment'),
+    ...rollouts.filter((o) => o.kind !== 'Deployment'),
+  ];
+}
+
+/**
+ * Follows the rollouts a restore started, one after another (what comes back rolled out before); throws
+ * TrackFailure for the first that does not complete.
+ */
+export function trackRestored(
+  cluster: Cluster,
+  namespace: string,
+  release: Release,
+  options: SetTrackOptions,
+): Promise<Tracked[]> {
+  return trackSet(cluster, namespace, restoredWorkloads(release), { ...options, together: false });
 }
 
 export async function restoreRelease(

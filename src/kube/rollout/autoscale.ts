@@ -1,13 +1,13 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { handoverFieldManager } from '../../names.js';
-import { type Cluster, isNotFound } from '../client/client.js';
+import type { Cluster } from '../client/client.js';
+import { kindOf } from '../kinds.js';
+import type { Manifest } from '../manifests/load.js';
 
 // A workload that a HorizontalPodAutoscaler scales (one in the set, or one already in the namespace) is
 // applied without spec.replicas, so that no deploy resets the autoscaler's scale. Dropping a field we own
 // would reset it to its default, so ownership is handed over first, as the Kubernetes documentation on
 // server-side apply describes for autoscalers ("Transferring ownership").
-
-const scalable = new Set(['Deployment', 'StatefulSet']);
 
 interface Autoscaler {
   metadata?: { name?: string };
@@ -22,21 +22,15 @@ export async function autoscaledTargets(
 ): Promise<Map<string, string>> {
   const autoscalers: Autoscaler[] = set.filter((o) => o.kind === 'HorizontalPodAutoscaler');
   if (await cluster.resource('autoscaling/v2', 'HorizontalPodAutoscaler')) {
-    const live = await cluster
-      .request<{ items: Autoscaler[] }>(
-        'GET',
-        `/apis/autoscaling/v2/namespaces/${encodeURIComponent(namespace)}/horizontalpodautoscalers`,
-      )
-      .catch((error: unknown) => {
-        if (isNotFound(error)) return { items: [] };
-        throw error;
-      });
-    autoscalers.push(...live.items);
+    const live = await cluster.get<{ items: Autoscaler[] }>(
+      `/apis/autoscaling/v2/namespaces/${encodeURIComponent(namespace)}/horizontalpodautoscalers`,
+    );
+    autoscalers.push(...(live?.items ?? []));
   }
   const targets = new Map<string, string>();
   for (const a of autoscalers) {
     const ref = a.spec?.scaleTargetRef;
-    if (ref?.kind && ref.name && scalable.has(ref.kind))
+    if (ref?.kind && ref.name && kindOf(ref.kind)?.scalable)
       targets.set(`${ref.kind}/${ref.name}`, `HorizontalPodAutoscaler/${a.metadata?.name}`);
   }
   return targets;
@@ -77,10 +71,7 @@ export async function handOverReplicas(
   for (const workload of workloads) {
     const [kind = '', name = ''] = workload.split('/');
     const path = await cluster.pathOf('apps/v1', kind, namespace, name);
-    const live = await cluster.request<Live>('GET', path).catch((error: unknown) => {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    });
+    const live = await cluster.get<Live>(path);
     if (!live || live.spec?.replicas === undefined || !ownsReplicas(live, fieldManager)) continue;
     await cluster.request('PATCH', path, {
       // the field manager that holds spec.replicas between our letting go and the autoscaler's next change
@@ -107,4 +98,38 @@ function ownsReplicas(live: KubernetesObject, fieldManager: string): boolean {
       fields?.['f:spec']?.['f:replicas'] !== undefined
     );
   });
+}
+
+/**
+ * The set without spec.replicas where an autoscaler (in the set or live) scales the workload; `workloads`
+ * names those, `live` holds each with the autoscaler's current replicas (what preflight checks capacity at).
+ */
+export async function leaveReplicasToAutoscalers(
+  cluster: Cluster,
+  namespace: string,
+  objects: Manifest[],
+  log: (line: string) => void,
+): Promise<{ objects: Manifest[]; workloads: string[]; live: Map<string, KubernetesObject> }> {
+  const set = objects.map((m) => m.object);
+  const targets = await autoscaledTargets(cluster, namespace, set);
+  const { objects: stripped, left } = withoutReplicas(set, targets);
+  const live = new Map<string, KubernetesObject>();
+  for (const l of left) {
+    const object = stripped.find((o) => `${o.kind}/${o.metadata?.name}` === l.workload);
+    const path = await cluster.pathOf('apps/v1', object?.kind ?? '', namespace, object?.metadata?.name);
+    const replicas = (await cluster.get<Live>(path))?.spec?.replicas;
+    if (object && replicas !== undefined)
+      live.set(l.workload, {
+        ...object,
+        spec: { ...(object as { spec?: object }).spec, replicas },
+      } as KubernetesObject);
+    log(
+      `${l.workload}: spec.replicas is left to ${l.autoscaler}${replicas === undefined ? '' : ` (now ${replicas})`}; the manifests' replicas are not applied`,
+    );
+  }
+  return {
+    objects: objects.map((m, i) => ({ ...m, object: (stripped[i] ?? m.object) as Manifest['object'] })),
+    workloads: left.map((l) => l.workload),
+    live,
+  };
 }

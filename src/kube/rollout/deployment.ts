@@ -1,5 +1,13 @@
-import type { V1Deployment, V1LabelSelector, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
-import { type Cluster, isNotFound } from '../client/client.js';
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1LabelSelector,
+  V1PodTemplateSpec,
+  V1ReplicaSet,
+} from '@kubernetes/client-node';
+import { changeCauseAnnotation, gitShaAnnotation, managedBy } from '../../names.js';
+import type { Cluster } from '../client/client.js';
+import { instanceSelector } from '../client/list.js';
 import { sameJson } from '../manifests/json.js';
 
 // What track, diagnose and rollback share about Deployments: reading one, its ReplicaSets and revisions,
@@ -17,15 +25,12 @@ export async function readDeployment(
   namespace: string,
   name: string,
 ): Promise<V1Deployment> {
-  try {
-    return await cluster.request<V1Deployment>('GET', deploymentPath(namespace, name));
-  } catch (error) {
-    if (isNotFound(error))
-      throw new Error(
-        `Deployment '${name}' does not exist in namespace '${namespace}'; check input app-name / namespace, or deploy first`,
-      );
-    throw error;
-  }
+  const deployment = await cluster.get<V1Deployment>(deploymentPath(namespace, name));
+  if (!deployment)
+    throw new Error(
+      `Deployment '${name}' does not exist in namespace '${namespace}'; check input app-name / namespace, or deploy first`,
+    );
+  return deployment;
 }
 
 export function revisionOf(object: { metadata?: { annotations?: Record<string, string> } }): number {
@@ -88,4 +93,77 @@ export function newReplicaSet(
 
 export function imagesOf(template: V1PodTemplateSpec | undefined): string[] {
   return (template?.spec?.containers ?? []).map((c) => c.image ?? '');
+}
+
+/** Each Deployment's live revision; `read` holds those already read (preflight's, under the deploy lock). */
+export async function servingRevisions(
+  cluster: Cluster,
+  namespace: string,
+  objects: KubernetesObject[],
+  read: Map<string, KubernetesObject>,
+): Promise<Map<string, number>> {
+  const serving = new Map<string, number>();
+  const names = new Set(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata?.name ?? ''));
+  for (const name of names) {
+    const live =
+      read.get(`Deployment/${name}`) ?? (await cluster.get<V1Deployment>(deploymentPath(namespace, name)));
+    if (live) serving.set(name, revisionOf(live));
+  }
+  return serving;
+}
+
+/** One revision of a Deployment, as a rollback lists it. */
+export interface RevisionRow {
+  revision: number;
+  images: string[];
+  /** when its ReplicaSet was created */
+  created: string;
+  changeCause?: string;
+  /** the commit the revision was deployed from (the deploy's annotation, copied to the ReplicaSet) */
+  gitSha?: string;
+  current: boolean;
+}
+
+/** The one Deployment the action manages for the instance; none or several throw, naming the fix. */
+export async function instanceDeployment(
+  cluster: Cluster,
+  namespace: string,
+  instance: string,
+  environment: string,
+): Promise<string> {
+  const selector = instanceSelector(managedBy, instance);
+  const list = await cluster.request<{ items: V1Deployment[] }>('GET', deploymentPath(namespace), {
+    query: { labelSelector: selector },
+  });
+  const names = list.items.map((d) => d.metadata?.name ?? '');
+  if (names.length === 1 && names[0]) return names[0];
+  if (names.length === 0)
+    throw new Error(
+      `no Deployment of ${environment} in namespace '${namespace}' (labelled ${selector}); check inputs environment, app-name and namespace, or deploy first`,
+    );
+  throw new Error(
+    `namespace '${namespace}' has ${names.length} Deployments of ${environment} (${names.join(', ')}); the rollback restores one Deployment per environment`,
+  );
+}
+
+/** The Deployment's revisions, oldest first, from its ReplicaSets. */
+export async function revisionsOf(cluster: Cluster, namespace: string, name: string): Promise<RevisionRow[]> {
+  const deployment = await readDeployment(cluster, namespace, name);
+  const current = revisionOf(deployment);
+  return (await replicaSetsOf(cluster, deployment))
+    .filter((rs) => revisionOf(rs) > 0)
+    .map((rs) => {
+      const annotations = rs.metadata?.annotations ?? {};
+      const changeCause = annotations[changeCauseAnnotation];
+      const gitSha = annotations[gitShaAnnotation];
+      return {
+        revision: revisionOf(rs),
+        images: imagesOf(rs.spec?.template),
+        created: String(rs.metadata?.creationTimestamp ?? ''),
+        ...(changeCause ? { changeCause } : {}),
+        ...(gitSha ? { gitSha } : {}),
+        current: revisionOf(rs) === current,
+      };
+    })
+    .sort((a, b) => a.revision - b.revision);
 }
