@@ -18,6 +18,9 @@ KWOK_VERSION=v0.8.0
 CRICTL_VERSION=v1.34.0 # sigs.k8s.io/cri-tools, the release line of the kubelet
 BUILDX_VERSION=v0.38.2
 KUBE_ROUTER_VERSION=v2.1.0 # github.com/cloudnativelabs/kube-router/v2: the real node's NetworkPolicy engine
+# what renders a user's overlay or chart (GitHub's hosted runners ship both): on the tests' PATH, as there
+KUSTOMIZE_VERSION=v5.8.1 # sigs.k8s.io/kustomize/kustomize/v5
+HELM_VERSION=v4.3.2      # helm.sh/helm/v4
 NODE_VERSION=${ARCHETYPE_NODE_VERSION:-24.22.3}
 NPM_VERSION=${ARCHETYPE_NPM_VERSION:-11.21.2}
 DEBIAN_SUITE=bookworm
@@ -76,6 +79,8 @@ BIN_KUBECTL="$CACHE_DIR/kubectl-$KUBE_VERSION"
 BIN_CRICTL="$CACHE_DIR/crictl-$CRICTL_VERSION"
 BIN_BUILDX="$CACHE_DIR/buildx-$BUILDX_VERSION"
 BIN_ROUTER="$CACHE_DIR/kube-router-$KUBE_ROUTER_VERSION"
+BIN_KUSTOMIZE="$CACHE_DIR/kustomize-$KUSTOMIZE_VERSION"
+BIN_HELM="$CACHE_DIR/helm-$HELM_VERSION"
 BASE_TARBALL="$CACHE_DIR/base/$BASE_KEY.tar.gz"
 # Our own tool: keyed by the hash of its source.
 TOKEN_KEY=$(cat "$TOOLS_DIR/registry-token/go.mod" "$TOOLS_DIR/registry-token/main.go" | sha256sum | cut -c1-12)

@@ -6,7 +6,7 @@ import { checkBuildFiles } from '../docker/buildx.js';
 import { Docker } from '../docker/docker.js';
 import { deletePrunable, findPrunable, type Prunable } from '../kube/apply/prune.js';
 import { deleteNamespace } from '../kube/client/namespace.js';
-import { loadManifests, type Manifest } from '../kube/manifests/load.js';
+import type { Manifest } from '../kube/manifests/load.js';
 import { render } from '../kube/manifests/render.js';
 import { validate } from '../kube/manifests/validate.js';
 import { preflight } from '../kube/preflight/preflight.js';
@@ -22,6 +22,7 @@ import { managedBy } from '../names.js';
 import { type DeployPlan, planDeploy, type RunInfo } from '../plan.js';
 import { imagePlatforms, reusableImage, revisionLabel } from '../registry/images.js';
 import { moveTags } from '../registry/tags.js';
+import { readManifests } from '../render/render.js';
 import { thisRun } from '../runner.js';
 import type { Settings } from '../settings.js';
 import { Cancelled, catchCancellation } from '../util/cancel.js';
@@ -98,9 +99,9 @@ export async function deploy(
   }
 }
 
-/** The manifests, loaded and checked with a placeholder image: nothing is built for a set that fails. */
-function checkManifests(settings: Settings, plan: DeployPlan, pr: number | undefined): Manifest[] {
-  const loaded = loadManifests(settings.manifests);
+/** The manifests, rendered and checked with a placeholder image: nothing is built for a set that fails. */
+async function checkManifests(settings: Settings, plan: DeployPlan, pr?: number): Promise<Manifest[]> {
+  const loaded = await readManifests(settings, plan.namespace);
   checkBuildFiles(plan.build);
   const probe = render(loaded, { ...plan.render, image: `${plan.repository}@${placeholderDigest}` });
   validate(probe);

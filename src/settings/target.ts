@@ -3,6 +3,8 @@ import { dnsLabel, dnsSubdomain, type Inputs } from './inputs.js';
 /** Where the manifests go and how the app is reached there, production's and the previews'. */
 export interface TargetSettings {
   manifests: string;
+  /** input helm-values: values files for a Helm chart in manifests, in order */
+  helmValues: string[];
   namespace: string;
   host: string;
   previewDomain: string;
@@ -64,5 +66,6 @@ export function readTarget(inputs: Inputs): TargetSettings {
     ingressNamespace,
     previewReplicas: inputs.count('preview-replicas', 1, 10),
     maxPreviews: inputs.count('max-previews', 1, 1000),
+    helmValues: inputs.list('helm-values', /[\n,]/),
   };
 }

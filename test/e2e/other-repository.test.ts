@@ -149,14 +149,6 @@ describe("another repository's app", () => {
     expect(noContext.log).not.toContain('docker buildx build');
   });
 
-  it('says that a Kustomize overlay is to be rendered first', async () => {
-    mkdirSync(join(repo, 'overlay'), { recursive: true });
-    writeFileSync(join(repo, 'overlay', 'kustomization.yaml'), 'resources: [../deploy]\n');
-    const run = await runAction(inputs({ manifests: 'overlay', context: 'app' }), { workspace: repo });
-    expect(run.code).toBe(1);
-    expect(run.error).toContain("input 'manifests': 'overlay' is a Kustomize overlay: render it first");
-  });
-
   it('builds app/ and deploys deploy/: the web, the worker and the CronJob on the image of its HEAD', async () => {
     const head = git('rev-parse', 'HEAD');
     const run = await runAction(inputs({ manifests: 'deploy', context: 'app' }), { workspace: repo });

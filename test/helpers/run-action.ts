@@ -41,6 +41,9 @@ export async function runAction(
   if (options.payload) args.push('--payload', options.payload);
   // jest's process.env is the test's copy: variables for the run (GITHUB_API_URL) are passed on here
   const env = { ...process.env, ...options.env };
+  // kustomize and helm where a hosted runner has them: on PATH (scripts/local-stack builds them)
+  if (process.env.RENDER_TOOLS && !options.env?.PATH)
+    env.PATH = `${process.env.RENDER_TOOLS}:${env.PATH ?? ''}`;
   const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
   const child = spawn(command ?? process.execPath, [...prefixArgs, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
