@@ -26,6 +26,10 @@ export const gitShaAnnotation = `${annotationPrefix}/git-sha`;
 export const runUrlAnnotation = `${annotationPrefix}/run-url`;
 /** objects written, and Jobs run to completion, before the rest of the set */
 export const preDeployAnnotation = `${annotationPrefix}/pre-deploy`;
+/** on a Service, read: the path its smoke check GETs (overrides input smoke-path; implies an HTTP check) */
+export const smokePathAnnotation = `${annotationPrefix}/smoke-path`;
+/** on a Service, read: "false" skips its smoke check, "true" checks it when input smoke-check is false */
+export const smokeCheckAnnotation = `${annotationPrefix}/smoke-check`;
 /** kubectl's rollout history column */
 export const changeCauseAnnotation = 'kubernetes.io/change-cause';
 

@@ -228,13 +228,14 @@ async function release(
         reportReach(cluster, plan.namespace, set, { waitForIngressMs, log: core }),
       );
       Object.assign(result, reach);
-      if (settings.smokeCheck)
-        await timings.step('smoke check', () =>
-          smokeCheckServices(cluster, plan.namespace, set, ctx.run.sha, ctx.image, {
-            path: settings.smokePath,
-            log: (line) => core.info(line),
-          }),
-        );
+      // per Service: its annotation may turn the check on or off whatever the input says
+      await timings.step('smoke check', () =>
+        smokeCheckServices(cluster, plan.namespace, set, ctx.run.sha, ctx.image, {
+          enabled: settings.smokeCheck,
+          path: settings.smokePath,
+          log: (line) => core.info(line),
+        }),
+      );
     };
     const working = work();
     // once cancelled, what the abandoned work does next (it writes nothing more: the signal) is moot

@@ -1,4 +1,4 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { managedBy, managedByLabel } from '../../names.js';
 import { poll } from '../../util/retry.js';
 import type { Cluster } from '../client/client.js';
@@ -16,8 +16,9 @@ interface EndpointSliceList {
 }
 
 /**
- * Endpoints behind a Service. With `waitMs`, polls (bounded) until one is ready: the EndpointSlice
- * controller writes them a moment after the pods turn Ready, so a rollout that just finished may see none.
+ * Endpoints behind a Service. With `waitMs`, polls (bounded) until one is ready, or with the Service's
+ * `selector`, until every Ready pod it selects is: the EndpointSlice controller writes them a moment after
+ * the pods turn Ready (longer on a busy control plane), so a rollout that just finished may see fewer.
  */
 export async function serviceEndpoints(
   cluster: Cluster,
@@ -25,17 +26,43 @@ export async function serviceEndpoints(
   service: string,
   waitMs = 0,
   intervalMs = 500,
+  selector?: Record<string, string>,
 ): Promise<ServiceEndpoints> {
   let last: ServiceEndpoints | undefined;
   const ready = await poll(
     async () => {
-      last = await readEndpoints(cluster, namespace, service);
-      return last.ready > 0 ? last : undefined;
+      const [endpoints, pods] = await Promise.all([
+        readEndpoints(cluster, namespace, service),
+        selector && waitMs > 0 ? readyPods(cluster, namespace, selector) : 1,
+      ]);
+      last = endpoints;
+      return last.ready > 0 && last.ready >= pods ? last : undefined;
     },
     { timeoutMs: waitMs, intervalMs },
   );
   // poll reads at least once: without a ready endpoint, the last reading says how many are not ready
   return ready ?? (last as ServiceEndpoints);
+}
+
+/** How many pods the selector matches that are Ready (and not being deleted). */
+async function readyPods(
+  cluster: Cluster,
+  namespace: string,
+  selector: Record<string, string>,
+): Promise<number> {
+  const labelSelector = Object.entries(selector)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const pods = await cluster.request<{ items: V1Pod[] }>(
+    'GET',
+    `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
+    { query: { labelSelector } },
+  );
+  return pods.items.filter(
+    (p) =>
+      !p.metadata?.deletionTimestamp &&
+      p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  ).length;
 }
 
 async function readEndpoints(
@@ -137,7 +164,9 @@ export async function reportReach(
       if (object.kind === 'Service') {
         const spec = (object as { spec?: { selector?: Record<string, string>; type?: string } }).spec;
         const selects = Object.keys(spec?.selector ?? {}).length > 0 && spec?.type !== 'ExternalName';
-        const e = await serviceEndpoints(cluster, namespace, name, selects ? ENDPOINTS_WAIT_MS : 0);
+        const e = selects
+          ? await serviceEndpoints(cluster, namespace, name, ENDPOINTS_WAIT_MS, 500, spec?.selector)
+          : await serviceEndpoints(cluster, namespace, name);
         return () => {
           reach.endpoints.push(e);
           const line = `Service/${name}: ${e.ready} ready endpoint${e.ready === 1 ? '' : 's'}${e.notReady ? `, ${e.notReady} not ready` : ''}`;

@@ -1,18 +1,31 @@
 import type { KubernetesObject, V1PodTemplateSpec, V1Service } from '@kubernetes/client-node';
 import { errorText } from '../../util/errors.js';
 import { retry } from '../../util/retry.js';
-import type { Cluster } from '../client/client.js';
+import { type Cluster, KubeApiError } from '../client/client.js';
+import { serviceEndpoints } from './reach.js';
+import { adviceFor, type CheckContext, labelOf, type Seen, seenOf } from './smoke-cause.js';
+import { smokePlan } from './smoke-plan.js';
 
 // After a rollout: GET <smoke-path> of each Service whose pods run the image just built, through the API
 // server's service proxy (an endpoint the Service itself picks, as the ingress would). An answer that names
 // a revision (JSON field "revision", as the archetype's GET / does) must name the commit just deployed; any
-// other answer must be 2xx. Services of other images (a database, a cache) get the endpoints check only. The
-// same call works on AKS (the API server reaches the pods through its konnectivity tunnel) and on the local
-// target's real node.
+// other answer must be 2xx. Which Service gets which check (a GET, ready endpoints only for a port that
+// speaks another protocol, none) is smoke-plan.ts's; what a failure saw and its fix, smoke-cause.ts's.
+// Services of other images (a database, a cache) get the endpoints check only. The same call works on AKS
+// (the API server reaches the pods through its konnectivity tunnel) and on the local target's real node.
 
 export interface SmokeOptions {
   /** the path to GET (input 'smoke-path'), default / */
   path?: string;
+  /** where the path came from (input smoke-path, or the Service's annotation), for the failure's fix */
+  pathFrom?: 'input' | 'annotation';
+  /** the Service's selector and the port's targetPort, for the failure's fix */
+  selector?: Record<string, string>;
+  targetPort?: number | string;
+  /** https for a port that speaks it (the proxy URL's scheme), default http */
+  scheme?: 'http' | 'https';
+  /** input smoke-check (smokeCheckServices): false checks only Services annotated smoke-check "true" */
+  enabled?: boolean;
   /** answers in a row that must name the expected revision (the proxy picks an endpoint per request) */
   confirmations?: number;
   /** requests at most; the check fails when they are used up */
@@ -23,21 +36,24 @@ export interface SmokeOptions {
    * catches an old pod is the number of answers, not the time between them */
   confirmIntervalMs?: number;
   timeoutMs?: number;
+  /** how long the endpoints check of a non-HTTP Service waits for a ready endpoint, default 20 s */
+  endpointsWaitMs?: number;
   log?: (line: string) => void;
 }
 
 export interface SmokeResult {
   service: string;
-  outcome: 'passed';
-  /** the revision that answered, or 2xx */
+  /** passed: GET answered; endpoints: a Service that speaks no HTTP has ready endpoints */
+  outcome: 'passed' | 'endpoints';
+  /** the revision that answered, 2xx, or the number of ready endpoints */
   detail: string;
   requests: number;
 }
 
 /**
- * Checks that GET / through Service `serviceName` port `port` answers with JSON whose `revision` is
- * expectedRevision, `confirmations` times in a row, within `attempts` requests; throws with what answered
- * otherwise.
+ * Checks that GET <path> through Service `serviceName` port `port` answers with JSON whose `revision` is
+ * expectedRevision (or, naming none, 2xx), `confirmations` times in a row, within `attempts` requests;
+ * throws with what answered and the fix for the last answer otherwise.
  */
 export async function smokeCheck(
   cluster: Cluster,
@@ -51,9 +67,14 @@ export async function smokeCheck(
   const confirmIntervalMs = options.confirmIntervalMs ?? Math.min(200, intervalMs);
   const what = `Service/${serviceName} port ${port} in namespace '${namespace}'`;
   const target = options.path ?? '/';
-  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(serviceName)}:${encodeURIComponent(String(port))}/proxy${target}`;
+  const scheme = options.scheme === 'https' ? 'https:' : '';
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${scheme}${encodeURIComponent(serviceName)}:${encodeURIComponent(String(port))}/proxy${target}`;
   const seen: Record<string, number> = {};
-  let last = '';
+  const tally = (label: string) => {
+    seen[label] = (seen[label] ?? 0) + 1;
+  };
+  let last: Seen | undefined;
+  let lastText = '';
   let inARow = 0;
   try {
     return await retry(
@@ -62,11 +83,12 @@ export async function smokeCheck(
           // tried once: the proxy's 503 (no pod answered) is an answer here, and this loop is the retry
           const body = await cluster.request<string>('GET', path, { text: true, timeoutMs, outageMs: 0 });
           const revision = revisionOf(body);
-          seen[revision ?? '2xx without a revision'] = (seen[revision ?? '2xx without a revision'] ?? 0) + 1;
+          tally(revision ?? '2xx without a revision');
           // an answer that names no revision cannot be told apart from an old pod's: any 2xx counts
           if (revision !== expectedRevision && revision !== undefined) {
             inARow = 0;
-            last = `revision ${revision}`;
+            last = { kind: 'revision', revision };
+            lastText = `revision ${revision}`;
           } else if (++inARow >= confirmations) {
             options.log?.(
               `smoke check of ${what}: GET ${target} answered ${revision ? `revision ${revision}` : '2xx (no revision in the answer)'} (${request} request${request === 1 ? '' : 's'})`,
@@ -75,7 +97,12 @@ export async function smokeCheck(
           }
         } catch (error) {
           inARow = 0;
-          last = errorText(error);
+          last =
+            error instanceof KubeApiError
+              ? seenOf({ status: error.status, reason: error.reason, message: error.serverMessage })
+              : seenOf({ message: errorText(error) });
+          tally(labelOf(last));
+          lastText = errorText(error);
         }
         throw notYet;
       },
@@ -89,21 +116,59 @@ export async function smokeCheck(
     if (error !== notYet) throw error;
   }
   const answers = Object.entries(seen)
-    .map(([revision, count]) => `${revision} x${count}`)
+    .map(([label, count]) => `${label} x${count}`)
     .join(', ');
+  const context: CheckContext = {
+    service: serviceName,
+    namespace,
+    path: target,
+    pathFrom: options.pathFrom ?? 'input',
+    port,
+    ...(options.targetPort !== undefined ? { targetPort: options.targetPort } : {}),
+    ...(options.selector ? { selector: options.selector } : {}),
+    expectedRevision,
+  };
   throw new Error(
     `smoke check failed: GET ${target} through ${what} did not answer with the deployed revision ${expectedRevision} (or, naming none, 2xx) ` +
-      `${confirmations} times in a row in ${attempts} requests (answers: ${answers || 'none'}; last: ${last}). ` +
-      'The pods serving are not the commit just deployed: check that the image is built with --build-arg REVISION=<commit> and that the Service selects only the new pods.',
+      `${confirmations} times in a row in ${attempts} requests (answers: ${answers || 'none'}; last: ${lastText}). ` +
+      (last ? adviceFor(last, context) : ''),
   );
 }
 
 const notYet = Symbol('not confirmed yet');
 
 /**
+ * The check of a Service that speaks no HTTP: at least one ready endpoint (waiting up to endpointsWaitMs),
+ * else an error naming the selector that matches no ready pod.
+ */
+export async function smokeCheckEndpoints(
+  cluster: Cluster,
+  namespace: string,
+  service: V1Service,
+  reason: string,
+  options: SmokeOptions = {},
+): Promise<SmokeResult> {
+  const name = service.metadata?.name ?? '';
+  const e = await serviceEndpoints(cluster, namespace, name, options.endpointsWaitMs ?? 20_000);
+  if (e.ready === 0) {
+    const selector = Object.entries(service.spec?.selector ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    throw new Error(
+      `smoke check failed: Service/${name} in namespace '${namespace}' (endpoints only: ${reason}) has no ready endpoint${e.notReady ? ` (${e.notReady} not ready)` : ''}. ` +
+        `Its selector ${selector} matches no ready pod: check it against the pod template's labels and the pods' readiness.`,
+    );
+  }
+  options.log?.(
+    `smoke check of Service/${name}: endpoints only (${reason}): ${e.ready} ready endpoint${e.ready === 1 ? '' : 's'}`,
+  );
+  return { service: name, outcome: 'endpoints', detail: `${e.ready} ready`, requests: 0 };
+}
+
+/**
  * The smoke check of each Service in the set whose selector picks pods that run `image` (the one just
- * built), on its port named http, else its first. Other Services (another image: a database, a cache;
- * ExternalName; no selector) are left to the endpoints check, with a line saying so.
+ * built), as smokePlan says: a GET on its HTTP port, its ready endpoints, or none (each said in a line).
+ * Other Services (another image: a database, a cache) are left to the endpoints report, with a line saying so.
  */
 export async function smokeCheckServices(
   cluster: Cluster,
@@ -119,10 +184,19 @@ export async function smokeCheckServices(
     if (o.kind !== 'Service') continue;
     const service = o as V1Service;
     const name = service.metadata?.name ?? '';
-    const ports = service.spec?.ports ?? [];
-    const port = ports.find((p) => p.name === 'http') ?? ports[0];
     const selector = service.spec?.selector;
-    if (!selector || service.spec?.type === 'ExternalName' || !port) continue;
+    const none =
+      service.spec?.type === 'ExternalName'
+        ? 'it is an ExternalName Service'
+        : !selector || Object.keys(selector).length === 0
+          ? 'it has no selector (its endpoints are not pods it selects)'
+          : !service.spec?.ports?.length
+            ? 'it has no port'
+            : '';
+    if (!selector || none) {
+      options.log?.(`smoke check of Service/${name}: not run, ${none}`);
+      continue;
+    }
     const runsImage = templates.some((t) => selects(selector, t.labels) && t.images.includes(image));
     if (!runsImage) {
       options.log?.(
@@ -130,7 +204,21 @@ export async function smokeCheckServices(
       );
       continue;
     }
-    results.push(await smokeCheck(cluster, namespace, name, port.port, expectedRevision, options));
+    const plan = smokePlan(service, { enabled: options.enabled ?? true, path: options.path ?? '/' });
+    if (plan.kind === 'off') options.log?.(`smoke check of Service/${name}: off, ${plan.reason}`);
+    else if (plan.kind === 'endpoints')
+      results.push(await smokeCheckEndpoints(cluster, namespace, service, plan.reason, options));
+    else
+      results.push(
+        await smokeCheck(cluster, namespace, name, plan.port, expectedRevision, {
+          ...options,
+          path: plan.path,
+          pathFrom: plan.pathFrom,
+          scheme: plan.scheme,
+          selector,
+          targetPort: plan.targetPort,
+        }),
+      );
   }
   return results;
 }
