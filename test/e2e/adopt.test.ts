@@ -128,6 +128,24 @@ describe('adopting what was made by hand with kubectl', () => {
     expect(d?.spec?.revisionHistoryLimit).toBe(5);
   });
 
+  it('kubectl set env, label and annotate, then a rerun of the same commit: the live Deployment is the manifests again', async () => {
+    await kubectl(['set', 'env', '-n', byHand, 'deployment/archetype', 'HAND_EDIT=1']);
+    await kubectl(['label', '-n', byHand, 'deployment/archetype', 'hand=1']);
+    await kubectl(['annotate', '-n', byHand, 'deployment/archetype', 'hand.example/note=1']);
+    const edited = await deployment(byHand);
+    expect(edited?.spec?.template.spec?.containers[0]?.env?.map((e) => e.name)).toContain('HAND_EDIT');
+    // the same commit as the last deploy: what the cluster holds differs only by the hand edits
+    const run = await runAction(inputs(byHand), { sha: sha('3') });
+    expect(run.error).toBe('');
+    expect(run.log).toMatch(/taken over from kubectl .*env\[name="HAND_EDIT"\] \(kubectl-set, removed\)/);
+    expect(run.log).toMatch(/taken over from kubectl .*\(kubectl-label, removed\)/);
+    expect(run.log).toMatch(/taken over from kubectl .*\(kubectl-annotate, removed\)/);
+    const d = await deployment(byHand);
+    expect(d?.spec?.template.spec?.containers[0]?.env?.map((e) => e.name) ?? []).not.toContain('HAND_EDIT');
+    expect(d?.metadata?.labels?.hand).toBeUndefined();
+    expect(d?.metadata?.annotations?.['hand.example/note']).toBeUndefined();
+  });
+
   it('an unlabelled object, and one labelled like the action by hand, are never pruned', async () => {
     const labels = {
       'app.kubernetes.io/managed-by': 'archetype-deploy',

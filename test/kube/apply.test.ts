@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type {
   KubernetesObject,
   V1ConfigMap,
@@ -288,6 +292,114 @@ describe('applySet', () => {
     expect(await get(cluster, `/api/v1/namespaces/${ns}/configmaps/after-config`)).toBeDefined();
     for (const name of ['migrate-config', 'after-config'])
       await cluster.request('DELETE', `/api/v1/namespaces/${ns}/configmaps/${name}`);
+  });
+});
+
+describe('drift made with any kubectl command', () => {
+  // kubectl as a person at a terminal runs it: the admin kubeconfig, each command's own field manager
+  // (kubectl-set, kubectl-label, kubectl-annotate, kubectl-patch: each command's --field-manager default)
+  const driftNs = namespaceName('t-drift');
+  const driftOpts = { fieldManager, force: false, namespace: driftNs };
+  const path = `/apis/apps/v1/namespaces/${driftNs}/deployments/drift`;
+  const manifests = () => [deployment(driftNs, { name: 'drift', env: { GREETING: 'hello' } })];
+  const kubectl = (...args: (string | Record<string, string>)[]) => {
+    const binary = process.env.KUBECTL;
+    if (!binary) throw new Error('KUBECTL not set: eval "$(scripts/local-stack env)"');
+    const env = args.find((a) => typeof a === 'object') ?? {};
+    const words = args.filter((a) => typeof a === 'string');
+    execFileSync(binary, ['--kubeconfig', process.env.KUBECONFIG ?? '', '-n', driftNs, ...words], {
+      stdio: 'pipe',
+      timeout: 30_000,
+      env: { ...process.env, ...env },
+    });
+  };
+  const live = () => get<V1Deployment>(cluster, path);
+  const env = async () =>
+    Object.fromEntries(
+      ((await live())?.spec?.template.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value]),
+    );
+
+  afterAll(async () => {
+    await deleteNamespace(cluster, driftNs);
+  });
+
+  it('removes what kubectl set, label, annotate and patch added, takes back what they changed, and names each', async () => {
+    await applySet(cluster, manifests(), driftOpts);
+    kubectl('set', 'env', 'deployment/drift', 'HAND_EDIT=1', 'GREETING=changed');
+    kubectl('label', 'deployment/drift', 'hand=1');
+    kubectl('annotate', 'deployment/drift', 'hand.example/note=by hand');
+    kubectl('patch', 'deployment/drift', '--type=merge', '-p', '{"spec":{"minReadySeconds":7}}');
+    const before = await live();
+    expect(await env()).toEqual({ GREETING: 'changed', HAND_EDIT: '1' });
+    const managers = (d?: V1Deployment) => (d?.metadata?.managedFields ?? []).map((m) => m.manager ?? '');
+    expect(managers(before)).toEqual(
+      expect.arrayContaining([
+        fieldManager,
+        'kubectl-set',
+        'kubectl-label',
+        'kubectl-annotate',
+        'kubectl-patch',
+      ]),
+    );
+
+    const result = await applySet(cluster, manifests(), driftOpts);
+    expect(result.objects.map((o) => `${o.kind}/${o.name}:${o.action}`)).toEqual([
+      'Deployment/drift:configured',
+    ]);
+    const after = await live();
+    expect(await env()).toEqual({ GREETING: 'hello' });
+    expect(after?.metadata?.labels?.hand).toBeUndefined();
+    expect(after?.metadata?.annotations?.['hand.example/note']).toBeUndefined();
+    expect(after?.spec?.minReadySeconds ?? 0).toBe(0);
+    // the Deployment controller's own fields (revision annotation, status) stay its own
+    expect(managers(after).filter((m) => m.startsWith('kubectl'))).toEqual([]);
+    const named = result.takenOver.map((t) => `${t.field} (${t.manager})${t.removed ? ' removed' : ''}`);
+    expect(named).toEqual(
+      expect.arrayContaining([
+        '.spec.template.spec.containers[name="app"].env[name="GREETING"].value (kubectl-set)',
+        '.spec.template.spec.containers[name="app"].env[name="HAND_EDIT"] (kubectl-set) removed',
+        '.metadata.labels.hand (kubectl-label) removed',
+        '.metadata.annotations.hand.example/note (kubectl-annotate) removed',
+        '.spec.minReadySeconds (kubectl-patch) removed',
+      ]),
+    );
+    expect(result.takenOver.find((t) => t.field === '.spec.minReadySeconds')?.was).toBe(7);
+
+    // adopted once: the next apply of the same manifests is unchanged and takes nothing
+    const again = await applySet(cluster, manifests(), driftOpts);
+    expect(again.objects.map((o) => o.action)).toEqual(['unchanged']);
+    expect(again.takenOver).toEqual([]);
+  });
+
+  it("keeps kubectl apply's last-applied annotation kubectl's while removing what kubectl edit added", async () => {
+    // kubectl edit, its editor a program that adds an argument and a last-applied-configuration annotation
+    const dir = mkdtempSync(join(tmpdir(), 'kubectl-edit-'));
+    const editor = join(dir, 'edit.mjs');
+    writeFileSync(
+      editor,
+      `import { readFileSync, writeFileSync } from 'node:fs';
+const file = process.argv[2];
+const d = JSON.parse(readFileSync(file, 'utf8'));
+d.metadata.annotations = { ...d.metadata.annotations, 'kubectl.kubernetes.io/last-applied-configuration': '{"kind":"Deployment"}' };
+d.spec.template.spec.containers[0].args = ['--edited'];
+writeFileSync(file, JSON.stringify(d));
+`,
+    );
+    kubectl('edit', 'deployment/drift', '-o', 'json', { KUBE_EDITOR: `${process.execPath} ${editor}` });
+    expect((await live())?.spec?.template.spec?.containers[0]?.args).toEqual(['--edited']);
+    const result = await applySet(cluster, manifests(), driftOpts);
+    const after = await live();
+    expect(after?.spec?.template.spec?.containers[0]?.args).toBeUndefined();
+    expect(after?.metadata?.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toBe(
+      '{"kind":"Deployment"}',
+    );
+    const edit = after?.metadata?.managedFields?.find((m) => m.manager === 'kubectl-edit');
+    expect(edit?.fieldsV1).toEqual({
+      'f:metadata': { 'f:annotations': { 'f:kubectl.kubernetes.io/last-applied-configuration': {} } },
+    });
+    expect(result.takenOver.map((t) => `${t.field} (${t.manager})`)).toEqual([
+      '.spec.template.spec.containers[name="app"].args (kubectl-edit)',
+    ]);
   });
 });
 

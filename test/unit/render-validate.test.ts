@@ -1,5 +1,5 @@
 import { loadManifests, type Manifest } from '../../src/kube/manifests/load.js';
-import { render } from '../../src/kube/manifests/render.js';
+import { isFullReference, render } from '../../src/kube/manifests/render.js';
 import { validate } from '../../src/kube/manifests/validate.js';
 import type { RenderTarget } from '../../src/plan.js';
 import { deployment, ingress, manifestDir, service } from '../helpers/fixtures.js';
@@ -102,6 +102,82 @@ describe('render', () => {
   });
 });
 
+describe('image references', () => {
+  const cronJob = (image: string, init = 'archetype') => `apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: nightly
+spec:
+  schedule: '0 3 * * *'
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          initContainers:
+            - name: wait
+              image: ${init}
+          containers:
+            - name: report
+              image: ${image}
+`;
+
+  it.each([
+    ['registry.k8s.io/pause:3.10', true],
+    ['127.0.0.1:5000/tools/once:1', true],
+    ['docker.io/library/redis:7.2', true],
+    ['localhost/app:latest', true],
+    ['[::1]:5000/app:v1', true],
+    [`ghcr.io/org/app@sha256:${'ab'.repeat(32)}`, true],
+    [`ghcr.io/org/app:1@sha256:${'ab'.repeat(32)}`, true],
+    ['redis', false],
+    ['redis:7', false],
+    ['library/redis:7', false],
+    ['myapp', false],
+    ['ghcr.io/org/app', false],
+    ['localhost:5000/app', false],
+    ['ghcr.io/org/app:', false],
+    ['ghcr.io/org/app@sha256:abc', false],
+  ])('%s is a full reference: %s', (image, full) => {
+    expect(isFullReference(image)).toBe(full);
+  });
+
+  it("refuses a CronJob's container and a Deployment's init container whose image is a short name, by file and line", () => {
+    const message = errorOf(() =>
+      render(
+        load({
+          'd.yaml': deployment.replace(
+            '      containers:\n',
+            '      initContainers:\n        - name: migrate\n          image: myapp\n      containers:\n',
+          ),
+          'jobs.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n---\n${cronJob('redis:7')}`,
+        }),
+        target,
+      ),
+    );
+    expect(message).toMatch(/^Cannot render the manifests:/);
+    expect(message).toMatch(
+      /jobs\.yaml:6 CronJob\/nightly: container 'report' has image 'redis:7', which is neither the image this run builds nor a full reference/,
+    );
+    expect(message).toMatch(/d\.yaml:1 Deployment\/archetype: container 'migrate' has image 'myapp'/);
+    expect(message).toContain(
+      "write the full reference, e.g. docker.io/library/redis:7.2 or <registry>/<repo>@sha256:..., or name the image 'archetype' to get the one this run builds",
+    );
+    // the placeholder in the CronJob's init container is substituted, not refused
+    expect(message).not.toContain("'wait'");
+  });
+
+  it('substitutes the placeholder and keeps full references in every pod template', () => {
+    const set = render(
+      load({ 'd.yaml': deployment, 'c.yaml': cronJob('registry.k8s.io/pause:3.10') }),
+      target,
+    );
+    const pod = kind(set, 'CronJob').spec.jobTemplate.spec.template.spec;
+    expect(pod.containers[0].image).toBe('registry.k8s.io/pause:3.10');
+    expect(pod.initContainers[0].image).toBe(digest);
+  });
+});
+
 describe('validate', () => {
   const valid = () => load({ 'all.yaml': [deployment, service, ingress].join('---\n') });
 
@@ -182,6 +258,33 @@ describe('validate', () => {
   ])('rejects %s', (_case, files, message) => {
     const base: Record<string, string> = { 'd.yaml': deployment, 's.yaml': service, 'i.yaml': ingress };
     expect(errorOf(() => validate(load({ ...base, ...files })))).toContain(message);
+  });
+
+  it("refuses a Service's smoke annotation of a value it does not take, naming the annotation", () => {
+    const service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'web',
+        annotations: {
+          'archetype-deploy.github.io/smoke-check': 'off',
+          'archetype-deploy.github.io/smoke-path': 'healthz',
+        },
+      },
+      spec: { ports: [{ port: 80 }] },
+    };
+    let message = '';
+    try {
+      validate([{ file: 'k8s/service.yaml', line: 3, object: service }]);
+    } catch (error) {
+      message = String(error);
+    }
+    expect(message).toContain(
+      `k8s/service.yaml:3 Service/web: metadata.annotations['archetype-deploy.github.io/smoke-check'] is "off"`,
+    );
+    expect(message).toContain(
+      `metadata.annotations['archetype-deploy.github.io/smoke-path'] is "healthz", not a URL path`,
+    );
   });
 
   it('names the file and line of the bad object', () => {

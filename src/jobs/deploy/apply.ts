@@ -97,7 +97,7 @@ async function beforeFirstWrite(ctx: DeployRun, set: KubernetesObject[], before:
 function reportTakenOver(taken: TakenOver[]): void {
   if (taken.length === 0) return;
   core.info(
-    `taken over from kubectl (objects made or changed by hand): ${taken.map((t) => `${t.kind}/${t.name} ${t.field} (${t.manager})`).join(', ')}`,
+    `taken over from kubectl (objects made or changed by hand): ${taken.map((t) => `${t.kind}/${t.name} ${t.field} (${t.manager}${t.removed ? ', removed' : ''})`).join(', ')}`,
   );
   for (const t of taken.filter((t) => t.field === '.spec.replicas'))
     core.notice(

@@ -4,6 +4,8 @@ import { errorText } from '../../util/errors.js';
 import { type Cluster, describeObject } from '../client/client.js';
 import { applyNamespace, deleteNamespace, namespaceExists } from '../client/namespace.js';
 import { applyOrder, applyStage } from '../kinds.js';
+import { sameObject } from '../manifests/json.js';
+import { adoptHandEdits, handEdits, removedFields } from './adopt.js';
 import { explain } from './conflicts.js';
 import { dryRun } from './dry-run.js';
 import { deleteAndWait, ssa } from './ssa.js';
@@ -14,7 +16,8 @@ import type { ApplyOptions, ApplyResult, Planned, TakenOver } from './types.js';
 // unchanged Deployment gets no new revision), then apply in dependency order. The dry-run of one object is
 // dry-run.ts, the sentences API errors become conflicts.ts, the deletion of what left the set prune.ts.
 
-export { kubectlManagers } from './conflicts.js';
+export { handEdits } from './adopt.js';
+export { isKubectlManager, kubectlManagers } from './conflicts.js';
 export { deletePrunable, findPrunable, type Prunable, type PrunedObject, prune } from './prune.js';
 export { ssa } from './ssa.js';
 export type {
@@ -58,13 +61,22 @@ export async function applySet(
       const takenOver: TakenOver[] = [];
       try {
         const plan = await dryRun(cluster, object, options, own, reclaimed, takenOver);
-        return { plan, reclaimed, takenOver };
+        // what kubectl changed by hand: adopted before the write, so that what the manifests lack goes
+        const existing = plan.action === 'configured' || plan.action === 'unchanged';
+        const known = options.dryRuns?.get(object);
+        const live = !existing
+          ? undefined
+          : known
+            ? known.live
+            : await cluster.get<KubernetesObject>(plan.path);
+        return { plan, reclaimed, takenOver, live: handEdits(live).length > 0 ? live : undefined };
       } catch (error) {
         return { error: `${at(object)}${errorText(error)}`, reclaimed, takenOver };
       }
     }),
   );
   const planned = outcomes.flatMap((o) => (o.plan ? [o.plan] : []));
+  const handEdited = new Map(outcomes.flatMap((o) => (o.plan && o.live ? [[o.plan, o.live] as const] : [])));
   const errors = outcomes.flatMap((o) => (o.error ? [o.error] : []));
   const reclaimed = outcomes.flatMap((o) => o.reclaimed);
   const takenOver = outcomes.flatMap((o) => o.takenOver);
@@ -83,11 +95,18 @@ export async function applySet(
   await options.beforeWrite?.();
   const done: string[] = [];
   const write = async (p: Planned) => {
-    if (p.action === 'unchanged') return;
+    const live = handEdited.get(p);
+    if (p.action === 'unchanged' && !live) return;
     if (namespaceCreated && p.object.kind === 'Namespace' && p.object.metadata?.name === options.namespace)
       return;
     if (p.action === 'replaced') await deleteAndWait(cluster, p.path);
-    await ssa(cluster, p.path, p.object, options.fieldManager, p.force, false);
+    const adopted = live && (await adoptHandEdits(cluster, p.path, options.fieldManager, live));
+    const written = await ssa(cluster, p.path, p.object, options.fieldManager, p.force, false);
+    if (adopted && live) {
+      const [kind, name] = [p.object.kind ?? '', p.object.metadata?.name ?? ''];
+      takenOver.push(...removedFields(kind, name, adopted, written, options.fieldManager, live));
+      if (p.action === 'unchanged' && !sameObject(live, written)) p.action = 'configured';
+    }
     done.push(describeObject(p.object));
   };
   // tier by tier, each tier's objects at once (as fluxcd's staged apply): what pods need at start is live

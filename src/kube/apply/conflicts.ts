@@ -6,25 +6,26 @@ import { describeObject, KubeApiError, type StatusCause } from '../client/client
 // error becomes: the object, the field and the fix.
 
 /**
- * kubectl's own field managers: what a user made or changed by hand with kubectl is taken over without
- * 'force-conflicts', as kubectl's own migration to server-side apply and fluxcd's ssa do. Only the fields in
- * conflict change hands; the last-applied-configuration annotation stays kubectl's, so that a later
- * `kubectl apply` of the same files computes no change and reverts nothing.
+ * A manager kubectl writes as: `kubectl` (older versions, and the user agent's default) or `kubectl-<command>`
+ * (`kubectl-client-side-apply`, `-create`, `-edit`, `-patch`, `-replace`, `-scale`, `-set`, `-label`,
+ * `-annotate`, `-rollout`, ... each command's --field-manager default in kubernetes/kubectl), and plugins
+ * run as `kubectl-<name>`. What was made or changed by hand with kubectl is taken over, as kubectl's own
+ * migration to server-side apply (client-go's csaupgrade) and fluxcd's ssa do.
  */
-export const kubectlManagers: ReadonlySet<string> = new Set([
-  'kubectl-client-side-apply',
-  'kubectl',
-  'kubectl-create',
-  'kubectl-edit',
-  'kubectl-patch',
-  'kubectl-replace',
-  'kubectl-scale',
-  'kubectl-set',
-  'kubectl-label',
-  'kubectl-annotate',
-  'kubectl-rollout',
-  'before-first-apply',
-]);
+export function isKubectlManager(manager: string): boolean {
+  return manager === 'kubectl' || manager.startsWith('kubectl-');
+}
+
+/**
+ * The managers whose fields in conflict are taken over without 'force-conflicts': kubectl's, and
+ * `before-first-apply` (the server's name for fields set before managedFields were kept). Their other fields
+ * are adopted before the write (adopt.ts), so what the manifests lack goes. The last-applied-configuration
+ * annotation stays kubectl's, so that a later `kubectl apply` of the same files computes no change and
+ * reverts nothing. Any other manager (a controller, an autoscaler's handover) still conflicts.
+ */
+export const kubectlManagers: { has(manager: string): boolean } = {
+  has: (manager) => manager === 'before-first-apply' || isKubectlManager(manager),
+};
 
 export interface Conflict {
   field: string;

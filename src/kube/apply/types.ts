@@ -62,7 +62,7 @@ export interface ApplyResult {
   namespaceCreated: boolean;
   /** fields taken back from our own managers, as "Kind/name .field (manager)" */
   reclaimed: string[];
-  /** fields taken over from kubectl (objects made or changed by hand) */
+  /** fields taken over from kubectl (objects made or changed by hand), and those it added that went */
   takenOver: TakenOver[];
 }
 
@@ -74,6 +74,8 @@ export interface TakenOver {
   manager: string;
   /** the live value it had, where the field is a plain path */
   was?: unknown;
+  /** a field the manifests do not have, added by hand: removed by the apply (adopt.ts) */
+  removed?: boolean;
 }
 
 /** One object of the set, passed by the dry-run: what writing it does. */

@@ -69,11 +69,16 @@ export function render(manifests: Manifest[], target: RenderTarget): Manifest[] 
         ...(tmeta.labels as Record<string, string> | undefined),
         ...(object.kind === 'Job' ? stable : { ...stable, [versionLabel]: version }),
       };
-      for (const c of containersOf(template))
-        if (typeof c.image === 'string' && matchesPlaceholder(c.image, target.imagePlaceholder)) {
+      for (const c of containersOf(template)) {
+        if (typeof c.image !== 'string') continue;
+        if (matchesPlaceholder(c.image, target.imagePlaceholder)) {
           c.image = target.image;
           imagesSet++;
-        }
+        } else if (!isFullReference(c.image))
+          errors.push(
+            `${where(m)}: ${unqualifiedImage(String(c.name ?? '?'), c.image, target.imagePlaceholder)}`,
+          );
+      }
     }
     if (object.kind === 'Deployment') {
       metadata.annotations[changeCauseAnnotation] = target.changeCause;
@@ -121,6 +126,34 @@ export function containersOf(template: Json): Json[] {
 export function matchesPlaceholder(image: string, placeholder: string): boolean {
   const repo = repositoryOf(image);
   return repo === placeholder || repo.endsWith(`/${placeholder}`);
+}
+
+/**
+ * A reference every node resolves the same way: a registry host (the first part has a '.' or ':' or is
+ * 'localhost', as docker's reference grammar reads it) and a tag or digest. `redis:7` is docker.io's by
+ * default, on some nodes a mirror's; `myapp` (a typo of the placeholder) would be pulled from Docker Hub.
+ * A tag, `:latest` included, is accepted: the choice to pin by digest is the manifests'.
+ */
+export function isFullReference(image: string): boolean {
+  const [name = '', digest, ...more] = image.split('@');
+  if (more.length > 0) return false;
+  const slash = name.indexOf('/');
+  if (slash <= 0) return false;
+  const host = name.slice(0, slash);
+  if (!(host.includes('.') || host.includes(':') || host === 'localhost')) return false;
+  if (digest !== undefined) return /^[a-z0-9]+([+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/.test(digest);
+  const last = name.slice(name.lastIndexOf('/') + 1);
+  const colon = last.indexOf(':');
+  return colon > 0 && /^[\w][\w.-]{0,127}$/.test(last.slice(colon + 1));
+}
+
+function unqualifiedImage(container: string, image: string, placeholder: string): string {
+  return (
+    `container '${container}' has image '${image}', which is neither the image this run builds nor a full reference ` +
+    `(registry host and tag or digest; a short name is pulled from docker.io, or wherever a node's runtime maps it): ` +
+    `write the full reference, e.g. docker.io/library/redis:7.2 or <registry>/<repo>@sha256:..., ` +
+    `or name the image '${placeholder}' to get the one this run builds`
+  );
 }
 
 export function repositoryOf(image: string): string {

@@ -1,5 +1,6 @@
 import { preDeployAnnotation } from '../../names.js';
 import { kindOf } from '../kinds.js';
+import { smokeAnnotationProblems } from '../reach/smoke-plan.js';
 import type { Manifest } from './load.js';
 import { where } from './load.js';
 import { containersOf, podTemplateOf } from './render.js';
@@ -42,6 +43,12 @@ export function validate(manifests: Manifest[]): void {
     checkStringMap(metadata.labels, 'metadata.labels', fail, true);
     checkStringMap(metadata.annotations, 'metadata.annotations', fail, false);
     checkPreDeploy(o.kind, metadata.annotations, fail);
+    // a bad smoke annotation stops here, not after the rollout (where it would restore the previous release)
+    if (o.kind === 'Service')
+      for (const problem of smokeAnnotationProblems(
+        metadata.annotations as Record<string, string> | undefined,
+      ))
+        fail(problem);
     const key = `${o.kind}/${metadata.name}`;
     const earlier = seen.get(key);
     if (earlier) fail(`is defined twice (also at ${earlier.file}:${earlier.line})`);

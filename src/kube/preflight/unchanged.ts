@@ -1,5 +1,5 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
-import { type AppliedObject, type DryRun, ssa } from '../apply/apply.js';
+import { type AppliedObject, type DryRun, handEdits, ssa } from '../apply/apply.js';
 import { type Cluster, isNotFound } from '../client/client.js';
 import { instanceSelector, listByKind } from '../client/list.js';
 import { sameJson, sameObject } from '../manifests/json.js';
@@ -76,6 +76,8 @@ export async function compareWithLive(
     }
     // a workload still rolling out (or failed) is left to tracking, which reads the same status
     if (statusOf(current).status !== 'Current') changed = true;
+    // a kubectl edit the manifests do not hold is undone by the apply (kube/apply/adopt.ts)
+    if (handEdits(current).length > 0) changed = true;
     if (!sameObject(current, result)) changed = true;
     done.push({
       apiVersion: object.apiVersion ?? '',
