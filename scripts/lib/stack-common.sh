@@ -42,6 +42,8 @@ ENTRA_KID=archetype-local-entra
 ENTRA_ISSUER="https://$ENTRA_ISSUER_ADDR/$ENTRA_TENANT/v2.0"
 AKS_SERVER_APP_ID=6dae42f8-4368-4678-94ff-3960e28e3630
 REGISTRY_USER=archetype
+# bearer mode only: a user (same password) the token server grants pull alone, as ACR an identity with AcrPull
+REGISTRY_PULL_USER=archetype-pull
 ETCD_PORT=${ARCHETYPE_ETCD_PORT:-2379}
 ETCD_PEER_PORT=${ARCHETYPE_ETCD_PEER_PORT:-2380}
 APISERVER_PORT=${ARCHETYPE_APISERVER_PORT:-6443}

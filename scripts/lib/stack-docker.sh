@@ -140,7 +140,7 @@ start_registry() {
 	if ! component_running registry-token; then
 		check_port registry-token "${TOKEN_SERVER_ADDR##*:}"
 		start_bg registry-token "$BIN_TOKEN/registry-token" -addr "$TOKEN_SERVER_ADDR" \
-			-user "$REGISTRY_USER" -password-file "$REGISTRY_DIR/password" \
+			-user "$REGISTRY_USER" -pull-user "$REGISTRY_PULL_USER" -password-file "$REGISTRY_DIR/password" \
 			-key "$REGISTRY_DIR/token.key" -cert "$REGISTRY_DIR/token.crt" -issuer archetype-local-token
 	fi
 	if ! component_running registry-bearer; then

@@ -1,4 +1,5 @@
 import type { TokenCredential } from '@azure/identity';
+import { acrPushRoleFix } from '../util/acr-roles.js';
 import { maskSecret } from '../util/secrets.js';
 import { azurePost, quoteBody } from './http.js';
 import { bearerToken, jwtClaims, principalOf } from './token.js';
@@ -6,7 +7,7 @@ import { bearerToken, jwtClaims, principalOf } from './token.js';
 /** Entra ID scope of Azure Container Registry's data plane. */
 export const acrScope = 'https://containerregistry.azure.net/.default';
 /** The user name that tells ACR the password is one of its refresh tokens (docker login). */
-export const acrRefreshTokenUser = '00000000-0000-0000-0000-000000000000';
+export { acrRefreshTokenUser } from '../util/acr-roles.js';
 
 /**
  * Exchanges an Entra access token for an ACR refresh token (Azure/acr docs/AAD-OAuth.md, POST /oauth2/exchange),
@@ -72,7 +73,6 @@ async function exchangeFor(
   if (response.status === 401 && !last) return undefined;
   const said = `ACR token exchange at ${url} answered HTTP ${response.status}: ${quoteBody(response)}`;
   const principal = principalOf(claims) ?? '<client id of the identity>';
-  const registryName = registryHost.split('.')[0] ?? registryHost;
   switch (response.status) {
     case 200: // not quoted: a 200 body may hold a credential under another name
       throw new Error(
@@ -80,11 +80,11 @@ async function exchangeFor(
       );
     case 401:
     case 403:
+      // ACR exchanges any valid Entra token of its tenant, whatever roles the identity holds (AAD-OAuth.md): a
+      // refusal here is about the token, its tenant or the registry's network rules first; the role last
       throw new Error(
-        `${said}\nThe identity ${principal} (tenant ${tenant}) may not push to ${registryHost}: it needs the AcrPush role on the registry ` +
-          `(on registries with ABAC repository permissions: Container Registry Repository Writer), e.g.\n` +
-          `  az role assignment create --assignee ${principal} --role AcrPush --scope $(az acr show --name ${registryName} --query id --output tsv)\n` +
-          `Also check that azure-tenant-id is the registry's tenant, and that the registry's network rules let this runner in.`,
+        `${said}\nACR did not accept the Entra token of ${principal} (tenant ${tenant}): check that azure-tenant-id is the registry's tenant ` +
+          `and that the registry's network rules let this runner in. To push, the identity also needs a role: ${acrPushRoleFix(principal, registryHost)}`,
       );
     case 404:
       throw new Error(

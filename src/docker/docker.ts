@@ -20,6 +20,9 @@ export interface RunOptions {
 }
 
 export class Docker {
+  /** registry host -> the user name docker signed in with (docker login that succeeded) */
+  private readonly signIns = new Map<string, string>();
+
   private constructor(readonly configDir: string) {}
 
   /** A docker with an empty, private config; removed by dispose(). Plugins and builders stay reachable. */
@@ -43,7 +46,16 @@ export class Docker {
       silent: !options.stream,
       ignoreReturnCode: true,
     });
+    if (args[0] === 'login' && result.exitCode === 0 && args[1]) {
+      const user = args.indexOf('--username');
+      this.signIns.set(args[1], user > 0 ? (args[user + 1] ?? '') : '');
+    }
     return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** The user name docker signed in to `registry` with in this run; undefined when it did not sign in. */
+  signedInAs(registry: string): string | undefined {
+    return this.signIns.get(registry);
   }
 
   /** run() that throws with docker's own message when the command fails. */

@@ -15,7 +15,7 @@ export async function login(
   if (result.exitCode !== 0) {
     const reason = result.stderr.trim().split('\n').pop() ?? '';
     throw new Error(
-      `docker login to ${registry} as ${username} failed: ${reason}. Check the registry credentials (inputs registry-username/registry-password, or the Azure identity's AcrPush role for ACR)`,
+      `docker login to ${registry} as ${username} failed: ${reason}. Check the registry credentials: inputs registry-username/registry-password; for ACR signed in with the Azure identity, the refresh token was just issued, so check the registry's network rules (its firewall) and that the identity's tenant is the registry's (its push role is checked at the push)`,
     );
   }
 }

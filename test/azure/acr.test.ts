@@ -11,7 +11,6 @@ import { FakeAzure } from '../fakes/azure-server.js';
 import { bareRunner, captureStdout, setEnv } from '../fakes/runner-env.js';
 
 const pusher = '44444444-4444-4444-4444-444444444444';
-const stranger = '55555555-5555-5555-5555-555555555555';
 const registry = 'archetype.azurecr.io';
 
 let fake: FakeAzure;
@@ -21,7 +20,6 @@ let stdout: ReturnType<typeof captureStdout>;
 beforeAll(async () => {
   fake = await FakeAzure.start();
   fake.apps.set(pusher, { secret: 'pusher-secret' });
-  fake.apps.set(stranger, { secret: 'stranger-secret' });
   fake.acr.registry = registry;
   fake.acr.pushers.push(pusher);
 });
@@ -110,15 +108,42 @@ describe('acrRefreshToken', () => {
     expect(scopes().at(-1)).toContain(acrScope);
   });
 
-  it('on 401 quotes ACR and names the AcrPush role assignment to make', async () => {
+  it('on 401 quotes ACR, names the tenant first, and the push roles of both permission modes', async () => {
+    // ACR exchanges any valid Entra token of its tenant, whatever roles the identity holds (AAD-OAuth.md):
+    // what it refuses here is the token, e.g. for a tenant that is not the registry's
     const message = await rejectionOf(
-      acrRefreshToken(registry, credentialOf(stranger, 'stranger-secret'), { baseUrl: fake.url }),
+      acrRefreshToken(registry, credentialOf(pusher, 'pusher-secret'), {
+        baseUrl: fake.url,
+        tenantId: '99999999-9999-9999-9999-999999999999',
+      }),
     );
     expect(message).toContain(`ACR token exchange at ${fake.url}/oauth2/exchange answered HTTP 401:`);
-    expect(message).toContain(`"code":"UNAUTHORIZED","message":"identity ${stranger} has no permission`);
+    expect(message).toContain('"code":"UNAUTHORIZED","message":"invalid token or tenant"');
     expect(message).toContain(
-      `az role assignment create --assignee ${stranger} --role AcrPush --scope $(az acr show --name archetype --query id --output tsv)`,
+      `ACR did not accept the Entra token of ${pusher} (tenant 99999999-9999-9999-9999-999999999999): check that azure-tenant-id is the registry's tenant`,
     );
+    expect(message).toContain(
+      "assign AcrPush on the registry (a registry in 'RBAC Registry + ABAC Repository Permissions' mode ignores AcrPush: assign 'Container Registry Repository Writer' instead",
+    );
+    const scope = '--scope $(az acr show --name archetype --query id --output tsv)';
+    expect(message).toContain(`az role assignment create --assignee ${pusher} --role AcrPush ${scope}`);
+    expect(message).toContain(
+      `az role assignment create --assignee ${pusher} --role "Container Registry Repository Writer" ${scope}`,
+    );
+  });
+
+  it('signs in an identity without push rights, as ACR does: its refresh token carries no permission', async () => {
+    const stranger = '55555555-5555-5555-5555-555555555555';
+    fake.apps.set(stranger, { secret: 'stranger-secret' });
+    const refreshToken = await acrRefreshToken(registry, credentialOf(stranger, 'stranger-secret'), {
+      baseUrl: fake.url,
+    });
+    expect(jwtClaims(refreshToken)).toMatchObject({
+      aud: registry,
+      grant_type: 'refresh_token',
+      permissions: { actions: [], notActions: [] },
+    });
+    expect(fake.requestsTo('POST', '/oauth2/exchange')).toHaveLength(1);
   });
 
   it('retries what ACR answers as transient (503 with Retry-After), then succeeds', async () => {

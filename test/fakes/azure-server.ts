@@ -70,7 +70,10 @@ export class FakeAzure {
     /** the audience the federated credentials name: the cloud's (api://AzureADTokenExchange[USGov|China]) */
     audience: 'api://AzureADTokenExchange',
   };
-  /** The registry whose /oauth2/exchange this serves, and the principals with AcrPush on it. */
+  /**
+   * The registry whose /oauth2/exchange this serves, and the principals with AcrPush on it. As ACR does, the
+   * exchange succeeds for any identity of the tenant; the refresh token's permissions say what it may do.
+   */
   readonly acr = { registry: 'archetype.azurecr.io', pushers: [] as string[] };
   readonly clusters: FakeCluster[] = [];
   /**
@@ -337,19 +340,20 @@ export class FakeAzure {
       claims.tid !== form.tenant
     )
       return unauthorized('invalid token or tenant');
-    // ACR would let the identity in and refuse the push; the fake refuses here what it would refuse later.
-    if (!this.acr.pushers.includes(String(claims.appid)))
-      return unauthorized(
-        `identity ${String(claims.appid)} has no permission on registry ${this.acr.registry}`,
-      );
+    // AAD-OAuth.md: any valid Entra token of the tenant gets a refresh token, whatever roles the identity
+    // holds; what it may do is decided per scope at /oauth2/token, so an identity without AcrPush signs in
+    // and its push is refused by the registry (401 insufficient_scope), not here.
+    const pusher = this.acr.pushers.includes(String(claims.appid));
     return {
       status: 200,
       json: {
         refresh_token: this.issue({
           iss: 'Azure Container Registry',
           aud: this.acr.registry,
+          sub: String(claims.oid ?? claims.appid),
           tenant: form.tenant,
           grant_type: 'refresh_token',
+          permissions: { actions: pusher ? ['*'] : [], notActions: [] },
         }),
       },
     };

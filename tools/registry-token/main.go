@@ -11,8 +11,13 @@
 //
 // and gets {"token", "access_token", "expires_in", "issued_at"}: a JWT signed
 // with ES256 whose x5c header carries the certificate the registry trusts
-// (its auth.token.rootcertbundle). The one user may do anything it asks for;
-// anonymous and wrong credentials get 401. Standard library only.
+// (its auth.token.rootcertbundle). The user (-user) may do anything it asks
+// for; anonymous and wrong credentials get 401. The pull-only user
+// (-pull-user, same password) is ACR's identity that holds AcrPull only: as
+// ACR's /oauth2/token does (Azure/acr docs/AAD-OAuth.md), it gets a token for
+// any scope it asks, with the access it has (token.md: "the access the client
+// was granted", which may be less than it asked for), so the registry itself
+// refuses its push: 401 with error="insufficient_scope". Standard library only.
 package main
 
 import (
@@ -38,10 +43,12 @@ import (
 
 type server struct {
 	user, password string
-	issuer         string
-	key            *ecdsa.PrivateKey
-	certDER        []byte
-	ttl            time.Duration
+	// pullUser may only pull: its grants keep the "pull" action alone
+	pullUser string
+	issuer   string
+	key      *ecdsa.PrivateKey
+	certDER  []byte
+	ttl      time.Duration
 }
 
 type access struct {
@@ -52,7 +59,8 @@ type access struct {
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:5002", "listen address (loopback only)")
-	user := flag.String("user", "", "the one user name")
+	user := flag.String("user", "", "the user that may push and pull")
+	pullUser := flag.String("pull-user", "", "a user, with the same password, that may only pull (optional)")
 	passwordFile := flag.String("password-file", "", "file holding that user's password")
 	keyFile := flag.String("key", "", "PEM EC private key that signs tokens")
 	certFile := flag.String("cert", "", "PEM certificate of that key (the registry's rootcertbundle)")
@@ -64,6 +72,10 @@ func main() {
 	if err != nil {
 		log.Fatalf("registry-token: %v", err)
 	}
+	if *pullUser == *user {
+		log.Fatalf("registry-token: -pull-user %q is -user too", *pullUser)
+	}
+	s.pullUser = *pullUser
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil {
 		log.Fatalf("registry-token: -addr %q: %v", *addr, err)
@@ -143,8 +155,8 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "GET or POST", http.StatusMethodNotAllowed)
 		return
 	}
-	if subtle.ConstantTimeCompare([]byte(user), []byte(s.user)) != 1 ||
-		subtle.ConstantTimeCompare([]byte(password), []byte(s.password)) != 1 {
+	allowed, ok := s.allowed(user, password)
+	if !ok {
 		s.deny(w, "invalid username or password")
 		return
 	}
@@ -152,7 +164,9 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 	grants := []access{}
 	for _, scope := range scopes {
 		if a, ok := parseScope(scope); ok {
-			grants = append(grants, a)
+			if a = a.within(allowed); len(a.Actions) > 0 {
+				grants = append(grants, a)
+			}
 		}
 	}
 	jwt, err := s.sign(map[string]any{
@@ -168,7 +182,40 @@ func (s *server) token(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"token": jwt, "access_token": jwt, "expires_in": int(s.ttl.Seconds()), "issued_at": now.UTC().Format(time.RFC3339),
 	})
-	log.Printf("registry-token: %s %s service=%q scopes=%q", r.Method, user, service, scopes)
+	log.Printf("registry-token: %s %s service=%q scopes=%q granted=%v", r.Method, user, service, scopes, grants)
+}
+
+// allowed says whether user and password match a user, and which actions that user may take
+// (nil: any it asks for).
+func (s *server) allowed(user, password string) ([]string, bool) {
+	if subtle.ConstantTimeCompare([]byte(password), []byte(s.password)) != 1 {
+		return nil, false
+	}
+	switch {
+	case subtle.ConstantTimeCompare([]byte(user), []byte(s.user)) == 1:
+		return nil, true
+	case s.pullUser != "" && subtle.ConstantTimeCompare([]byte(user), []byte(s.pullUser)) == 1:
+		return []string{"pull"}, true
+	}
+	return nil, false
+}
+
+// within keeps the actions of a that allowed holds (nil allows all).
+func (a access) within(allowed []string) access {
+	if allowed == nil {
+		return a
+	}
+	kept := []string{}
+	for _, action := range a.Actions {
+		for _, ok := range allowed {
+			if action == ok {
+				kept = append(kept, action)
+				break
+			}
+		}
+	}
+	a.Actions = kept
+	return a
 }
 
 func (s *server) deny(w http.ResponseWriter, why string) {
