@@ -2,10 +2,13 @@ import * as core from '@actions/core';
 import type { getOctokit } from '@actions/github';
 import { type RunEvent, runEvent } from '../runner.js';
 import { errorText } from '../util/errors.js';
+import { defaultPacing, type Pacing, rateLimitText, retryOptions, throttleOptions } from './rate-limits.js';
 
 // The one seam every GitHub REST call goes through: @actions/github's octokit (GITHUB_API_URL, the runner's
-// proxy settings) for the repository of the run. The GitHub side reports what the action did; a failed
-// GitHub call is a warning, never the reason a deploy fails.
+// proxy settings) for the repository of the run, with octokit's retry plugin (server errors, network
+// failures) and throttling plugin (writes one at a time, a second apart; primary and secondary rate limits
+// waited out within bounds: rate-limits.ts). The GitHub side reports what the action did; a failed GitHub
+// call is a warning, never the reason a deploy fails.
 
 export type Octokit = ReturnType<typeof getOctokit>;
 
@@ -15,6 +18,8 @@ export interface GitHub {
   octokit: Octokit;
   /** the workflow run's page, for log links */
   runUrl: string;
+  /** how requests are paced and rate limits waited for */
+  pacing: Pacing;
 }
 
 /**
@@ -24,6 +29,7 @@ export interface GitHub {
 export async function connectGitHub(
   token: string,
   event: Pick<RunEvent, 'serverUrl' | 'runId'> = runEvent(),
+  pacing: Partial<Pacing> = {},
 ): Promise<GitHub | undefined> {
   const repository = process.env.GITHUB_REPOSITORY ?? '';
   if (!token) {
@@ -40,18 +46,29 @@ export async function connectGitHub(
     return undefined;
   }
   const { serverUrl, runId } = event;
-  const github = await import('@actions/github');
+  const [github, { retry }, { throttling }] = await Promise.all([
+    import('@actions/github'),
+    import('@octokit/plugin-retry'),
+    import('@octokit/plugin-throttling'),
+  ]);
+  const paced = { ...defaultPacing, ...pacing };
   return {
     owner,
     repo,
-    octokit: github.getOctokit(token),
+    octokit: github.getOctokit(
+      token,
+      { retry: retryOptions, throttle: throttleOptions(paced) },
+      retry,
+      throttling,
+    ),
     runUrl: runId ? `${serverUrl}/${repository}/actions/runs/${runId}` : '',
+    pacing: paced,
   };
 }
 
 /**
- * One REST call. A failure names the call, GitHub's status and message, and the fix: for 403/404 the
- * `permissions:` the workflow must grant its token.
+ * One REST call. A failure names the call, GitHub's status and message, and the fix: for a rate limit when
+ * it lifts, for 403/404 the `permissions:` the workflow must grant its token.
  */
 export async function call<T>(
   gh: GitHub,
@@ -63,6 +80,8 @@ export async function call<T>(
     return (await request(gh.octokit)).data;
   } catch (error) {
     const status = (error as { status?: number }).status;
+    const limited = rateLimitText(error, gh.pacing);
+    if (limited) throw new Error(`GitHub API: ${what} failed (${status}): ${limited}`, { cause: error });
     // octokit appends ' - <documentation_url>' to GitHub's message
     const message = (errorText(error).split('\n')[0] ?? '').replace(/ - https?:\/\/\S+$/, '');
     let fix = '';

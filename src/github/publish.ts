@@ -1,10 +1,19 @@
+import * as core from '@actions/core';
 import { bestEffort, type GitHub } from './client.js';
 import { commentBody, type PreviewStatus, upsertComment } from './comments.js';
-import { createDeployment, deactivateEnvironment, setDeploymentStatus } from './deployments.js';
+import {
+  createDeployment,
+  type Deactivation,
+  deactivateEarlier,
+  deactivateEnvironment,
+  maxInactivePerRun,
+  setDeploymentStatus,
+} from './deployments.js';
 
 // The GitHub side of a job: a deployment with statuses in_progress -> success / failure around a deploy or
-// a rollback, the pull request's sticky comment for previews, and inactive deployments once a preview is
-// gone. Without a token (gh undefined) the work runs alone.
+// a rollback, the environment's earlier deployments inactive after a success, the pull request's sticky
+// comment for previews, and inactive deployments once a preview is gone. Without a token (gh undefined) the
+// work runs alone.
 
 /** What a deploy or a rollback reports, whether it worked or not. */
 export interface Outcome {
@@ -117,15 +126,33 @@ async function finish(
   line: string,
   outcome: Outcome | undefined,
 ): Promise<void> {
-  if (id !== undefined)
-    await bestEffort(`GitHub deployment to ${p.environment}: ${state}`, () =>
-      setDeploymentStatus(gh, id, state, {
+  const set =
+    id !== undefined &&
+    (await bestEffort(`GitHub deployment to ${p.environment}: ${state}`, async () => {
+      await setDeploymentStatus(gh, id, state, {
         description: line,
         logUrl: gh.runUrl,
         ...(state === 'success' && outcome?.url ? { environmentUrl: outcome.url } : {}),
-      }),
-    );
-  if (p.pr === undefined) return;
+      });
+      return true;
+    })) === true;
+  if (p.pr !== undefined) await comment(gh, { ...p, pr: p.pr }, state, line, outcome);
+  // after the comment, which people wait for: one write per earlier deployment, a second apart
+  if (set && id !== undefined && state === 'success')
+    await bestEffort(`GitHub deployments of ${p.environment} before ${id}: inactive`, async () => {
+      const done = await deactivateEarlier(gh, p.environment, id, `superseded by deployment ${id}`);
+      core.info(`${p.environment}: ${inactiveLine(done)}`);
+      if (done.left) leftNotice(gh, [{ environment: p.environment, left: done.left }]);
+    });
+}
+
+async function comment(
+  gh: GitHub,
+  p: Publication & { pr: number },
+  state: 'success' | 'failure',
+  line: string,
+  outcome: Outcome | undefined,
+): Promise<void> {
   const status: PreviewStatus =
     state === 'failure' ? 'failed' : p.kind === 'rollback' ? 'rolled back' : 'deployed';
   const body = commentBody(p.appName, {
@@ -154,11 +181,13 @@ export async function publishRemoval(
 ): Promise<string[]> {
   if (!gh) return [];
   const lines: string[] = [];
+  const left: { environment: string; left: number }[] = [];
   for (const r of removed) {
     const environment = `pr-${r.pr}`;
-    const count = await bestEffort(`GitHub deployments of ${environment}: inactive`, () =>
+    const done = await bestEffort(`GitHub deployments of ${environment}: inactive`, () =>
       deactivateEnvironment(gh, environment, `preview removed: ${r.reason}`),
     );
+    if (done?.left) left.push({ environment, left: done.left });
     const body = commentBody(appName, {
       environment,
       status: 'removed',
@@ -170,11 +199,24 @@ export async function publishRemoval(
       upsertComment(gh, r.pr, appName, body, { createIfMissing: false }),
     );
     lines.push(
-      `${environment}: ${count === undefined ? 'deployments not updated (see the warning)' : `${count} deployment(s) marked inactive`}` +
+      `${environment}: ${done === undefined ? 'deployments not updated (see the warning)' : inactiveLine(done)}` +
         (comment === 'updated' ? ', comment updated' : ''),
     );
   }
+  if (left.length) leftNotice(gh, left);
   return lines;
+}
+
+function inactiveLine(d: Deactivation): string {
+  return `${d.marked} deployment(s) marked inactive${d.left ? `, ${d.left} left active` : ''}`;
+}
+
+/** Names the deployments past the run's bound, and how to mark them. */
+function leftNotice(gh: GitHub, left: { environment: string; left: number }[]): void {
+  const named = left.map((l) => `${l.left} of ${l.environment}`).join(', ');
+  core.notice(
+    `GitHub deployments left active: ${named} (the newest of each). One run marks at most ${maxInactivePerRun} deployments inactive, to stay under GitHub's secondary limit on content-creating requests (80 a minute, 500 an hour); mark them with 'gh api -X POST repos/${gh.owner}/${gh.repo}/deployments/<id>/statuses -f state=inactive', or let the environment's next successful deploy mark those that succeeded`,
+  );
 }
 
 /** The outcome a failed job carries (DeployFailure.result, RollbackFailure.result). */

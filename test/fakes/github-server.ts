@@ -13,13 +13,39 @@ import { join } from 'node:path';
 // - Pull requests: GET /repos/{owner}/{repo}/pulls/{n}                 (rest/pulls/pulls#get-a-pull-request)
 // - Pagination: per_page / page query, Link header with rel="next"     (rest/using-the-rest-api/using-pagination-in-the-rest-api)
 // - Errors: {"message", "documentation_url"} with 401 Bad credentials, 404 Not Found, 422 Validation Failed.
-// It keeps state in memory and records every request (method, path, query, body) for the tests to assert.
+// - Rate limits (rest/using-the-rest-api/rate-limits-for-the-rest-api): every answer carries x-ratelimit-limit,
+//   -remaining, -used, -reset (UTC epoch seconds) and -resource; a primary limit is 403 with
+//   x-ratelimit-remaining: 0 and "API rate limit exceeded for installation ID …"; a secondary one is 403 with
+//   "You have exceeded a secondary rate limit. …" and, when GitHub gives one, retry-after (seconds). A test
+//   asks for them with rateLimit().
+// It keeps state in memory and records every request (method, path, query, body, when, what it was refused
+// for) for the tests to assert, and the most writes it ever had in flight at once.
 
 export interface RecordedRequest {
   method: string;
   path: string;
   query: Record<string, string>;
   body: Record<string, unknown> | undefined;
+  /** Date.now() when it arrived */
+  at: number;
+  /** answered with a rate limit instead */
+  limited?: 'primary' | 'secondary';
+}
+
+/** Rate-limit answers a test asks for: the next `times` requests that match get them. */
+export interface RateLimitAnswer {
+  kind: 'primary' | 'secondary';
+  /** how many matching requests are refused (default 1) */
+  times?: number;
+  /** secondary: the retry-after header in seconds; undefined: none (GitHub then means "at least a minute") */
+  retryAfter?: number;
+  /** primary: x-ratelimit-reset this many seconds from now (default 3600) */
+  resetInSeconds?: number;
+  /** only requests with this method (e.g. 'POST'), and whose path matches */
+  method?: string;
+  path?: RegExp;
+  /** 403 (default) or 429: GitHub documents both */
+  status?: 403 | 429;
 }
 
 export interface FakeDeployment {
@@ -63,6 +89,15 @@ export class FakeGitHub {
   userLogin: string | undefined;
   /** who an installation token writes as: the job's GITHUB_TOKEN, or a GitHub App's (<app-slug>[bot]) */
   botLogin = 'github-actions[bot]';
+  /** how long each answer takes, so that requests sent at once overlap here */
+  latencyMs = 0;
+  /** the most POST/PATCH/PUT/DELETE requests this server was answering at the same time */
+  maxWritesInFlight = 0;
+  private writesInFlight = 0;
+  private limits: (RateLimitAnswer & { left: number })[] = [];
+  private used = 0;
+  private readonly hourly = 1000; // GITHUB_TOKEN: 1,000 requests an hour per repository
+  private readonly resetAt = Math.floor(Date.now() / 1000) + 3600;
   private nextId = 1000;
   private server: Server | undefined;
 
@@ -101,8 +136,39 @@ export class FakeGitHub {
     );
   }
 
+  /** Answers the next matching request(s) with a rate limit, as GitHub does. */
+  rateLimit(answer: RateLimitAnswer): void {
+    this.limits.push({ ...answer, left: answer.times ?? 1 });
+  }
+
   forEnvironment(environment: string): FakeDeployment[] {
     return this.deployments.filter((d) => d.environment === environment);
+  }
+
+  /** A deployment made earlier (by an earlier run), with its statuses oldest first. */
+  addDeployment(environment: string, states: string[]): FakeDeployment {
+    const at = new Date().toISOString();
+    const deployment: FakeDeployment = {
+      id: this.nextId++,
+      ref: 'a'.repeat(40),
+      sha: 'a'.repeat(40),
+      environment,
+      description: 'an earlier deploy',
+      payload: {},
+      production_environment: environment === 'production',
+      transient_environment: environment !== 'production',
+      created_at: at,
+      statuses: states.map((state) => ({
+        id: this.nextId++,
+        state,
+        description: '',
+        environment_url: '',
+        log_url: '',
+        created_at: at,
+      })),
+    };
+    this.deployments.push(deployment);
+    return deployment;
   }
 
   /** A comment written by someone else, as a pull request's conversation has. */
@@ -119,11 +185,33 @@ export class FakeGitHub {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const write = !['GET', 'HEAD'].includes(req.method ?? 'GET');
+    if (write) {
+      this.writesInFlight++;
+      this.maxWritesInFlight = Math.max(this.maxWritesInFlight, this.writesInFlight);
+      res.on('close', () => {
+        this.writesInFlight--;
+      });
+    }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const text = await readBody(req);
     const body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
     const query = Object.fromEntries(url.searchParams.entries());
-    this.requests.push({ method: req.method ?? '', path: url.pathname, query, body });
+    const recorded: RecordedRequest = {
+      method: req.method ?? '',
+      path: url.pathname,
+      query,
+      body,
+      at: Date.now(),
+    };
+    this.requests.push(recorded);
+    if (this.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+    this.used++;
+    res.setHeader('x-ratelimit-limit', String(this.hourly));
+    res.setHeader('x-ratelimit-remaining', String(Math.max(0, this.hourly - this.used)));
+    res.setHeader('x-ratelimit-used', String(this.used));
+    res.setHeader('x-ratelimit-reset', String(this.resetAt));
+    res.setHeader('x-ratelimit-resource', 'core');
 
     const auth = req.headers.authorization ?? '';
     if (auth !== `token ${this.token}` && auth !== `Bearer ${this.token}`)
@@ -131,6 +219,15 @@ export class FakeGitHub {
         message: 'Bad credentials',
         documentation_url: 'https://docs.github.com/rest',
       });
+
+    const limit = this.limits.find(
+      (l) => l.left > 0 && (!l.method || l.method === req.method) && (!l.path || l.path.test(url.pathname)),
+    );
+    if (limit) {
+      limit.left--;
+      recorded.limited = limit.kind;
+      return limited(res, limit);
+    }
 
     // rest/users/users#get-the-authenticated-user: a user's token gets its user; the job's GITHUB_TOKEN (an
     // installation token, which these fakes stand for) gets 403 "Resource not accessible by integration"
@@ -345,6 +442,35 @@ function send(
 ): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(body));
+}
+
+function limited(res: ServerResponse, l: RateLimitAnswer): void {
+  const status = l.status ?? 403;
+  if (l.kind === 'primary') {
+    const reset = Math.floor(Date.now() / 1000) + (l.resetInSeconds ?? 3600);
+    send(
+      res,
+      status,
+      {
+        message: 'API rate limit exceeded for installation ID 1.',
+        documentation_url:
+          'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-rate-limit',
+      },
+      { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+    );
+    return;
+  }
+  send(
+    res,
+    status,
+    {
+      message:
+        'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 0400:1A2B:3C4D5E:6F7081:6543210F.',
+      documentation_url:
+        'https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+    },
+    l.retryAfter === undefined ? {} : { 'retry-after': String(l.retryAfter) },
+  );
 }
 
 function notFound(res: ServerResponse): void {

@@ -33,8 +33,12 @@ afterAll(async () => {
   await github.stop();
 });
 
+// writes 5 ms apart instead of the action's 1 s (comments 3 s), to keep the suite quick
 async function connect(withToken = token) {
-  const gh = await modules.client.connectGitHub(withToken);
+  const gh = await modules.client.connectGitHub(withToken, undefined, {
+    writeIntervalMs: 5,
+    notifyIntervalMs: 5,
+  });
   if (!gh) throw new Error('expected a GitHub connection');
   return gh;
 }
@@ -87,7 +91,8 @@ describe('GitHub adapters against the fake REST API', () => {
       description: 'revision 1 is serving',
       environment_url: 'http://pr-3.preview.example/',
       log_url: 'https://github.com/team/archetype/actions/runs/42',
-      auto_inactive: true,
+      // GitHub's auto_inactive skips production and transient deployments: the action marks them itself
+      auto_inactive: false,
     });
   });
 
@@ -100,8 +105,8 @@ describe('GitHub adapters against the fake REST API', () => {
         description: 'd',
         payload: {},
       });
-    const count = await modules.deployments.deactivateEnvironment(gh, 'pr-4', 'preview removed');
-    expect(count).toBe(2);
+    const done = await modules.deployments.deactivateEnvironment(gh, 'pr-4', 'preview removed');
+    expect(done).toEqual({ marked: 2, left: 0 });
     for (const d of github.forEnvironment('pr-4'))
       expect(d.statuses.map((s) => s.state)).toEqual(['inactive']);
     expect(github.forEnvironment('pr-3')[0]?.statuses.at(-1)?.state).toBe('success');
