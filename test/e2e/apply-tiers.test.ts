@@ -5,7 +5,7 @@ import { jest } from '@jest/globals';
 import { type KubernetesObject, Watch } from '@kubernetes/client-node';
 import { kindOf } from '../../src/kube/kinds.js';
 import { deleteNamespace, eventually, namespaceName, testCluster } from '../helpers/cluster.js';
-import { restrictedContainer, restrictedPod } from '../helpers/fixtures.js';
+import { restrictedContainer, restrictedPod, scratchContext } from '../helpers/fixtures.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
 
@@ -20,13 +20,6 @@ jest.setTimeout(300_000);
 const cluster = testCluster();
 const namespace = namespaceName('e2e-tiers');
 let deployer: ProductionIdentity;
-
-function context(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tiers-context-'));
-  writeFileSync(join(dir, 'hello.txt'), 'tiers\n');
-  writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY hello.txt /hello.txt\n');
-  return dir;
-}
 
 const labels = { 'app.kubernetes.io/name': 'tiers-app' };
 const objects = [
@@ -146,7 +139,7 @@ it("writes what pods read at start before the set's Services and workloads, as t
         mode: 'deploy',
         'app-name': 'tiers-app',
         'image-name': `${namespace}/tiers-app`,
-        context: context(),
+        context: scratchContext('tiers'),
         namespace,
         manifests: manifests(),
         'smoke-check': 'false',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { deleteNamespace, get, namespaceName, testCluster } from '../helpers/cluster.js';
-import { restrictedContainer, restrictedPod } from '../helpers/fixtures.js';
+import { restrictedContainer, restrictedPod, scratchContext } from '../helpers/fixtures.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
 
@@ -18,6 +18,7 @@ const cluster = testCluster();
 const namespace = namespaceName('e2e-render');
 let deployer: ProductionIdentity;
 const root = mkdtempSync(join(tmpdir(), 'render-'));
+const buildContext = scratchContext('render');
 const write = (path: string, text: string) => {
   mkdirSync(join(root, path, '..'), { recursive: true });
   writeFileSync(join(root, path), text);
@@ -50,8 +51,6 @@ const deployment = (name: string, replicas: number | string) =>
   });
 
 beforeAll(async () => {
-  write('app/hello.txt', 'render\n');
-  write('app/Dockerfile', 'FROM scratch\nCOPY hello.txt /hello.txt\n');
   // a base and an overlay over it: two replicas and a label of the overlay's
   write('kbase/deployment.yaml', deployment('web', 1));
   write('kbase/kustomization.yaml', 'resources:\n  - deployment.yaml\n');
@@ -107,7 +106,7 @@ const inputs = (extra: Record<string, string>) => ({
   mode: 'deploy',
   'app-name': 'render-app',
   'image-name': `${namespace}/render-app`,
-  context: join(root, 'app'),
+  context: buildContext,
   namespace,
   'rollout-timeout': '120s',
   ...extra,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
-import { restrictedContainer, restrictedPod } from '../helpers/fixtures.js';
+import { restrictedContainer, restrictedPod, scratchContext } from '../helpers/fixtures.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
 
@@ -19,13 +19,7 @@ const namespace = namespaceName('e2e-workloads');
 const sha = (c: string) => c.repeat(40);
 let deployer: ProductionIdentity;
 
-function context(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'wl-context-'));
-  writeFileSync(join(dir, 'hello.txt'), 'workloads\n');
-  writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY hello.txt /hello.txt\n');
-  return dir;
-}
-const buildContext = context();
+const buildContext = scratchContext('workloads');
 
 const container = {
   ...restrictedContainer,

@@ -18,6 +18,11 @@ export const restrictedContainer = {
   securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
 } as const;
 
+/** A build context that builds in a second: one file FROM scratch, `text` making its image its own. */
+export function scratchContext(text: string): string {
+  return manifestDir({ 'hello.txt': `${text}\n`, Dockerfile: 'FROM scratch\nCOPY hello.txt /hello.txt\n' });
+}
+
 /** A manifests folder in a temp dir with the given files. */
 export function manifestDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'manifests-'));

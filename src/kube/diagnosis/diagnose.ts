@@ -1,7 +1,8 @@
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import { errorText } from '../../util/errors.js';
 import type { Cluster } from '../client/client.js';
-import { readDeployment, replicaSetsOf, selectorString } from '../rollout/deployment.js';
+import { selectorString } from '../manifests/selector.js';
+import { readDeployment, replicaSetsOf } from '../rollout/deployment.js';
 import { buildDiagnosis, wantsLog } from './model.js';
 import type { DiagnoseOptions, Diagnosis, DiagnosisInput } from './types.js';
 

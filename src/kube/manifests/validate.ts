@@ -4,7 +4,7 @@ import { smokeAnnotationProblems } from '../reach/smoke-plan.js';
 import type { Manifest } from './load.js';
 import { where } from './load.js';
 import { containersOf, podTemplateOf } from './render.js';
-import { type Requirement, requirementMatches } from './selector.js';
+import { type Requirement, requirementMatches, selectorString } from './selector.js';
 
 // Checks the set as a whole before anything is applied: the mistakes the write-up made by hand (selectors
 // that match nothing, a Service port that leads nowhere) fail here, naming the file, with nothing applied.
@@ -210,8 +210,7 @@ function checkIngress(m: Manifest, services: Manifest[], fail: (message: string)
 }
 
 function format(labels: Record<string, string>): string {
-  const entries = Object.entries(labels);
-  return entries.length === 0 ? '{}' : entries.map(([k, v]) => `${k}=${v}`).join(',');
+  return selectorString({ matchLabels: labels }) || '{}';
 }
 
 function names(workloads: Manifest[]): string {

@@ -2,6 +2,7 @@ import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { managedBy, managedByLabel } from '../../names.js';
 import { poll } from '../../util/retry.js';
 import type { Cluster } from '../client/client.js';
+import { selectorString } from '../manifests/selector.js';
 
 // How the deployed app is reached: ready endpoints behind each Service, the Ingress's address.
 
@@ -50,9 +51,7 @@ async function readyPods(
   namespace: string,
   selector: Record<string, string>,
 ): Promise<number> {
-  const labelSelector = Object.entries(selector)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
+  const labelSelector = selectorString({ matchLabels: selector });
   const pods = await cluster.request<{ items: V1Pod[] }>(
     'GET',
     `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,

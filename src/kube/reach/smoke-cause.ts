@@ -1,4 +1,5 @@
 import { smokeCheckAnnotation, smokePathAnnotation } from '../../names.js';
+import { selectorString } from '../manifests/selector.js';
 
 // What one smoke request saw, told apart (pure), and the fix for the last thing seen when the check fails.
 // Through the API server's service proxy (k8s.io/apiserver's UpgradeAwareHandler): the API server answers
@@ -64,11 +65,7 @@ export interface CheckContext {
 }
 
 const selectorText = (selector: Record<string, string> | undefined) =>
-  selector
-    ? Object.entries(selector)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(',')
-    : '';
+  selectorString({ matchLabels: selector });
 
 /** The sentence that says what to fix, for what the last request saw. */
 export function adviceFor(seen: Seen, c: CheckContext): string {

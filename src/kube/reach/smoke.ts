@@ -2,6 +2,7 @@ import type { KubernetesObject, V1PodTemplateSpec, V1Service } from '@kubernetes
 import { errorText } from '../../util/errors.js';
 import { retry } from '../../util/retry.js';
 import { type Cluster, KubeApiError } from '../client/client.js';
+import { selectorString } from '../manifests/selector.js';
 import { serviceEndpoints } from './reach.js';
 import { adviceFor, type CheckContext, labelOf, type Seen, seenOf } from './smoke-cause.js';
 import { smokePlan } from './smoke-plan.js';
@@ -151,9 +152,7 @@ export async function smokeCheckEndpoints(
   const name = service.metadata?.name ?? '';
   const e = await serviceEndpoints(cluster, namespace, name, options.endpointsWaitMs ?? 20_000);
   if (e.ready === 0) {
-    const selector = Object.entries(service.spec?.selector ?? {})
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
+    const selector = selectorString({ matchLabels: service.spec?.selector });
     throw new Error(
       `smoke check failed: Service/${name} in namespace '${namespace}' (endpoints only: ${reason}) has no ready endpoint${e.notReady ? ` (${e.notReady} not ready)` : ''}. ` +
         `Its selector ${selector} matches no ready pod: check it against the pod template's labels and the pods' readiness.`,

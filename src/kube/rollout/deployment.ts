@@ -1,7 +1,6 @@
 import type {
   KubernetesObject,
   V1Deployment,
-  V1LabelSelector,
   V1PodTemplateSpec,
   V1ReplicaSet,
 } from '@kubernetes/client-node';
@@ -9,6 +8,7 @@ import { changeCauseAnnotation, gitShaAnnotation, managedBy } from '../../names.
 import type { Cluster } from '../client/client.js';
 import { instanceSelector } from '../client/list.js';
 import { sameJson } from '../manifests/json.js';
+import { selectorString } from '../manifests/selector.js';
 
 // What track, diagnose and rollback share about Deployments: reading one, its ReplicaSets and revisions,
 // following the deployment controller's rules (k8s.io/kubectl/pkg/util/deployment). Objects here are the
@@ -36,19 +36,6 @@ export async function readDeployment(
 export function revisionOf(object: { metadata?: { annotations?: Record<string, string> } }): number {
   const value = Number(object.metadata?.annotations?.[revisionAnnotation]);
   return Number.isFinite(value) ? value : 0;
-}
-
-/** The label selector as the API's string form (matchLabels and matchExpressions). */
-export function selectorString(selector: V1LabelSelector | undefined): string {
-  const parts = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
-  for (const e of selector?.matchExpressions ?? []) {
-    const values = (e.values ?? []).join(',');
-    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
-    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
-    else if (e.operator === 'Exists') parts.push(e.key);
-    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
-  }
-  return parts.join(',');
 }
 
 /** ReplicaSets controlled by the Deployment, oldest first. */

@@ -2,7 +2,7 @@ import type { KubernetesObject, V1Job, V1Pod } from '@kubernetes/client-node';
 import { preDeployAnnotation } from '../../names.js';
 import { errorText } from '../../util/errors.js';
 import type { Cluster } from '../client/client.js';
-import { selectorString } from './deployment.js';
+import { selectorString } from '../manifests/selector.js';
 import { trackWorkload, type WorkloadTrackOptions } from './track-workload.js';
 
 // Pre-deploy objects (a database migration Job and what it reads) are written before the rest of the set,

@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { DeployPlan } from '../../plan.js';
-import type { Settings } from '../../settings.js';
+import { aksNames, type Settings } from '../../settings.js';
 import { errorText } from '../../util/errors.js';
 import { allOrFirstFailure } from '../../util/parallel.js';
 import type { Cluster } from '../client/client.js';
@@ -35,12 +35,11 @@ export function trackingOptions(
   settings: Pick<Settings, 'rolloutTimeoutMs' | 'failureGrace' | 'cluster'>,
   plan?: Pick<DeployPlan, 'podLogsWithheld'>,
 ): TrackingOptions {
-  const c = settings.cluster;
   return {
     timeoutMs: settings.rolloutTimeoutMs,
     ...settings.failureGrace,
     withholdLogs: plan?.podLogsWithheld ?? '',
-    ...(c.kind === 'aks' ? { aks: { resourceGroup: c.resourceGroup, clusterName: c.clusterName } } : {}),
+    ...aksNames(settings),
     log: core,
   };
 }

@@ -3,7 +3,7 @@ import { poll } from '../../util/retry.js';
 import type { Cluster } from '../client/client.js';
 import { pullSecretGraceMs, pullWithSecrets } from '../diagnosis/kubelet-messages.js';
 import { kindOf } from '../kinds.js';
-import { selectorString } from './deployment.js';
+import { selectorString } from '../manifests/selector.js';
 import { statusOf } from './status.js';
 import { podFailureReasons } from './track.js';
 

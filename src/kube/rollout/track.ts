@@ -3,6 +3,7 @@ import { errorText } from '../../util/errors.js';
 import type { Cluster } from '../client/client.js';
 import { ResumableWatch } from '../client/watch.js';
 import { pullSecretGraceMs, pullWithSecrets } from '../diagnosis/kubelet-messages.js';
+import { selectorString } from '../manifests/selector.js';
 import {
   deploymentPath,
   newReplicaSet,
@@ -10,7 +11,6 @@ import {
   readDeployment,
   replicaSetsOf,
   revisionOf,
-  selectorString,
 } from './deployment.js';
 import { deploymentStatus } from './status.js';
 
