@@ -103,6 +103,15 @@ build_node_egress() {
 		cd node-egress && "$0" build -trimpath -ldflags "-s -w" -o "$OUT/node-egress" .' "$GO"
 }
 
+# The controller and the Gateway API CRDs of the module it is built with (ensure_gateway_api applies them).
+build_edge() {
+	[[ -x $BIN_EDGE/edge && -d $BIN_EDGE/crds ]] && return 0
+	go_step "edge-$EDGE_KEY" "$BIN_EDGE" bash -c '
+		cd edge && "$0" build -trimpath -ldflags "-s -w" -o "$OUT/edge" . &&
+		dir=$("$0" list -m -f "{{.Dir}}" sigs.k8s.io/gateway-api) && mkdir -p "$OUT/crds" &&
+		cp "$dir"/config/crd/standard/*.yaml "$OUT/crds/"' "$GO"
+}
+
 # oci_blob DIR FILE: store FILE as a blob of the OCI layout DIR; prints "sha256:HEX SIZE".
 oci_blob() {
 	local hex size
@@ -272,6 +281,7 @@ build_all() {
 	[[ -x $BIN_KUBECTL/kubectl ]] || missing+=(kubectl)
 	[[ -x $BIN_CRICTL/crictl ]] || missing+=(crictl)
 	[[ -x $BIN_EGRESS/node-egress ]] || missing+=(node-egress)
+	[[ -x $BIN_EDGE/edge && -d $BIN_EDGE/crds ]] || missing+=(edge)
 	[[ $NETWORK_POLICY == 1 && ! -x $BIN_ROUTER/kube-router ]] && missing+=(kube-router)
 	[[ -x $BIN_ISSUER/entra-issuer ]] || missing+=(entra-issuer)
 	[[ -x $BIN_KUSTOMIZE/kustomize ]] || missing+=(kustomize)
@@ -298,6 +308,7 @@ build_all() {
 		build_kubectl
 		build_crictl
 		build_node_egress
+		build_edge
 		[[ $NETWORK_POLICY == 1 ]] && build_kube_router
 		build_entra_issuer
 		build_kustomize

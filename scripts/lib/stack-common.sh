@@ -87,6 +87,9 @@ BASE_TARBALL="$CACHE_DIR/base/$BASE_KEY.tar.gz"
 # Our own tool: keyed by the hash of its source.
 TOKEN_KEY=$(cat "$TOOLS_DIR/registry-token/go.mod" "$TOOLS_DIR/registry-token/main.go" | sha256sum | cut -c1-12)
 BIN_TOKEN="$CACHE_DIR/registry-token-$TOKEN_KEY"
+# tools/edge without its conformance module (scripts/edge-conformance builds that)
+EDGE_KEY=$(cat "$TOOLS_DIR"/edge/go.mod "$TOOLS_DIR"/edge/go.sum "$TOOLS_DIR"/edge/*.go | sha256sum | cut -c1-12)
+BIN_EDGE="$CACHE_DIR/edge-$EDGE_KEY"
 EGRESS_KEY=$(cat "$TOOLS_DIR/node-egress/go.mod" "$TOOLS_DIR/node-egress/main.go" | sha256sum | cut -c1-12)
 BIN_EGRESS="$CACHE_DIR/node-egress-$EGRESS_KEY"
 ISSUER_KEY=$(cat "$TOOLS_DIR/entra-issuer/go.mod" "$TOOLS_DIR/entra-issuer/main.go" | sha256sum | cut -c1-12)
