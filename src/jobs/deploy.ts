@@ -12,7 +12,7 @@ import { validate } from '../kube/manifests/validate.js';
 import { preflight } from '../kube/preflight/preflight.js';
 import { checkPreviewManifests } from '../kube/preview/guard.js';
 import { reportReach, urlOfIngress } from '../kube/reach/reach.js';
-import { smokeCheckServices } from '../kube/reach/smoke.js';
+import { smokeRelease } from '../kube/reach/smoke-release.js';
 import { lockEnvironment } from '../kube/release/lock.js';
 import { markRelease, readHistory, recordIfNone } from '../kube/release/release.js';
 import { leaveReplicasToAutoscalers } from '../kube/rollout/autoscale.js';
@@ -230,8 +230,9 @@ async function release(
       Object.assign(result, reach);
       // per Service: its annotation may turn the check on or off whatever the input says
       await timings.step('smoke check', () =>
-        smokeCheckServices(cluster, plan.namespace, set, ctx.run.sha, ctx.image, {
+        smokeRelease(cluster, plan.namespace, set, ctx.run.sha, ctx.image, {
           enabled: settings.smokeCheck,
+          frontDoor: settings.smokeFrontDoor,
           path: settings.smokePath,
           log: (line) => core.info(line),
         }),

@@ -41,6 +41,8 @@ export interface Settings extends TargetSettings, RolloutSettings {
   forceConflicts: boolean;
   waitForIngress: boolean;
   smokeCheck: boolean;
+  /** the smoke GET again through each Ingress that routes it (input smoke-front-door) */
+  smokeFrontDoor: boolean;
   /** a pull request's pod logs in the job log and summary of a public repository too */
   showPreviewLogs: boolean;
   /** a preview writes its outcome here; mode report reads it (input report-file) */
@@ -78,6 +80,7 @@ export function getSettings(
     forceConflicts: inputs.bool('force-conflicts'),
     waitForIngress: inputs.bool('wait-for-ingress'),
     smokeCheck: inputs.bool('smoke-check'),
+    smokeFrontDoor: inputs.bool('smoke-front-door'),
     showPreviewLogs: inputs.bool('show-preview-logs'),
     reportFile: inputs.text('report-file'),
     githubToken: inputs.raw('github-token'),

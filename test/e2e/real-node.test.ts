@@ -8,6 +8,7 @@ import { restrictedContainer, restrictedPod } from '../helpers/fixtures.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import { pushNodeScriptImage } from '../helpers/images.js';
 import {
+  frontDoorGet,
   inCidr,
   realNode,
   realNodeManifests,
@@ -39,7 +40,8 @@ const base = () => ({
   kubeconfig: deployer.kubeconfig,
   mode: 'deploy',
   namespace,
-  host: 'archetype.localhost',
+  // its own host: the front door serves one Ingress per host and path, the oldest
+  host: `${namespace}.localhost`,
   manifests,
   'rollout-timeout': '240s',
   'smoke-check': 'true',
@@ -84,8 +86,13 @@ describe('deploy onto the real node', () => {
     const run = await runAction(base(), { sha: sha('1') });
     await expectOk(run);
     expect(run.outputs.revision).toBe('1');
-    // the action's own smoke check went through the Service to a real pod
+    // the action's own smoke check went through the Service to a real pod, then through the Ingress
     expect(run.log).toContain(`GET / answered revision ${sha('1')}`);
+    expect(run.log).toContain(
+      `front door: GET http://${namespace}.localhost/ through Ingress/archetype at 127.0.0.1:80 answered revision ${sha('1')}`,
+    );
+    const viaIngress = JSON.parse(await frontDoorGet(`${namespace}.localhost`)) as { revision: string };
+    expect(viaIngress.revision).toBe(sha('1'));
     const { name, podCidr } = realNode();
     const list = await pods();
     expect(list).toHaveLength(2);
@@ -98,30 +105,42 @@ describe('deploy onto the real node', () => {
     expect(await answer()).toBe(sha('1'));
   });
 
-  it('rolls out the next commit with zero failed requests through the Service meanwhile', async () => {
+  it('rolls out the next commit with zero failed requests through the Service and the Ingress meanwhile', async () => {
     let finished = 0;
     // from before the action starts until its old pods have drained (SHUTDOWN_DELAY_MS 5 s) and stopped
-    const loop = requestLoop(
-      cluster,
-      serviceProxyPath(namespace, 'archetype', 80),
-      () => finished > 0 && Date.now() - finished > 10_000,
-      { maxRequests: 5000, maxMs: 540_000, intervalMs: 50 },
-    );
+    const until = () => finished > 0 && Date.now() - finished > 10_000;
+    const loop = requestLoop(cluster, serviceProxyPath(namespace, 'archetype', 80), until, {
+      maxRequests: 5000,
+      maxMs: 540_000,
+      intervalMs: 50,
+    });
+    const front = requestLoop(cluster, () => frontDoorGet(`${namespace}.localhost`), until, {
+      maxRequests: 5000,
+      maxMs: 540_000,
+      intervalMs: 50,
+    });
     const run = await runAction(base(), { sha: sha('2') }).finally(() => {
       finished = Date.now();
     });
     const requests = await loop;
-    console.log(
-      `through the action: ${requests.sent} requests during the rollout of commit 2, ${requests.failed} failed, by revision ${JSON.stringify(
-        Object.fromEntries(Object.entries(requests.revisions).map(([r, n]) => [r.slice(0, 7), n])),
-      )}`,
-    );
+    const viaIngress = await front;
+    for (const [via, r] of [
+      ['the Service', requests],
+      ['the Ingress', viaIngress],
+    ] as const)
+      console.log(
+        `through ${via}: ${r.sent} requests during the rollout of commit 2, ${r.failed} failed, by revision ${JSON.stringify(
+          Object.fromEntries(Object.entries(r.revisions).map(([rev, n]) => [rev.slice(0, 7), n])),
+        )}`,
+      );
     await expectOk(run);
     expect(run.outputs.revision).toBe('2');
-    expect(requests.failures).toEqual([]);
-    expect(requests.failed).toBe(0);
-    expect(requests.revisions[sha('1')]).toBeGreaterThan(0);
-    expect(requests.revisions[sha('2')]).toBeGreaterThan(0);
+    for (const r of [requests, viaIngress]) {
+      expect(r.failures).toEqual([]);
+      expect(r.failed).toBe(0);
+      expect(r.revisions[sha('1')]).toBeGreaterThan(0);
+      expect(r.revisions[sha('2')]).toBeGreaterThan(0);
+    }
     expect(await answer()).toBe(sha('2'));
     const list = await pods();
     expect(list.map((p) => p.status?.containerStatuses?.[0]?.imageID)).toEqual([

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -107,13 +108,47 @@ export interface LoopResult {
 }
 
 /**
- * GET / of a Service through the API server's service proxy until done() says stop, at most maxRequests
- * and maxMs (bounded whatever happens). A failure is any error or non-2xx answer (each request is tried
- * once), or a body without a revision.
+ * GET path with Host `host` at the local target's front door (tools/edge, scripts/local-stack env EDGE_HTTP):
+ * the body of a 2xx answer, else an error with the status and body. Tried once, 10 s at most.
+ */
+export function frontDoorGet(host: string, path = '/'): Promise<string> {
+  const [address, port] = (process.env.EDGE_HTTP ?? '').split(':');
+  if (!address || !port)
+    return Promise.reject(new Error('EDGE_HTTP is not set: eval "$(scripts/local-stack env)"'));
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: address, port: Number(port), path, headers: { host }, timeout: 10_000, agent: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () =>
+          (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300
+            ? resolve(body)
+            : reject(
+                new Error(`${res.statusCode} from the front door for ${host}${path}: ${body.slice(0, 200)}`),
+              ),
+        );
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(new Error(`no answer from the front door for ${host}${path} in 10 s`)),
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * GET / of a Service through the API server's service proxy (a path), or through `get` (e.g. frontDoorGet),
+ * until done() says stop, at most maxRequests and maxMs (bounded whatever happens). A failure is any error
+ * or non-2xx answer (each request is tried once), or a body without a revision.
  */
 export async function requestLoop(
   cluster: Cluster,
-  path: string,
+  path: string | (() => Promise<string>),
   done: () => boolean,
   { maxRequests = 3000, maxMs = 240_000, intervalMs = 50 } = {},
 ): Promise<LoopResult> {
@@ -123,7 +158,10 @@ export async function requestLoop(
     result.sent++;
     try {
       // outageMs 0: the client's retry of 503s (an API server restarting) would hide a failed request
-      const body = await cluster.request<string>('GET', path, { text: true, timeoutMs: 10_000, outageMs: 0 });
+      const body =
+        typeof path === 'string'
+          ? await cluster.request<string>('GET', path, { text: true, timeoutMs: 10_000, outageMs: 0 })
+          : await path();
       const revision = (JSON.parse(body) as { revision?: string }).revision;
       if (!revision) throw new Error(`no revision in ${body.slice(0, 200)}`);
       result.revisions[revision] = (result.revisions[revision] ?? 0) + 1;

@@ -49,6 +49,8 @@ export interface SmokeResult {
   /** the revision that answered, 2xx, or the number of ready endpoints */
   detail: string;
   requests: number;
+  /** the path a passed GET asked for (the front-door check asks it again) */
+  path?: string;
 }
 
 /**
@@ -94,7 +96,13 @@ export async function smokeCheck(
             options.log?.(
               `smoke check of ${what}: GET ${target} answered ${revision ? `revision ${revision}` : '2xx (no revision in the answer)'} (${request} request${request === 1 ? '' : 's'})`,
             );
-            return { service: serviceName, outcome: 'passed', detail: revision ?? '2xx', requests: request };
+            return {
+              service: serviceName,
+              outcome: 'passed',
+              detail: revision ?? '2xx',
+              requests: request,
+              path: target,
+            };
           }
         } catch (error) {
           inARow = 0;
