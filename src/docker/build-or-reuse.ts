@@ -24,6 +24,8 @@ export async function buildOrReuse(
     existing: (tag: string) => Promise<Existing>;
     /** docker's sign-in to the registry: only a build needs it */
     login: () => Promise<void>;
+    /** the Azure identity that pushes (input azure-client-id), for a refused push's fix */
+    azureClientId?: string;
   },
 ): Promise<string> {
   const [commitTag] = plan.build.tags;
@@ -43,7 +45,7 @@ export async function buildOrReuse(
   const versions = await checkDocker(docker);
   core.info(`docker ${versions.client} (engine ${versions.server}), buildx ${versions.buildx}`);
   await options.login();
-  const digest = await buildAndPushRetrying(docker, plan.build);
+  const digest = await buildAndPushRetrying(docker, plan.build, undefined, options.azureClientId);
   core.info(`pushed ${plan.repository}@${digest}`);
   return digest;
 }

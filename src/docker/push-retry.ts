@@ -25,6 +25,8 @@ export async function buildAndPushRetrying(
   docker: Docker,
   spec: BuildSpec,
   policy: PushRetry = defaults,
+  /** the Azure identity's client id (input azure-client-id), named in a refusal's fix */
+  azureClientId = '',
 ): Promise<string> {
   const registry = spec.tags[0]?.split('/')[0] ?? 'the registry';
   try {
@@ -40,9 +42,10 @@ export async function buildAndPushRetrying(
   } catch (error) {
     const message = errorText(error);
     if (isPushRefused(message))
-      throw new Error(pushRefusal(message, spec.tags[0] ?? registry, docker.signedInAs(registry)), {
-        cause: error,
-      });
+      throw new Error(
+        pushRefusal(message, spec.tags[0] ?? registry, docker.signedInAs(registry), azureClientId),
+        { cause: error },
+      );
     if (!isPushFailure(message)) throw error;
     throw new Error(
       `the push to ${registry} failed after ${policy.attempts} attempts, so nothing was applied; check that the registry is up and reachable, then deploy again. Last error: ${message}`,
@@ -77,9 +80,15 @@ export function isPushRefused(message: string): boolean {
 
 /**
  * The one message for a refused push: the registry, the repository, who pushed, and the fix for that kind of
- * sign-in. `reference` is registry/name:tag; `signedInAs` is docker's user name there (undefined: none).
+ * sign-in. `reference` is registry/name:tag; `signedInAs` is docker's user name there (undefined: none);
+ * `azureClientId` the Azure identity's client id, when the inputs name it.
  */
-export function pushRefusal(message: string, reference: string, signedInAs: string | undefined): string {
+export function pushRefusal(
+  message: string,
+  reference: string,
+  signedInAs: string | undefined,
+  azureClientId = '',
+): string {
   const registry = reference.split('/')[0] ?? reference;
   const repository = reference.slice(registry.length + 1).replace(/:[^/:]*$/, '');
   const said = message.split('\n')[0]?.replace(/^docker buildx build failed: /, '') ?? message;
@@ -89,9 +98,9 @@ export function pushRefusal(message: string, reference: string, signedInAs: stri
     return `${head}: the registry's network rules do not let this runner's address in. Allow it (ACR: the registry's Networking page, or a self-hosted runner inside its network). ${tail}`;
   if (signedInAs === acrRefreshTokenUser)
     return (
-      `${head}: the Azure identity the action signs in with (input 'azure-client-id') may not push there ` +
+      `${head}: the Azure identity the action signs in with (${azureClientId ? `client id ${azureClientId}, input 'azure-client-id'` : 'its credential from the environment'}) may not push there ` +
       `(ACR lets an identity without push rights sign in, and refuses its push). To fix it, ` +
-      `${acrPushRoleFix("<the identity's client id>", registry)}\n${tail}`
+      `${acrPushRoleFix(azureClientId || "<the identity's client id>", registry)}\n${tail}`
     );
   if (signedInAs === undefined || signedInAs === '')
     return `${head}: docker pushed without credentials. Set the inputs registry-username and registry-password to a user that may push to ${repository}. ${tail}`;

@@ -74,6 +74,7 @@ export async function deploy(
         rebuild: settings.image.rebuild,
         existing: (tag) => reusableImage(registry, tag, plan.build.labels[revisionLabel] ?? ''),
         login: () => credentials.registryLogin(docker),
+        azureClientId: settings.azure.clientId,
       }),
     );
     const image = `${plan.repository}@${digest}`;

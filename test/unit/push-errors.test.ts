@@ -115,10 +115,17 @@ describe('isPushRefused', () => {
 describe('pushRefusal', () => {
   const message = seen(localPullOnly);
 
-  it('for ACR signed in with the Entra identity: both role modes, and the fix', () => {
+  it('for ACR signed in with the Entra identity: both role modes, and the fix for that identity', () => {
+    const client = '80faf920-1908-4b52-b5ef-a8e7bedfc67a';
+    const named = pushRefusal(message, 'team.azurecr.io/shop/web:abc123', acrRefreshTokenUser, client);
+    expect(named).toContain(
+      `team.azurecr.io refused the push of shop/web: the Azure identity the action signs in with (client id ${client}, input 'azure-client-id') may not push there`,
+    );
+    expect(named).toContain(`az role assignment create --assignee ${client} --role AcrPush`);
+    // no client id in the inputs (a credential from the environment): a placeholder, said so
     const text = pushRefusal(message, 'team.azurecr.io/shop/web:abc123', acrRefreshTokenUser);
     expect(text).toContain(
-      "team.azurecr.io refused the push of shop/web: the Azure identity the action signs in with (input 'azure-client-id') may not push there",
+      'team.azurecr.io refused the push of shop/web: the Azure identity the action signs in with (its credential from the environment) may not push there',
     );
     expect(text).toContain(
       "assign AcrPush on the registry (a registry in 'RBAC Registry + ABAC Repository Permissions' mode ignores AcrPush: assign 'Container Registry Repository Writer' instead",
