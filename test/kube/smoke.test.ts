@@ -135,7 +135,7 @@ beforeEach(() => {
 describe('smokeCheck', () => {
   it('passes when the pods behind the Service answer the deployed revision', async () => {
     const result = await smokeCheck(cluster, ns, 'real', 80, 'rev-a', { log, intervalMs: 200 });
-    expect(result).toEqual({ service: 'real', outcome: 'passed', detail: 'rev-a', requests: 3 });
+    expect(result).toEqual({ service: 'real', outcome: 'passed', detail: 'rev-a', requests: 3, path: '/' });
     expect(lines).toEqual([
       `smoke check of Service/real port 80 in namespace '${ns}': GET / answered revision rev-a (3 requests)`,
     ]);
