@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { frontDoorAdvice, frontDoorOf, getThrough, routes } from '../../src/kube/reach/front-door.js';
+import { parentGateways, routeDoorOf } from '../../src/kube/reach/front-door-route.js';
 
 // Where the front-door smoke GET goes (pure, from the Ingress as the cluster has it) and what one GET answers.
 
@@ -97,5 +98,63 @@ describe('front door', () => {
       expect(answer.status).toBe(200);
       expect(JSON.parse(answer.body)).toEqual({ host: 'a.example.com', url: '/x' });
     });
+  });
+});
+
+describe('front door of an HTTPRoute', () => {
+  const route = (rules: unknown[], hostnames = ['shop.example.com']) =>
+    ({
+      kind: 'HTTPRoute',
+      metadata: { name: 'web', namespace: 'app' },
+      spec: { parentRefs: [{ name: 'shared', namespace: 'infra', sectionName: 'http' }], hostnames, rules },
+    }) as Parameters<typeof routeDoorOf>[0];
+  const gateway = (addresses: { value: string }[]) =>
+    new Map([
+      [
+        'infra/shared',
+        {
+          kind: 'Gateway',
+          metadata: { name: 'shared', namespace: 'infra' },
+          spec: {
+            listeners: [
+              { name: 'https', port: 443, protocol: 'HTTPS' },
+              { name: 'http', port: 8080, protocol: 'HTTP' },
+            ],
+          },
+          status: { addresses },
+        },
+      ],
+    ]) as Parameters<typeof routeDoorOf>[1];
+
+  it("goes to the Gateway's address, at the port of the listener the route attaches to, with its hostname", () => {
+    const door = routeDoorOf(
+      route([{ backendRefs: [{ name: 'web', port: 80 }] }]),
+      gateway([{ value: '127.0.0.2' }]),
+      new Set(['web']),
+      '/healthz',
+    );
+    expect(door).toEqual({
+      via: 'HTTPRoute/web (Gateway infra/shared)',
+      host: 'shop.example.com',
+      path: '/healthz',
+      scheme: 'http',
+      address: '127.0.0.2',
+      port: 8080,
+      service: 'web',
+    });
+    expect(parentGateways(route([]))).toEqual([{ namespace: 'infra', name: 'shared' }]);
+  });
+
+  it('skips rules the smoke GET cannot meet, and says when the Gateway has no address', () => {
+    const headerOnly = route([
+      { matches: [{ headers: [{ name: 'x', value: '1' }] }], backendRefs: [{ name: 'web', port: 80 }] },
+      { matches: [{ path: { type: 'Exact', value: '/other' } }], backendRefs: [{ name: 'web', port: 80 }] },
+    ]);
+    expect(routeDoorOf(headerOnly, gateway([{ value: '127.0.0.2' }]), new Set(['web']), '/')).toBe(
+      'HTTPRoute/web has no rule that sends GET / to Service/web',
+    );
+    expect(
+      routeDoorOf(route([{ backendRefs: [{ name: 'web', port: 80 }] }]), gateway([]), new Set(['web']), '/'),
+    ).toBe("HTTPRoute/web's Gateway has no address yet (its controller writes one)");
   });
 });

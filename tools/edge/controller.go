@@ -63,6 +63,7 @@ func (c *controller) run(ctx context.Context) {
 	w := writer{kube: c.kube, gateway: c.gwc, controllerName: c.settings.controllerName}
 	resync := time.NewTicker(30 * time.Second)
 	defer resync.Stop()
+	failures := 0 // passes in a row whose status writes failed: the next retry waits 1 s, 2 s, ... 30 s
 	for {
 		s := c.snapshot()
 		cfg := c.settings
@@ -84,7 +85,10 @@ func (c *controller) run(ctx context.Context) {
 		}
 		retry := time.After(time.Hour)
 		if len(errs) > 0 {
-			retry = time.After(time.Second)
+			failures++
+			retry = time.After(min(30*time.Second, time.Second<<min(failures-1, 5)))
+		} else {
+			failures = 0
 		}
 		select {
 		case <-ctx.Done():

@@ -3,10 +3,12 @@ import { request as httpsRequest } from 'node:https';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { errorText } from '../../util/errors.js';
 import type { Cluster } from '../client/client.js';
+import { type GatewayObject, parentGateways, type RouteObject, routeDoorOf } from './front-door-route.js';
 
 // After the Service checks passed: the same GET through the front door, the ingress controller's address
-// with the Ingress rule's host, must reach the new revision too. The Service check proves the pods; this one
-// proves the Ingress: a host, path, backend port or class mistake fails here, before a user meets it.
+// with the Ingress rule's host (or an HTTPRoute's Gateway address and hostname, front-door-route.ts), must
+// reach the new revision too. The Service check proves the pods; this one proves the route: a host, path,
+// backend port or class mistake fails here, before a user meets it.
 
 export interface FrontDoor {
   /** Ingress/name, for messages */
@@ -110,6 +112,8 @@ export function getThrough(door: FrontDoor, timeoutMs: number): Promise<FrontDoo
 /** What a failed front-door answer most likely means, and the fix. */
 export function frontDoorAdvice(door: FrontDoor, status: number | undefined, className: string): string {
   const where = `${door.via} (host ${door.host}, path ${door.path}, Service/${door.service})`;
+  if (status === 404 && door.via.startsWith('HTTPRoute'))
+    return `The Gateway matched no rule: check ${where}: its hostnames against the listener's hostname, its path matches, and that its status shows Accepted by the Gateway.`;
   if (status === 404)
     return `The controller matched no rule: check ${where}: the host the rule names, its path and pathType, and that ingressClassName ${className || '(none)'} is the class its controller serves.`;
   if (status === 502 || status === 503 || status === 504)
@@ -138,34 +142,66 @@ export async function smokeFrontDoors(
   },
 ): Promise<void> {
   const { attempts = 20, confirmations = 3, intervalMs = 1000, timeoutMs = 10_000, log } = options;
+  const byPath = new Map<string, Set<string>>();
+  for (const p of passed) byPath.set(p.path, (byPath.get(p.path) ?? new Set()).add(p.service));
   for (const object of objects) {
-    if (object.kind !== 'Ingress') continue;
-    const name = object.metadata?.name ?? '';
-    const ingress = await cluster.request<IngressObject>(
-      'GET',
-      `/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/ingresses/${encodeURIComponent(name)}`,
-    );
-    const byPath = new Map<string, Set<string>>();
-    for (const p of passed) byPath.set(p.path, (byPath.get(p.path) ?? new Set()).add(p.service));
-    let door: FrontDoor | string = `Ingress/${name} routes no Service whose smoke check passed`;
-    for (const [path, services] of byPath) {
-      door = frontDoorOf(ingress, services, path);
-      if (typeof door !== 'string') break;
-    }
+    if (object.kind !== 'Ingress' && object.kind !== 'HTTPRoute') continue;
+    const { door, className } = await doorOf(cluster, namespace, object, byPath);
     if (typeof door === 'string') {
       log(`front door: not checked, ${door}`);
       continue;
     }
-    await confirm(
-      door,
-      expectedRevision,
-      { attempts, confirmations, intervalMs, timeoutMs },
-      ingress.spec?.ingressClassName ?? '',
-    );
+    await confirm(door, expectedRevision, { attempts, confirmations, intervalMs, timeoutMs }, className);
     log(
       `front door: GET ${door.scheme}://${door.host}${door.path} through ${door.via} at ${door.address}:${door.port} answered revision ${expectedRevision}`,
     );
   }
+}
+
+/** The object read back (with its status, and an HTTPRoute's parent Gateways), and its door. */
+async function doorOf(
+  cluster: Cluster,
+  namespace: string,
+  object: KubernetesObject,
+  byPath: Map<string, Set<string>>,
+): Promise<{ door: FrontDoor | string; className: string }> {
+  const name = encodeURIComponent(object.metadata?.name ?? '');
+  const ns = encodeURIComponent(namespace);
+  let find: (services: Set<string>, path: string) => FrontDoor | string;
+  let className = '';
+  if (object.kind === 'Ingress') {
+    const ingress = await cluster.request<IngressObject>(
+      'GET',
+      `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/${name}`,
+    );
+    className = ingress.spec?.ingressClassName ?? '';
+    find = (services, path) => frontDoorOf(ingress, services, path);
+  } else {
+    const route = await cluster.request<RouteObject>(
+      'GET',
+      `/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/httproutes/${name}`,
+    );
+    const gateways = new Map<string, GatewayObject>();
+    for (const g of parentGateways(route)) {
+      try {
+        const gateway = await cluster.get<GatewayObject>(
+          `/apis/gateway.networking.k8s.io/v1/namespaces/${encodeURIComponent(g.namespace)}/gateways/${encodeURIComponent(g.name)}`,
+        );
+        if (gateway) gateways.set(`${g.namespace}/${g.name}`, gateway);
+      } catch (error) {
+        // a Gateway this identity may not read (rbac/ grants get on gateways): said, not fatal
+        return { door: `Gateway ${g.namespace}/${g.name} could not be read: ${errorText(error)}`, className };
+      }
+    }
+    find = (services, path) => routeDoorOf(route, gateways, services, path);
+  }
+  let door: FrontDoor | string =
+    `${object.kind}/${object.metadata?.name} routes no Service whose smoke check passed`;
+  for (const [path, services] of byPath) {
+    door = find(services, path);
+    if (typeof door !== 'string') break;
+  }
+  return { door, className };
 }
 
 async function confirm(
