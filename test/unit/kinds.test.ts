@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import {
   applyOrder,
   applyStage,
@@ -43,11 +43,21 @@ describe('the table of kinds', () => {
     expect(podTemplateOf({ kind: 'ConfigMap', spec: { template } })).toBeUndefined();
   });
 
-  it('prunes every kind the deployer role may delete, except claims, whose data stays', () => {
-    const deployer = parse(readFileSync(new URL('../../rbac/deployer.yaml', import.meta.url), 'utf8')) as {
+  it('prunes every kind the deployer role (and the production route role) may delete, except claims', () => {
+    type Role = {
+      kind: string;
+      metadata: { name: string };
       rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
     };
-    const deletable = deployer.rules
+    const deployer = parse(
+      readFileSync(new URL('../../rbac/deployer.yaml', import.meta.url), 'utf8'),
+    ) as Role;
+    const routes = parseAllDocuments(
+      readFileSync(new URL('../../rbac/production.yaml', import.meta.url), 'utf8'),
+    )
+      .map((d) => d.toJS() as Role)
+      .find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith('-routes'));
+    const deletable = [...deployer.rules, ...(routes?.rules ?? [])]
       .filter((r) => r.verbs.includes('delete'))
       .flatMap((r) => r.resources.map((resource) => `${r.apiGroups[0]}/${resource}`))
       // the forced StatefulSet rollback deletes pods; the deploy lock is a Lease
