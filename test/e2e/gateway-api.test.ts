@@ -32,7 +32,7 @@ const folders: string[] = [];
 let deployer: ProductionIdentity;
 let gatewayAddress = '';
 
-const httpRoute = (host: string) => `apiVersion: gateway.networking.k8s.io/v1
+const httpRoute = (host: string, sectionName = 'http') => `apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata:
   name: archetype
@@ -42,7 +42,7 @@ spec:
   parentRefs:
     - name: shared
       namespace: ${infra}
-      sectionName: http
+      sectionName: ${sectionName}
   hostnames: [${host}]
   rules:
     - backendRefs:
@@ -51,10 +51,10 @@ spec:
 `;
 
 /** k8s/ on the real node, with the HTTPRoute and, when `ingress`, the Ingress too. */
-async function manifests(ingress: boolean): Promise<string> {
+async function manifests(ingress: boolean, sectionName = 'http'): Promise<string> {
   const dir = await realNodeManifests();
   folders.push(dir);
-  writeFileSync(join(dir, 'httproute.yaml'), httpRoute(routeHost));
+  writeFileSync(join(dir, 'httproute.yaml'), httpRoute(routeHost, sectionName));
   if (!ingress) unlinkSync(join(dir, 'ingress.yaml'));
   return dir;
 }
@@ -215,5 +215,24 @@ describe('Gateway API on the real node', () => {
       await get(cluster, `/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses/archetype`),
     ).toBeUndefined();
     await expect(frontDoorGet(ingressHost)).rejects.toThrow(/^404 /);
+  });
+
+  it('a route its Gateway does not accept fails the deploy with the reason, and the previous release serves', async () => {
+    // a listener the shared Gateway does not have
+    const run = await runAction(base(await manifests(false, 'https')), { sha: sha('4') });
+    expect(run.code).not.toBe(0);
+    expect(run.log).toContain(
+      `HTTPRoute/archetype is not accepted by Gateway ${infra}/shared (listener https): NoMatchingParent`,
+    );
+    expect(run.log).toMatch(/restor/i);
+    const answer = await eventually(
+      'commit 3 through the Gateway again',
+      async () => {
+        const body = await gatewayGet(routeHost).catch(() => undefined);
+        return body && (JSON.parse(body) as { revision: string }).revision === sha('3') ? body : undefined;
+      },
+      60_000,
+    );
+    expect(JSON.parse(answer).revision).toBe(sha('3'));
   });
 });

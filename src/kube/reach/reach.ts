@@ -3,6 +3,7 @@ import { managedBy, managedByLabel } from '../../names.js';
 import { poll } from '../../util/retry.js';
 import type { Cluster } from '../client/client.js';
 import { selectorString } from '../manifests/selector.js';
+import { waitForRoutes } from './route-status.js';
 
 // How the deployed app is reached: ready endpoints behind each Service, the Ingress's address.
 
@@ -142,8 +143,8 @@ export interface Reach {
 }
 
 /**
- * Ready endpoints of each Service of the set and its Ingress's address: that the rollout is reachable, not
- * only done. Each is asked at once and reported in the set's order; a Service with nothing ready behind it
+ * Each HTTPRoute accepted by its Gateways (route-status.ts), ready endpoints of each Service of the set and
+ * its Ingress's address: that the rollout is reachable, not only done. Each is asked at once and reported in the set's order; a Service with nothing ready behind it
  * is a warning. `waitForIngressMs` waits (bounded) for the address, else it is read once.
  */
 export async function reportReach(
@@ -152,11 +153,18 @@ export async function reportReach(
   objects: KubernetesObject[],
   options: {
     waitForIngressMs?: number;
+    /** how long an HTTPRoute may take to be accepted by its Gateways, default 60 s */
+    routeTimeoutMs?: number;
     log: { info(line: string): void; warning(line: string): void };
   },
 ): Promise<Reach> {
   const reach: Reach = { endpoints: [], ingressAddress: '' };
   const { log } = options;
+  // a route its Gateway refuses serves nothing: the deploy fails with the controller's reason
+  await waitForRoutes(cluster, namespace, objects, {
+    timeoutMs: options.routeTimeoutMs ?? 60_000,
+    log: (line) => log.info(line),
+  });
   const reports = await Promise.all(
     objects.map(async (object): Promise<(() => void) | undefined> => {
       const name = object.metadata?.name ?? '';
