@@ -1,4 +1,4 @@
-import * as exec from '@actions/exec';
+import { execFile } from 'node:child_process';
 
 // kustomize and helm as the runner has them on PATH (GitHub's hosted runners ship both): argument arrays,
 // never a shell; what they print is the manifests, what they say on stderr is the error.
@@ -10,30 +10,41 @@ const setup: Record<string, string> = {
   helm: "GitHub's hosted runners have it; on another runner add `uses: azure/setup-helm@v4` before this step",
 };
 
-/** Runs the tool, bounded; its stdout, or an error with its own words. */
+/** Runs the tool, bounded (killed once timeoutMs is over); its stdout, or an error with its own words. */
 export async function runTool(
   tool: 'kustomize' | 'helm',
   args: string[],
   timeoutMs = 120_000,
 ): Promise<string> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  let result: exec.ExecOutput;
-  try {
-    result = await Promise.race([
-      exec.getExecOutput(tool, args, { silent: true, ignoreReturnCode: true }),
-      new Promise<never>((_, reject) =>
-        timeout.addEventListener('abort', () => reject(new Error(`did not finish in ${timeoutMs / 1000} s`))),
-      ),
-    ]);
-  } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    if (/Unable to locate executable file|ENOENT/.test(text))
-      throw new Error(`${tool} is not on this runner's PATH: ${setup[tool]}`, { cause: error });
-    throw new Error(`${tool} ${args.join(' ')}: ${text}`, { cause: error });
-  }
-  if (result.exitCode !== 0)
-    throw new Error(
-      `${tool} ${args.join(' ')} failed (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`,
+  return new Promise((resolve, reject) => {
+    execFile(
+      tool,
+      args,
+      {
+        env: process.env,
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+        maxBuffer: 256 * 1024 * 1024,
+        encoding: 'utf8',
+      },
+      (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        const e = error as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
+        if (e.code === 'ENOENT')
+          return reject(new Error(`${tool} is not on this runner's PATH: ${setup[tool]}`, { cause: error }));
+        if (e.killed)
+          return reject(
+            new Error(`${tool} ${args.join(' ')}: did not finish in ${timeoutMs / 1000} s (stopped)`, {
+              cause: error,
+            }),
+          );
+        reject(
+          new Error(
+            `${tool} ${args.join(' ')} failed (exit ${typeof e.code === 'number' ? e.code : e.message}): ${stderr.trim() || stdout.trim()}`,
+            { cause: error },
+          ),
+        );
+      },
     );
-  return result.stdout;
+  });
 }
