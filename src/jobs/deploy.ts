@@ -125,8 +125,7 @@ async function intoEnvironment(ctx: DeployRun, rendered: Manifest[]): Promise<De
       ownsNamespace: access?.created === true,
     });
   } catch (error) {
-    // a preview namespace made for this deploy goes again when nothing reached it (applySet does the same
-    // for a dry-run that fails)
+    // a preview namespace made for this deploy goes again when nothing reached it (as after a failed dry-run)
     if (access?.created && !ctx.applying)
       await deleteNamespace(ctx.cluster, ctx.plan.namespace).catch((e: unknown) =>
         core.warning(`could not delete namespace ${ctx.plan.namespace}: ${errorText(e)}`),
