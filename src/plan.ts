@@ -28,8 +28,10 @@ export interface RenderTarget {
   image: string;
   /** short git sha: app.kubernetes.io/version */
   version: string;
-  /** Ingress host; empty keeps the manifests' host */
+  /** Ingress host and HTTPRoute hostnames; empty keeps the manifests' */
   host: string;
+  /** input gateway: the Gateway every HTTPRoute's Gateway parentRefs point at; absent keeps the manifests' */
+  gateway?: { namespace: string; name: string };
   /** set on every Deployment (previews run fewer) */
   replicas?: number;
   labels?: Record<string, string>;
@@ -123,6 +125,7 @@ export function planDeploy(settings: Settings, run: RunInfo, pr?: number): Deplo
       imagePlaceholder: settings.image.name.split('/').pop() ?? settings.image.name,
       version: short,
       host,
+      ...(settings.gateway ? { gateway: settings.gateway } : {}),
       replicas: preview ? settings.previewReplicas : undefined,
       labels,
       annotations: {

@@ -11,7 +11,7 @@ import { render } from '../kube/manifests/render.js';
 import { validate } from '../kube/manifests/validate.js';
 import { preflight } from '../kube/preflight/preflight.js';
 import { checkPreviewManifests } from '../kube/preview/guard.js';
-import { reportReach, urlOfIngress } from '../kube/reach/reach.js';
+import { reportReach, urlOfSet } from '../kube/reach/reach.js';
 import { smokeRelease } from '../kube/reach/smoke-release.js';
 import { lockEnvironment } from '../kube/release/lock.js';
 import { markRelease, readHistory, recordIfNone } from '../kube/release/release.js';
@@ -80,8 +80,7 @@ export async function deploy(
     const image = `${plan.repository}@${digest}`;
     const objects = render(manifests, { ...plan.render, image });
     validate(objects);
-    const ingress = objects.find((m) => m.object.kind === 'Ingress')?.object;
-    const result = startResult(plan, image, urlOfIngress(ingress), timings);
+    const result = startResult(plan, image, urlOfSet(objects.map((m) => m.object)), timings);
     const ctx: DeployRun = {
       settings,
       run,

@@ -57,6 +57,7 @@ export const kinds: readonly Kind[] = [
   row('scheduling.k8s.io/v1', 'PriorityClass', 1, 1, cluster),
   row('storage.k8s.io/v1', 'StorageClass', 1, 1, cluster),
   row('networking.k8s.io/v1', 'IngressClass', 1, 1, cluster),
+  row('gateway.networking.k8s.io/v1', 'GatewayClass', 1, 1, cluster),
   row('v1', 'PersistentVolume', 1, 1, cluster),
   row('v1', 'Node', 1, 1, cluster),
   row('admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration', 1, 1, cluster),
@@ -76,6 +77,9 @@ export const kinds: readonly Kind[] = [
   row('v1', 'Service', 7, 2, { ...app, longRunning: true }),
   row('networking.k8s.io/v1', 'NetworkPolicy', 7, 2, app),
   row('policy/v1', 'PodDisruptionBudget', 7, 2, app),
+  // usually the platform's, shared and read only by preflight; applied before its routes when a set holds
+  // one, never pruned (other namespaces' routes may attach to it) nor allowed in a preview
+  row('gateway.networking.k8s.io/v1', 'Gateway', 7, 2, { longRunning: true }),
   row('apps/v1', 'Deployment', 8, 2, { ...workload('deployment'), scalable: true }),
   row('apps/v1', 'StatefulSet', 8, 2, { ...workload('statefulset'), scalable: true }),
   // a pod on every node, production's included

@@ -12,6 +12,8 @@ export interface TargetSettings {
   smokePath: string;
   /** namespace of the ingress controller: the one source of outside traffic a preview's NetworkPolicy admits */
   ingressNamespace: string;
+  /** input gateway (namespace/name): the shared Gateway every HTTPRoute attaches to; absent keeps the manifests' */
+  gateway?: { namespace: string; name: string };
   previewReplicas: number;
   /** at most this many preview namespaces of the app at once */
   maxPreviews: number;
@@ -57,6 +59,7 @@ export function readTarget(inputs: Inputs): TargetSettings {
       'ingress-namespace',
       `'${ingressNamespace}' is not a namespace name, e.g. app-routing-system`,
     );
+  const gateway = readGateway(inputs);
   return {
     manifests,
     namespace,
@@ -64,8 +67,19 @@ export function readTarget(inputs: Inputs): TargetSettings {
     previewDomain,
     smokePath,
     ingressNamespace,
+    ...(gateway ? { gateway } : {}),
     previewReplicas: inputs.count('preview-replicas', 1, 10),
     maxPreviews: inputs.count('max-previews', 1, 1000),
     helmValues: inputs.list('helm-values', /[\n,]/),
   };
+}
+
+/** Input gateway: 'namespace/name' of a Gateway, or empty. */
+export function readGateway(inputs: Inputs): { namespace: string; name: string } | undefined {
+  const value = inputs.text('gateway');
+  if (!value) return undefined;
+  const [namespace = '', name = '', ...rest] = value.split('/');
+  if (rest.length > 0 || !dnsLabel.test(namespace) || namespace.length > 63 || !dnsSubdomain.test(name))
+    inputs.fail('gateway', `'${value}' is not namespace/name of a Gateway, e.g. gateway-system/shared`);
+  return { namespace, name };
 }

@@ -25,14 +25,15 @@ jest.setTimeout(900_000);
 const cluster = testCluster();
 const namespace = namespaceName('e2e-gw');
 const infra = namespaceName('e2e-gw-infra');
+// one host for both, as a team moves it from the Ingress's address to the Gateway's (input host sets both)
 const ingressHost = `${namespace}.localhost`;
-const routeHost = `route-${namespace}.localhost`;
+const routeHost = ingressHost;
 const sha = (c: string) => c.repeat(40);
 const folders: string[] = [];
 let deployer: ProductionIdentity;
 let gatewayAddress = '';
 
-const httpRoute = (host: string, sectionName = 'http') => `apiVersion: gateway.networking.k8s.io/v1
+const httpRoute = (host: string, sectionName = 'http', port = 80) => `apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata:
   name: archetype
@@ -47,14 +48,15 @@ spec:
   rules:
     - backendRefs:
         - name: archetype
-          port: 80
+          port: ${port}
 `;
 
 /** k8s/ on the real node, with the HTTPRoute and, when `ingress`, the Ingress too. */
-async function manifests(ingress: boolean, sectionName = 'http'): Promise<string> {
+async function manifests(ingress: boolean, sectionName = 'http', port = 80): Promise<string> {
   const dir = await realNodeManifests();
   folders.push(dir);
-  writeFileSync(join(dir, 'httproute.yaml'), httpRoute(routeHost, sectionName));
+  // the manifests' own hostname: the action sets input host instead
+  writeFileSync(join(dir, 'httproute.yaml'), httpRoute('archetype.example.com', sectionName, port));
   if (!ingress) unlinkSync(join(dir, 'ingress.yaml'));
   return dir;
 }
@@ -126,6 +128,18 @@ beforeAll(async () => {
             },
           },
         ],
+      },
+    },
+  });
+  // another Gateway, which admits routes from its own namespace only (allowedRoutes' default)
+  await cluster.request('POST', `/apis/gateway.networking.k8s.io/v1/namespaces/${infra}/gateways`, {
+    body: {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'closed', namespace: infra },
+      spec: {
+        gatewayClassName: 'approuting-istio',
+        listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }],
       },
     },
   });
@@ -218,8 +232,12 @@ describe('Gateway API on the real node', () => {
   });
 
   it('a route its Gateway does not accept fails the deploy with the reason, and the previous release serves', async () => {
-    // a listener the shared Gateway does not have
-    const run = await runAction(base(await manifests(false, 'https')), { sha: sha('4') });
+    // a listener the shared Gateway does not have; preflight says so first, and lets it go with 'warn'
+    const run = await runAction(
+      { ...base(await manifests(false, 'https')), preflight: 'warn' },
+      { sha: sha('4') },
+    );
+    expect(run.log).toContain(`Gateway ${infra}/shared has no listener named https`);
     expect(run.code).not.toBe(0);
     expect(run.log).toContain(
       `HTTPRoute/archetype is not accepted by Gateway ${infra}/shared (listener https): NoMatchingParent`,
@@ -234,5 +252,30 @@ describe('Gateway API on the real node', () => {
       60_000,
     );
     expect(JSON.parse(answer).revision).toBe(sha('3'));
+  });
+
+  it('a backendRef to a port the Service lacks is stopped by validation, naming the file; nothing applied', async () => {
+    const run = await runAction(base(await manifests(false, 'http', 8080)), { sha: sha('5') });
+    expect(run.code).not.toBe(0);
+    expect(run.error).toMatch(
+      /httproute\.yaml:\d+ HTTPRoute\/archetype: rules\[0\]\.backendRefs 'archetype' port 8080 is not a port of Service\/archetype \(it has 80\)/,
+    );
+    expect(run.error).toContain('nothing was applied');
+    expect(JSON.parse(await gatewayGet(routeHost)).revision).toBe(sha('3'));
+  });
+
+  it('a Gateway whose allowedRoutes refuse the namespace stops the deploy at preflight; nothing applied', async () => {
+    const run = await runAction(
+      { ...base(await manifests(false)), gateway: `${infra}/closed` },
+      { sha: sha('6') },
+    );
+    expect(run.code).not.toBe(0);
+    expect(run.log).toMatch(new RegExp(`Gateway ${infra}/closed.*allowedRoutes`));
+    const route = await get<{ spec: { parentRefs: { name: string }[] } }>(
+      cluster,
+      `/apis/gateway.networking.k8s.io/v1/namespaces/${namespace}/httproutes/archetype`,
+    );
+    expect(route?.spec.parentRefs[0]?.name).toBe('shared');
+    expect(JSON.parse(await gatewayGet(routeHost)).revision).toBe(sha('3'));
   });
 });

@@ -88,6 +88,7 @@ export function render(manifests: Manifest[], target: RenderTarget): Manifest[] 
       }
     }
     if (object.kind === 'Ingress' && target.host) setIngressHost(object, target.host);
+    if (object.kind === 'HTTPRoute') setRoute(object, target);
     return { ...m, object };
   });
 
@@ -169,4 +170,20 @@ function setIngressHost(object: Json, host: string): void {
   for (const rule of rules) rule.host = host;
   const tls = Array.isArray(spec.tls) ? (spec.tls as Json[]) : [];
   for (const entry of tls) entry.hosts = [host];
+}
+
+/** An HTTPRoute's hostnames are the environment's host; with input 'gateway', its Gateway parents are that one. */
+function setRoute(object: Json, target: Pick<RenderTarget, 'host' | 'gateway'>): void {
+  object.spec ??= {};
+  const spec = object.spec as Json;
+  if (target.host) spec.hostnames = [target.host];
+  if (!target.gateway || !Array.isArray(spec.parentRefs)) return;
+  for (const ref of spec.parentRefs as Json[])
+    if (
+      (ref.kind ?? 'Gateway') === 'Gateway' &&
+      (ref.group ?? 'gateway.networking.k8s.io') === 'gateway.networking.k8s.io'
+    ) {
+      ref.namespace = target.gateway.namespace;
+      ref.name = target.gateway.name;
+    }
 }

@@ -5,6 +5,7 @@ import type { Manifest } from './load.js';
 import { where } from './load.js';
 import { containersOf, podTemplateOf } from './render.js';
 import { type Requirement, requirementMatches, selectorString } from './selector.js';
+import { checkHttpRoute } from './validate-route.js';
 
 // Checks the set as a whole before anything is applied: the mistakes the write-up made by hand (selectors
 // that match nothing, a Service port that leads nowhere) fail here, naming the file, with nothing applied.
@@ -61,6 +62,8 @@ export function validate(manifests: Manifest[]): void {
   for (const m of services) checkService(m, workloads, (message) => errors.push(`${where(m)}: ${message}`));
   for (const m of manifests.filter((m) => m.object.kind === 'Ingress'))
     checkIngress(m, services, (message) => errors.push(`${where(m)}: ${message}`));
+  for (const m of manifests.filter((m) => m.object.kind === 'HTTPRoute'))
+    checkHttpRoute(m, services, (message) => errors.push(`${where(m)}: ${message}`));
 
   if (errors.length > 0)
     throw new Error(`Invalid manifests (nothing was applied):\n- ${errors.join('\n- ')}`);

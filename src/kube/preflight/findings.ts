@@ -1,7 +1,13 @@
 // What a preflight check found. Each is an error by default and a warning with input `preflight: warn`,
 // except those marked `always`: a pod bigger than every node can never run, whatever the input says.
 
-export type CheckName = 'architecture' | 'capacity' | 'ingress class' | 'references' | 'admission';
+export type CheckName =
+  | 'architecture'
+  | 'capacity'
+  | 'ingress class'
+  | 'references'
+  | 'admission'
+  | 'gateway';
 
 export interface Finding {
   check: CheckName;

@@ -67,3 +67,24 @@ export function checkIngressClasses(
   }
   return findings;
 }
+
+export const nginxAppRoutingClass = 'webapprouting.kubernetes.azure.com';
+
+/**
+ * The notice a set with an Ingress of AKS's NGINX-based application routing gets, once per deploy; undefined
+ * without one. Not a failure: the add-on still serves, but gets no security fixes after November 2026.
+ */
+export function appRoutingNotice(objects: KubernetesObject[]): string | undefined {
+  const ingresses = objects.filter(
+    (o) =>
+      o.kind === 'Ingress' &&
+      ((o as { spec?: { ingressClassName?: string } }).spec?.ingressClassName ??
+        o.metadata?.annotations?.['kubernetes.io/ingress.class']) === nginxAppRoutingClass,
+  );
+  if (ingresses.length === 0) return undefined;
+  return (
+    `${ingresses.map((i) => `Ingress/${i.metadata?.name}`).join(', ')} uses class ${nginxAppRoutingClass}, AKS's NGINX-based application routing, ` +
+    'which is past its support window (security fixes ended November 2026). Its successor is the Gateway API mode of application routing ' +
+    '(GatewayClass approuting-istio) with an HTTPRoute: docs/gateway-api.md gives the steps to move.'
+  );
+}

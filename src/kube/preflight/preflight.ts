@@ -10,7 +10,13 @@ import { checkLimitRanges, checkQuotas, type ResourceQuota } from './admission.j
 import { checkArchitecture } from './architecture.js';
 import { checkCapacity, rollingUpdate } from './capacity.js';
 import type { Finding } from './findings.js';
-import { type AksCluster, checkIngressClasses, type IngressClass } from './ingress-class.js';
+import { gatewayFindings, routeLabels } from './gateway.js';
+import {
+  type AksCluster,
+  appRoutingNotice,
+  checkIngressClasses,
+  type IngressClass,
+} from './ingress-class.js';
 import { type LimitRange, podRequests } from './pods.js';
 import { checkReferences, type Lookup, type ReferencedKind, referencesOf } from './references.js';
 import { eligibility, eligibleNodes } from './scheduling.js';
@@ -61,6 +67,9 @@ export async function preflight(
   // what makes pods, where kube/kinds.ts says its pod template is (a CronJob's in its jobTemplate)
   const workloads = objects.filter((o) => podTemplateOf(o as Record<string, unknown>) !== undefined);
   const ingresses = objects.filter((o) => o.kind === 'Ingress');
+  // once per deploy, not a finding: the NGINX-based application routing is past its support window
+  const notice = appRoutingNotice(ingresses);
+  if (notice) log.notice(notice);
   const usesImage = (o: KubernetesObject) =>
     [...(specOf(o)?.containers ?? []), ...(specOf(o)?.initContainers ?? [])].some(
       (c) => c.image === options.image,
@@ -136,6 +145,12 @@ export async function preflight(
     if (!classes.ok) skip('ingress classes', classes.error);
     else findings.push(...checkIngressClasses(ingresses, classes.value, options.aks));
   }
+  // the parent Gateways of the HTTPRoutes: class, listener, hostnames, allowedRoutes; outside backends
+  if (objects.some((o) => o.kind === 'HTTPRoute'))
+    await gatewayFindings(cluster, objects, ns, await routeLabels(cluster, ns, objects, skip)).then(
+      (found) => findings.push(...found),
+      (error) => skip('gateways', error),
+    );
 
   // references, LimitRange and ResourceQuota
   findings.push(
@@ -259,7 +274,7 @@ export function enforce(
     );
   if (result.findings.length === 0 && !result.unchanged)
     log?.info(
-      `preflight: architecture, capacity, ingress class, references and admission checked${result.skipped.length > 0 ? ` (${result.skipped.length} skipped)` : ''}: no problem found`,
+      `preflight: architecture, capacity, ingress class, gateway, references and admission checked${result.skipped.length > 0 ? ` (${result.skipped.length} skipped)` : ''}: no problem found`,
     );
 }
 

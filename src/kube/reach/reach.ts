@@ -1,8 +1,10 @@
 import type { KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { managedBy, managedByLabel } from '../../names.js';
+import { errorText } from '../../util/errors.js';
 import { poll } from '../../util/retry.js';
 import type { Cluster } from '../client/client.js';
 import { selectorString } from '../manifests/selector.js';
+import { type GatewayObject, parentGateways } from './front-door-route.js';
 import { waitForRoutes } from './route-status.js';
 
 // How the deployed app is reached: ready endpoints behind each Service, the Ingress's address.
@@ -123,6 +125,21 @@ export function urlOfIngress(ingress: unknown): string {
   return `${tls ? 'https' : 'http'}://${host}/`;
 }
 
+/** The URL an HTTPRoute serves: its first hostname that is not a wildcard (the listener's scheme is unknown: http). */
+export function urlOfRoute(route: unknown): string {
+  const hosts = (route as { spec?: { hostnames?: string[] } } | undefined)?.spec?.hostnames ?? [];
+  const host = hosts.find((h) => !h.startsWith('*.'));
+  return host ? `http://${host}/` : '';
+}
+
+/** The URL of the set: its Ingress's, else its HTTPRoute's ('' when neither has a host). */
+export function urlOfSet(objects: KubernetesObject[]): string {
+  return (
+    urlOfIngress(objects.find((o) => o.kind === 'Ingress')) ||
+    urlOfRoute(objects.find((o) => o.kind === 'HTTPRoute'))
+  );
+}
+
 /** The URL of the first Ingress the action manages in the namespace ('' when none has a host). */
 export async function ingressUrl(cluster: Cluster, namespace: string): Promise<string> {
   const list = await cluster.request<{ items: IngressSpec[] }>(
@@ -193,9 +210,37 @@ export async function reportReach(
           );
         };
       }
+      if (object.kind === 'HTTPRoute') return await routeReach(cluster, object, namespace, log);
       return undefined;
     }),
   );
   for (const report of reports) report?.();
   return reach;
+}
+
+/** The URL of an accepted route and the address of each parent Gateway, for the log. */
+async function routeReach(
+  cluster: Cluster,
+  route: KubernetesObject,
+  namespace: string,
+  log: { info(line: string): void },
+): Promise<() => void> {
+  const parents = parentGateways({ ...route, metadata: { ...route.metadata, namespace } });
+  const addresses = await Promise.all(
+    parents.map(async (g) => {
+      try {
+        const gateway = await cluster.get<GatewayObject>(
+          `/apis/gateway.networking.k8s.io/v1/namespaces/${g.namespace}/gateways/${g.name}`,
+        );
+        const address = gateway?.status?.addresses?.map((a) => a.value).join(', ');
+        return `Gateway ${g.namespace}/${g.name} ${address ? `at ${address}` : gateway ? 'with no address yet' : 'not found'}`;
+      } catch (error) {
+        // a line of the report: the deploy does not depend on it
+        return `Gateway ${g.namespace}/${g.name} (could not be read: ${errorText(error)})`;
+      }
+    }),
+  );
+  const url = urlOfRoute(route);
+  return () =>
+    log.info(`HTTPRoute/${route.metadata?.name}: ${url || 'no hostname'} through ${addresses.join('; ')}`);
 }
