@@ -138,3 +138,14 @@ func TestRouteRefusedByAllowedRoutes(t *testing.T) {
 		t.Fatalf("gateway status = %+v", gs)
 	}
 }
+
+func TestRouteStatusNeverNull(t *testing.T) {
+	w := writer{controllerName: "me"}
+	route := &gwv1.HTTPRoute{Status: gwv1.HTTPRouteStatus{RouteStatus: gwv1.RouteStatus{Parents: []gwv1.RouteParentStatus{
+		{ControllerName: "me", ParentRef: gwv1.ParentReference{Name: "gone"}},
+	}}}}
+	got := w.routeParents(route, nil)
+	if got == nil || len(got) != 0 {
+		t.Fatalf("a route whose Gateways are gone must get parents [] (the CRD requires the field), got %#v", got)
+	}
+}

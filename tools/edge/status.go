@@ -83,6 +83,9 @@ func (w writer) write(ctx context.Context, s *snapshot, c compiled) (int, []erro
 		}
 	}
 	for _, obj := range s.routes {
+		if obj.DeletionTimestamp != nil {
+			continue
+		}
 		want := w.routeParents(obj, c.routes[key(obj.Namespace, obj.Name)])
 		if !equality.Semantic.DeepEqual(obj.Status.Parents, want) {
 			cp := obj.DeepCopy()
@@ -106,7 +109,7 @@ func (w writer) write(ctx context.Context, s *snapshot, c compiled) (int, []erro
 
 // routeParents: other controllers' entries as they are, then ours.
 func (w writer) routeParents(obj *gwv1.HTTPRoute, ours []gwv1.RouteParentStatus) []gwv1.RouteParentStatus {
-	var out []gwv1.RouteParentStatus
+	out := []gwv1.RouteParentStatus{} // never null: the CRD requires status.parents
 	for _, p := range obj.Status.Parents {
 		if string(p.ControllerName) != w.controllerName {
 			out = append(out, p)
