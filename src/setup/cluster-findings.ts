@@ -1,0 +1,43 @@
+// Read-only findings on the managed cluster (as @azure/arm-containerservice's ManagedCluster gives it),
+// each with the command that fixes it. This step changes nothing on the cluster.
+
+/** The fields of a ManagedCluster the findings read. */
+export interface ClusterFacts {
+  enableRbac?: boolean;
+  disableLocalAccounts?: boolean;
+  aadProfile?: { managed?: boolean; enableAzureRbac?: boolean };
+  networkProfile?: { networkPolicy?: string };
+  ingressProfile?: { webAppRouting?: { enabled?: boolean } };
+}
+
+/** What the previews' isolation needs and this cluster lacks; [] when all holds. */
+export function clusterFindings(cluster: ClusterFacts, resourceGroup: string, name: string): string[] {
+  const aks = `az aks update --resource-group ${resourceGroup} --name ${name}`;
+  const findings: string[] = [];
+  if (cluster.enableRbac === false)
+    findings.push(
+      `Kubernetes RBAC is off, so every identity with the Cluster User Role is cluster admin; it can only be chosen at creation: make a new cluster with RBAC`,
+    );
+  if (!cluster.aadProfile?.managed)
+    findings.push(
+      `Microsoft Entra integration is off, so the user credential is a client certificate, not the identity's: ${aks} --enable-aad`,
+    );
+  else if (cluster.aadProfile.enableAzureRbac)
+    findings.push(
+      `Azure RBAC for Kubernetes authorization is on: the rbac/ files grant nothing there; switch to Kubernetes RBAC with ${aks} --disable-azure-rbac`,
+    );
+  if (!cluster.disableLocalAccounts)
+    findings.push(
+      `local accounts are enabled, so the user credential ARM returns is cluster-admin: ${aks} --disable-local-accounts`,
+    );
+  const policy = cluster.networkProfile?.networkPolicy;
+  if (!policy || policy === 'none')
+    findings.push(
+      `no network policy engine, so the previews' NetworkPolicy is stored but not enforced: ${aks} --network-policy azure (or calico; docs/github-setup.md step 5)`,
+    );
+  if (!cluster.ingressProfile?.webAppRouting?.enabled)
+    findings.push(
+      `application routing is off, so no ingress serves the app: az aks approuting enable --resource-group ${resourceGroup} --name ${name}`,
+    );
+  return findings;
+}

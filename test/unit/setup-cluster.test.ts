@@ -1,0 +1,42 @@
+import { clusterFindings } from '../../src/setup/cluster-findings.js';
+
+describe('clusterFindings', () => {
+  it('finds nothing on a cluster with Entra, Kubernetes RBAC, no local accounts, a policy engine and app routing', () => {
+    const cluster = {
+      enableRbac: true,
+      disableLocalAccounts: true,
+      aadProfile: { managed: true, enableAzureRbac: false },
+      networkProfile: { networkPolicy: 'cilium' },
+      ingressProfile: { webAppRouting: { enabled: true } },
+    };
+    expect(clusterFindings(cluster, 'rg', 'aks')).toEqual([]);
+  });
+
+  it('names each gap with its fix command on a default cluster', () => {
+    const findings = clusterFindings(
+      { enableRbac: true, networkProfile: { networkPolicy: 'none' } },
+      'rg',
+      'aks',
+    );
+    expect(findings).toEqual([
+      expect.stringContaining('az aks update --resource-group rg --name aks --enable-aad'),
+      expect.stringContaining('--disable-local-accounts'),
+      expect.stringContaining('--network-policy azure'),
+      expect.stringContaining('az aks approuting enable --resource-group rg --name aks'),
+    ]);
+  });
+
+  it('says the rbac/ files do nothing under Azure RBAC for Kubernetes', () => {
+    const findings = clusterFindings(
+      {
+        disableLocalAccounts: true,
+        aadProfile: { managed: true, enableAzureRbac: true },
+        networkProfile: { networkPolicy: 'azure' },
+        ingressProfile: { webAppRouting: { enabled: true } },
+      },
+      'rg',
+      'aks',
+    );
+    expect(findings).toEqual([expect.stringMatching(/Azure RBAC.*--disable-azure-rbac/)]);
+  });
+});
