@@ -4,6 +4,7 @@ import { type Namespace, readNamespace } from '../client/namespace.js';
 import type { Manifest } from '../manifests/load.js';
 import { selects } from '../manifests/selector.js';
 import { outsideBackends } from '../manifests/validate-route.js';
+import type { Condition, ParentRef } from '../reach/front-door-route.js';
 import { type Finding, finding } from './findings.js';
 
 // An HTTPRoute does nothing until a Gateway accepts it. Before anything is applied: each parent Gateway
@@ -12,15 +13,6 @@ import { type Finding, finding } from './findings.js';
 // usual mistake: `from: Same`, the default, on a shared Gateway). Pure over the objects read.
 
 const group = 'gateway.networking.k8s.io';
-type Condition = { type: string; status: string; reason?: string; message?: string };
-type ParentRef = {
-  group?: string;
-  kind?: string;
-  namespace?: string;
-  name: string;
-  sectionName?: string;
-  port?: number;
-};
 
 export interface Listener {
   name: string;

@@ -5,16 +5,20 @@ import type { FrontDoor } from './front-door.js';
 // of the listener it attaches to, with a hostname of the route, along a rule that sends the smoke path to a
 // Service whose check passed.
 
+/** A parentRef of a route (Gateway API CommonRouteSpec), and a status condition. */
+export type ParentRef = {
+  group?: string;
+  kind?: string;
+  namespace?: string;
+  name: string;
+  sectionName?: string;
+  port?: number;
+};
+export type Condition = { type: string; status: string; reason?: string; message?: string };
+
 export type RouteObject = KubernetesObject & {
   spec?: {
-    parentRefs?: {
-      group?: string;
-      kind?: string;
-      namespace?: string;
-      name: string;
-      sectionName?: string;
-      port?: number;
-    }[];
+    parentRefs?: ParentRef[];
     hostnames?: string[];
     rules?: {
       matches?: {

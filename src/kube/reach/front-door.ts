@@ -4,6 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { errorText } from '../../util/errors.js';
 import type { Cluster } from '../client/client.js';
 import { type GatewayObject, parentGateways, type RouteObject, routeDoorOf } from './front-door-route.js';
+import { revisionOf } from './smoke.js';
 
 // After the Service checks passed: the same GET through the front door, the ingress controller's address
 // with the Ingress rule's host (or an HTTPRoute's Gateway address and hostname, front-door-route.ts), must
@@ -220,7 +221,8 @@ async function confirm(
       const revision = revisionOf(answer.body);
       const ok =
         answer.status >= 200 && answer.status < 300 && (revision === undefined || revision === expected);
-      last = `${answer.status}${revision ? ` revision ${revision}` : ''}: ${answer.body.slice(0, 200).trim()}`;
+      // the body is the app's words (a pull request's, in a preview): status and revision only
+      last = `${answer.status}${revision ? ` revision ${revision}` : ''}`;
       if (ok && ++inARow >= o.confirmations) return;
       if (!ok) inARow = 0;
     } catch (error) {
@@ -233,13 +235,4 @@ async function confirm(
   throw new Error(
     `front door check failed: GET ${door.scheme}://${door.host}${door.path} through ${door.via} at ${door.address}:${door.port} did not answer revision ${expected} ${o.confirmations} times in a row in ${o.attempts} requests (last: ${last}); the Service's own check passed. ${frontDoorAdvice(door, lastStatus, className)}`,
   );
-}
-
-function revisionOf(body: string): string | undefined {
-  try {
-    const parsed = JSON.parse(body) as { revision?: unknown };
-    return typeof parsed.revision === 'string' ? parsed.revision : undefined;
-  } catch {
-    return undefined;
-  }
 }

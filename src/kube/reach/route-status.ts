@@ -1,22 +1,13 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { poll } from '../../util/retry.js';
 import type { Cluster } from '../client/client.js';
-import { parentGateways, type RouteObject } from './front-door-route.js';
+import { type Condition, type ParentRef, parentGateways, type RouteObject } from './front-door-route.js';
 
 // After apply: an HTTPRoute serves nothing until each Gateway it names has accepted it. The controller says
 // so in the route's status.parents (Accepted, ResolvedRefs); a refusal is the controller's reason and message
 // (NotAllowedByListeners, NoMatchingListenerHostname, BackendNotFound, ...), and fails the deploy, which then
 // restores the previous release like any other failure. Pure verdict, bounded wait.
 
-type Condition = { type: string; status: string; reason?: string; message?: string };
-type ParentRef = {
-  group?: string;
-  kind?: string;
-  namespace?: string;
-  name: string;
-  sectionName?: string;
-  port?: number;
-};
 export type RouteWithStatus = RouteObject & {
   status?: { parents?: { parentRef: ParentRef; controllerName?: string; conditions?: Condition[] }[] };
 };

@@ -261,7 +261,8 @@ function podTemplates(objects: KubernetesObject[]): Template[] {
 const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
-function revisionOf(body: string): string | undefined {
+/** The JSON field "revision" of an answer, as the archetype's GET / gives it. */
+export function revisionOf(body: string): string | undefined {
   try {
     const parsed = JSON.parse(body) as { revision?: unknown };
     return typeof parsed.revision === 'string' ? parsed.revision : undefined;
