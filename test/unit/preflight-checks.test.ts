@@ -358,6 +358,23 @@ describe('admission', () => {
     expect(must?.message).toMatch(/limits requests.cpu, so every container must set resources.requests.cpu/);
   });
 
+  it("does not ask containers for requests.storage, which a quota counts on claims (a preview's quota has it)", () => {
+    const quota = {
+      metadata: { name: 'archetype-deploy-preview-quota' },
+      spec: { hard: { 'requests.storage': '10Gi', 'requests.cpu': '1' } },
+      status: { hard: { 'requests.storage': '10Gi', 'requests.cpu': '1' }, used: {} },
+    };
+    const input = {
+      workload: 'Deployment/archetype',
+      namespace: 'ns',
+      spec: spec('250m', '64Mi'),
+      pods: 2,
+      ownPods: [],
+      created: {},
+    };
+    expect(checkQuotas(input, [quota], [])).toEqual([]);
+  });
+
   it('counts the objects the apply creates against a count quota once, for the set, not its pods', () => {
     const quota = {
       metadata: { name: 'objects' },

@@ -153,8 +153,10 @@ export function checkQuotas(input: QuotaInput, quotas: ResourceQuota[], ranges: 
     const podScoped = applies(q, bestEffort, terminating);
     for (const [resource, limit] of Object.entries(hard)) {
       const base = resource.replace(/^(requests|limits)\./, '');
+      // requests.storage is the claims' (PersistentVolumeClaims), not a container's
       const compute =
-        /^(requests|limits)\./.test(resource) || ['cpu', 'memory', 'ephemeral-storage'].includes(resource);
+        (/^(requests|limits)\./.test(resource) && base !== 'storage') ||
+        ['cpu', 'memory', 'ephemeral-storage'].includes(resource);
       const figure = (v: number) => formatAmount(base, v);
       if (podScoped && compute && perPod[resource] === undefined) {
         const field = resource.startsWith('limits.')
