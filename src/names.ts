@@ -65,6 +65,8 @@ export const lockName = (instance: string) => `${instance}-deploy-lock`;
 export const releaseSecretName = (instance: string, number: number) => `${instance}-release-v${number}`;
 /** the ClusterRole of rbac/deployer.yaml, which the action binds in each preview namespace */
 export const deployerRole = (appName: string) => `${appName}-deployer`;
+/** the ClusterRole of rbac/preview.yaml for HTTPRoutes, which the action binds in a preview namespace that holds one */
+export const previewRoutesRole = (appName: string) => `${appName}-preview-routes`;
 export const defaultDenyPolicyName = `${managedBy}-preview-default-deny`;
 export const previewQuotaName = `${managedBy}-preview-quota`;
 export const previewLimitsName = `${managedBy}-preview-limits`;

@@ -106,10 +106,12 @@ async function checkManifests(settings: Settings, plan: DeployPlan, pr?: number)
   const probe = render(loaded, { ...plan.render, image: `${plan.repository}@${placeholderDigest}` });
   validate(probe);
   // a pull request's manifests are its author's: only what a preview may hold, checked before the build
-  if (pr !== undefined && process.env[unguardedPreviewVariable] !== '1') checkPreviewManifests(probe, pr);
-  if (pr !== undefined && !settings.previewDomain && loaded.some((m) => m.object.kind === 'Ingress'))
+  if (pr !== undefined && process.env[unguardedPreviewVariable] !== '1')
+    checkPreviewManifests(probe, pr, plan.render);
+  const routed = loaded.find((m) => m.object.kind === 'Ingress' || m.object.kind === 'HTTPRoute');
+  if (pr !== undefined && !settings.previewDomain && routed)
     throw new Error(
-      `input 'preview-domain' is required for previews: the manifests have an Ingress, and pull request #${pr} needs a host of its own (pr-${pr}.<preview-domain>)`,
+      `input 'preview-domain' is required for previews: the manifests have an ${routed.object.kind}, and pull request #${pr} needs a host of its own (pr-${pr}.<preview-domain>)`,
     );
   return loaded;
 }

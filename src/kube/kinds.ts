@@ -90,9 +90,9 @@ export const kinds: readonly Kind[] = [
   row('batch/v1', 'CronJob', 8, 2, { ...app, podTemplate: ['spec', 'jobTemplate', 'spec', 'template'] }),
   row('autoscaling/v2', 'HorizontalPodAutoscaler', 9, 2, app),
   row('networking.k8s.io/v1', 'Ingress', 10, 2, { ...app, longRunning: true }),
-  // production only: the preview role is not granted routes, which could claim a production hostname on a
-  // shared Gateway (rbac/production.yaml grants them in production's namespace)
-  row('gateway.networking.k8s.io/v1', 'HTTPRoute', 10, 2, { prunable: true, longRunning: true }),
+  // not in the deployer role, which is bound in every preview: rbac/production.yaml grants routes in production's
+  // namespace, rbac/preview.yaml in a preview's with the policy that holds them to its host and the shared Gateway
+  row('gateway.networking.k8s.io/v1', 'HTTPRoute', 10, 2, { ...app, longRunning: true }),
 ];
 
 const byKind = new Map(kinds.map((k) => [k.kind, k]));

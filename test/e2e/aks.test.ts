@@ -266,6 +266,8 @@ describe('previews on an AKS cluster without a network policy engine', () => {
     PREVIEW_PRINCIPAL: randomUUID(),
     PREVIEW_DOMAIN: 'preview.localhost',
     INGRESS_NAMESPACE: 'app-routing-system',
+    GATEWAY_NAMESPACE: '',
+    GATEWAY_NAME: '',
   };
   const pullRequest = (pr: number, c: string) => ({
     ...options(c),

@@ -1,5 +1,4 @@
 import { rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
@@ -72,28 +71,8 @@ const base = (dir: string) => ({
   'smoke-check': 'true',
 });
 
-function gatewayGet(host: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: gatewayAddress, port: 80, path: '/', headers: { host }, timeout: 10_000, agent: false },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          body += c;
-        });
-        res.on('end', () =>
-          res.statusCode === 200
-            ? resolve(body)
-            : reject(new Error(`${res.statusCode} from the Gateway: ${body.slice(0, 200)}`)),
-        );
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('no answer from the Gateway in 10 s')));
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** GET / with Host `host` at the shared Gateway's own address (tools/edge gives each Gateway one). */
+const gatewayGet = (host: string) => frontDoorGet(host, '/', `${gatewayAddress}:80`);
 
 async function expectOk(run: ActionRun): Promise<void> {
   if (run.code !== 0) expectRunOk(run, await realNodeReport(cluster, namespace));

@@ -26,6 +26,8 @@ const rbac = {
   PREVIEW_PRINCIPAL: previewer.user,
   PREVIEW_DOMAIN: domain,
   INGRESS_NAMESPACE: 'app-routing-system',
+  GATEWAY_NAMESPACE: `${app}-gw`,
+  GATEWAY_NAME: 'shared',
 };
 const base = {
   namespace: preview,
@@ -78,6 +80,18 @@ const rule = (host: string, path = '/') => ({
   host,
   http: { paths: [{ path, pathType: 'Prefix', backend }] },
 });
+const route = (name: string, spec: Record<string, unknown>): KubernetesObject =>
+  ({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name, namespace: preview },
+    spec: {
+      parentRefs: [{ name: 'shared', namespace: `${app}-gw` }],
+      hostnames: [`pr-5.${domain}`],
+      rules: [{ backendRefs: [{ name: 'web', port: 80 }] }],
+      ...spec,
+    },
+  }) as KubernetesObject;
 const networkPolicy = (name: string, spec: Record<string, unknown>): KubernetesObject =>
   ({
     apiVersion: 'networking.k8s.io/v1',
@@ -234,6 +248,108 @@ describe('a preview namespace, whoever writes to it (rbac/preview.yaml)', () => 
       { 'nginx.ingress.kubernetes.io/proxy-body-size': '8m' },
     );
     expect(await refusal(() => apply(as(), own))).toBe('');
+  });
+
+  it('writes HTTPRoutes only once bound to the preview-routes role, which it may bind only in a preview', async () => {
+    const bind = (namespace: string) =>
+      apply(as(), {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: `${app}-preview-routes`, namespace },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: `${app}-preview-routes`,
+        },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: previewer.user }],
+      } as KubernetesObject);
+    // the deployer role grants no routes: a preview's route needs the role whose policy holds it
+    expect(await refusal(() => apply(as(), route('own', {}), true))).toMatch(/^403 .*httproutes/);
+    expect(await refusal(() => bind(production))).toMatch(policy('preview-namespaces'));
+    expect(await refusal(() => bind(preview))).toBe('');
+    await eventually('the routes binding in effect', async () =>
+      (await refusal(() => apply(as(), route('own', {}), true))) === '' ? true : undefined,
+    );
+  });
+
+  it.each([
+    ["production's host", route('prod', { hostnames: ['archetype.example.com'] })],
+    [
+      "its own host and production's",
+      route('both', { hostnames: [`pr-5.${domain}`, 'archetype.example.com'] }),
+    ],
+    ['every host of the listener (no hostnames)', route('any', { hostnames: [] })],
+    ["another preview's host", route('other', { hostnames: [`pr-6.${domain}`] })],
+    ['a wildcard over the previews', route('wild', { hostnames: [`*.${domain}`] })],
+  ])('refuses an HTTPRoute for %s', async (_, object) => {
+    expect(await refusal(() => apply(as(), object))).toMatch(
+      new RegExp(
+        `an HTTPRoute in a preview serves only its own host: spec.hostnames must be \\[pr-5\\.${domain}\\]`,
+      ),
+    );
+  });
+
+  it.each([
+    ["production's own Gateway", route('gw', { parentRefs: [{ name: 'prod', namespace: production }] })],
+    ['a Gateway of its own namespace', route('local', { parentRefs: [{ name: 'shared' }] })],
+    [
+      'the shared Gateway and another',
+      route('two', {
+        parentRefs: [
+          { name: 'shared', namespace: `${app}-gw` },
+          { name: 'other', namespace: `${app}-gw` },
+        ],
+      }),
+    ],
+    ['a Service parent (mesh)', route('mesh', { parentRefs: [{ group: '', kind: 'Service', name: 'web' }] })],
+  ])('refuses an HTTPRoute attached to %s', async (_, object) => {
+    expect(await refusal(() => apply(as(), object))).toMatch(
+      new RegExp(`attaches only to the shared Gateway ${app}-gw/shared`),
+    );
+  });
+
+  it.each([
+    [
+      "production's Service",
+      { rules: [{ backendRefs: [{ name: 'archetype', namespace: production, port: 80 }] }] },
+    ],
+    [
+      "a mirror of its traffic to production's Service",
+      {
+        rules: [
+          {
+            filters: [
+              {
+                type: 'RequestMirror',
+                requestMirror: { backendRef: { name: 'archetype', namespace: production, port: 80 } },
+              },
+            ],
+            backendRefs: [{ name: 'web', port: 80 }],
+          },
+        ],
+      },
+    ],
+    [
+      'an ExtensionRef filter',
+      {
+        rules: [
+          {
+            filters: [
+              { type: 'ExtensionRef', extensionRef: { group: 'example.com', kind: 'Policy', name: 'x' } },
+            ],
+            backendRefs: [{ name: 'web', port: 80 }],
+          },
+        ],
+      },
+    ],
+  ])('refuses an HTTPRoute that reaches %s', async (_, spec) => {
+    expect(await refusal(() => apply(as(), route('out', spec)))).toMatch(
+      /an HTTPRoute in a preview sends traffic only to Services of its own namespace/,
+    );
+  });
+
+  it('takes its own route: its host, the shared Gateway, its Services', async () => {
+    expect(await refusal(() => apply(as(), route('own', {})))).toBe('');
   });
 
   it.each([

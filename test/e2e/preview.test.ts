@@ -31,6 +31,8 @@ const rbac = {
   PREVIEW_PRINCIPAL: previewer.user,
   PREVIEW_DOMAIN: 'preview.localhost',
   INGRESS_NAMESPACE: 'app-routing-system',
+  GATEWAY_NAMESPACE: '',
+  GATEWAY_NAME: '',
 };
 const inputs = (as = previewer) => ({
   ...localTargetInputs(),

@@ -108,11 +108,12 @@ export interface LoopResult {
 }
 
 /**
- * GET path with Host `host` at the local target's front door (tools/edge, scripts/local-stack env EDGE_HTTP):
- * the body of a 2xx answer, else an error with the status and body. Tried once, 10 s at most.
+ * GET path with Host `host` at the local target's front door (tools/edge, scripts/local-stack env EDGE_HTTP),
+ * or at `at` (address:port, e.g. a Gateway's address and listener port): the body of a 2xx answer, else an
+ * error with the status and body. Tried once, 10 s at most.
  */
-export function frontDoorGet(host: string, path = '/'): Promise<string> {
-  const [address, port] = (process.env.EDGE_HTTP ?? '').split(':');
+export function frontDoorGet(host: string, path = '/', at = process.env.EDGE_HTTP ?? ''): Promise<string> {
+  const [address, port] = at.split(':');
   if (!address || !port)
     return Promise.reject(new Error('EDGE_HTTP is not set: eval "$(scripts/local-stack env)"'));
   return new Promise((resolve, reject) => {

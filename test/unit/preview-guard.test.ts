@@ -3,6 +3,7 @@ import type { Manifest } from '../../src/kube/manifests/load.js';
 import {
   allowedIngressAnnotations,
   checkPreviewManifests,
+  type PreviewRoute,
   previewGuards,
   previewNamespaceObject,
   previewPolicy,
@@ -11,9 +12,13 @@ import {
 
 const m = (object: Record<string, unknown>, line = 1): Manifest =>
   ({ file: 'k8s/x.yaml', line, object }) as Manifest;
-const refused = (objects: Manifest[]) => {
+const gateway = { namespace: 'gateway-system', name: 'shared' };
+const refused = (
+  objects: Manifest[],
+  route: PreviewRoute = { host: 'pr-7.preview.example.com', gateway },
+) => {
   try {
-    checkPreviewManifests(objects, 7);
+    checkPreviewManifests(objects, 7, route);
     return '';
   } catch (error) {
     return (error as Error).message;
@@ -86,6 +91,67 @@ describe('what a preview may hold', () => {
       'k8s/x.yaml:13 CronJob/c: priorityClassName system-node-critical may not be set in a preview',
     ])
       expect(message).toContain(where);
+  });
+
+  const route = (spec: Record<string, unknown>, line = 1) =>
+    m(
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'web', namespace: 'archetype-pr-7' },
+        spec: {
+          parentRefs: [{ name: 'shared', namespace: 'gateway-system' }],
+          hostnames: ['pr-7.preview.example.com'],
+          rules: [{ backendRefs: [{ name: 'web', port: 80 }] }],
+          ...spec,
+        },
+      },
+      line,
+    );
+
+  it('takes an HTTPRoute for its own host on the shared Gateway, to its own Services', () => {
+    expect(refused([route({})])).toBe('');
+  });
+
+  it("refuses an HTTPRoute for another host, another parent, another namespace's Service or an ExtensionRef", () => {
+    const message = refused([
+      route({ hostnames: ['archetype.example.com'] }, 2),
+      route({ parentRefs: [{ name: 'prod', namespace: 'archetype' }] }, 3),
+      route({ rules: [{ backendRefs: [{ name: 'archetype', namespace: 'archetype', port: 80 }] }] }, 4),
+      route(
+        {
+          rules: [
+            {
+              filters: [
+                {
+                  type: 'RequestMirror',
+                  requestMirror: { backendRef: { name: 'db', namespace: 'archetype' } },
+                },
+                { type: 'ExtensionRef', extensionRef: { group: 'x.io', kind: 'P', name: 'p' } },
+              ],
+              backendRefs: [{ name: 'web', port: 80 }],
+            },
+          ],
+        },
+        5,
+      ),
+    ]);
+    for (const where of [
+      'k8s/x.yaml:2 HTTPRoute/web: spec.hostnames ["archetype.example.com"] may not be served by a preview: it serves only pr-7.preview.example.com',
+      'k8s/x.yaml:3 HTTPRoute/web: parentRef Gateway archetype/prod is not the shared Gateway gateway-system/shared',
+      'k8s/x.yaml:4 HTTPRoute/web: backendRef Service archetype/archetype is outside the preview',
+      'k8s/x.yaml:5 HTTPRoute/web: backendRef Service archetype/db is outside the preview',
+      'k8s/x.yaml:5 HTTPRoute/web: ExtensionRef filters may not be used in a preview',
+    ])
+      expect(message).toContain(where);
+  });
+
+  it("needs inputs gateway and preview-domain for a preview's HTTPRoute", () => {
+    const message = refused([route({})], { host: '' });
+    expect(message).toContain("input 'preview-domain' is required for a preview's HTTPRoute");
+    expect(message).toContain(
+      "a preview's HTTPRoute attaches only to the shared Gateway: set input 'gateway'",
+    );
   });
 
   it("allows the Ingress annotations rbac/preview.yaml's admission policy allows, no more", () => {
@@ -170,5 +236,11 @@ describe('what a preview may hold', () => {
     expect(JSON.stringify(spec.egress)).not.toContain('ipBlock');
     expect(spec.egress).toHaveLength(2);
     expect(JSON.stringify(spec.ingress)).toContain('"kubernetes.io/metadata.name":"app-routing-system"');
+    expect(JSON.stringify(spec.ingress)).not.toContain('gateway-system');
+    // with input gateway, its namespace (where the Gateway's proxy runs on AKS) may send traffic in too
+    const routed = previewPolicy({ ...base, gatewayNamespace: 'gateway-system' }).object as unknown as {
+      spec: { ingress: unknown[] };
+    };
+    expect(JSON.stringify(routed.spec.ingress)).toContain('"kubernetes.io/metadata.name":"gateway-system"');
   });
 });

@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import type { Manifest } from '../../kube/manifests/load.js';
 import { type PreviewAccess, preparePreviewNamespace } from '../../kube/preview/access.js';
 import { previewGuards, previewNamespaceObject } from '../../kube/preview/guard.js';
-import { deployerRole, instanceLabel, managedBy, managedByLabel, nameLabel } from '../../names.js';
+import { instanceLabel, managedBy, managedByLabel, nameLabel } from '../../names.js';
 import type { DeployRun } from './run.js';
 
 // A preview deploys into a namespace of its own, made (or found) before anything else of it, with the
@@ -25,6 +25,7 @@ export async function openPreview(
       ...plan.render.labels,
     },
     ingressNamespace: settings.ingressNamespace,
+    ...(settings.gateway ? { gatewayNamespace: settings.gateway.namespace } : {}),
   };
   const guards = previewGuards(base);
   // the preview identity reads and writes only in namespaces it made and bound itself in: first of all
@@ -34,11 +35,12 @@ export async function openPreview(
       fieldManager: managedBy,
       guards: guards.map((m) => m.object),
       maxPreviews: settings.maxPreviews,
+      routes: rendered.some((m) => m.object.kind === 'HTTPRoute'),
     }),
   );
   if (access.boundAs)
     core.info(
-      `${access.boundAs} bound to ClusterRole ${deployerRole(settings.appName)} in ${plan.namespace}`,
+      `${access.boundAs} bound to ClusterRole ${access.boundRoles?.join(' and ')} in ${plan.namespace}`,
     );
   return { objects: [...guards, ...rendered], access };
 }

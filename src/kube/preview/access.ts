@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { deployerRole, previewOfLabel } from '../../names.js';
+import { deployerRole, previewOfLabel, previewRoutesRole } from '../../names.js';
 import { errorText } from '../../util/errors.js';
 import { poll } from '../../util/retry.js';
 import type { Cluster } from '../client/client.js';
@@ -7,21 +7,28 @@ import { applyNamespace, listNamespaces, namespaceExists } from '../client/names
 
 // A preview's namespace is made before anything else of the preview: labelled (restricted Pod Security),
 // and, when the identity cannot deploy there by itself, with a RoleBinding that gives it the deployer
-// ClusterRole there; then what isolates it (default-deny NetworkPolicy, ResourceQuota, LimitRange), which the
-// admission policies require before any pod. That is how the preview identity of rbac/preview.yaml works: it
-// may create namespaces named <app>-pr-<n> and bind itself in them, nothing else; ValidatingAdmissionPolicies
-// hold it to those.
-
-/** The ClusterRole of rbac/deployer.yaml: what the action does inside one namespace. */
+// ClusterRole there (and the preview-routes one, for a set with an HTTPRoute); then what isolates it
+// (default-deny NetworkPolicy, ResourceQuota, LimitRange), which the admission policies require before any
+// pod. That is how the preview identity of rbac/preview.yaml works: it may create namespaces named
+// <app>-pr-<n> and bind itself in them, nothing else; ValidatingAdmissionPolicies hold it to those.
 
 export interface PreviewAccess {
   /** the namespace did not exist and was made here */
   created: boolean;
-  /** the RoleBinding made for this identity, when it needed one */
+  /** the identity bound here, when it needed RoleBindings */
   boundAs?: string;
+  /** the ClusterRoles it bound itself to here */
+  boundRoles?: string[];
 }
 
 const bindingWaitMs = 15_000;
+
+interface Right {
+  group: string;
+  resource: string;
+}
+const deployRight: Right = { group: 'apps', resource: 'deployments' };
+const routeRight: Right = { group: 'gateway.networking.k8s.io', resource: 'httproutes' };
 
 export async function preparePreviewNamespace(
   cluster: Cluster,
@@ -31,6 +38,8 @@ export async function preparePreviewNamespace(
     fieldManager: string;
     guards: KubernetesObject[];
     maxPreviews: number;
+    /** the set holds an HTTPRoute: the preview-routes ClusterRole is bound too */
+    routes?: boolean;
     waitMs?: number;
   },
 ): Promise<PreviewAccess> {
@@ -44,24 +53,54 @@ export async function preparePreviewNamespace(
       { cause: error },
     );
   });
-  if (await canDeploy(cluster, name)) {
-    await writeGuards(cluster, name, options);
-    return { created };
+  const needed = [
+    { role: deployerRole(options.appName), right: deployRight, file: 'rbac/deployer.yaml' },
+    ...(options.routes
+      ? [{ role: previewRoutesRole(options.appName), right: routeRight, file: 'rbac/preview.yaml' }]
+      : []),
+  ];
+  let user: string | undefined;
+  const boundRoles: string[] = [];
+  for (const { role, right, file } of needed) {
+    if (await may(cluster, name, right)) continue;
+    user ??= await whoAmI(cluster);
+    await bindRole(cluster, name, role, user, options.fieldManager);
+    // RBAC takes effect when the API server's informer sees the binding: bounded wait
+    const waitMs = options.waitMs ?? bindingWaitMs;
+    if (
+      !(await poll(async () => (await may(cluster, name, right)) || undefined, {
+        timeoutMs: waitMs,
+        intervalMs: 250,
+      }))
+    )
+      throw new Error(
+        `RoleBinding ${role} in namespace '${name}' does not let ${user} write ${right.resource} there after ${Math.round(waitMs / 1000)} s: does ClusterRole ${role} exist (${file})?`,
+      );
+    boundRoles.push(role);
   }
+  await writeGuards(cluster, name, options);
+  return { created, ...(user ? { boundAs: user, boundRoles } : {}) };
+}
 
-  const user = await whoAmI(cluster);
-  const role = deployerRole(options.appName);
+/** A RoleBinding of `user` to ClusterRole `role` in the preview namespace (rbac/preview.yaml lets it bind). */
+async function bindRole(
+  cluster: Cluster,
+  namespace: string,
+  role: string,
+  user: string,
+  fieldManager: string,
+): Promise<void> {
   await cluster
     .request(
       'PATCH',
-      `/apis/rbac.authorization.k8s.io/v1/namespaces/${encodeURIComponent(name)}/rolebindings/${role}`,
+      `/apis/rbac.authorization.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/rolebindings/${role}`,
       {
-        query: { fieldManager: options.fieldManager, fieldValidation: 'Strict' },
+        query: { fieldManager, fieldValidation: 'Strict' },
         contentType: 'application/apply-patch+yaml',
         body: {
           apiVersion: 'rbac.authorization.k8s.io/v1',
           kind: 'RoleBinding',
-          metadata: { name: role, namespace: name },
+          metadata: { name: role, namespace },
           roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
           subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
         },
@@ -69,23 +108,10 @@ export async function preparePreviewNamespace(
     )
     .catch((error) => {
       throw new Error(
-        `${user} may not deploy in preview namespace '${name}' and cannot bind itself to ClusterRole ${role} there: ${errorText(error)}; apply rbac/deployer.yaml and rbac/preview.yaml for this identity (docs/github-setup.md)`,
+        `${user} may not write in preview namespace '${namespace}' and cannot bind itself to ClusterRole ${role} there: ${errorText(error)}; apply rbac/deployer.yaml and rbac/preview.yaml (again, after an upgrade of the action) for this identity (docs/github-setup.md)`,
         { cause: error },
       );
     });
-  // RBAC takes effect when the API server's informer sees the binding: bounded wait
-  const waitMs = options.waitMs ?? bindingWaitMs;
-  if (
-    !(await poll(async () => (await canDeploy(cluster, name)) || undefined, {
-      timeoutMs: waitMs,
-      intervalMs: 250,
-    }))
-  )
-    throw new Error(
-      `RoleBinding ${role} in namespace '${name}' does not let ${user} deploy there after ${Math.round(waitMs / 1000)} s: does ClusterRole ${role} exist (rbac/deployer.yaml)?`,
-    );
-  await writeGuards(cluster, name, options);
-  return { created, boundAs: user };
 }
 
 /** Server-side apply of the isolation objects, at once: no pod may start before all three exist. */
@@ -128,8 +154,8 @@ async function checkPreviewCount(cluster: Cluster, appName: string, max: number)
     );
 }
 
-/** SelfSubjectAccessReview: may this identity create Deployments in the namespace? (Needs no rights.) */
-async function canDeploy(cluster: Cluster, namespace: string): Promise<boolean> {
+/** SelfSubjectAccessReview: may this identity create the resource in the namespace? (Needs no rights.) */
+async function may(cluster: Cluster, namespace: string, right: Right): Promise<boolean> {
   const review = await cluster.request<{ status?: { allowed?: boolean } }>(
     'POST',
     '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
@@ -137,7 +163,7 @@ async function canDeploy(cluster: Cluster, namespace: string): Promise<boolean> 
       body: {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SelfSubjectAccessReview',
-        spec: { resourceAttributes: { namespace, verb: 'create', group: 'apps', resource: 'deployments' } },
+        spec: { resourceAttributes: { namespace, verb: 'create', ...right } },
       },
     },
   );

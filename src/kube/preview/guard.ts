@@ -13,7 +13,8 @@ import { podTemplateOf } from '../manifests/render.js';
 
 // What a pull request may put into the cluster. Its manifests are the pull request's own, so they are hostile
 // input: only namespaced kinds from a list, no Service that opens a port on the nodes or an outside address,
-// no Ingress for another host or with an annotation that configures the controller. Its namespace enforces the
+// no Ingress or HTTPRoute for another host, no route to another Gateway or namespace, no annotation that
+// configures the controller. Its namespace enforces the
 // restricted Pod Security Standard and starts from a NetworkPolicy that denies everything but the ingress
 // controller and DNS, a ResourceQuota and a LimitRange.
 // A pull request can rewrite this file (under `uses: ./` it runs its own action): what binds it are the
@@ -51,8 +52,17 @@ export const podSecurityLabels = {
   'pod-security.kubernetes.io/audit': 'restricted',
 } as const;
 
-/** Throws one error listing every object of a preview that is not allowed, by file and line; nothing is applied. */
-export function checkPreviewManifests(manifests: Manifest[], pr: number): void {
+/** Where a preview is served: its host (pr-N.<preview-domain>) and the shared Gateway of input gateway. */
+export interface PreviewRoute {
+  host: string;
+  gateway?: { namespace: string; name: string };
+}
+
+/**
+ * Throws one error listing every object of a preview that is not allowed, by file and line; nothing is applied.
+ * `manifests` are rendered: hosts and Gateway parents are the ones the action set.
+ */
+export function checkPreviewManifests(manifests: Manifest[], pr: number, route: PreviewRoute): void {
   const errors: string[] = [];
   for (const m of manifests) {
     const { apiVersion = '', kind = '' } = m.object;
@@ -74,6 +84,7 @@ export function checkPreviewManifests(manifests: Manifest[], pr: number): void {
         errors.push(`${where(m)}: spec.externalIPs may not be set in a preview`);
     }
     if (kind === 'Ingress') errors.push(...ingressErrors(m, spec));
+    if (kind === 'HTTPRoute') errors.push(...routeErrors(m, spec as RouteSpec, route));
     if (kind === 'NetworkPolicy' && JSON.stringify(spec).match(/"(ipBlock|namespaceSelector)"/))
       errors.push(
         `${where(m)}: a preview's NetworkPolicies may only select its own pods (no ipBlock or namespaceSelector): they add to its default-deny, and may not open it`,
@@ -109,6 +120,61 @@ function ingressErrors(m: Manifest, spec: Record<string, unknown>): string[] {
   return errors;
 }
 
+type Ref = { group?: string; kind?: string; namespace?: string; name?: string };
+type Filter = { type?: string; requestMirror?: { backendRef?: Ref } };
+type RouteSpec = {
+  hostnames?: string[];
+  parentRefs?: Ref[];
+  rules?: { filters?: Filter[]; backendRefs?: (Ref & { filters?: Filter[] })[] }[];
+};
+
+/** rbac/preview.yaml's route rules: own host, the shared Gateway only, own Services only, no ExtensionRef. */
+function routeErrors(m: Manifest, spec: RouteSpec, route: PreviewRoute): string[] {
+  const errors: string[] = [];
+  const ns = m.object.metadata?.namespace;
+  const hosts = spec.hostnames ?? [];
+  if (!route.host)
+    errors.push(
+      `${where(m)}: input 'preview-domain' is required for a preview's HTTPRoute: it serves pr-<number>.<preview-domain> only`,
+    );
+  else if (hosts.length === 0 || hosts.some((h) => h !== route.host))
+    errors.push(
+      `${where(m)}: spec.hostnames ${JSON.stringify(hosts)} may not be served by a preview: it serves only ${route.host}`,
+    );
+  const gateway = route.gateway;
+  if (!gateway)
+    errors.push(
+      `${where(m)}: a preview's HTTPRoute attaches only to the shared Gateway: set input 'gateway' (namespace/name, the one rbac/preview.yaml names)`,
+    );
+  const parents = spec.parentRefs ?? [];
+  if (parents.length === 0) errors.push(`${where(m)}: spec.parentRefs is empty`);
+  for (const p of parents)
+    if (
+      gateway &&
+      ((p.group ?? 'gateway.networking.k8s.io') !== 'gateway.networking.k8s.io' ||
+        (p.kind ?? 'Gateway') !== 'Gateway' ||
+        p.namespace !== gateway.namespace ||
+        p.name !== gateway.name)
+    )
+      errors.push(
+        `${where(m)}: parentRef ${p.kind ?? 'Gateway'} ${p.namespace ?? ns ?? ''}/${p.name ?? ''} is not the shared Gateway ${gateway.namespace}/${gateway.name}; a preview attaches only to it`,
+      );
+  const mirrors = (filters: Filter[] = []) => filters.flatMap((f) => f.requestMirror?.backendRef ?? []);
+  const rules = spec.rules ?? [];
+  const backends = rules.flatMap((r) => r.backendRefs ?? []);
+  const filters = [...rules.flatMap((r) => r.filters ?? []), ...backends.flatMap((b) => b.filters ?? [])];
+  for (const b of [...backends, ...mirrors(filters)])
+    if ((b.group ?? '') !== '' || (b.kind ?? 'Service') !== 'Service' || (b.namespace ?? ns) !== ns)
+      errors.push(
+        `${where(m)}: backendRef ${b.kind ?? 'Service'} ${b.namespace ? `${b.namespace}/` : ''}${b.name ?? ''} is outside the preview; a preview's route sends only to Services of its own namespace`,
+      );
+  if (filters.some((f) => f.type === 'ExtensionRef'))
+    errors.push(
+      `${where(m)}: ExtensionRef filters may not be used in a preview: they configure the controller beyond this route`,
+    );
+  return errors;
+}
+
 function allowedList(): string {
   return Object.values(allowedKinds)
     .flatMap((kinds) => [...kinds])
@@ -119,8 +185,10 @@ export interface PreviewBase {
   namespace: string;
   pr: number;
   labels: Record<string, string>;
-  /** namespace of the ingress controller, the one source of traffic from outside */
+  /** namespace of the ingress controller, a source of traffic from outside */
   ingressNamespace: string;
+  /** namespace of the shared Gateway (input gateway), whose proxy is the other one */
+  gatewayNamespace?: string;
 }
 
 /** The preview's namespace: labelled with its pull request, enforcing the restricted Pod Security Standard. */
@@ -153,9 +221,18 @@ export function previewPolicy(base: PreviewBase): Manifest {
       podSelector: {},
       policyTypes: ['Ingress', 'Egress'],
       ingress: [
-        // the ingress controller, the preview's own pods, and kube-system, where AKS's konnectivity agent
-        // carries the API server's service proxy (the smoke check)
-        { from: [byName(base.ingressNamespace), byName('kube-system'), { podSelector: {} }] },
+        // the ingress controller, the shared Gateway's proxy, the preview's own pods, and kube-system, where
+        // AKS's konnectivity agent carries the API server's service proxy (the smoke check)
+        {
+          from: [
+            byName(base.ingressNamespace),
+            ...(base.gatewayNamespace && base.gatewayNamespace !== base.ingressNamespace
+              ? [byName(base.gatewayNamespace)]
+              : []),
+            byName('kube-system'),
+            { podSelector: {} },
+          ],
+        },
       ],
       egress: [
         // DNS, and the preview's own pods; no ipBlock, so no other address: not production's Services, not
