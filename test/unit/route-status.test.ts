@@ -1,4 +1,4 @@
-import { routeVerdict } from '../../src/kube/reach/route-status.js';
+import { gatewayVerdict, routeVerdict } from '../../src/kube/reach/route-status.js';
 
 // An HTTPRoute's state from its status.parents, as a Gateway API controller writes it (gateway-api v1.6.3
 // RouteParentStatus: Accepted and ResolvedRefs, with the spec's reasons).
@@ -56,5 +56,32 @@ describe('routeVerdict', () => {
         'its backends do not resolve: BackendNotFound: Service app/web not found',
       ),
     });
+  });
+});
+
+describe("a parent Gateway's Programmed condition (gateway-api v1.6.3 GatewayConditionType)", () => {
+  const gateway = (conditions: unknown[]) =>
+    ({ kind: 'Gateway', status: { conditions } }) as Parameters<typeof gatewayVerdict>[1];
+
+  it('is ready once Programmed, waits while it is not said, fails with the reason when False', () => {
+    expect(gatewayVerdict('infra/shared', gateway([{ type: 'Programmed', status: 'True' }]))).toEqual({
+      state: 'accepted',
+    });
+    expect(gatewayVerdict('infra/shared', gateway([{ type: 'Accepted', status: 'True' }]))).toEqual({
+      state: 'pending',
+      waitingFor: 'Gateway infra/shared to be Programmed',
+    });
+    expect(
+      gatewayVerdict(
+        'infra/shared',
+        gateway([
+          { type: 'Programmed', status: 'False', reason: 'AddressNotAssigned', message: 'no address' },
+        ]),
+      ),
+    ).toEqual({
+      state: 'refused',
+      reason: 'Gateway infra/shared is not Programmed: AddressNotAssigned: no address',
+    });
+    expect(gatewayVerdict('infra/gone', undefined)).toMatchObject({ state: 'refused' });
   });
 });

@@ -6,7 +6,9 @@ import { type Condition, type ParentRef, parentGateways, type RouteObject } from
 // After apply: an HTTPRoute serves nothing until each Gateway it names has accepted it. The controller says
 // so in the route's status.parents (Accepted, ResolvedRefs); a refusal is the controller's reason and message
 // (NotAllowedByListeners, NoMatchingListenerHostname, BackendNotFound, ...), and fails the deploy, which then
-// restores the previous release like any other failure. Pure verdict, bounded wait.
+// restores the previous release like any other failure. Then each parent Gateway must be Programmed: an
+// accepted route on a Gateway without an address or a running proxy serves nothing either. Pure verdicts,
+// bounded wait.
 
 export type RouteWithStatus = RouteObject & {
   status?: { parents?: { parentRef: ParentRef; controllerName?: string; conditions?: Condition[] }[] };
@@ -50,6 +52,39 @@ export function routeVerdict(route: RouteWithStatus): RouteVerdict {
   return { state: 'accepted' };
 }
 
+type GatewayWithStatus = KubernetesObject & { status?: { conditions?: Condition[] } };
+
+/** A parent Gateway's state: Programmed (its proxy and address are ready), or why not. */
+export function gatewayVerdict(id: string, gateway: GatewayWithStatus | undefined): RouteVerdict {
+  if (!gateway)
+    return { state: 'refused', reason: `Gateway ${id} does not exist (deleted after preflight?)` };
+  const programmed = gateway.status?.conditions?.find((c) => c.type === 'Programmed');
+  if (programmed?.status === 'False')
+    return {
+      state: 'refused',
+      reason:
+        `Gateway ${id} is not Programmed: ${programmed.reason ?? 'no reason'}: ${programmed.message ?? ''}`.trim(),
+    };
+  if (programmed?.status !== 'True')
+    return { state: 'pending', waitingFor: `Gateway ${id} to be Programmed` };
+  return { state: 'accepted' };
+}
+
+/** The route's verdict, then its parent Gateways' once it is accepted. */
+async function verdictOf(cluster: Cluster, route: RouteWithStatus): Promise<RouteVerdict> {
+  const own = routeVerdict(route);
+  if (own.state !== 'accepted') return own;
+  for (const g of parentGateways(route)) {
+    const id = `${g.namespace}/${g.name}`;
+    const gateway = await cluster.get<GatewayWithStatus>(
+      `/apis/gateway.networking.k8s.io/v1/namespaces/${encodeURIComponent(g.namespace)}/gateways/${encodeURIComponent(g.name)}`,
+    );
+    const verdict = gatewayVerdict(id, gateway);
+    if (verdict.state !== 'accepted') return verdict;
+  }
+  return own;
+}
+
 /**
  * Waits (at most timeoutMs) until every HTTPRoute of the set is accepted by its Gateways; throws with the
  * controller's reason for a refusal, or with what it still waits for.
@@ -67,7 +102,7 @@ export async function waitForRoutes(
     await poll(
       async () => {
         route = await cluster.request<RouteWithStatus>('GET', path);
-        last = routeVerdict(route);
+        last = await verdictOf(cluster, route);
         if (last.state === 'refused') throw new Error(last.reason);
         return last.state === 'accepted' ? true : undefined;
       },
@@ -87,7 +122,7 @@ export async function waitForRoutes(
               .map((g) => `${g.namespace}/${g.name}`)
               .join(', ')
           : ''
-      }`,
+      } (Programmed)`,
     );
   }
 }
