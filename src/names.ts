@@ -79,3 +79,10 @@ export const previewGuardNames: ReadonlySet<string> = new Set([
   previewQuotaName,
   previewLimitsName,
 ]);
+/** a canary's Deployment and Service: the stable one's name with this suffix (kube/canary/) */
+export const canaryName = (name: string) => `${name}-canary`;
+/** the label a canary's objects carry, and the value its pods carry on the keys the stable Service selects */
+export const canaryLabel = `${annotationPrefix}/track`;
+export const canaryLabelValue = (value: string) => `${value.slice(0, 56)}-canary`;
+/** the header the action's probes send through the route to reach one side of a canary: 'canary' or 'stable' */
+export const canaryProbeHeader = 'x-archetype-deploy-canary';
