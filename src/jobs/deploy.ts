@@ -10,7 +10,7 @@ import type { Manifest } from '../kube/manifests/load.js';
 import { render } from '../kube/manifests/render.js';
 import { validate } from '../kube/manifests/validate.js';
 import { preflight } from '../kube/preflight/preflight.js';
-import { checkPreviewManifests } from '../kube/preview/guard.js';
+import { checkPreviewHost, checkPreviewManifests } from '../kube/preview/guard.js';
 import { reportReach, urlOfSet } from '../kube/reach/reach.js';
 import { smokeRelease } from '../kube/reach/smoke-release.js';
 import { lockEnvironment } from '../kube/release/lock.js';
@@ -108,11 +108,7 @@ async function checkManifests(settings: Settings, plan: DeployPlan, pr?: number)
   // a pull request's manifests are its author's: only what a preview may hold, checked before the build
   if (pr !== undefined && process.env[unguardedPreviewVariable] !== '1')
     checkPreviewManifests(probe, pr, plan.render);
-  const routed = loaded.find((m) => m.object.kind === 'Ingress' || m.object.kind === 'HTTPRoute');
-  if (pr !== undefined && !settings.previewDomain && routed)
-    throw new Error(
-      `input 'preview-domain' is required for previews: the manifests have an ${routed.object.kind}, and pull request #${pr} needs a host of its own (pr-${pr}.<preview-domain>)`,
-    );
+  if (pr !== undefined) checkPreviewHost(loaded, pr, settings.previewDomain);
   return loaded;
 }
 

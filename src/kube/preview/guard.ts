@@ -103,6 +103,15 @@ export function checkPreviewManifests(manifests: Manifest[], pr: number, route: 
 
 type PodTemplate = { spec?: { priorityClassName?: string } };
 
+/** A preview with an Ingress or HTTPRoute needs a host of its own: input preview-domain. */
+export function checkPreviewHost(manifests: Manifest[], pr: number, previewDomain: string): void {
+  const routed = manifests.find((m) => m.object.kind === 'Ingress' || m.object.kind === 'HTTPRoute');
+  if (!previewDomain && routed)
+    throw new Error(
+      `input 'preview-domain' is required for previews: the manifests have an ${routed.object.kind}, and pull request #${pr} needs a host of its own (pr-${pr}.<preview-domain>)`,
+    );
+}
+
 function ingressErrors(m: Manifest, spec: Record<string, unknown>): string[] {
   const errors: string[] = [];
   const rules = Array.isArray(spec.rules) ? spec.rules : [];
