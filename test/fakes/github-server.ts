@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FakeRepositorySettings } from './github-setup-routes.js';
 
 // A local stand-in for the part of the GitHub REST API the action calls, answering as GitHub documents it
 // (https://docs.github.com/en/rest, API version 2022-11-28):
@@ -11,6 +12,8 @@ import { join } from 'node:path';
 // - Issue comments: GET/POST /repos/{owner}/{repo}/issues/{n}/comments, PATCH .../issues/comments/{id}
 //                                                                      (rest/issues/comments)
 // - Pull requests: GET /repos/{owner}/{repo}/pulls/{n}                 (rest/pulls/pulls#get-a-pull-request)
+// - Repository settings (environments, variables, rulesets, OIDC template, workflow permissions) that
+//   `archetype-deploy setup` reads and writes: github-setup-routes.ts, seeded through `settings`
 // - Pagination: per_page / page query, Link header with rel="next"     (rest/using-the-rest-api/using-pagination-in-the-rest-api)
 // - Errors: {"message", "documentation_url"} with 401 Bad credentials, 404 Not Found, 422 Validation Failed.
 // - Rate limits (rest/using-the-rest-api/rate-limits-for-the-rest-api): every answer carries x-ratelimit-limit,
@@ -85,6 +88,8 @@ export class FakeGitHub {
   readonly comments: FakeComment[] = [];
   /** pull request number -> state; a number not here answers 404 */
   readonly pulls = new Map<number, 'open' | 'closed'>();
+  /** the repository's settings setup reads and writes (github-setup-routes.ts): seed() them per test */
+  readonly settings: FakeRepositorySettings;
   /** set: the token is a user's (GET /user names them, comments are theirs); unset: the job's GITHUB_TOKEN */
   userLogin: string | undefined;
   /** who an installation token writes as: the job's GITHUB_TOKEN, or a GitHub App's (<app-slug>[bot]) */
@@ -105,7 +110,9 @@ export class FakeGitHub {
     readonly owner: string,
     readonly repo: string,
     readonly token: string,
-  ) {}
+  ) {
+    this.settings = new FakeRepositorySettings(owner, repo);
+  }
 
   get url(): string {
     const address = this.server?.address() as AddressInfo | null;
@@ -229,6 +236,15 @@ export class FakeGitHub {
       return limited(res, limit);
     }
 
+    const setting = this.settings.answer(req.method ?? 'GET', url, this.url, body);
+    if (setting) {
+      if (setting.body === undefined) {
+        res.writeHead(setting.status, setting.headers);
+        res.end();
+        return;
+      }
+      return send(res, setting.status, setting.body, setting.headers);
+    }
     // rest/users/users#get-the-authenticated-user: a user's token gets its user; the job's GITHUB_TOKEN (an
     // installation token, which these fakes stand for) gets 403 "Resource not accessible by integration"
     if (url.pathname === '/user' && req.method === 'GET')
