@@ -29,6 +29,7 @@ import { Cancelled, catchCancellation } from '../util/cancel.js';
 import { errorText } from '../util/errors.js';
 import { Timings } from '../util/timings.js';
 import { applyRelease, type Preflighted } from './deploy/apply.js';
+import { canaryFirst } from './deploy/canary.js';
 import { restorePrevious, stopBeforeRest } from './deploy/failure.js';
 import { checkIsolation, checkSignIn } from './deploy/isolation.js';
 import { openPreview } from './deploy/preview-namespace.js';
@@ -214,6 +215,7 @@ async function release(
   const cancel = catchCancellation();
   try {
     const work = async () => {
+      await canaryFirst(ctx, manifests, before, cancel.signal);
       await applyRelease(ctx, manifests, before, { ...options, signal: cancel.signal });
       await rollout(ctx, set, cancel.signal);
       // what prune will delete is read meanwhile (not during the rollout, whose controllers need the API

@@ -5,6 +5,7 @@ import { actionsInputs, type InputReader, Inputs } from './inputs.js';
 import { type Mode, modes } from './mode.js';
 import { type RegistryTarget, readRegistry } from './registry.js';
 import { type RolloutSettings, readRollout } from './rollout.js';
+import { readStrategy, type Strategy } from './strategy.js';
 import { readAppName, readTarget, type TargetSettings } from './target.js';
 
 // Every input is read here, once, into a typed object; the rest of the action never calls core.getInput.
@@ -24,6 +25,7 @@ export {
   type RollbackTarget,
   type RolloutSettings,
 } from './rollout.js';
+export type { CanarySettings, Strategy } from './strategy.js';
 export type { TargetSettings } from './target.js';
 
 export interface Settings extends TargetSettings, RolloutSettings {
@@ -38,6 +40,8 @@ export interface Settings extends TargetSettings, RolloutSettings {
   previewTtlMs: number;
   rolloutTimeoutMs: number;
   rollbackOnFailure: boolean;
+  /** input strategy: how production takes a new revision (kube/canary/ for canary) */
+  strategy: Strategy;
   forceConflicts: boolean;
   waitForIngress: boolean;
   smokeCheck: boolean;
@@ -76,6 +80,7 @@ export function getSettings(
     previewTtlMs: inputs.duration('preview-ttl'),
     rolloutTimeoutMs: inputs.duration('rollout-timeout'),
     rollbackOnFailure: inputs.bool('rollback-on-failure'),
+    strategy: readStrategy(inputs),
     ...rollout,
     forceConflicts: inputs.bool('force-conflicts'),
     waitForIngress: inputs.bool('wait-for-ingress'),

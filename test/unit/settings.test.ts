@@ -40,6 +40,34 @@ describe('getSettings', () => {
     expect(s.preflight).toBe('error');
   });
 
+  it("reads strategy canary with action.yml's defaults, and names each bad canary input", () => {
+    expect(getSettings(readerFor(minimal)).strategy).toEqual({ kind: 'rolling' });
+    expect(getSettings(readerFor({ ...minimal, strategy: 'canary' })).strategy).toEqual({
+      kind: 'canary',
+      canary: {
+        steps: [10, 50, 100],
+        stepMs: 30_000,
+        maxErrorIncrease: 0.01,
+        maxLatencyRatio: 1.5,
+        latencyFloorMs: 100,
+        minRequests: 50,
+      },
+    });
+    const message = errorOf({
+      ...minimal,
+      strategy: 'canary',
+      'canary-steps': '50,10',
+      'canary-max-latency-ratio': '0.5',
+      'canary-min-requests': '3',
+    });
+    expect(message).toContain("input 'canary-steps': '50,10' must rise at every step");
+    expect(message).toContain("input 'canary-max-latency-ratio': '0.5' is not a ratio of at least 1");
+    expect(message).toContain("input 'canary-min-requests': '3' must be a whole number from 10 to 100000");
+    expect(errorOf({ ...minimal, strategy: 'blue-green' })).toContain(
+      "input 'strategy': 'blue-green' is not one of rolling, canary",
+    );
+  });
+
   it('treats *.azurecr.io without a username as ACR with Entra ID credentials', () => {
     const s = getSettings(readerFor({ ...minimal, registry: 'MyAcr.azurecr.io' }));
     expect(s.registry).toEqual({ kind: 'acr', host: 'myacr.azurecr.io' });

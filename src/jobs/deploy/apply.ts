@@ -62,7 +62,7 @@ export async function applyRelease(
           }
         : {}),
       // the whole set passed the dry-run: from here on, a failure restores the previous release
-      beforeWrite: () => beforeFirstWrite(ctx, set, before),
+      beforeWrite: () => recordBeforeWrite(ctx, set, before),
     }),
   );
   ctx.result.applied = applied.objects;
@@ -71,9 +71,17 @@ export async function applyRelease(
   return applied;
 }
 
-/** Autoscaled replicas handed over, the serving revisions read, and this deploy's release recorded. */
-async function beforeFirstWrite(ctx: DeployRun, set: KubernetesObject[], before: Preflighted): Promise<void> {
+/**
+ * Autoscaled replicas handed over, the serving revisions read, and this deploy's release recorded; once (a
+ * canary records it before its first write).
+ */
+export async function recordBeforeWrite(
+  ctx: DeployRun,
+  set: KubernetesObject[],
+  before: Preflighted,
+): Promise<void> {
   const { cluster, plan } = ctx;
+  if (ctx.release) return;
   for (const h of await handOverReplicas(cluster, plan.namespace, before.autoscaled, managedBy))
     core.info(`${h.workload}: spec.replicas (${h.replicas}) handed over to its autoscaler`);
   ctx.serving = await servingRevisions(

@@ -84,14 +84,18 @@ export interface FrontDoorAnswer {
 }
 
 /** One GET to the controller's address with the rule's host (and SNI), bounded by timeoutMs. */
-export function getThrough(door: FrontDoor, timeoutMs: number): Promise<FrontDoorAnswer> {
+export function getThrough(
+  door: FrontDoor,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+): Promise<FrontDoorAnswer> {
   return new Promise((resolve, reject) => {
     const options = {
       host: door.address,
       port: door.port,
       path: door.path,
       method: 'GET',
-      headers: { host: door.host, accept: 'application/json' },
+      headers: { ...headers, host: door.host, accept: 'application/json' },
       timeout: timeoutMs,
       ...(door.scheme === 'https' ? { servername: door.host } : {}),
     };
@@ -160,7 +164,7 @@ export async function smokeFrontDoors(
 }
 
 /** The object read back (with its status, and an HTTPRoute's parent Gateways), and its door. */
-async function doorOf(
+export async function doorOf(
   cluster: Cluster,
   namespace: string,
   object: KubernetesObject,

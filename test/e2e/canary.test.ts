@@ -1,0 +1,192 @@
+import { rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
+import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
+import {
+  frontDoorGet,
+  realNode,
+  realNodeManifests,
+  realNodeReport,
+  requestLoop,
+  withPullSecret,
+} from '../helpers/real-node.js';
+import { type ActionRun, expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
+
+// strategy canary end to end on the real node, through dist/index.js as the production identity, with the
+// local target's Gateway API controller splitting the route (tools/edge): a good revision goes 10 → 50 → 100
+// with every request through the Gateway answered and ends as a rolling deploy would; a revision whose `/`
+// fails a third of the time is aborted at its first step with the measured error ratio, stable serving and
+// no canary left.
+
+jest.setTimeout(900_000);
+
+const cluster = testCluster();
+const namespace = namespaceName('e2e-canary');
+const infra = namespaceName('e2e-canary-gw');
+const host = `${namespace}.localhost`;
+const sha = (c: string) => c.repeat(40);
+const folders: string[] = [];
+let deployer: ProductionIdentity;
+let gatewayAddress = '';
+
+// answers 500 to every third GET / (and 200 to the probes of the kubelet)
+const failingServer =
+  "const h=require('http');let n=0;h.createServer((q,s)=>{if(q.url==='/'&&++n%3===0){s.writeHead(500);s.end('{}');return}" +
+  "s.writeHead(200,{'content-type':'application/json'});s.end(JSON.stringify({revision:'bad'}))}).listen(8000)";
+
+/** k8s/ on the real node with the archetype's HTTPRoute in place of its Ingress; `failing` runs the bad server. */
+async function manifests(failing = false): Promise<string> {
+  const dir = await realNodeManifests((file, text) =>
+    failing && file === 'deployment.yaml'
+      ? text.replace(
+          /( +)image: archetype\n/,
+          `$1image: archetype\n$1command: ["node", "-e", "${failingServer}"]\n`,
+        )
+      : text,
+  );
+  folders.push(dir);
+  unlinkSync(join(dir, 'ingress.yaml'));
+  writeFileSync(
+    join(dir, 'httproute.yaml'),
+    `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: archetype
+spec:
+  parentRefs:
+    - name: shared
+      namespace: ${infra}
+  hostnames: [archetype.example.com]
+  rules:
+    - backendRefs:
+        - name: archetype
+          port: 80
+`,
+  );
+  return dir;
+}
+
+const deploy = (dir: string, commit: string): Promise<ActionRun> =>
+  runAction(
+    {
+      ...localTargetInputs(),
+      kubeconfig: deployer.kubeconfig,
+      mode: 'deploy',
+      namespace,
+      host,
+      manifests: dir,
+      strategy: 'canary',
+      'canary-steps': '10,50,100',
+      'canary-step-duration': '4s',
+      'canary-min-requests': '20',
+      'rollout-timeout': '240s',
+      'smoke-check': 'true',
+    },
+    { sha: sha(commit) },
+  );
+
+type Route = { spec: { rules: { backendRefs: { name: string; weight?: number }[] }[] } };
+const route = () =>
+  get<Route>(cluster, `/apis/gateway.networking.k8s.io/v1/namespaces/${namespace}/httproutes/archetype`);
+const deployment = (name: string) =>
+  get<V1Deployment>(cluster, `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`);
+const viaGateway = () => frontDoorGet(host, '/', `${gatewayAddress}:80`);
+
+beforeAll(async () => {
+  realNode();
+  deployer = await productionIdentity(cluster, [namespace]);
+  await withPullSecret(namespace);
+  await cluster.request('POST', '/api/v1/namespaces', {
+    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: infra } },
+  });
+  await cluster.request('POST', `/apis/gateway.networking.k8s.io/v1/namespaces/${infra}/gateways`, {
+    body: {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'shared', namespace: infra },
+      spec: {
+        gatewayClassName: 'approuting-istio',
+        listeners: [
+          { name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } },
+        ],
+      },
+    },
+  });
+  gatewayAddress = await eventually('the shared Gateway Programmed', async () => {
+    const g = await get<{
+      status?: { addresses?: { value: string }[]; conditions?: { type: string; status: string }[] };
+    }>(cluster, `/apis/gateway.networking.k8s.io/v1/namespaces/${infra}/gateways/shared`);
+    return g?.status?.conditions?.some((c) => c.type === 'Programmed' && c.status === 'True')
+      ? g.status?.addresses?.[0]?.value
+      : undefined;
+  });
+});
+
+afterAll(async () => {
+  await deployer?.remove();
+  await deleteNamespace(cluster, namespace);
+  await deleteNamespace(cluster, infra);
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
+async function expectOk(run: ActionRun): Promise<void> {
+  if (run.code !== 0) expectRunOk(run, await realNodeReport(cluster, namespace));
+}
+
+describe('strategy canary on the real node', () => {
+  it('rolls out the first deploy: there is nothing stable to compare with', async () => {
+    const run = await deploy(await manifests(), '1');
+    await expectOk(run);
+    expect(run.log).toContain(
+      'has no deployed release to compare a canary with yet, so this first deploy rolls out',
+    );
+    expect(JSON.parse(await viaGateway()).revision).toBe(sha('1'));
+  });
+
+  it('takes a good revision 10 → 50 → 100 with no failed request, and ends as a rolling deploy would', async () => {
+    let finished = 0;
+    const requests = requestLoop(cluster, viaGateway, () => finished > 0, {
+      maxRequests: 20_000,
+      maxMs: 600_000,
+      intervalMs: 20,
+    });
+    const run = await deploy(await manifests(), '2').finally(() => {
+      finished = Date.now();
+    });
+    const loop = await requests;
+    await expectOk(run);
+    for (const weight of [10, 50, 100])
+      expect(run.log).toMatch(
+        new RegExp(`canary at ${weight} %: canary \\d+ requests, 0\\.0 % errors.* → pass`),
+      );
+    expect(loop.failures).toEqual([]);
+    // both revisions served while the share moved; only the new one at the end
+    expect(loop.revisions[sha('1')]).toBeGreaterThan(0);
+    expect(loop.revisions[sha('2')]).toBeGreaterThan(0);
+    expect(JSON.parse(await viaGateway()).revision).toBe(sha('2'));
+    // the end state of a rolling deploy: one backend, no weight, no canary objects
+    expect((await route())?.spec.rules).toEqual([
+      expect.objectContaining({ backendRefs: [expect.objectContaining({ name: 'archetype', port: 80 })] }),
+    ]);
+    expect((await route())?.spec.rules[0]?.backendRefs[0]?.weight ?? 1).toBe(1);
+    expect(await deployment('archetype-canary')).toBeUndefined();
+    expect(await get(cluster, `/api/v1/namespaces/${namespace}/services/archetype-canary`)).toBeUndefined();
+    expect((await deployment('archetype'))?.spec?.template.spec?.containers[0]?.image).toBe(
+      run.outputs.image,
+    );
+  });
+
+  it('aborts a revision that fails a third of its requests at the first step, stable serving', async () => {
+    const run = await deploy(await manifests(true), '3');
+    expect(run.code).not.toBe(0);
+    expect(run.error).toMatch(
+      /canary at 10 %: canary \d+ requests, 3\d\.\d % errors.*abort: error ratio 3\d\.\d %/,
+    );
+    expect(run.log).not.toMatch(/canary at 50 %/);
+    expect(JSON.parse(await viaGateway()).revision).toBe(sha('2'));
+    expect(await deployment('archetype-canary')).toBeUndefined();
+    expect((await route())?.spec.rules).toHaveLength(1);
+  });
+});
