@@ -29,7 +29,7 @@ import { Cancelled, catchCancellation } from '../util/cancel.js';
 import { errorText } from '../util/errors.js';
 import { Timings } from '../util/timings.js';
 import { applyRelease, type Preflighted } from './deploy/apply.js';
-import { canaryFirst } from './deploy/canary.js';
+import { canaryFirst, repairLeftCanary } from './deploy/canary.js';
 import { restorePrevious, stopBeforeRest } from './deploy/failure.js';
 import { checkIsolation, checkSignIn } from './deploy/isolation.js';
 import { openPreview } from './deploy/preview-namespace.js';
@@ -191,6 +191,7 @@ async function applyAndTrack(
     return result;
   }
   ctx.previous = previous;
+  await repairLeftCanary(ctx);
   const before = { checked, releases, autoscaled: autoscaled.workloads };
   const { prunable } = await release(ctx, autoscaled.objects, before, options);
   await settle(ctx, set, prunable);

@@ -68,7 +68,12 @@ spec:
   return dir;
 }
 
-const deploy = (dir: string, commit: string): Promise<ActionRun> =>
+const deploy = (
+  dir: string,
+  commit: string,
+  more: Record<string, string> = {},
+  onStart?: (pid: number) => void,
+): Promise<ActionRun> =>
   runAction(
     {
       ...localTargetInputs(),
@@ -83,8 +88,9 @@ const deploy = (dir: string, commit: string): Promise<ActionRun> =>
       'canary-min-requests': '20',
       'rollout-timeout': '240s',
       'smoke-check': 'true',
+      ...more,
     },
-    { sha: sha(commit) },
+    { sha: sha(commit), ...(onStart ? { onStart } : {}) },
   );
 
 type Route = { spec: { rules: { backendRefs: { name: string; weight?: number }[] }[] } };
@@ -188,5 +194,33 @@ describe('strategy canary on the real node', () => {
     expect(JSON.parse(await viaGateway()).revision).toBe(sha('2'));
     expect(await deployment('archetype-canary')).toBeUndefined();
     expect((await route())?.spec.rules).toHaveLength(1);
+  });
+
+  it('repairs first the split a run killed mid-canary left, whatever the next run’s strategy', async () => {
+    let pid = 0;
+    const killed = deploy(await manifests(), '4', { 'canary-step-duration': '300s' }, (p) => {
+      pid = p;
+    });
+    await eventually(
+      'the route split by the canary',
+      async () => (((await route())?.spec.rules.length ?? 0) > 1 ? true : undefined),
+      240_000,
+    );
+    // a lost runner: no cancellation, no restore
+    process.kill(pid, 'SIGKILL');
+    await killed;
+    expect(await deployment('archetype-canary')).toBeDefined();
+    // the killed run's lock lapses (its Lease is no longer renewed), then the next run repairs before it writes
+    const run = await deploy(await manifests(), '5', { strategy: 'rolling' });
+    await expectOk(run);
+    expect(run.log).toContain(
+      'a canary left by an earlier run (cancelled or lost mid-canary) was repaired first: HTTPRoute/archetype back to release',
+    );
+    expect(run.log.indexOf('was repaired first')).toBeLessThan(
+      run.log.indexOf('HTTPRoute/archetype configured'),
+    );
+    expect(await deployment('archetype-canary')).toBeUndefined();
+    expect((await route())?.spec.rules).toHaveLength(1);
+    expect(JSON.parse(await viaGateway()).revision).toBe(sha('5'));
   });
 });

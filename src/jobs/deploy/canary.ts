@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { findCanaryTarget } from '../../kube/canary/plan.js';
+import { repairCanary } from '../../kube/canary/repair.js';
 import { runCanary } from '../../kube/canary/run.js';
 import type { Manifest } from '../../kube/manifests/load.js';
 import { trackingOptions, trackSet } from '../../kube/rollout/track-set.js';
@@ -53,4 +54,14 @@ export async function canaryFirst(
       signal,
     }),
   );
+}
+
+/** A canary a cancelled or lost run left behind, repaired before this deploy writes anything (any strategy). */
+export async function repairLeftCanary(ctx: DeployRun): Promise<void> {
+  const { cluster, plan } = ctx;
+  const done = await repairCanary(cluster, plan.namespace, plan.render.instance, ctx.previous);
+  if (done.length > 0)
+    core.warning(
+      `a canary left by an earlier run (cancelled or lost mid-canary) was repaired first: ${done.join(', ')}`,
+    );
 }
