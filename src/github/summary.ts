@@ -26,6 +26,8 @@ export interface DeployReport extends OutcomeReport {
   ingressAddress: string;
   applied: { kind: string; name: string; action: string }[];
   pruned: { kind: string; name: string }[];
+  /** strategy canary: each step's figures and verdict */
+  canary?: string[];
 }
 
 export interface RollbackReport extends OutcomeReport {
@@ -100,6 +102,7 @@ export async function reportDeploy(result: DeployReport, error?: string): Promis
     );
   if (result.pruned.length > 0)
     s.addHeading('Pruned', 3).addList(result.pruned.map((o) => htmlText(`${o.kind}/${o.name}`)));
+  if (result.canary?.length) s.addHeading('Canary', 3).addList(result.canary.map(htmlText));
   addSteps(result.timings);
   if (result.diagnosis) s.addHeading('Diagnosis', 3).addRaw(`\n${diagnosisMarkdown(result.diagnosis)}\n`);
   await s.write();

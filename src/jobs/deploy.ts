@@ -281,7 +281,7 @@ async function settle(ctx: DeployRun, set: KubernetesObject[], prunable?: Promis
   const { settings, cluster, plan, timings, result } = ctx;
   if (ctx.release)
     await Promise.all([
-      markRelease(cluster, plan.namespace, ctx.release, 'deployed'),
+      markRelease(cluster, plan.namespace, ctx.release, 'deployed', result.canary?.join('; ')),
       ctx.previous && markRelease(cluster, plan.namespace, ctx.previous, 'superseded'),
     ]);
   // the registry's tags move while the cluster prunes; reported after prune's log group

@@ -2,6 +2,7 @@ import { rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
+import { releaseAnnotations, releaseLabels } from '../../src/names.js';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import {
@@ -36,14 +37,16 @@ const failingServer =
   "const h=require('http');let n=0;h.createServer((q,s)=>{if(q.url==='/'&&++n%3===0){s.writeHead(500);s.end('{}');return}" +
   "s.writeHead(200,{'content-type':'application/json'});s.end(JSON.stringify({revision:'bad'}))}).listen(8000)";
 
-/** k8s/ on the real node with the archetype's HTTPRoute in place of its Ingress; `failing` runs the bad server. */
-async function manifests(failing = false): Promise<string> {
+// answers GET / after 400 ms
+const slowServer =
+  "const h=require('http');h.createServer((q,s)=>setTimeout(()=>{s.writeHead(200,{'content-type':'application/json'});" +
+  "s.end(JSON.stringify({revision:'slow'}))},q.url==='/'?400:0)).listen(8000)";
+
+/** k8s/ on the real node with the archetype's HTTPRoute in place of its Ingress; `server` replaces the app. */
+async function manifests(server?: string): Promise<string> {
   const dir = await realNodeManifests((file, text) =>
-    failing && file === 'deployment.yaml'
-      ? text.replace(
-          /( +)image: archetype\n/,
-          `$1image: archetype\n$1command: ["node", "-e", "${failingServer}"]\n`,
-        )
+    server && file === 'deployment.yaml'
+      ? text.replace(/( +)image: archetype\n/, `$1image: archetype\n$1command: ["node", "-e", "${server}"]\n`)
       : text,
   );
   folders.push(dir);
@@ -182,10 +185,23 @@ describe('strategy canary on the real node', () => {
     expect((await deployment('archetype'))?.spec?.template.spec?.containers[0]?.image).toBe(
       run.outputs.image,
     );
+    // each step's figures in the job summary, and in the release record marked deployed
+    expect(run.summary.match(/canary at (10|50|100) %: [^<]*→ pass/g)).toHaveLength(3);
+    const records = await cluster.request<{
+      items: { metadata: { annotations?: Record<string, string> } }[];
+    }>('GET', `/api/v1/namespaces/${namespace}/secrets`, {
+      query: { labelSelector: `${releaseLabels.outcome}=deployed` },
+    });
+    const notes = records.items.map((r) => r.metadata.annotations?.[releaseAnnotations.note] ?? '');
+    expect(
+      notes.filter((n) =>
+        /^canary at 10 %: .*→ pass; canary at 50 %: .*→ pass; canary at 100 %: .*→ pass$/.test(n),
+      ),
+    ).toHaveLength(1);
   });
 
   it('aborts a revision that fails a third of its requests at the first step, stable serving', async () => {
-    const run = await deploy(await manifests(true), '3');
+    const run = await deploy(await manifests(failingServer), '3');
     expect(run.code).not.toBe(0);
     expect(run.error).toMatch(
       /canary at 10 %: canary \d+ requests, 3\d\.\d % errors.*abort: error ratio 3\d\.\d %/,
@@ -194,6 +210,17 @@ describe('strategy canary on the real node', () => {
     expect(JSON.parse(await viaGateway()).revision).toBe(sha('2'));
     expect(await deployment('archetype-canary')).toBeUndefined();
     expect((await route())?.spec.rules).toHaveLength(1);
+  });
+
+  it('aborts a revision whose p95 latency is far above stable’s, with both figures', async () => {
+    const run = await deploy(await manifests(slowServer), '6');
+    expect(run.code).not.toBe(0);
+    expect(run.error).toMatch(
+      /canary at 10 %: canary \d+ requests, 0\.0 % errors, p95 4\d\d ms;.*abort: p95 latency 4\d\d ms against stable's \d+ ms: above 100 ms/,
+    );
+    expect(run.summary).toContain('Canary');
+    expect(JSON.parse(await viaGateway()).revision).toBe(sha('2'));
+    expect(await deployment('archetype-canary')).toBeUndefined();
   });
 
   it('repairs first the split a run killed mid-canary left, whatever the next run’s strategy', async () => {

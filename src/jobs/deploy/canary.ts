@@ -1,7 +1,8 @@
 import * as core from '@actions/core';
+import { describeVerdict } from '../../kube/canary/analysis.js';
 import { findCanaryTarget } from '../../kube/canary/plan.js';
 import { repairCanary } from '../../kube/canary/repair.js';
-import { runCanary } from '../../kube/canary/run.js';
+import { CanaryAbort, type CanaryStep, runCanary } from '../../kube/canary/run.js';
 import type { Manifest } from '../../kube/manifests/load.js';
 import { trackingOptions, trackSet } from '../../kube/rollout/track-set.js';
 import { managedBy } from '../../names.js';
@@ -40,7 +41,8 @@ export async function canaryFirst(
   core.info(
     `canary of Deployment/${name}: steps ${canary.steps.join(' → ')} %, each held ${canary.stepMs / 1000} s`,
   );
-  await ctx.timings.step('canary', () =>
+  const figures = (steps: CanaryStep[]) => steps.map((s) => describeVerdict(s.weight, s.verdict));
+  const steps = await ctx.timings.step('canary', () =>
     runCanary(cluster, target, {
       namespace: plan.namespace,
       fieldManager: managedBy,
@@ -52,8 +54,13 @@ export async function canaryFirst(
       },
       log: (line) => core.info(line),
       signal,
+    }).catch((error: unknown) => {
+      if (error instanceof CanaryAbort) ctx.result.canary = figures(error.steps);
+      throw error;
     }),
   );
+  // the summary shows them, and the release record keeps them once it is marked deployed
+  ctx.result.canary = figures(steps);
 }
 
 /** A canary a cancelled or lost run left behind, repaired before this deploy writes anything (any strategy). */

@@ -22,6 +22,8 @@ export interface DeployResult {
   /** the Ingress's load balancer address, '' while it has none */
   ingressAddress: string;
   timings: Timings['steps'];
+  /** strategy canary: each step's figures and verdict, as logged */
+  canary?: string[];
   /** set when the rollout failed: what the pods showed */
   diagnosis?: Diagnosis;
   error?: string;
