@@ -121,6 +121,15 @@ export async function readRelease(cluster: Cluster, namespace: string, info: Rel
   return { ...info, objects };
 }
 
+/**
+ * The records to delete before one more is made: the oldest beyond the history, but never the newest deployed
+ * one, which a failure restores (a run of failed deploys would otherwise leave nothing to restore).
+ */
+export function staleReleases(existing: ReleaseInfo[], history = releaseHistory): ReleaseInfo[] {
+  const keep = lastDeployed(existing)?.number;
+  return existing.slice(0, Math.max(0, existing.length + 1 - history)).filter((r) => r.number !== keep);
+}
+
 /** The newest release that was deployed: what a failed deploy restores. */
 export function lastDeployed(releases: ReleaseInfo[]): ReleaseInfo | undefined {
   return [...releases].reverse().find((r) => r.outcome === 'deployed');
@@ -172,8 +181,7 @@ export async function recordRelease(
       data: { release: payload.toString('base64') },
     },
   });
-  const stale = existing.slice(0, Math.max(0, existing.length + 1 - releaseHistory));
-  for (const old of stale)
+  for (const old of staleReleases(existing))
     await cluster.request('DELETE', `${secretsPath(namespace)}/${old.secret}`).catch((error) => {
       if (!isNotFound(error)) throw error;
     });
