@@ -7,7 +7,7 @@
 //   npm run bench [-- --runs 5] [--service-runs 3] [--only deploy,failure,startup,preview,service]
 //                 [--skip service] [--load-seconds 10]
 //   npm run bench -- --report    (the table again from bench/results/latest.json, nothing measured)
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,7 @@ import { load, machine } from './lib/machine.mjs';
 import { Registry } from './lib/registry.mjs';
 import { renderToFolder } from './lib/render.mjs';
 import { serviceBench } from './lib/service.mjs';
+import { loadStackEnv } from './lib/stack.mjs';
 import { cell, ratioCell, summarize, verdict } from './lib/stats.mjs';
 
 const sections = ['startup', 'deploy', 'smoke', 'failure', 'service', 'preview', 'tokens'];
@@ -641,17 +642,6 @@ function fakeSha() {
 
 function ms(v) {
   return `${Math.round(v)} ms`;
-}
-
-function loadStackEnv() {
-  if (process.env.REGISTRY && process.env.KUBECONFIG && process.env.REGISTRY_PASSWORD) return;
-  const result = spawnSync(join(root, 'scripts/local-stack'), ['env'], { encoding: 'utf8', timeout: 60_000 });
-  if (result.status !== 0)
-    throw new Error(
-      `scripts/local-stack env failed; start the local target first (scripts/local-stack up):\n${result.stderr}`,
-    );
-  for (const m of result.stdout.matchAll(/^export ([A-Z_]+)=(.*)$/gm))
-    process.env[m[1]] = m[2].replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1');
 }
 
 function parseArgs(argv) {

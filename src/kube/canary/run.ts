@@ -102,7 +102,7 @@ export async function runCanary(
 
 /**
  * Probes both sides in turn for the step's duration, and on until each has canary.minRequests answers (at
- * most probeGraceMs more); a probe that gets no answer counts as an error.
+ * most probeGraceMs more), or only until those show the canary failing; no answer counts as an error.
  */
 async function probe(
   door: FrontDoor,
@@ -112,10 +112,12 @@ async function probe(
   const samples = { canary: [] as Sample[], stable: [] as Sample[] };
   const start = Date.now();
   const interval = Math.max(20, Math.min(1000, canary.stepMs / (2 * canary.minRequests)));
+  const counted = () =>
+    samples.canary.length >= canary.minRequests && samples.stable.length >= canary.minRequests;
+  // a pass needs the whole step; a failure is final as soon as enough answers show it
   const enough = () =>
-    Date.now() - start >= canary.stepMs &&
-    samples.canary.length >= canary.minRequests &&
-    samples.stable.length >= canary.minRequests;
+    counted() &&
+    (Date.now() - start >= canary.stepMs || !analyse(samples.stable, samples.canary, canary).pass);
   while (!enough() && Date.now() - start < canary.stepMs + probeGraceMs) {
     signal.throwIfAborted();
     for (const side of ['canary', 'stable'] as const) {
