@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { root, runActionTimed } from './lib/action.mjs';
-import { now, sleep } from './lib/clock.mjs';
+import { sleep } from './lib/clock.mjs';
 import { deleteNamespace, kubeconfig, kubeconfigText } from './lib/kube.mjs';
 import { loadStackEnv } from './lib/stack.mjs';
 import { cell, summarize } from './lib/stats.mjs';
