@@ -4,6 +4,7 @@ import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { releaseAnnotations, releaseLabels } from '../../src/names.js';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
+import { sharedGateway } from '../helpers/gateway.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import {
   frontDoorGet,
@@ -107,30 +108,9 @@ beforeAll(async () => {
   realNode();
   deployer = await productionIdentity(cluster, [namespace]);
   await withPullSecret(namespace);
-  await cluster.request('POST', '/api/v1/namespaces', {
-    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: infra } },
-  });
-  await cluster.request('POST', `/apis/gateway.networking.k8s.io/v1/namespaces/${infra}/gateways`, {
-    body: {
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'Gateway',
-      metadata: { name: 'shared', namespace: infra },
-      spec: {
-        gatewayClassName: 'approuting-istio',
-        listeners: [
-          { name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } },
-        ],
-      },
-    },
-  });
-  gatewayAddress = await eventually('the shared Gateway Programmed', async () => {
-    const g = await get<{
-      status?: { addresses?: { value: string }[]; conditions?: { type: string; status: string }[] };
-    }>(cluster, `/apis/gateway.networking.k8s.io/v1/namespaces/${infra}/gateways/shared`);
-    return g?.status?.conditions?.some((c) => c.type === 'Programmed' && c.status === 'True')
-      ? g.status?.addresses?.[0]?.value
-      : undefined;
-  });
+  gatewayAddress = await sharedGateway(cluster, infra, [
+    { name: 'http', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } },
+  ]);
 });
 
 afterAll(async () => {

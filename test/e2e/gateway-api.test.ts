@@ -2,6 +2,7 @@ import { rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
+import { sharedGateway } from '../helpers/gateway.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
 import {
   frontDoorGet,
@@ -83,33 +84,20 @@ beforeAll(async () => {
   deployer = await productionIdentity(cluster, [namespace]);
   await withPullSecret(namespace);
   // the platform team's shared Gateway: routes only from namespaces it labels for it
-  await cluster.request('POST', '/api/v1/namespaces', {
-    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: infra } },
-  });
   await cluster.request('PATCH', `/api/v1/namespaces/${namespace}`, {
     body: { metadata: { labels: { 'gateway-access': infra } } },
     contentType: 'application/merge-patch+json',
   });
-  await cluster.request('POST', `/apis/gateway.networking.k8s.io/v1/namespaces/${infra}/gateways`, {
-    body: {
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'Gateway',
-      metadata: { name: 'shared', namespace: infra },
-      spec: {
-        gatewayClassName: 'approuting-istio',
-        listeners: [
-          {
-            name: 'http',
-            port: 80,
-            protocol: 'HTTP',
-            allowedRoutes: {
-              namespaces: { from: 'Selector', selector: { matchLabels: { 'gateway-access': infra } } },
-            },
-          },
-        ],
+  gatewayAddress = await sharedGateway(cluster, infra, [
+    {
+      name: 'http',
+      port: 80,
+      protocol: 'HTTP',
+      allowedRoutes: {
+        namespaces: { from: 'Selector', selector: { matchLabels: { 'gateway-access': infra } } },
       },
     },
-  });
+  ]);
   // another Gateway, which admits routes from its own namespace only (allowedRoutes' default)
   await cluster.request('POST', `/apis/gateway.networking.k8s.io/v1/namespaces/${infra}/gateways`, {
     body: {
@@ -121,14 +109,6 @@ beforeAll(async () => {
         listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }],
       },
     },
-  });
-  gatewayAddress = await eventually('the shared Gateway Programmed', async () => {
-    const g = await get<{
-      status?: { addresses?: { value: string }[]; conditions?: { type: string; status: string }[] };
-    }>(cluster, `/apis/gateway.networking.k8s.io/v1/namespaces/${infra}/gateways/shared`);
-    return g?.status?.conditions?.some((c) => c.type === 'Programmed' && c.status === 'True')
-      ? g.status?.addresses?.[0]?.value
-      : undefined;
   });
 });
 

@@ -4,7 +4,8 @@ import { jest } from '@jest/globals';
 import { KubeApiError } from '../../src/kube/client/client.js';
 import { previewNamespaceObject } from '../../src/kube/preview/guard.js';
 import { eventFile, FakeGitHub } from '../fakes/github-server.js';
-import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
+import { deleteNamespace, get, namespaceName, testCluster } from '../helpers/cluster.js';
+import { sharedGateway } from '../helpers/gateway.js';
 import { applyRbac, deleteRbac, identity } from '../helpers/identities.js';
 import {
   frontDoorGet,
@@ -107,41 +108,20 @@ beforeAll(async () => {
   github.pulls.set(4, 'open');
   for (const file of ['deployer', 'preview']) await applyRbac(cluster, file, rbac);
   // the platform's shared Gateway: one listener for every preview host, routes from preview namespaces only
-  await cluster.request('POST', '/api/v1/namespaces', {
-    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: infra } },
-  });
-  await cluster.request('POST', `/apis/gateway.networking.k8s.io/v1/namespaces/${infra}/gateways`, {
-    body: {
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'Gateway',
-      metadata: { name: 'shared', namespace: infra },
-      spec: {
-        gatewayClassName: 'approuting-istio',
-        listeners: [
-          {
-            name: 'previews',
-            hostname: `*.${domain}`,
-            port: 80,
-            protocol: 'HTTP',
-            allowedRoutes: {
-              namespaces: {
-                from: 'Selector',
-                selector: { matchLabels: { 'archetype-deploy.github.io/preview-of': app } },
-              },
-            },
-          },
-        ],
+  gatewayAddress = await sharedGateway(cluster, infra, [
+    {
+      name: 'previews',
+      hostname: `*.${domain}`,
+      port: 80,
+      protocol: 'HTTP',
+      allowedRoutes: {
+        namespaces: {
+          from: 'Selector',
+          selector: { matchLabels: { 'archetype-deploy.github.io/preview-of': app } },
+        },
       },
     },
-  });
-  gatewayAddress = await eventually('the shared Gateway Programmed', async () => {
-    const g = await get<{
-      status?: { addresses?: { value: string }[]; conditions?: { type: string; status: string }[] };
-    }>(cluster, `/apis/gateway.networking.k8s.io/v1/namespaces/${infra}/gateways/shared`);
-    return g?.status?.conditions?.some((c) => c.type === 'Programmed' && c.status === 'True')
-      ? g.status?.addresses?.[0]?.value
-      : undefined;
-  });
+  ]);
   // the real node's kubelet pulls with the registry's secret: the namespace is made as the action makes it,
   // with the secret in it (a preview on AKS pulls through the kubelet's AcrPull instead)
   await cluster.request('POST', '/api/v1/namespaces', {

@@ -1,49 +1,11 @@
-import { FakeGitHub } from '../fakes/github-server.js';
-import { setEnv } from '../fakes/runner-env.js';
+import { setupGitHubStandIn } from '../helpers/setup-github.js';
 
 // What setup's GitHub plan says where the repository's plan limits it (a private repository on GitHub Free:
 // no environments, no rulesets; on Team: no required reviewers), how it reads paged and existing settings,
 // and the stand-in's answers to mistakes, as GitHub's REST description documents them for each operation.
 
 const token = 'ghu_setuplimitstoken';
-const github = new FakeGitHub('team', 'archetype', token);
-let restore: () => void;
-let m: {
-  connect: typeof import('../../src/setup/github/connect.js');
-  read: typeof import('../../src/setup/github/read-state.js');
-  plan: typeof import('../../src/setup/github/plan.js');
-  apply: typeof import('../../src/setup/github/apply.js');
-  variables: typeof import('../../src/setup/plan.js');
-};
-
-beforeAll(async () => {
-  await github.start();
-  restore = setEnv({ GITHUB_API_URL: github.url });
-  m = {
-    connect: await import('../../src/setup/github/connect.js'),
-    read: await import('../../src/setup/github/read-state.js'),
-    plan: await import('../../src/setup/github/plan.js'),
-    apply: await import('../../src/setup/github/apply.js'),
-    variables: await import('../../src/setup/plan.js'),
-  };
-});
-
-afterAll(async () => {
-  restore();
-  await github.stop();
-});
-
-beforeEach(() => {
-  github.settings.seed();
-  github.requests.length = 0;
-});
-
-const connect = () =>
-  m.connect.connectSetupGitHub(
-    token,
-    { owner: 'team', repo: 'archetype' },
-    { baseUrl: github.url, pacing: { writeIntervalMs: 5, notifyIntervalMs: 5 } },
-  );
+const { github, m, connect } = setupGitHubStandIn(token, { seed: true });
 
 async function planNow(requiredChecks = ['ci']) {
   const gh = await connect();

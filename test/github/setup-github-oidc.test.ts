@@ -1,5 +1,4 @@
-import { FakeGitHub } from '../fakes/github-server.js';
-import { setEnv } from '../fakes/runner-env.js';
+import { setupGitHubStandIn } from '../helpers/setup-github.js';
 
 // Which OIDC subjects setup plans the federated credentials for, from what GitHub answers:
 // actions/get-custom-oidc-sub-claim-for-repo (use_default, include_claim_keys, use_immutable_subject,
@@ -7,41 +6,10 @@ import { setEnv } from '../fakes/runner-env.js';
 // actions/get-oidc-custom-sub-template-for-org.
 
 const token = 'ghu_setupoidctoken';
-const github = new FakeGitHub('team', 'archetype', token);
-let restore: () => void;
-let m: {
-  connect: typeof import('../../src/setup/github/connect.js');
-  read: typeof import('../../src/setup/github/read-state.js');
-  plan: typeof import('../../src/setup/github/plan.js');
-  federation: typeof import('../../src/setup/federation-plan.js');
-};
-
-beforeAll(async () => {
-  await github.start();
-  restore = setEnv({ GITHUB_API_URL: github.url });
-  m = {
-    connect: await import('../../src/setup/github/connect.js'),
-    read: await import('../../src/setup/github/read-state.js'),
-    plan: await import('../../src/setup/github/plan.js'),
-    federation: await import('../../src/setup/federation-plan.js'),
-  };
-});
-
-afterAll(async () => {
-  restore();
-  await github.stop();
-});
-
-beforeEach(() => {
-  github.requests.length = 0;
-});
+const { github, m, connect } = setupGitHubStandIn(token, { seed: false });
 
 async function planFor(oidcClaimKeys?: string[]) {
-  const gh = await m.connect.connectSetupGitHub(
-    token,
-    { owner: 'team', repo: 'archetype' },
-    { baseUrl: github.url },
-  );
+  const gh = await connect();
   const state = await m.read.readGitHubState(gh, 'production');
   const plan = m.plan.planGitHub(state, {
     environment: 'production',

@@ -1,5 +1,4 @@
-import { FakeGitHub } from '../fakes/github-server.js';
-import { setEnv } from '../fakes/runner-env.js';
+import { setupGitHubStandIn } from '../helpers/setup-github.js';
 
 // The GitHub side of `archetype-deploy setup` (src/setup/github) through real octokit against the GitHub
 // stand-in, whose settings routes follow GitHub's REST description: repos/get,
@@ -11,51 +10,7 @@ import { setEnv } from '../fakes/runner-env.js';
 // actions/set-custom-oidc-sub-claim-for-repo. Asserted on the stand-in's state and recorded requests.
 
 const token = 'ghu_setuptesttoken';
-const github = new FakeGitHub('team', 'archetype', token);
-let restore: () => void;
-let m: {
-  connect: typeof import('../../src/setup/github/connect.js');
-  read: typeof import('../../src/setup/github/read-state.js');
-  plan: typeof import('../../src/setup/github/plan.js');
-  apply: typeof import('../../src/setup/github/apply.js');
-  teardown: typeof import('../../src/setup/github/teardown.js');
-  render: typeof import('../../src/setup/github/render.js');
-  variables: typeof import('../../src/setup/plan.js');
-  federation: typeof import('../../src/setup/federation-plan.js');
-};
-
-beforeAll(async () => {
-  await github.start();
-  // @actions/github computes its proxy settings for GITHUB_API_URL when loaded: load it after the fake listens
-  restore = setEnv({ GITHUB_API_URL: github.url });
-  m = {
-    connect: await import('../../src/setup/github/connect.js'),
-    read: await import('../../src/setup/github/read-state.js'),
-    plan: await import('../../src/setup/github/plan.js'),
-    apply: await import('../../src/setup/github/apply.js'),
-    teardown: await import('../../src/setup/github/teardown.js'),
-    render: await import('../../src/setup/github/render.js'),
-    variables: await import('../../src/setup/plan.js'),
-    federation: await import('../../src/setup/federation-plan.js'),
-  };
-});
-
-afterAll(async () => {
-  restore();
-  await github.stop();
-});
-
-beforeEach(() => {
-  github.settings.seed();
-  github.requests.length = 0;
-});
-
-const connect = () =>
-  m.connect.connectSetupGitHub(
-    token,
-    { owner: 'team', repo: 'archetype' },
-    { baseUrl: github.url, pacing: { writeIntervalMs: 5, notifyIntervalMs: 5 } },
-  );
+const { github, m, connect } = setupGitHubStandIn(token, { seed: true });
 
 function wanted(overrides: Partial<import('../../src/setup/github/plan.js').GitHubWanted> = {}) {
   return {
