@@ -29,7 +29,7 @@ import { Cancelled, catchCancellation } from '../util/cancel.js';
 import { errorText } from '../util/errors.js';
 import { Timings } from '../util/timings.js';
 import { applyRelease, type Preflighted } from './deploy/apply.js';
-import { canaryFirst, repairLeftCanary } from './deploy/canary.js';
+import { canaryFirst, checkCanarySet, repairLeftCanary } from './deploy/canary.js';
 import { restorePrevious, stopBeforeRest } from './deploy/failure.js';
 import { checkIsolation, checkSignIn } from './deploy/isolation.js';
 import { openPreview } from './deploy/preview-namespace.js';
@@ -58,7 +58,6 @@ export async function deploy(
   const plan = planDeploy(settings, run, pr);
   const timings = new Timings();
   core.info(`deploying ${run.sha.slice(0, 7)} to ${plan.environment} (namespace ${plan.namespace})`);
-  // a bad manifest fails before a build is spent on it
   const manifests = await timings.step('validate manifests', () => checkManifests(settings, plan, pr));
   // docker's own config for this run: its sign-in to the registry (to push) goes when the run ends
   const docker = Docker.withPrivateConfig();
@@ -110,6 +109,7 @@ async function checkManifests(settings: Settings, plan: DeployPlan, pr?: number)
   if (pr !== undefined && process.env[unguardedPreviewVariable] !== '1')
     checkPreviewManifests(probe, pr, plan.render);
   if (pr !== undefined) checkPreviewHost(loaded, pr, settings.previewDomain);
+  checkCanarySet(settings, probe, pr);
   return loaded;
 }
 

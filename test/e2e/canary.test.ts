@@ -134,6 +134,15 @@ describe('strategy canary on the real node', () => {
     expect(JSON.parse(await viaGateway()).revision).toBe(sha('1'));
   });
 
+  it('refuses, before anything is built, a set that no HTTPRoute splits', async () => {
+    const dir = await realNodeManifests();
+    folders.push(dir);
+    const run = await deploy(dir, '7');
+    expect(run.code).not.toBe(0);
+    expect(run.error).toContain("strategy 'canary' splits traffic with an HTTPRoute's backend weights");
+    expect(run.log).not.toContain('docker buildx build');
+  });
+
   it('takes a good revision 10 → 50 → 100 with no failed request, and ends as a rolling deploy would', async () => {
     let finished = 0;
     const requests = requestLoop(cluster, viaGateway, () => finished > 0, {

@@ -6,6 +6,7 @@ import { CanaryAbort, type CanaryStep, runCanary } from '../../kube/canary/run.j
 import type { Manifest } from '../../kube/manifests/load.js';
 import { trackingOptions, trackSet } from '../../kube/rollout/track-set.js';
 import { managedBy } from '../../names.js';
+import type { Settings } from '../../settings.js';
 import { type Preflighted, recordBeforeWrite } from './apply.js';
 import type { DeployRun } from './run.js';
 
@@ -13,6 +14,11 @@ import type { DeployRun } from './run.js';
 // production, once a stable Deployment serves. The release is recorded first, so that an aborted step
 // restores the previous release like any failure after a write; passed, the release's own apply promotes it
 // (the stable Deployment takes the new template, the route its one backend) and prune removes the canary.
+
+/** strategy canary on production: the set's shape (an HTTPRoute to the one Deployment), before the build. */
+export function checkCanarySet(settings: Settings, rendered: Manifest[], pr: number | undefined): void {
+  if (settings.strategy.kind === 'canary' && pr === undefined) findCanaryTarget(rendered);
+}
 
 export async function canaryFirst(
   ctx: DeployRun,

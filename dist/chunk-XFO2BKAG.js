@@ -4,4 +4,4 @@ import{a as I,b as g}from"./chunk-GEXEPYBP.js";var D=g((Ee,j)=>{var O=1e3,w=O*60
 `+m),e.push(C+"m+"+T.exports.humanize(this.diff)+"\x1B[0m")}else e[0]=ge()+r+" "+e[0]}function ge(){return u.inspectOpts.hideDate?"":new Date().toISOString()+" "}function ye(...e){return process.stderr.write(M.formatWithOptions(u.inspectOpts,...e)+`
 `)}function be(e){e?process.env.DEBUG=e:delete process.env.DEBUG}function Oe(){return process.env.DEBUG}function we(e){e.inspectOpts={};let r=Object.keys(u.inspectOpts);for(let t=0;t<r.length;t++)e.inspectOpts[r[t]]=u.inspectOpts[r[t]]}T.exports=L()(u);var{formatters:Y}=T.exports;Y.o=function(e){return this.inspectOpts.colors=this.useColors,M.inspect(e,this.inspectOpts).split(`
 `).map(r=>r.trim()).join(" ")};Y.O=function(e){return this.inspectOpts.colors=this.useColors,M.inspect(e,this.inspectOpts)}});var ve=g((Me,S)=>{typeof process>"u"||process.type==="renderer"||process.browser===!0||process.__nwjs?S.exports=G():S.exports=J()});export{D as a,ve as b};
-//# sourceMappingURL=chunk-2TSCPQ2A.js.map
+//# sourceMappingURL=chunk-XFO2BKAG.js.map
