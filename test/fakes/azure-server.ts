@@ -17,6 +17,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import { armCaller, armError } from './azure-arm-reply.js';
+import { FakeArmSetup } from './azure-arm-setup.js';
 
 export interface RecordedRequest {
   method: string;
@@ -25,6 +27,8 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   /** The body parsed as application/x-www-form-urlencoded (empty for other bodies). */
   form: Record<string, string>;
+  /** The body as sent (ARM's JSON bodies; test/fakes/azure-arm-setup.ts parses them). */
+  body: string;
 }
 
 export interface FakeCluster {
@@ -48,6 +52,8 @@ export interface FakeCluster {
   /** networkProfile.networkPlugin ('azure' unless set: 'kubenet', 'none') and networkDataplane ('cilium'; unset: absent) */
   networkPlugin?: string;
   networkDataplane?: string;
+  /** more properties of Managed Clusters - Get (aadProfile, disableLocalAccounts, ingressProfile) */
+  properties?: Record<string, unknown>;
 }
 
 interface Reply {
@@ -76,6 +82,11 @@ export class FakeAzure {
    */
   readonly acr = { registry: 'archetype.azurecr.io', pushers: [] as string[] };
   readonly clusters: FakeCluster[] = [];
+  /** setup's ARM resources (identities, role assignments, registries, the caller's rights): azure-arm-setup.ts */
+  readonly setup = new FakeArmSetup(this.tenantId, (clientId, objectId, subjects) => {
+    this.apps.set(clientId, { federatedSubjects: subjects });
+    this.objectIds.set(clientId, objectId);
+  });
   /**
    * Signs access tokens for these audiences as Entra ID does (RS256, kid, iss, exp) with the local target's
    * signing key, so that the local API server, which trusts that issuer, accepts them: the AKS server app.
@@ -183,6 +194,7 @@ export class FakeAzure {
       query: Object.fromEntries(url.searchParams),
       headers: req.headers,
       form,
+      body,
     };
     this.requests.push(request);
     const injected = this.injected.get(`${request.method} ${request.path}`)?.shift();
@@ -259,6 +271,12 @@ export class FakeAzure {
         r,
         clusterCredentials.slice(1).map(decodeURIComponent) as [string, string, string, string],
       );
+    const setup = this.setup.route(
+      r,
+      this.issued.get(r.headers.authorization?.replace(/^Bearer /, '') ?? ''),
+      this.url,
+    );
+    if (setup) return setup;
     return { status: 404, json: { error: { code: 'NotFound', message: `${r.method} ${r.path}` } } };
   }
 
@@ -363,19 +381,13 @@ export class FakeAzure {
     r: RecordedRequest,
     [subscription, group, name, action]: [string, string, string, string],
   ): Reply {
-    const armError = (status: number, code: string, message: string): Reply => ({
-      status,
-      json: { error: { code, message } },
-    });
-    const claims = this.issued.get(r.headers.authorization?.replace(/^Bearer /, '') ?? '');
-    if (!claims || claims.aud !== this.url)
-      return armError(401, 'InvalidAuthenticationToken', 'The access token is invalid.');
-    if (!r.query['api-version'])
-      return armError(
-        400,
-        'MissingApiVersionParameter',
-        'The api-version query parameter (?api-version=) is required for all requests.',
-      );
+    const caller = armCaller(
+      this.issued.get(r.headers.authorization?.replace(/^Bearer /, '') ?? ''),
+      this.url,
+      r.query,
+    );
+    if ('refused' in caller) return caller.refused;
+    const { claims } = caller;
     // an identity whose role is on a cluster alone sees nothing else: ARM answers 403 for any other scope
     const scopedTo = this.clusters.filter(
       (c) => c.roleScope === 'cluster' && [...c.users, ...c.admins].includes(String(claims.appid)),
@@ -430,6 +442,7 @@ export class FakeAzure {
             dnsPrefix: 'dnsprefix1',
             fqdn: 'dnsprefix1-abcd1234.hcp.eastus.azmk8s.io',
             enableRBAC: true,
+            ...cluster.properties,
             networkProfile: {
               networkPlugin: cluster.networkPlugin ?? 'azure',
               ...(cluster.networkPolicy === undefined ? {} : { networkPolicy: cluster.networkPolicy }),

@@ -1,0 +1,110 @@
+// Role assignments for the ARM stand-in of setup (azure-arm-setup.ts): Microsoft.Authorization 2022-04-01,
+// each route following its Azure/azure-rest-api-specs example.
+
+import { type ArmReply, armError, type Denied, lower, ok } from './azure-arm-reply.js';
+import type { FakeArmSetup, FakeRoleAssignment } from './azure-arm-setup.js';
+import type { RecordedRequest } from './azure-server.js';
+
+export function roleRoute(
+  setup: FakeArmSetup,
+  r: RecordedRequest,
+  scope: string,
+  nameRaw: string | undefined,
+  body: Record<string, unknown>,
+  denied: Denied,
+): ArmReply {
+  const type = 'Microsoft.Authorization/roleAssignments';
+  const answer = (a: FakeRoleAssignment) => ({
+    properties: {
+      roleDefinitionId: a.roleDefinitionId,
+      principalId: a.principalId,
+      principalType: a.principalType,
+      scope: a.scope,
+      ...(a.description === undefined ? {} : { description: a.description }),
+    },
+    id: `${a.scope}/providers/${type}/${a.name}`,
+    type,
+    name: a.name,
+  });
+  if (nameRaw === undefined) {
+    // RoleAssignments_ListForScope.json: {"value":[...]}: at, above and below the scope; $filter
+    // assignedTo('{id}') or principalId eq '{id}' keeps one principal's
+    if (r.method !== 'GET') return armError(405, 'MethodNotAllowed', `${r.method} ${r.path}`);
+    const refused = denied(`${type}/read`, scope);
+    if (refused) return refused;
+    const principal = /(?:assignedTo\('([^']+)'\)|principalId eq '([^']+)')/i.exec(r.query.$filter ?? '');
+    const wanted = principal?.[1] ?? principal?.[2];
+    const related = (a: FakeRoleAssignment) =>
+      lower(`${scope}/`).startsWith(lower(`${a.scope}/`)) ||
+      lower(`${a.scope}/`).startsWith(lower(`${scope}/`));
+    return ok({
+      value: setup.roleAssignments
+        .filter((a) => related(a) && (wanted === undefined || lower(a.principalId) === lower(wanted)))
+        .map(answer),
+    });
+  }
+  const name = decodeURIComponent(nameRaw);
+  const found = setup.roleAssignments.find((a) => lower(a.scope) === lower(scope) && a.name === name);
+  if (r.method === 'GET')
+    return (
+      denied(`${type}/read`, scope) ??
+      (found
+        ? ok(answer(found))
+        : armError(404, 'RoleAssignmentNotFound', `The role assignment '${name}' is not found.`))
+    );
+  if (r.method === 'DELETE') {
+    // RoleAssignments_Delete.json: 200 with the deleted assignment, 204 when there was none
+    const refused = denied(`${type}/delete`, scope);
+    if (refused) return refused;
+    if (!found) return { status: 204 };
+    setup.roleAssignments.splice(setup.roleAssignments.indexOf(found), 1);
+    return ok(answer(found));
+  }
+  if (r.method !== 'PUT') return armError(405, 'MethodNotAllowed', `${r.method} ${r.path}`);
+  return denied(`${type}/write`, scope) ?? createRole(setup, scope, name, body, found, answer);
+}
+
+// RoleAssignments_CreateForResource.json: body {"properties":{"roleDefinitionId","principalId",
+// "principalType"}}; 201 with properties (scope included), id, type, name. The same role for the same
+// principal on the same scope under another name: 409 RoleAssignmentExists.
+function createRole(
+  setup: FakeArmSetup,
+  scope: string,
+  name: string,
+  body: Record<string, unknown>,
+  found: FakeRoleAssignment | undefined,
+  answer: (a: FakeRoleAssignment) => unknown,
+): ArmReply {
+  const props = (body.properties ?? {}) as Partial<FakeRoleAssignment>;
+  if (!props.roleDefinitionId || !props.principalId)
+    return armError(400, 'InvalidRoleAssignmentRequest', 'roleDefinitionId and principalId are required.');
+  const ours = setup.identities.find((i) => i.principalId === props.principalId);
+  const tries = (setup.attempts.get(props.principalId) ?? 0) + 1;
+  setup.attempts.set(props.principalId, tries);
+  if (ours && tries <= setup.principalNotFoundAttempts)
+    return armError(
+      400,
+      'PrincipalNotFound',
+      `Principal ${props.principalId.replace(/-/g, '')} does not exist in the directory ${setup.tenantId}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`,
+    );
+  const roleGuid = (id: string) => lower(id.split('/').pop() ?? '');
+  const same = setup.roleAssignments.find(
+    (a) =>
+      a !== found &&
+      lower(a.scope) === lower(scope) &&
+      lower(a.principalId) === lower(props.principalId ?? '') &&
+      roleGuid(a.roleDefinitionId) === roleGuid(props.roleDefinitionId ?? ''),
+  );
+  if (same) return armError(409, 'RoleAssignmentExists', 'The role assignment already exists.');
+  if (found) return ok(answer(found));
+  const made: FakeRoleAssignment = {
+    scope,
+    name,
+    roleDefinitionId: props.roleDefinitionId,
+    principalId: props.principalId,
+    principalType: props.principalType,
+    description: props.description,
+  };
+  setup.roleAssignments.push(made);
+  return { status: 201, json: answer(made) };
+}
