@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { root, runActionTimed } from './lib/action.mjs';
 import { sleep } from './lib/clock.mjs';
-import { deleteNamespace, kubeconfig, kubeconfigText } from './lib/kube.mjs';
-import { loadStackEnv } from './lib/stack.mjs';
+import { deleteNamespace, kubeconfig } from './lib/kube.mjs';
+import { loadStackEnv, targetInputs } from './lib/stack.mjs';
 import { cell, summarize } from './lib/stats.mjs';
 
 const args = Object.fromEntries(
@@ -78,12 +78,7 @@ function manifests(bad) {
 const deploy = (dir, more = {}) =>
   runActionTimed(
     {
-      registry: process.env.REGISTRY,
-      'registry-username': process.env.REGISTRY_USERNAME,
-      'registry-password': process.env.REGISTRY_PASSWORD,
-      kubeconfig: kubeconfigText(),
-      'build-args': `NODE_IMAGE=${process.env.NODE_IMAGE}`,
-      'build-secret-files': 'ca_certs=/etc/ssl/certs/ca-certificates.crt',
+      ...targetInputs(),
       'image-name': `${namespace}/archetype`,
       namespace,
       host,

@@ -25,7 +25,7 @@ import { load, machine } from './lib/machine.mjs';
 import { Registry } from './lib/registry.mjs';
 import { renderToFolder } from './lib/render.mjs';
 import { serviceBench } from './lib/service.mjs';
-import { loadStackEnv } from './lib/stack.mjs';
+import { loadStackEnv, targetInputs as localTargetInputs } from './lib/stack.mjs';
 import { cell, ratioCell, summarize, verdict } from './lib/stats.mjs';
 
 const sections = ['startup', 'deploy', 'smoke', 'failure', 'service', 'preview', 'tokens'];
@@ -57,12 +57,7 @@ const registry = new Registry(
 const source = 'archetype';
 const repository = 'archetype-bench/archetype';
 const targetInputs = {
-  registry: process.env.REGISTRY,
-  'registry-username': process.env.REGISTRY_USERNAME,
-  'registry-password': process.env.REGISTRY_PASSWORD,
-  kubeconfig: kubeconfigText(),
-  'build-args': `NODE_IMAGE=${process.env.NODE_IMAGE}`,
-  'build-secret-files': 'ca_certs=/etc/ssl/certs/ca-certificates.crt',
+  ...localTargetInputs(),
   // the deploys land on kwok nodes, whose pods serve nothing
   'smoke-check': 'false',
 };
