@@ -184,6 +184,9 @@ ensure_node_cgroups() {
 }
 
 containerd_answers() { timeout 5 ctr --address "$CONTAINERD_SOCK" version >/dev/null 2>&1; }
+# ctr answers before containerd's CRI plugin is initialized; a kubelet started then exits at once
+# ("server is not initialized yet"), as it once did with the node's old Ready status still showing.
+cri_answers() { timeout 10 "$BIN_CRICTL/crictl" --runtime-endpoint "unix://$CONTAINERD_SOCK" --timeout 5s info >/dev/null 2>&1; }
 
 start_node_egress() {
 	component_running node-egress && return 0
@@ -215,6 +218,7 @@ ensure_pause_image() {
 start_kubelet() {
 	component_running kubelet && return 0
 	check_port kubelet "$KUBELET_PORT"
+	KUBELET_STARTED=$(date +%s)
 	start_bg kubelet "$BIN_KUBELET/kubelet" \
 		--config "$KUBELET_DIR/config.yaml" --kubeconfig "$STACK_DIR/kubelet.kubeconfig" \
 		--root-dir "$KUBELET_DIR" --cert-dir "$KUBELET_DIR/pki" \
@@ -222,10 +226,13 @@ start_kubelet() {
 		--node-labels "$REAL_NODE_LABEL=true,node.kubernetes.io/instance-type=local-real-node"
 }
 
-# Ready, and the node lifecycle controller has lifted the not-ready taint.
+# Ready, reported by the kubelet this start ran (not the Node's status left by an earlier one), and the node
+# lifecycle controller has lifted the not-ready taint.
 real_node_ready() {
-	kapi GET "/api/v1/nodes/$REAL_NODE_NAME" | jq -e '
-		any(.status.conditions[]?; .type == "Ready" and .status == "True")
+	component_running kubelet || return 1
+	kapi GET "/api/v1/nodes/$REAL_NODE_NAME" | jq -e --argjson since "${KUBELET_STARTED:-0}" '
+		any(.status.conditions[]?; .type == "Ready" and .status == "True"
+			and (.lastHeartbeatTime | fromdateiso8601) >= $since - 1)
 		and all(.spec.taints[]?; .key != "node.kubernetes.io/not-ready" and .key != "node.kubernetes.io/unreachable")' >/dev/null
 }
 
@@ -246,6 +253,7 @@ start_real_node() {
 	ensure_node_cgroups
 	start_containerd
 	wait_ready containerd 30 containerd_answers
+	wait_ready containerd 30 cri_answers
 	ensure_pause_image
 	start_kubelet
 }
