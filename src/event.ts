@@ -45,6 +45,9 @@ export type Route =
   | { job: 'teardown'; pr?: number }
   | { job: 'sweep' }
   | { job: 'rollback' }
+  /** production's canary, paused for review by canary-pause: taken on to 100 %, or back to stable */
+  | { job: 'promote' }
+  | { job: 'abort' }
   /** a preview run's outcome, published from the default branch's code (a workflow_run) */
   | { job: 'report'; pr: number; sha: string; runUrl: string; conclusion: string }
   | { job: 'skip'; reason: string };
@@ -87,6 +90,8 @@ export function route(context: EventContext, routing: Routing | Mode): Route {
     }
     case 'sweep':
     case 'rollback':
+    case 'promote':
+    case 'abort':
       return { job };
     case 'report':
       return reportJob(context);

@@ -2,7 +2,13 @@ import * as core from '@actions/core';
 import { Credentials } from './credentials.js';
 import { type Route, route } from './event.js';
 import { bestEffort, connectGitHub, type GitHub } from './github/client.js';
-import { deployPublication, published, publishRemoval, rollbackPublication } from './github/publish.js';
+import {
+  abortPublication,
+  deployPublication,
+  published,
+  publishRemoval,
+  rollbackPublication,
+} from './github/publish.js';
 import { pullState } from './github/pulls.js';
 import { writePreviewReport } from './github/report.js';
 import {
@@ -13,6 +19,7 @@ import {
   reportSweep,
   reportTeardown,
 } from './github/summary.js';
+import { abortCanary, planReview, promote } from './jobs/canary-review.js';
 import { DeployFailure, type DeployResult, deploy } from './jobs/deploy.js';
 import { deployPreview } from './jobs/preview.js';
 import { publishReport } from './jobs/report.js';
@@ -114,6 +121,19 @@ async function dispatch(
       await reportRollback(await published(gh, rollbackPublication(app, plan, event.sha), work));
       return;
     }
+    case 'promote': {
+      // the paused release is deployed as it was measured, whatever the checkout holds
+      const review = await planReview(settings, credentials, 'promote');
+      const work = () => promote(settings, credentials, runInfo(event, review.paused.sha, true), review);
+      await reportDeploy(await published(gh, deployPublication(app, review.paused.sha), work));
+      return;
+    }
+    case 'abort': {
+      const review = await planReview(settings, credentials, 'abort');
+      const work = () => abortCanary(settings, review, event.actor ?? '');
+      await reportRollback(await published(gh, abortPublication(app, review), work));
+      return;
+    }
   }
 }
 
@@ -207,6 +227,10 @@ function describe(job: Route): string {
       return `teardown of the preview of ${job.pr === undefined ? "input 'environment'" : `pull request #${job.pr}`}`;
     case 'skip':
       return 'skip';
+    case 'promote':
+      return "promote production's paused canary";
+    case 'abort':
+      return "abort production's paused canary";
     default:
       return job.job;
   }

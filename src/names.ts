@@ -52,6 +52,8 @@ export const releaseAnnotations = {
   image: `${annotationPrefix}/image`,
   created: `${annotationPrefix}/created`,
   note: `${annotationPrefix}/note`,
+  /** a release whose canary waits for review: the weight, in percent, its canary holds */
+  pausedAt: `${annotationPrefix}/canary-paused-at`,
 } as const;
 export const releaseSecretType = `${annotationPrefix}/release.v1`;
 

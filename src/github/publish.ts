@@ -23,6 +23,8 @@ export interface Outcome {
   revision: number;
   /** publicSummary: the diagnosis without pod logs (they are the pull request's words) */
   diagnosis?: { publicSummary: string };
+  /** the job ended waiting (a canary paused for review): the deployment stays in_progress, saying this */
+  waiting?: string;
 }
 
 export interface Publication {
@@ -84,6 +86,21 @@ export function rollbackPublication(
   };
 }
 
+/** Mode abort: recorded at the commit whose canary was taken back. */
+export function abortPublication(
+  appName: string,
+  review: { namespace: string; paused: { number: number; sha: string; pausedAt: number } },
+): Publication {
+  return {
+    appName,
+    environment: 'production',
+    ref: review.paused.sha,
+    kind: 'rollback',
+    description: `abort the canary of release ${review.paused.number} at ${review.paused.pausedAt} %`,
+    payload: { namespace: review.namespace },
+  };
+}
+
 export async function published<T extends Outcome>(
   gh: GitHub | undefined,
   p: Publication,
@@ -112,6 +129,14 @@ export async function published<T extends Outcome>(
       `${p.description} failed; the workflow run's log and job summary say why`;
     await finish(gh, id, p, 'failure', line, partial);
     throw error;
+  }
+  if (result.waiting) {
+    const waiting = result.waiting;
+    if (id !== undefined)
+      await bestEffort(`GitHub deployment to ${p.environment}: in_progress`, () =>
+        setDeploymentStatus(gh, id, 'in_progress', { description: waiting, logUrl: gh.runUrl }),
+      );
+    return result;
   }
   const line = `${p.description}: revision ${result.revision || '-'} is serving${result.url ? ` at ${result.url}` : ''}`;
   await finish(gh, id, p, 'success', line, result);

@@ -19,6 +19,8 @@ interface OutcomeReport {
   url: string;
   timings: Steps;
   diagnosis?: DiagnosisView;
+  /** strategy canary: 'paused', 'promoted' or 'aborted', for output canary */
+  canaryState?: string;
 }
 
 export interface DeployReport extends OutcomeReport {
@@ -28,6 +30,8 @@ export interface DeployReport extends OutcomeReport {
   pruned: { kind: string; name: string }[];
   /** strategy canary: each step's figures and verdict */
   canary?: string[];
+  /** canary-pause: the share the canary holds while it waits for mode promote or abort */
+  paused?: number;
 }
 
 export interface RollbackReport extends OutcomeReport {
@@ -53,6 +57,8 @@ export interface RollbackReport extends OutcomeReport {
     note?: string;
   }[];
   recorded?: number;
+  /** mode abort: the one sentence that says what happened, in place of a restore's */
+  sentence?: string;
 }
 
 export interface TeardownReport {
@@ -76,11 +82,19 @@ function setOutputs(result: OutcomeReport): void {
   core.setOutput('namespace', result.namespace);
   core.setOutput('revision', String(result.revision));
   core.setOutput('url', result.url);
+  core.setOutput('canary', result.canaryState ?? '');
+}
+
+/** Output canary of a deploy: where its canary got to, '' when none ran. */
+function canaryState(result: DeployReport, error?: string): string {
+  if (!result.canary?.length) return '';
+  if (result.paused !== undefined) return 'paused';
+  return error ? 'aborted' : 'promoted';
 }
 
 /** Outputs and the job summary of a deploy, whether it succeeded or not. */
 export async function reportDeploy(result: DeployReport, error?: string): Promise<void> {
-  setOutputs(result);
+  setOutputs({ ...result, canaryState: canaryState(result, error) });
 
   const s = core.summary.addHeading(`${error ? '❌' : '✅'} ${result.environment}`, 2);
   if (error) s.addRaw(`\n${preBlock([error])}\n\n`);
@@ -93,6 +107,9 @@ export async function reportDeploy(result: DeployReport, error?: string): Promis
     ['image', `<code>${htmlText(result.image)}</code>`],
     ['revision', String(result.revision || '-')],
     ['url', result.url ? `<a href="${htmlText(result.url)}">${htmlText(result.url)}</a>` : '-'],
+    ...(result.paused === undefined
+      ? []
+      : [['canary', `paused at ${result.paused} %: run mode promote or mode abort`]]),
     ...result.endpoints.map((e) => [`Service/${htmlText(e.service)}`, `${e.ready} ready endpoints`]),
     ['ingress address', htmlText(result.ingressAddress || '-')],
   ]);
@@ -116,6 +133,7 @@ export async function reportRollback(result: RollbackReport, error?: string): Pr
   if (result.releases) {
     const current = [...result.releases].reverse().find((r) => r.outcome === 'deployed')?.number;
     if (error) s.addRaw(`\n${preBlock([error])}\n\n`);
+    else if (result.sentence) s.addRaw(`\n${htmlText(result.sentence)}\n\n`);
     else if (result.unchanged)
       s.addRaw(
         `\nRelease ${result.to} is what ${htmlText(result.environment)} runs already: nothing changed.\n\n`,

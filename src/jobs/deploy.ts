@@ -133,7 +133,7 @@ async function intoEnvironment(ctx: DeployRun, rendered: Manifest[]): Promise<De
 }
 
 /** Under the environment's lock: preflight, then the release written and proven, or nothing if unchanged. */
-async function applyAndTrack(
+export async function applyAndTrack(
   ctx: DeployRun,
   manifests: Manifest[],
   options: { podSecurityFails: boolean; ownsNamespace: boolean },
@@ -191,10 +191,10 @@ async function applyAndTrack(
     return result;
   }
   ctx.previous = previous;
-  await repairLeftCanary(ctx);
+  await repairLeftCanary(ctx, releases);
   const before = { checked, releases, autoscaled: autoscaled.workloads };
   const { prunable } = await release(ctx, autoscaled.objects, before, options);
-  await settle(ctx, set, prunable);
+  if (result.paused === undefined) await settle(ctx, set, prunable); // else mode promote settles it
   return result;
 }
 
@@ -216,7 +216,7 @@ async function release(
   const cancel = catchCancellation();
   try {
     const work = async () => {
-      await canaryFirst(ctx, manifests, before, cancel.signal);
+      if (await canaryFirst(ctx, manifests, before, cancel.signal)) return;
       await applyRelease(ctx, manifests, before, { ...options, signal: cancel.signal });
       await rollout(ctx, set, cancel.signal);
       // what prune will delete is read meanwhile (not during the rollout, whose controllers need the API

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { ingressUrl } from '../kube/reach/reach.js';
 import {
+  abandonPaused,
   lastDeployed,
   listReleases,
   markRelease,
@@ -86,6 +87,13 @@ export async function rollbackRelease(
   }
   await timings.step(`restore release ${release.number} (its whole set)`, () =>
     restoreRelease(cluster, namespace, plan.instance, release, (line) => core.info(line)),
+  );
+  // a canary paused for review went with the restore (the route is the release's, the canary pruned)
+  await abandonPaused(
+    cluster,
+    namespace,
+    all,
+    `was taken back by a manual rollback to release ${release.number}`,
   );
   const note = `release ${release.number} restored by a manual rollback`;
   if (current)

@@ -67,6 +67,9 @@ export interface RollbackResult extends Outcome {
   releases?: ReleaseInfo[];
   /** the new release the restore was recorded as */
   recorded?: number;
+  /** mode abort: what happened, in one sentence, and output canary 'aborted' */
+  sentence?: string;
+  canaryState?: string;
 }
 
 /** A rollback that failed; carries what was found and done, for the report. */
@@ -278,7 +281,10 @@ export async function rollback(settings: Settings, plan: RollbackPlan): Promise<
 }
 
 /** The environment's deploy lock, for a rollback: a deploy still running there finishes first. */
-export function lockForRollback(settings: Settings, plan: RollbackPlan) {
+export function lockForRollback(
+  settings: Settings,
+  plan: Pick<RollbackPlan, 'cluster' | 'namespace' | 'instance' | 'timings'>,
+) {
   return plan.timings.step(`lock ${plan.namespace}`, () =>
     lockEnvironment(plan.cluster, {
       run: thisRun(),

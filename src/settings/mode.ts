@@ -4,7 +4,17 @@ import { actionsInputs, type InputReader, Inputs } from './inputs.js';
 // The inputs that route a run, read alone and before the others: a fork's run has no variables, so a job
 // that will be skipped must not fail on the inputs it would have needed.
 
-export const modes = ['auto', 'deploy', 'preview', 'teardown', 'sweep', 'rollback', 'report'] as const;
+export const modes = [
+  'auto',
+  'deploy',
+  'preview',
+  'teardown',
+  'sweep',
+  'rollback',
+  'report',
+  'promote',
+  'abort',
+] as const;
 export type Mode = (typeof modes)[number];
 
 /** The mode alone: the job is routed before the other inputs are checked (a fork's run has no variables). */

@@ -20,6 +20,8 @@ export interface CanarySettings extends CanaryThresholds {
   steps: number[];
   /** how long each step below 100 holds while it is measured */
   stepMs: number;
+  /** stop after the steps below 100, split, until mode promote or abort (a review between) */
+  pause: boolean;
 }
 
 export type Strategy = { kind: 'rolling' } | { kind: 'canary'; canary: CanarySettings };
@@ -31,11 +33,18 @@ export function readStrategy(inputs: Inputs): Strategy {
   if (kind !== 'canary') return { kind: 'rolling' };
   const steps = parseSteps(inputs.text('canary-steps'));
   if (typeof steps === 'string') inputs.fail('canary-steps', steps);
+  const pause = inputs.bool('canary-pause');
+  if (pause && Array.isArray(steps) && steps.length === 1)
+    inputs.fail(
+      'canary-steps',
+      `'100' has no step below 100 % for canary-pause to stop at; use e.g. '10,50,100'`,
+    );
   return {
     kind: 'canary',
     canary: {
       steps: typeof steps === 'string' ? [100] : steps,
       stepMs: inputs.duration('canary-step-duration'),
+      pause,
       maxErrorIncrease: percent(inputs, 'canary-max-error-increase') / 100,
       maxLatencyRatio: ratio(inputs, 'canary-max-latency-ratio'),
       latencyFloorMs: inputs.duration('canary-latency-floor'),

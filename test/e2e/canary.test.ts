@@ -230,13 +230,95 @@ describe('strategy canary on the real node', () => {
     const run = await deploy(await manifests(), '5', { strategy: 'rolling' });
     await expectOk(run);
     expect(run.log).toContain(
-      'a canary left by an earlier run (cancelled or lost mid-canary) was repaired first: HTTPRoute/archetype back to release',
+      'a canary left by an earlier run (cancelled, lost, or paused for a review) was taken back first: HTTPRoute/archetype back to release',
     );
-    expect(run.log.indexOf('was repaired first')).toBeLessThan(
+    expect(run.log.indexOf('was taken back first')).toBeLessThan(
       run.log.indexOf('HTTPRoute/archetype configured'),
     );
     expect(await deployment('archetype-canary')).toBeUndefined();
     expect((await route())?.spec.rules).toHaveLength(1);
     expect(JSON.parse(await viaGateway()).revision).toBe(sha('5'));
   });
+
+  it('pauses at 50 % for a review; mode promote takes what was measured on to 100 %', async () => {
+    const paused = await deploy(await manifests(), '8', { 'canary-pause': 'true' });
+    await expectOk(paused);
+    expect(paused.outputs.canary).toBe('paused');
+    expect(paused.log).toMatch(/canary at 50 %: .*→ pass/);
+    expect(paused.log).not.toMatch(/canary at 100 %/);
+    expect(paused.summary).toContain('paused at 50 %: run mode promote or mode abort');
+    // split and waiting: the canary serves its share, the release is paused at 50, nothing pruned
+    expect((await route())?.spec.rules.length).toBeGreaterThan(1);
+    expect(await deployment('archetype-canary')).toBeDefined();
+    expect((await deployment('archetype'))?.spec?.template.spec?.containers[0]?.image).not.toBe(
+      paused.outputs.image,
+    );
+    expect(await releasesWith('paused')).toEqual([
+      expect.objectContaining({ pausedAt: '50', sha: sha('8') }),
+    ]);
+
+    let finished = 0;
+    const requests = requestLoop(cluster, viaGateway, () => finished > 0, {
+      maxRequests: 20_000,
+      maxMs: 600_000,
+      intervalMs: 20,
+    });
+    // the reviewer's run has another checkout: what is promoted is the release that was measured
+    const run = await deploy(await manifests(slowServer), '9', { mode: 'promote' }).finally(() => {
+      finished = Date.now();
+    });
+    const loop = await requests;
+    await expectOk(run);
+    expect(run.outputs.canary).toBe('promoted');
+    expect(run.log).toContain('the canary goes on from 50 %');
+    expect(run.log).toMatch(/canary at 100 %: .*→ pass/);
+    expect(run.log).not.toMatch(/canary at 10 %/);
+    expect(loop.failures).toEqual([]);
+    expect(JSON.parse(await viaGateway()).revision).toBe(sha('8'));
+    expect(await deployment('archetype-canary')).toBeUndefined();
+    expect((await route())?.spec.rules).toHaveLength(1);
+    expect((await deployment('archetype'))?.spec?.template.spec?.containers[0]?.image).toBe(
+      paused.outputs.image,
+    );
+    expect(await releasesWith('paused')).toEqual([]);
+    const [deployed] = (await releasesWith('deployed')).filter((r) => r.sha === sha('8'));
+    expect(deployed?.note).toMatch(
+      /^canary paused at 50 % after canary at 10 %.*; canary at 100 %: .*→ pass$/,
+    );
+  });
+
+  it('aborts a paused canary by hand: stable takes all the traffic back, and nothing is left to promote', async () => {
+    const paused = await deploy(await manifests(), 'a', { 'canary-pause': 'true' });
+    await expectOk(paused);
+    expect(paused.outputs.canary).toBe('paused');
+    const run = await deploy(await manifests(), 'b', { mode: 'abort' });
+    await expectOk(run);
+    expect(run.outputs.canary).toBe('aborted');
+    expect(run.summary).toContain(`The canary of release`);
+    expect(run.summary).toContain('was aborted at 50 %');
+    expect(JSON.parse(await viaGateway()).revision).toBe(sha('8'));
+    expect(await deployment('archetype-canary')).toBeUndefined();
+    expect((await route())?.spec.rules).toHaveLength(1);
+    const [failed] = (await releasesWith('failed')).filter((r) => r.sha === sha('a'));
+    expect(failed?.note).toMatch(/^canary paused at 50 % aborted by hand/);
+    const again = await deploy(await manifests(), 'b', { mode: 'promote' });
+    expect(again.code).not.toBe(0);
+    expect(again.error).toMatch(
+      /mode promote: no canary of .* waits for a review; the newest release, \d+ \(commit aaaaaaa\), is failed/,
+    );
+  });
 });
+
+/** The release records with this outcome, as the cluster holds them. */
+async function releasesWith(outcome: string): Promise<{ sha: string; note: string; pausedAt?: string }[]> {
+  const records = await cluster.request<{
+    items: { metadata: { annotations?: Record<string, string> } }[];
+  }>('GET', `/api/v1/namespaces/${namespace}/secrets`, {
+    query: { labelSelector: `${releaseLabels.outcome}=${outcome}` },
+  });
+  return records.items.map(({ metadata: { annotations: a = {} } }) => ({
+    sha: a[releaseAnnotations.sha] ?? '',
+    note: a[releaseAnnotations.note] ?? '',
+    ...(a[releaseAnnotations.pausedAt] ? { pausedAt: a[releaseAnnotations.pausedAt] } : {}),
+  }));
+}

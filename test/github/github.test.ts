@@ -197,6 +197,34 @@ describe('GitHub adapters against the fake REST API', () => {
     expect(JSON.stringify(deployment?.statuses)).not.toContain('img');
   });
 
+  it('leaves a paused canary in_progress, saying so, and earlier deployments active', async () => {
+    const gh = await connect();
+    const outcome = { url: 'http://app.example/', image: 'r@sha256:1', digest: 'sha256:1', revision: 0 };
+    await quietly(() =>
+      modules.publish.published(
+        gh,
+        modules.publish.deployPublication('archetype', 'e'.repeat(40)),
+        async () => outcome,
+      ),
+    );
+    const waiting = 'canary of release 4 paused at 50 %: promote or abort';
+    await quietly(() =>
+      modules.publish.published(
+        gh,
+        modules.publish.deployPublication('archetype', 'f'.repeat(40)),
+        async () => ({
+          ...outcome,
+          waiting,
+        }),
+      ),
+    );
+    const byRef = (c: string) => github.forEnvironment('production').find((d) => d.ref === c.repeat(40));
+    expect(byRef('f')?.statuses.map((s) => s.state)).toEqual(['in_progress', 'in_progress']);
+    expect(byRef('f')?.statuses[1]?.description).toBe(waiting);
+    // what serves is still the earlier deployment: not marked inactive by a canary that has not deployed
+    expect(byRef('e')?.statuses.at(-1)?.state).toBe('success');
+  });
+
   it('publishes a failure without a diagnosis as a pointer to the run, quoting nothing', async () => {
     const gh = await connect();
     const failure = new Error('k8s/evil.yaml:3: <img src=x> is not a mapping');

@@ -119,6 +119,14 @@ describe('route', () => {
     expect(route({ ...push('refs/heads/main'), eventName: 'schedule' }, 'auto')).toEqual({ job: 'sweep' });
   });
 
+  it('promotes or aborts a paused canary only when the mode says so', () => {
+    const dispatch = { ...push('refs/heads/main'), eventName: 'workflow_dispatch' };
+    expect(route(dispatch, 'promote')).toEqual({ job: 'promote' });
+    expect(route(dispatch, 'abort')).toEqual({ job: 'abort' });
+    // a second job of the deploy's own workflow run (the gate) runs on its push event
+    expect(route(push('refs/heads/main'), 'promote')).toEqual({ job: 'promote' });
+  });
+
   it('lets the mode input override the event', () => {
     expect(route({ ...push('refs/heads/main'), eventName: 'workflow_dispatch' }, 'sweep')).toEqual({
       job: 'sweep',

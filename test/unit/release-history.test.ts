@@ -1,5 +1,5 @@
 import type { ReleaseInfo } from '../../src/kube/release/release.js';
-import { staleReleases } from '../../src/kube/release/release.js';
+import { lastDeployed, pausedRelease, staleReleases } from '../../src/kube/release/release.js';
 
 // Which release records go when one more is made: the history's oldest, never the one a failure restores.
 
@@ -28,5 +28,14 @@ describe('the release history', () => {
       ...[3, 4, 5, 6].map((n) => record(n, 'failed')),
     ];
     expect(staleReleases(existing, 3).map((r) => r.number)).toEqual([1, 3, 4]);
+  });
+
+  it('finds the paused release only when it is the newest, and never restores one', () => {
+    const paused = { ...record(3, 'paused'), pausedAt: 50 };
+    const releases = [record(1, 'superseded'), record(2, 'deployed'), paused];
+    expect(pausedRelease(releases)).toBe(paused);
+    expect(lastDeployed(releases)?.number).toBe(2);
+    expect(pausedRelease([...releases, record(4, 'failed')])).toBeUndefined();
+    expect(pausedRelease([])).toBeUndefined();
   });
 });

@@ -47,6 +47,7 @@ describe('getSettings', () => {
       canary: {
         steps: [10, 50, 100],
         stepMs: 30_000,
+        pause: false,
         maxErrorIncrease: 0.01,
         maxLatencyRatio: 1.5,
         latencyFloorMs: 100,
@@ -63,6 +64,13 @@ describe('getSettings', () => {
     expect(message).toContain("input 'canary-steps': '50,10' must rise at every step");
     expect(message).toContain("input 'canary-max-latency-ratio': '0.5' is not a ratio of at least 1");
     expect(message).toContain("input 'canary-min-requests': '3' must be a whole number from 10 to 100000");
+    // a pause needs a step below 100 % to stop at
+    expect(
+      errorOf({ ...minimal, strategy: 'canary', 'canary-steps': '100', 'canary-pause': 'true' }),
+    ).toContain("input 'canary-steps': '100' has no step below 100 % for canary-pause to stop at");
+    expect(
+      getSettings(readerFor({ ...minimal, strategy: 'canary', 'canary-pause': 'true' })).strategy,
+    ).toMatchObject({ canary: { pause: true, steps: [10, 50, 100] } });
     expect(errorOf({ ...minimal, strategy: 'blue-green' })).toContain(
       "input 'strategy': 'blue-green' is not one of rolling, canary",
     );

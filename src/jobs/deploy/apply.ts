@@ -90,6 +90,12 @@ export async function recordBeforeWrite(
     [...set, ...(ctx.previous?.objects ?? [])],
     before.checked.live,
   );
+  // mode promote takes on the release its canary paused in
+  if (ctx.resume) {
+    ctx.release = ctx.resume;
+    ctx.result.release = ctx.release.number;
+    return;
+  }
   ctx.release = await recordRelease(
     cluster,
     plan.namespace,

@@ -24,6 +24,10 @@ export interface DeployResult {
   timings: Timings['steps'];
   /** strategy canary: each step's figures and verdict, as logged */
   canary?: string[];
+  /** canary-pause: the share, in percent, the canary holds while it waits for mode promote or abort */
+  paused?: number;
+  /** the GitHub deployment stays in_progress with this line (a paused canary has not deployed yet) */
+  waiting?: string;
   /** set when the rollout failed: what the pods showed */
   diagnosis?: Diagnosis;
   error?: string;

@@ -33,4 +33,6 @@ export interface DeployRun {
   serving: Map<string, number>;
   /** the Deployment whose rollout failed, for the fallback of clusters without release records */
   failedDeployment?: string;
+  /** mode promote: the release whose canary paused for review, taken on from its weight */
+  resume?: Release & { pausedAt: number };
 }

@@ -17,7 +17,8 @@ import { type Cluster, isNotFound, KubeApiError } from '../client/client.js';
 // template. The records carry no app.kubernetes.io/instance label, so that prune never counts them as part
 // of the app; they live in the app's namespace and go with it.
 
-export type Outcome = 'pending' | 'deployed' | 'failed' | 'superseded';
+/** paused: its canary passed the steps below 100 % and waits, split, for mode promote or abort */
+export type Outcome = 'pending' | 'paused' | 'deployed' | 'failed' | 'superseded';
 
 export interface ReleaseInfo {
   number: number;
@@ -30,6 +31,8 @@ export interface ReleaseInfo {
   note: string;
   /** the Secret that holds it */
   secret: string;
+  /** a paused release: the share of the route's traffic, in percent, its canary takes meanwhile */
+  pausedAt?: number;
 }
 
 export interface Release extends ReleaseInfo {
@@ -43,6 +46,7 @@ const shaAnnotation = releaseAnnotations.sha;
 const imageAnnotation = releaseAnnotations.image;
 const createdAnnotation = releaseAnnotations.created;
 const noteAnnotation = releaseAnnotations.note;
+const pausedAtAnnotation = releaseAnnotations.pausedAt;
 /** records kept per app and namespace; older ones are deleted when a new one is made */
 export const releaseHistory = 10;
 // a Secret holds at most 1 MiB; leave room for the metadata
@@ -66,6 +70,7 @@ function infoOf(secret: SecretObject): ReleaseInfo | undefined {
   const annotations = secret.metadata?.annotations ?? {};
   const number = Number(labels[numberLabel]);
   if (secret.type !== releaseSecretType || !Number.isInteger(number) || number < 1) return undefined;
+  const pausedAt = Number(annotations[pausedAtAnnotation]);
   return {
     number,
     sha: annotations[shaAnnotation] ?? '',
@@ -74,6 +79,7 @@ function infoOf(secret: SecretObject): ReleaseInfo | undefined {
     outcome: (labels[outcomeLabel] as Outcome | undefined) ?? 'pending',
     note: annotations[noteAnnotation] ?? '',
     secret: secret.metadata?.name ?? '',
+    ...(pausedAt > 0 && pausedAt < 100 ? { pausedAt } : {}),
   };
 }
 
@@ -188,25 +194,46 @@ export async function recordRelease(
   return info;
 }
 
-/** Sets a release's outcome (and the note that explains it). */
+/** Sets a release's outcome (and the note that explains it); `pausedAt` only with outcome paused. */
 export async function markRelease(
   cluster: Cluster,
   namespace: string,
   release: ReleaseInfo,
   outcome: Outcome,
   note = '',
+  pausedAt?: number,
 ): Promise<void> {
+  const paused = outcome === 'paused' ? pausedAt : undefined;
   await cluster.request('PATCH', `${secretsPath(namespace)}/${release.secret}`, {
     contentType: 'application/merge-patch+json',
     body: {
       metadata: {
         labels: { [outcomeLabel]: outcome },
-        annotations: { [noteAnnotation]: note || null },
+        annotations: { [noteAnnotation]: note || null, [pausedAtAnnotation]: paused ? String(paused) : null },
       },
     },
   });
   release.outcome = outcome;
   release.note = note;
+  if (paused) release.pausedAt = paused;
+  else delete release.pausedAt;
+}
+
+/** The release whose canary waits for review, if the newest one is (only the newest can be). */
+export function pausedRelease(releases: ReleaseInfo[]): ReleaseInfo | undefined {
+  const newest = releases.at(-1);
+  return newest?.outcome === 'paused' ? newest : undefined;
+}
+
+/** Paused releases a later run took over from (its canary repaired or rolled back): failed, with why. */
+export async function abandonPaused(
+  cluster: Cluster,
+  namespace: string,
+  releases: ReleaseInfo[],
+  why: string,
+): Promise<void> {
+  for (const r of releases.filter((r) => r.outcome === 'paused'))
+    await markRelease(cluster, namespace, r, 'failed', `canary paused at ${r.pausedAt ?? '?'} % ${why}`);
 }
 
 /**
