@@ -30,6 +30,7 @@ import type { RunInfo } from './plan.js';
 import { type RunEvent, runEvent } from './runner.js';
 import { getRouting, getSettings, type Settings } from './settings.js';
 import { cancelRequested } from './util/cancel.js';
+import { requestsSent } from './util/requests.js';
 
 /** The action: decide the job from the event, read the inputs, do it. Errors become one failed step here. */
 export async function run(): Promise<void> {
@@ -62,6 +63,7 @@ export async function run(): Promise<void> {
     core.setFailed(message);
   } finally {
     if (credentials?.tokens) core.info(credentials.tokens.describe());
+    if (requestsSent() > 0) core.info(`API server requests sent by this run: ${requestsSent()}`);
     // a cancelled deploy has restored and reported; what it abandoned (a watch) must not keep it alive
     if (cancelRequested()) process.exit();
   }

@@ -236,8 +236,13 @@ function addSteps(steps: Steps): void {
     [
       { data: 'step', header: true },
       { data: 'seconds', header: true },
+      { data: 'API requests', header: true },
     ],
-    ...steps.map((t) => [htmlText(`${t.ok ? '' : '✗ '}${t.name}`), (t.ms / 1000).toFixed(1)]),
+    ...steps.map((t) => [
+      htmlText(`${t.ok ? '' : '✗ '}${t.name}`),
+      (t.ms / 1000).toFixed(1),
+      String(t.requests ?? 0),
+    ]),
   ]);
 }
 

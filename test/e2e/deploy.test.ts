@@ -104,6 +104,12 @@ describe('deploy (push) against the local target', () => {
     expect(ingress?.spec.rules[0]?.host).toBe('archetype.localhost');
     expect(run.summary).toContain('Deployment/archetype: created');
     expect(run.log).toContain('Service/archetype: 2 ready endpoints');
+    // where the requests go: each step's count in the job summary, the run's total in the log
+    expect(run.summary).toContain('<th>API requests</th>');
+    expect(
+      Number(/<td>preflight<\/td><td>[\d.]+<\/td><td>(\d+)<\/td>/.exec(run.summary)?.[1]),
+    ).toBeGreaterThan(0);
+    expect(Number(/API server requests sent by this run: (\d+)/.exec(run.log)?.[1])).toBeGreaterThan(10);
     first = run.outputs.image ?? '';
   });
 

@@ -8,6 +8,7 @@ import {
 } from '@kubernetes/client-node';
 import { errorText } from '../../util/errors.js';
 import { proxyFor } from '../../util/proxy.js';
+import { countRequest } from '../../util/requests.js';
 import { backoff, retry } from '../../util/retry.js';
 import { maskSecret } from '../../util/secrets.js';
 import { hopeless } from '../../util/unreachable.js';
@@ -391,6 +392,7 @@ class JsonApi {
     options: RequestOptions,
     request: string,
   ): Promise<T> {
+    countRequest();
     let ctx: RequestContext = this.configuration.baseServer.makeRequestContext(path, HttpMethod[method]);
     for (const [key, value] of Object.entries(options.query ?? {}))
       if (value !== undefined) ctx.setQueryParam(key, String(value));

@@ -1,5 +1,6 @@
 import { Watch } from '@kubernetes/client-node';
 import { errorText } from '../../util/errors.js';
+import { countRequest } from '../../util/requests.js';
 import { backoff } from '../../util/retry.js';
 import { hopeless } from '../../util/unreachable.js';
 import { authWarmUpMs, type Cluster } from './client.js';
@@ -87,6 +88,7 @@ export class ResumableWatch<T extends { metadata?: { resourceVersion?: string } 
     let gone = false;
     let serverError: string | undefined;
     const watch = new Watch(this.cluster.kubeConfig);
+    countRequest();
     const params = {
       ...this.options.query,
       resourceVersion: this.resourceVersion,
