@@ -151,16 +151,18 @@ function parseOutputs(text) {
   return values;
 }
 
-/** The job summary's "Steps" table: [{ name, seconds }] */
+/** The job summary's "Steps" table: [{ name, seconds, requests }] */
 export function parseSteps(summary) {
   const at = summary.lastIndexOf('>Steps<');
   if (at < 0) return [];
   const table = summary.slice(at, summary.indexOf('</table>', at));
   const steps = [];
-  for (const row of table.matchAll(/<tr><td>(.*?)<\/td><td>([\d.]+)<\/td><\/tr>/g))
+  for (const row of table.matchAll(/<tr><td>(.*?)<\/td><td>([\d.]+)<\/td>(?:<td>(\d+)<\/td>)?<\/tr>/g))
     steps.push({
       name: row[1].replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>'),
       seconds: Number(row[2]),
+      // API requests the action sent while the step ran (older builds do not count them)
+      requests: row[3] === undefined ? Number.NaN : Number(row[3]),
     });
   return steps;
 }

@@ -81,25 +81,40 @@ export class Registry {
   }
 
   /**
-   * Tags `sha` with an image index over the base image, annotated with the commit: the same layers under a
-   * digest of its own, so each fake commit is a real image change for the Deployment. Returns the digest.
+   * Tags `sha` with an image index over the base image whose config carries the commit's revision label, as
+   * the action's build would label it: the same layers under a digest of its own, so each fake commit is a
+   * real image change for the Deployment, and one the action reuses instead of building (as a rerun does).
+   * Returns the digest.
    */
   async commitImage(repository, base, sha) {
     const m = await this.manifest(repository, base);
     if (!m) throw new Error(`${this.host}/${repository}:${base} is not in the registry`);
     const parsed = JSON.parse(m.raw);
-    let manifests;
-    if (Array.isArray(parsed.manifests)) manifests = parsed.manifests;
-    else {
-      const config = await this.blobJson(repository, parsed.config.digest);
-      manifests = [
-        {
-          mediaType: m.mediaType,
-          digest: m.digest,
-          size: Buffer.byteLength(m.raw),
-          platform: { os: config.os, architecture: config.architecture },
-        },
-      ];
+    const children = Array.isArray(parsed.manifests)
+      ? parsed.manifests.filter((d) => d.platform?.os && d.platform.os !== 'unknown')
+      : [{ mediaType: m.mediaType, digest: m.digest }];
+    const manifests = [];
+    for (const child of children) {
+      const image = await this.manifest(repository, child.digest);
+      const imageJson = JSON.parse(image.raw);
+      const config = await this.blobJson(repository, imageJson.config.digest);
+      config.config = {
+        ...config.config,
+        Labels: { ...config.config?.Labels, 'org.opencontainers.image.revision': sha },
+      };
+      const configRaw = JSON.stringify(config);
+      const configDigest = await this.putBlob(repository, configRaw);
+      const raw = JSON.stringify({
+        ...imageJson,
+        config: { ...imageJson.config, digest: configDigest, size: Buffer.byteLength(configRaw) },
+      });
+      const digest = await this.putManifest(repository, digestOf(raw), raw, image.mediaType);
+      manifests.push({
+        mediaType: image.mediaType,
+        digest,
+        size: Buffer.byteLength(raw),
+        platform: child.platform ?? { os: config.os, architecture: config.architecture },
+      });
     }
     const index = JSON.stringify({
       schemaVersion: 2,
@@ -109,4 +124,28 @@ export class Registry {
     });
     return this.putManifest(repository, sha, index, indexType);
   }
+
+  /** Uploads a blob in one request (POST, then PUT with its digest); returns the digest. */
+  async putBlob(repository, raw) {
+    const digest = digestOf(raw);
+    const started = await this.request('POST', `${repository}/blobs/uploads/`);
+    const location = started.headers.get('location');
+    if (started.status !== 202 || !location)
+      throw new Error(`${this.host}: cannot start a blob upload in ${repository} (${started.status})`);
+    const url = new URL(location, `http://${this.host}`);
+    url.searchParams.set('digest', digest);
+    const put = await fetch(url, {
+      method: 'PUT',
+      headers: { Authorization: this.auth, 'Content-Type': 'application/octet-stream' },
+      body: raw,
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (put.status !== 201)
+      throw new Error(`${this.host}: blob upload to ${repository}: ${put.status} ${await put.text()}`);
+    return digest;
+  }
+}
+
+function digestOf(raw) {
+  return `sha256:${createHash('sha256').update(raw).digest('hex')}`;
 }

@@ -58,6 +58,9 @@ export function parseServiceBench(out) {
     image: find('image'),
     bareFastify: find('bare Fastify'),
     bareHttp: find('bare node:http'),
+    host: find('dist/main.js on the host, logs to /dev/null'),
+    loggingFastify: find('Fastify({ logger: true })'),
+    nestExpress: find('Nest on Express'),
     load,
   };
 }
