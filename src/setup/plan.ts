@@ -3,8 +3,8 @@
 
 /** Built-in role definition ids (the same in every tenant). */
 export const builtInRoles = {
-  AcrPush: '8311e382-0749-4cb8-b61a-a9f3e5cc8d57',
-  'Azure Kubernetes Service Cluster User Role': '4abbcc35-e782-43d8-92c5-2d3abe1a3e4c',
+  AcrPush: '8311e382-0749-4cb8-b61a-304f252e45ec',
+  'Azure Kubernetes Service Cluster User Role': '4abbcc35-e782-43d8-92c5-2d3f1bd2253f',
 } as const;
 
 export type BuiltInRole = keyof typeof builtInRoles;

@@ -38,7 +38,7 @@ function seedOthers() {
   fake.setup.roleAssignments.push({
     scope: clusterPath,
     name: '0b7e2a55-0000-4000-8000-000000000001',
-    roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/4abbcc35-e782-43d8-92c5-2d3abe1a3e4c`,
+    roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/4abbcc35-e782-43d8-92c5-2d3f1bd2253f`,
     principalId: byHand.principalId,
     principalType: 'ServicePrincipal',
   });

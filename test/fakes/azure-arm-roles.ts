@@ -5,6 +5,16 @@ import { type ArmReply, armError, type Denied, lower, ok } from './azure-arm-rep
 import type { FakeArmSetup, FakeRoleAssignment } from './azure-arm-setup.js';
 import type { RecordedRequest } from './azure-server.js';
 
+// The built-in role definitions the stand-in knows, by id (the same in every tenant), from Microsoft's
+// "Azure built-in roles" reference (role-based-access-control/built-in-roles, Containers): kept here apart
+// from src/, so that a wrong id there is refused as ARM refuses it.
+export const builtInRoleDefinitions: Record<string, string> = {
+  '7f951dda-4ed3-4680-a7ca-43fe172d538d': 'AcrPull',
+  '8311e382-0749-4cb8-b61a-304f252e45ec': 'AcrPush',
+  '4abbcc35-e782-43d8-92c5-2d3f1bd2253f': 'Azure Kubernetes Service Cluster User Role',
+  '0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8': 'Azure Kubernetes Service Cluster Admin Role',
+};
+
 export function roleRoute(
   setup: FakeArmSetup,
   r: RecordedRequest,
@@ -78,6 +88,13 @@ function createRole(
   const props = (body.properties ?? {}) as Partial<FakeRoleAssignment>;
   if (!props.roleDefinitionId || !props.principalId)
     return armError(400, 'InvalidRoleAssignmentRequest', 'roleDefinitionId and principalId are required.');
+  const definition = lower(props.roleDefinitionId.split('/').pop() ?? '');
+  if (!(definition in builtInRoleDefinitions))
+    return armError(
+      400,
+      'RoleDefinitionDoesNotExist',
+      `The specified role definition with ID '${definition.replace(/-/g, '')}' does not exist.`,
+    );
   const ours = setup.identities.find((i) => i.principalId === props.principalId);
   const tries = (setup.attempts.get(props.principalId) ?? 0) + 1;
   setup.attempts.set(props.principalId, tries);
