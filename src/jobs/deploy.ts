@@ -33,6 +33,7 @@ import { canaryFirst, checkCanarySet, repairLeftCanary } from './deploy/canary.j
 import { restorePrevious, stopBeforeRest } from './deploy/failure.js';
 import { checkIsolation, checkSignIn } from './deploy/isolation.js';
 import { openPreview } from './deploy/preview-namespace.js';
+import { prunableOf } from './deploy/prunable.js';
 import { type DeployResult, startResult } from './deploy/result.js';
 import type { DeployRun } from './deploy/run.js';
 
@@ -219,9 +220,8 @@ async function release(
       if (await canaryFirst(ctx, manifests, before, cancel.signal)) return;
       await applyRelease(ctx, manifests, before, { ...options, signal: cancel.signal });
       await rollout(ctx, set, cancel.signal);
-      // what prune will delete is read meanwhile (not during the rollout, whose controllers need the API
-      // server); deleted only once the release is proven
-      prunable = findPrunable(cluster, plan.namespace, plan.render.instance, set);
+      // read meanwhile (not during the rollout: its controllers need the API server); deleted once proven
+      prunable = prunableOf(ctx, set, before.releases);
       prunable.catch(() => undefined);
       const waitForIngressMs = settings.waitForIngress ? settings.rolloutTimeoutMs : undefined;
       const reach = await timings.step('endpoints', () =>

@@ -38,6 +38,8 @@ interface SetOptions {
   /** pod annotations of the worker (kwok's archetype.local/fail makes it fail like a kubelet reports) */
   workerAnnotations?: Record<string, string>;
   webAnnotations?: Record<string, string>;
+  /** Secrets besides, by name: a kind the other sets do not hold */
+  secrets?: string[];
 }
 
 function deployment(name: string, mode: string, annotations: Record<string, string> = {}) {
@@ -85,6 +87,12 @@ function manifests(options: SetOptions): string {
       kind: 'ConfigMap',
       metadata: { name },
       data: { from: options.mode },
+    })),
+    ...(options.secrets ?? []).map((name) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name },
+      stringData: { from: options.mode },
     })),
     deployment('rel-web', options.mode, options.webAnnotations),
     deployment('rel-worker', options.mode, options.workerAnnotations),
@@ -351,4 +359,29 @@ describe('releases', () => {
     expect((await configMap('rel-settings'))?.data).toEqual({ MODE: 'f' });
     expect((await configMap('rel-f-only'))?.data).toEqual({ from: 'f' });
   });
+
+  it('prunes a kind that only a release left as it was (rollback-on-failure off) held', async () => {
+    // prune lists only the kinds the releases since the last deployed one hold: this one's Secret counts
+    const left = await runAction(
+      inputs(
+        {
+          mode: 'g',
+          secrets: ['rel-left'],
+          workerAnnotations: { 'archetype.local/fail': 'ImagePullBackOff' },
+        },
+        { 'rollback-on-failure': 'false' },
+      ),
+      { sha: sha('7') },
+    );
+    expect(left.code).not.toBe(0);
+    expect(left.error).toContain("Automatic rollback is off (input 'rollback-on-failure')");
+    expect(await secret('rel-left')).toBeDefined();
+    const next = await runAction(inputs({ mode: 'h' }), { sha: sha('8') });
+    expectRunOk(next);
+    expect(next.log).toMatch(/Secret\/rel-left pruned/);
+    const gone = await secret('rel-left');
+    expect(gone === undefined || Boolean(gone.metadata?.deletionTimestamp)).toBe(true);
+  });
 });
+
+const secret = (name: string) => get<V1Secret>(cluster, `/api/v1/namespaces/${namespace}/secrets/${name}`);

@@ -46,7 +46,7 @@ export async function findPrunable(
   namespace: string,
   instance: string,
   keep: KubernetesObject[],
-  options: { managedBy?: string } = {},
+  options: { managedBy?: string; kinds?: ReadonlySet<string> } = {},
 ): Promise<Prunable[]> {
   const manager = options.managedBy ?? managedBy;
   const appliedByUs = (o: KubernetesObject) =>
@@ -54,7 +54,7 @@ export async function findPrunable(
       (f) => f.manager === manager || f.manager === rollbackFieldManager,
     );
   const kept = new Set(keep.map((o) => `${o.kind}/${o.metadata?.name}`));
-  const lists = await listByKind(cluster, namespace, instanceSelector(manager, instance));
+  const lists = await listByKind(cluster, namespace, instanceSelector(manager, instance), options.kinds);
   return lists.flatMap(({ kind, path, items }) =>
     items
       .filter((item) => {

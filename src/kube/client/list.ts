@@ -29,23 +29,27 @@ export async function listByKind(
   cluster: Cluster,
   namespace: string,
   labelSelector?: string,
+  /** only these kinds (each still one of the prunable ones); every prunable kind when undefined */
+  kinds?: ReadonlySet<string>,
 ): Promise<KindList[]> {
   const lists = await Promise.all(
-    prunableKinds.map(async ({ apiVersion, kind }): Promise<KindList | undefined> => {
-      if (!(await cluster.resource(apiVersion, kind))) return undefined;
-      const path = await cluster.pathOf(apiVersion, kind, namespace);
-      try {
-        const list = await cluster.request<{ items: KubernetesObject[] }>('GET', path, {
-          query: labelSelector ? { labelSelector } : {},
-        });
-        return { apiVersion, kind, path, items: list.items };
-      } catch (error) {
-        // a kind this identity may not list, it could not have applied either (a preview's HTTPRoutes, or a
-        // cluster whose RBAC predates the kind): none of the instance's objects are of it
-        if (error instanceof KubeApiError && error.status === 403) return undefined;
-        throw error;
-      }
-    }),
+    prunableKinds
+      .filter(({ kind }) => kinds === undefined || kinds.has(kind))
+      .map(async ({ apiVersion, kind }): Promise<KindList | undefined> => {
+        if (!(await cluster.resource(apiVersion, kind))) return undefined;
+        const path = await cluster.pathOf(apiVersion, kind, namespace);
+        try {
+          const list = await cluster.request<{ items: KubernetesObject[] }>('GET', path, {
+            query: labelSelector ? { labelSelector } : {},
+          });
+          return { apiVersion, kind, path, items: list.items };
+        } catch (error) {
+          // a kind this identity may not list, it could not have applied either (a preview's HTTPRoutes, or a
+          // cluster whose RBAC predates the kind): none of the instance's objects are of it
+          if (error instanceof KubeApiError && error.status === 403) return undefined;
+          throw error;
+        }
+      }),
   );
   return lists.filter((l) => l !== undefined);
 }
