@@ -18,6 +18,7 @@ import { lineAt, root, runActionTimed, stepsFromLog } from './lib/action.mjs';
 import { fakeAks, tokenLine } from './lib/aks.mjs';
 import { bundleFigures } from './lib/bundle.mjs';
 import { now } from './lib/clock.mjs';
+import { countingProxy } from './lib/count-proxy.mjs';
 import { failFast } from './lib/fail-fast.mjs';
 import { chartFrom, helmBinary, helmUpgrade } from './lib/helm.mjs';
 import { deleteNamespace, kubeconfig, kubeconfigText, NamespaceRecorder, settle } from './lib/kube.mjs';
@@ -238,6 +239,7 @@ async function deploy() {
       `deploy ${i + 1}/${options.runs}: action ${ms(row.action.wallMs)} (overhead ${ms(row.action.overheadMs)}, detection ${ms(row.action.detectionMs)}), helm ${ms(row.helm.wallMs)} (overhead ${ms(row.helm.overheadMs)}), kubectl ${ms(row.kubectl.wallMs)} (overhead ${ms(row.kubectl.overheadMs)}), load ${row.load1}`,
     );
   }
+  const requests = await countDeployRequests({ base, inputs, ns, image, helmChart, helm, kubectl });
   const pick = (f) => summarize(rows.map(f));
   const stepNames = [...new Set(rows.flatMap((r) => r.action.steps.map((s) => s.name)))];
   const common = (tool) =>
@@ -272,10 +274,58 @@ async function deploy() {
     },
     helm: common('helm'),
     kubectl: common('kubectl'),
+    requests,
     helmRatio: pick((r) => r.action.wallMs / r.helm.wallMs),
     wallRatio: pick((r) => r.action.wallMs / r.kubectl.wallMs),
     overheadRatio: pick((r) => r.action.overheadMs / r.kubectl.overheadMs),
   };
+}
+
+/**
+ * 1c. API requests per deploy, counted the same way for the three: one more deploy each, of one more commit,
+ * through a counting proxy (bench/lib/count-proxy.mjs), apart from the timed runs.
+ */
+async function countDeployRequests({ base, inputs, ns, image, helmChart, helm, kubectl }) {
+  const proxy = await countingProxy();
+  try {
+    const commit = await commitImage(base);
+    const counted = {};
+    proxy.reset();
+    const run = await runActionTimed(
+      { ...inputs, kubeconfig: readFileSync(proxy.kubeconfig, 'utf8') },
+      { sha: commit.sha },
+    );
+    await expectOk(run, 'the counted deploy');
+    counted.action = proxy.count();
+    counted.actionOwn = Number(
+      /^API server requests sent by this run: (\d+)$/m.exec(run.log)?.[1] ?? Number.NaN,
+    );
+    const chart = await helmChart(commit);
+    proxy.reset();
+    const h = await helmUpgrade(helm, chart, {
+      release: 'archetype',
+      namespace: ns.helm,
+      image: image(commit),
+      kubeconfig: proxy.kubeconfig,
+    });
+    rmSync(chart, { recursive: true, force: true });
+    if (!h.ok) throw new Error(`the counted helm upgrade failed: ${h.error}`);
+    counted.helm = proxy.count();
+    const folder = await renderToFolder({ ...inputs, namespace: ns.kubectl }, commit.sha, commit.digest);
+    proxy.reset();
+    const k = (args) =>
+      promisify(execFile)(kubectl, ['--kubeconfig', proxy.kubeconfig, ...args], { timeout: 600_000 });
+    await k(['apply', '-f', folder]);
+    await k(['rollout', 'status', 'deployment/archetype', '-n', ns.kubectl, '--timeout=5m']);
+    counted.kubectl = proxy.count();
+    rmSync(folder, { recursive: true, force: true });
+    log(
+      `API requests per deploy (proxy): action ${counted.action} (its own count ${counted.actionOwn}), helm ${counted.helm}, kubectl ${counted.kubectl}`,
+    );
+    return counted;
+  } finally {
+    await proxy.stop();
+  }
 }
 
 /**
@@ -860,6 +910,12 @@ function report(r) {
         .map((t) => cell(t[k], 'ms'))
         .join(' / ');
     const who = d.helm ? 'action / Helm 4 / kubectl' : 'action / kubectl';
+    if (d.requests)
+      add(
+        1,
+        'API requests per deploy, counted by a proxy in front of the API server (one more deploy each): action / Helm 4 / kubectl',
+        `${d.requests.action} / ${d.requests.helm} / ${d.requests.kubectl} (the action's own count: ${d.requests.actionOwn})`,
+      );
     add(1, `rollout's own time (Deployment changed → complete): ${who}`, three('rolloutMs'));
     add(1, `overhead beyond the rollout: ${who}`, three('overheadMs'));
     add(1, 'overhead ratio action / kubectl (same run)', ratioCell(d.overheadRatio));

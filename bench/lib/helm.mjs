@@ -50,7 +50,7 @@ export function chartFrom(folder, { image, host }) {
  * when it failed (never throws on a failed upgrade: the failure section measures those).
  */
 export async function helmUpgrade(helm, chart, options) {
-  const { release, namespace, image, host, timeout = '5m', rollbackOnFailure = false } = options;
+  const { release, namespace, image, host, timeout = '5m', rollbackOnFailure = false, kubeconfig } = options;
   const args = [
     'upgrade',
     '--install',
@@ -69,7 +69,8 @@ export async function helmUpgrade(helm, chart, options) {
   ];
   const started = now();
   try {
-    await promisify(execFile)(helm, args, { env: process.env, timeout: 900_000 });
+    const env = kubeconfig ? { ...process.env, KUBECONFIG: kubeconfig } : process.env;
+    await promisify(execFile)(helm, args, { env, timeout: 900_000 });
     return { started, exited: now(), ok: true, error: '' };
   } catch (error) {
     return { started, exited: now(), ok: false, error: String(error.stderr || error.message) };
