@@ -149,7 +149,8 @@ function freshNamespace(prefix: string): string {
 function steps(run: ActionRun): Record<string, number> {
   const table = run.summary.split('<h3>Steps</h3>')[1] ?? '';
   const out: Record<string, number> = {};
-  for (const m of table.matchAll(/<tr><td>([^<]+)<\/td><td>([\d.]+)<\/td><\/tr>/g))
+  // step, seconds, API requests
+  for (const m of table.matchAll(/<tr><td>([^<]+)<\/td><td>([\d.]+)<\/td><td>\d+<\/td><\/tr>/g))
     out[(m[1] ?? '').replace(/&#39;/g, "'")] = Number(m[2]);
   return out;
 }
