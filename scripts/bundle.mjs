@@ -1,8 +1,10 @@
 // Bundles src/ into what action.yml runs: dist/index.js, its sourcemap (stack traces name src/ files and
 // lines), and dist/licenses.txt, the licence of every package bundled into it. Code that src/ imports with
 // import() (Azure, octokit) goes into chunks beside index.js, loaded only by the runs that use it.
+// Beside it, dist/setup.js: the `archetype-deploy setup` command (package.json's bin), one file built apart,
+// so that none of its code (the Azure management SDKs) moves into index.js or the chunks the action loads.
 // Usage: node scripts/bundle.mjs [outdir]
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -53,12 +55,11 @@ const httpByRequire = {
   },
 };
 
-const result = await build({
-  entryPoints: ['src/index.ts'],
+const requireBanner =
+  "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+const common = {
   outdir,
   entryNames: '[name]',
-  chunkNames: '[name]-[hash]',
-  splitting: true,
   bundle: true,
   platform: 'node',
   target: 'node24',
@@ -72,16 +73,31 @@ const result = await build({
   legalComments: 'none',
   metafile: true,
   plugins: [clientNodeSideEffectFree, httpByRequire],
-  // some dependencies are CommonJS and call require() for node builtins
-  banner: {
-    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-  },
   logLevel: 'warning',
+};
+
+const action = await build({
+  ...common,
+  entryPoints: ['src/index.ts'],
+  chunkNames: '[name]-[hash]',
+  splitting: true,
+  // some dependencies are CommonJS and call require() for node builtins
+  banner: { js: requireBanner },
 });
+
+// one file: a command run now and then need not load lazily, and shares no chunk with the action
+const setup = await build({
+  ...common,
+  entryPoints: { setup: 'src/setup/cli.ts' },
+  splitting: false,
+  banner: { js: `#!/usr/bin/env node\n${requireBanner}` },
+});
+// runnable as ./dist/setup.js from a clone (npm makes a package's bin executable itself)
+chmodSync(join(outdir, 'setup.js'), 0o755);
 
 // every node_modules package that put code in the bundle, by its package.json (nearest to the file)
 const packages = new Map();
-for (const input of Object.keys(result.metafile.inputs)) {
+for (const input of [action, setup].flatMap((result) => Object.keys(result.metafile.inputs))) {
   const match = /^(.*node_modules\/(@[^/]+\/[^/]+|[^/]+))\//.exec(input);
   if (!match) continue;
   const [, dir, name] = match;
@@ -117,4 +133,5 @@ writeFileSync(
   join(outdir, 'licenses.txt'),
   `${entries.map((p) => `${p.name} ${p.version}\n${p.license}\n${licenseText(p.dir)}`).join('\n\n---\n\n')}\n`,
 );
-if (!existsSync(join(outdir, 'index.js.map'))) throw new Error('esbuild wrote no sourcemap');
+for (const map of ['index.js.map', 'setup.js.map'])
+  if (!existsSync(join(outdir, map))) throw new Error(`esbuild wrote no sourcemap ${map}`);

@@ -1,5 +1,7 @@
 // `archetype-deploy setup --subscription ID --resource-group RG --registry NAME --cluster RG/NAME
-//  --repository owner/name [--location L] [--yes]` → typed options; every mistake names the flag and the fix.
+//  --repository owner/name [--location L] [--cloud C] [--teardown] [--yes]` → typed options; every mistake
+// names the flag and the fix.
+import { type AzureCloud, azureCloudNames } from '../azure/cloud.js';
 
 export interface SetupOptions {
   subscriptionId: string;
@@ -8,11 +10,15 @@ export interface SetupOptions {
   cluster: { resourceGroup: string; name: string };
   repository: { owner: string; repo: string };
   location?: string;
+  /** the Azure cloud: its sign-in and ARM endpoints and the audience of GitHub's OIDC tokens */
+  cloud: AzureCloud;
+  /** remove what setup made (by its tag and its record) instead of setting up */
+  teardown: boolean;
   yes: boolean;
 }
 
 export const setupUsage =
-  'usage: archetype-deploy setup --subscription ID --resource-group RG --registry NAME --cluster RG/NAME --repository owner/name [--location L] [--yes]';
+  'usage: archetype-deploy setup --subscription ID --resource-group RG --registry NAME --cluster RG/NAME --repository owner/name [--location L] [--cloud AzureCloud|AzureUSGovernment|AzureChinaCloud] [--teardown] [--yes]';
 
 const valued = [
   '--subscription',
@@ -21,6 +27,7 @@ const valued = [
   '--cluster',
   '--repository',
   '--location',
+  '--cloud',
 ];
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const resourceGroupName = /^[-\w._()]{1,90}$/;
@@ -31,12 +38,14 @@ export function parseSetupArgs(argv: string[]): SetupOptions {
   if (command !== 'setup') throw new Error(`unknown command '${command ?? ''}'; ${setupUsage}`);
   const values = new Map<string, string>();
   let yes = false;
+  let teardown = false;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] ?? '';
     const [flag, inline]: [string, string | undefined] = arg.includes('=')
       ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
       : [arg, undefined];
     if (flag === '--yes' && inline === undefined) yes = true;
+    else if (flag === '--teardown' && inline === undefined) teardown = true;
     else if (valued.includes(flag)) {
       const value = inline ?? rest[++i];
       if (value === undefined || value === '' || (inline === undefined && value.startsWith('--')))
@@ -76,6 +85,9 @@ export function parseSetupArgs(argv: string[]): SetupOptions {
   const [owner, repo, ...more] = repositoryValue.split('/');
   if (!owner || !repo || more.length > 0 || !/^[\w.-]+$/.test(owner) || !/^[\w.-]+$/.test(repo))
     throw new Error(`--repository '${repositoryValue}' is not owner/name, like team/archetype`);
+  const cloud = values.get('--cloud') ?? 'AzureCloud';
+  if (!azureCloudNames.includes(cloud as AzureCloud))
+    throw new Error(`--cloud '${cloud}' is not an Azure cloud; give one of ${azureCloudNames.join(', ')}`);
   return {
     subscriptionId,
     resourceGroup,
@@ -83,6 +95,8 @@ export function parseSetupArgs(argv: string[]): SetupOptions {
     cluster: { resourceGroup: clusterGroup, name: clusterName },
     repository: { owner, repo },
     location: values.get('--location'),
+    cloud: cloud as AzureCloud,
+    teardown,
     yes,
   };
 }

@@ -24,6 +24,8 @@ describe('parseSetupArgs', () => {
       cluster: { resourceGroup: 'aks-rg', name: 'aks' },
       repository: { owner: 'team', repo: 'archetype' },
       location: undefined,
+      cloud: 'AzureCloud',
+      teardown: false,
       yes: false,
     });
   });
@@ -34,7 +36,17 @@ describe('parseSetupArgs', () => {
     expect(options.location).toBe('westeurope');
   });
 
+  it('takes --teardown and --cloud', () => {
+    const options = parseSetupArgs([...base, '--teardown', '--cloud', 'AzureUSGovernment', '--yes']);
+    expect(options).toMatchObject({ teardown: true, cloud: 'AzureUSGovernment', yes: true });
+  });
+
   it.each([
+    [[...base, '--teardown=yes'], /unknown flag '--teardown=yes'/],
+    [
+      [...base, '--cloud', 'AzureGermanCloud'],
+      /--cloud 'AzureGermanCloud' is not an Azure cloud; give one of AzureCloud, /,
+    ],
     [['setup'], /flag --subscription is missing/],
     [['deploy'], /unknown command 'deploy'/],
     [[...base, '--force'], /unknown flag '--force'/],

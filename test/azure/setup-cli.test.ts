@@ -1,0 +1,224 @@
+// `archetype-deploy setup` end to end: the built dist/setup.js in a child process against the ARM and GitHub
+// stand-ins (test/fakes/azure-arm-setup.ts, github-setup-routes.ts), as a user runs it: plan → --yes → a
+// second run with nothing to change → --teardown --yes; and a caller who may not assign roles. Asserted on
+// what the stand-ins hold and the requests they got.
+import { builtInRoles } from '../../src/setup/plan.js';
+import { contributor } from '../fakes/azure-arm-setup.js';
+import { type StandIns, startStandIns } from '../helpers/setup-cli.js';
+import { clusterPath, registryPath, sub, writes } from './setup-fixture.js';
+
+const args = [
+  'setup',
+  '--subscription',
+  sub,
+  '--resource-group',
+  'rg-archetype',
+  '--registry',
+  'archetypeacr',
+  '--cluster',
+  'rg-aks/aks-archetype',
+  '--repository',
+  'team/archetype',
+];
+
+// apply and teardown take ~10 s each: setup paces its GitHub writes a second apart, as GitHub asks
+const githubWrites = (s: StandIns) => s.github.requests.filter((r) => r.method !== 'GET');
+const lines = (text: string) => text.split('\n');
+
+describe('archetype-deploy setup on an empty subscription and repository', () => {
+  let s: StandIns;
+  let before: ReturnType<StandIns['github']['settings']['snapshot']>;
+  beforeAll(async () => {
+    s = await startStandIns();
+    before = s.github.settings.snapshot();
+  });
+  afterAll(() => s.close());
+  beforeEach(() => {
+    s.fake.requests.length = 0;
+    s.github.requests.length = 0;
+  });
+
+  it('prints the plan and changes nothing', async () => {
+    const { code, stdout, stderr } = await s.run(args);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(lines(stdout)).toEqual(
+      expect.arrayContaining([
+        'Setup plan for team/archetype:',
+        '  + managed identity rg-archetype/id-archetype-production (production)',
+        '  + managed identity rg-archetype/id-archetype-preview (preview)',
+        '  + federated credential github-environment-production on the production identity: subject repo:team/archetype:environment:production, audience api://AzureADTokenExchange',
+        '  + federated credential github-default-branch on the preview identity: subject repo:team/archetype:ref:refs/heads/main, audience api://AzureADTokenExchange',
+        `  + role AcrPush for the production identity on ${registryPath}`,
+        `  + role Azure Kubernetes Service Cluster User Role for the preview identity on ${clusterPath}`,
+        '  + GitHub environment production: deployments from custom branch policies only',
+        '  + deployment branch policy main on environment production',
+        '  + variable AZURE_CLIENT_ID on the environment production = (client id of the new production identity)',
+        '  + variable AZURE_PREVIEW_CLIENT_ID on the repository = (client id of the new preview identity)',
+        `  + variable AZURE_TENANT_ID on the repository = ${s.fake.tenantId}`,
+        '  + ruleset archetype-deploy on the default branch: pull request with 1 approving review, checks check',
+        'Plan: 18 to add, 0 to change, 0 to destroy.',
+        'This was a plan; nothing changed. Run again with --yes to apply it.',
+      ]),
+    );
+    expect(stdout).toMatch(/^not done: registry .* is not in ABAC mode/m);
+    expect(writes(s.fake)).toEqual([]);
+    expect(githubWrites(s)).toEqual([]);
+    expect(s.fake.setup.identities).toEqual([]);
+    expect(s.github.settings.snapshot()).toEqual(before);
+  });
+
+  it('--yes applies it: identities, federated credentials, role assignments, environment, variables', async () => {
+    const { code, stdout, stderr } = await s.run([...args, '--yes']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toContain('Azure: 8 change(s) applied');
+    const [production, preview] = s.fake.setup.identities;
+    expect(s.fake.setup.identities.map((i) => [i.name, i.tags])).toEqual([
+      ['id-archetype-production', { 'archetype-deploy-setup': 'team/archetype' }],
+      ['id-archetype-preview', { 'archetype-deploy-setup': 'team/archetype' }],
+    ]);
+    expect([...(production?.credentials.values() ?? [])].map((c) => c.subject)).toEqual([
+      'repo:team/archetype:environment:production',
+    ]);
+    expect([...(preview?.credentials.values() ?? [])].map((c) => c.subject)).toEqual([
+      'repo:team/archetype:pull_request',
+      'repo:team/archetype:ref:refs/heads/main',
+    ]);
+    const userRole = builtInRoles['Azure Kubernetes Service Cluster User Role'];
+    expect(
+      s.fake.setup.roleAssignments.map((a) => [a.scope, a.roleDefinitionId.split('/').pop(), a.principalId]),
+    ).toEqual([
+      [registryPath, builtInRoles.AcrPush, production?.principalId],
+      [clusterPath, userRole, production?.principalId],
+      [clusterPath, userRole, preview?.principalId],
+    ]);
+    const after = s.github.settings.snapshot();
+    expect(after.environments).toEqual([
+      expect.objectContaining({
+        name: 'production',
+        branchPolicy: { protected_branches: false, custom_branch_policies: true },
+        branchPolicies: ['branch:main'],
+        variables: { AZURE_CLIENT_ID: production?.clientId },
+      }),
+    ]);
+    expect(after.variables).toEqual({
+      ACR_NAME: 'archetypeacr',
+      AKS_CLUSTER_NAME: 'aks-archetype',
+      AKS_RESOURCE_GROUP: 'rg-aks',
+      ARCHETYPE_DEPLOY_SETUP: expect.any(String),
+      AZURE_PREVIEW_CLIENT_ID: preview?.clientId,
+      AZURE_SUBSCRIPTION_ID: sub,
+      AZURE_TENANT_ID: s.fake.tenantId,
+    });
+    expect(after.rulesets.map((r) => r.name)).toEqual(['archetype-deploy']);
+    // the cluster's step is not wired in yet, and says so
+    expect(stdout).toMatch(/^cluster: the rbac\/ objects are not applied by this version of setup/m);
+    // never a secret
+    expect(s.github.requests.some((r) => /secrets/.test(r.path))).toBe(false);
+  }, 60_000);
+
+  it('a second run prints "nothing to change" and writes nothing, with --yes too', async () => {
+    for (const extra of [[], ['--yes']]) {
+      const { code, stdout, stderr } = await s.run([...args, ...extra]);
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      expect(lines(stdout)).toContain('nothing to change');
+      expect(stdout).not.toMatch(/^ {2}[+~-] /m);
+    }
+    expect(writes(s.fake)).toEqual([]);
+    expect(githubWrites(s)).toEqual([]);
+  });
+
+  it('--teardown prints what it would remove, and with --yes leaves both sides as they were', async () => {
+    const planned = await s.run([...args, '--teardown']);
+    expect(planned.code).toBe(0);
+    expect(lines(planned.stdout)).toEqual(
+      expect.arrayContaining([
+        'Teardown plan for team/archetype:',
+        '  - GitHub environment production (with its variables)',
+        "  - variable ARCHETYPE_DEPLOY_SETUP (setup's record)",
+        '  - managed identity id-archetype-production (tagged archetype-deploy-setup)',
+        'This was a plan; nothing changed. Run again with --teardown --yes to remove it.',
+      ]),
+    );
+    expect(writes(s.fake)).toEqual([]);
+    expect(githubWrites(s)).toEqual([]);
+
+    const { code, stdout, stderr } = await s.run([...args, '--teardown', '--yes']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toMatch(/^Teardown complete/m);
+    expect(s.fake.setup.identities).toEqual([]);
+    expect(s.fake.setup.roleAssignments).toEqual([]);
+    expect(s.github.settings.snapshot()).toEqual(before);
+
+    const again = await s.run([...args, '--teardown']);
+    expect(lines(again.stdout)).toContain('nothing to remove');
+  }, 60_000);
+});
+
+describe('archetype-deploy setup for a caller who may not assign roles', () => {
+  let s: StandIns;
+  beforeAll(async () => {
+    s = await startStandIns();
+    // Contributor on the subscription: may create identities, not assign roles
+    s.fake.setup.grants = [{ scope: `/subscriptions/${sub}`, ...contributor }];
+  });
+  afterAll(() => s.close());
+
+  it.each([[[]], [['--yes']]])(
+    'prints the plan and a refusal naming scope, right and who can grant it, changing nothing (%j)',
+    async (extra) => {
+      const { code, stdout, stderr } = await s.run([...args, ...extra]);
+      expect({ code, stderr }).toEqual({ code: 1, stderr: '' });
+      expect(lines(stdout)).toContain(
+        '  + managed identity rg-archetype/id-archetype-production (production)',
+      );
+      for (const scope of [registryPath, clusterPath])
+        expect(lines(stdout)).toContainEqual(
+          expect.stringMatching(
+            new RegExp(
+              `^refused: on ${scope}: missing Microsoft\\.Authorization/roleAssignments/write \\(to assign .* there\\); an Owner, User Access Administrator or Role Based Access Control Administrator of that scope can grant it`,
+            ),
+          ),
+        );
+      expect(stdout).toMatch(/^setup changed nothing: 2 refusal\(s\) above/m);
+      expect(writes(s.fake)).toEqual([]);
+      expect(githubWrites(s)).toEqual([]);
+      expect(s.fake.setup.identities).toEqual([]);
+    },
+  );
+});
+
+describe('archetype-deploy setup failures', () => {
+  let s: StandIns;
+  beforeAll(async () => {
+    s = await startStandIns();
+  });
+  afterAll(() => s.close());
+
+  it('a mistake on the command line: exit 2, the flag and the fix, no stack', async () => {
+    const { code, stdout, stderr } = await s.run(['setup', '--subscription', 'x']);
+    expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+    expect(stderr).toBe(
+      "archetype-deploy: --subscription 'x' is not a subscription id (a GUID like 22222222-2222-2222-2222-222222222222)\n",
+    );
+  });
+
+  it('a registry that is not there: exit 1, what was read, the fix, no stack, nothing changed', async () => {
+    const { code, stderr } = await s.run(args.map((a) => (a === 'archetypeacr' ? 'nosuchacr' : a)));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      /^setup failed: reading registry .*\/registries\/nosuchacr: 404 ResourceNotFound: .*check --registry, --resource-group and --subscription\n$/,
+    );
+    expect(writes(s.fake)).toEqual([]);
+    expect(s.github.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('a GitHub caller without admin: the plan, and a refusal saying who can grant it', async () => {
+    s.github.settings.seed({ permissions: { admin: false } });
+    const { code, stdout } = await s.run(args);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(
+      /^refused: you need admin on team\/archetype \(you have write\).*ask an owner of team\/archetype/m,
+    );
+    expect(s.github.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+});

@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { caller, startAzure } from '../azure/setup-fixture.js';
+import type { FakeAzure } from '../fakes/azure-server.js';
+import { FakeGitHub } from '../fakes/github-server.js';
+
+// Runs the built command, dist/setup.js, as a user would, against the Azure stand-in (HTTPS on 127.0.0.1, its
+// certificate trusted through NODE_EXTRA_CA_CERTS) and the GitHub stand-in, through the environment variables
+// the command documents: AZURE_AUTHORITY_HOST, AZURE_RESOURCE_MANAGER_ENDPOINT, GITHUB_API_URL, and the
+// credentials DefaultAzureCredential reads (a service principal: AZURE_TENANT_ID, _CLIENT_ID, _CLIENT_SECRET).
+
+export const setupJs = new URL('../../dist/setup.js', import.meta.url).pathname;
+export const githubToken = 'ghu_setupclitoken';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface StandIns {
+  fake: FakeAzure;
+  github: FakeGitHub;
+  run: (args: string[]) => Promise<CliRun>;
+  close: () => Promise<void>;
+}
+
+export async function startStandIns(): Promise<StandIns> {
+  if (!existsSync(setupJs)) throw new Error(`${setupJs} is missing: run 'npm run build'`);
+  const { fake } = await startAzure();
+  const github = new FakeGitHub('team', 'archetype', githubToken);
+  await github.start();
+  const dir = mkdtempSync(join(tmpdir(), 'setup-cli-'));
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, fake.certificate);
+  // only what the command needs: no proxy, runner or Azure variables of the host leak in
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: dir,
+    NODE_EXTRA_CA_CERTS: caFile,
+    AZURE_AUTHORITY_HOST: fake.url,
+    AZURE_RESOURCE_MANAGER_ENDPOINT: fake.url,
+    AZURE_TENANT_ID: fake.tenantId,
+    AZURE_CLIENT_ID: caller.clientId,
+    AZURE_CLIENT_SECRET: caller.secret,
+    GITHUB_API_URL: github.url,
+    GITHUB_TOKEN: githubToken,
+  };
+  const run = (args: string[]) =>
+    new Promise<CliRun>((resolve, reject) => {
+      const child = spawn(process.execPath, [setupJs, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    });
+  const close = async () => {
+    await github.stop();
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { fake, github, run, close };
+}
