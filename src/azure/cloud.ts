@@ -38,3 +38,15 @@ export const azureClouds = {
 
 export type AzureCloud = keyof typeof azureClouds;
 export const azureCloudNames = Object.keys(azureClouds) as AzureCloud[];
+
+/** An endpoint as given: an https URL without query or fragment, its trailing slashes dropped; else undefined. */
+export function httpsEndpoint(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'https:' || url.search || url.hash) return undefined;
+  return value.replace(/\/+$/, '');
+}

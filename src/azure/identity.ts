@@ -134,7 +134,7 @@ export async function federationUnavailable(
 }
 
 /** Wraps a credential so that a failed token request says which credential failed and what to check. */
-function explained(credential: TokenCredential, name: string, hint: () => string): TokenCredential {
+export function explained(credential: TokenCredential, name: string, hint: () => string): TokenCredential {
   return {
     async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
       try {

@@ -1,4 +1,10 @@
-import { type AzureCloud, type AzureEndpoints, azureCloudNames, azureClouds } from '../azure/cloud.js';
+import {
+  type AzureCloud,
+  type AzureEndpoints,
+  azureCloudNames,
+  azureClouds,
+  httpsEndpoint,
+} from '../azure/cloud.js';
 import { maskSecret } from '../util/secrets.js';
 import type { Inputs } from './inputs.js';
 import type { RegistryTarget } from './registry.js';
@@ -47,13 +53,7 @@ export function readAzure(inputs: Inputs, registry: RegistryTarget): AzureSettin
 function endpoint(inputs: Inputs, name: string, fallback: string): string {
   const value = inputs.text(name);
   if (!value) return fallback;
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (url?.protocol !== 'https:' || url.search || url.hash)
-    inputs.fail(name, `'${value}' is not an https URL like https://login.microsoftonline.com`);
-  return value.replace(/\/+$/, '');
+  const url = httpsEndpoint(value);
+  if (!url) inputs.fail(name, `'${value}' is not an https URL like https://login.microsoftonline.com`);
+  return url ?? value;
 }

@@ -2,7 +2,7 @@
 // environment for a private cloud or a local stand-in: AZURE_AUTHORITY_HOST (the variable @azure/identity
 // itself reads), AZURE_RESOURCE_MANAGER_ENDPOINT (the action's input azure-resource-manager-endpoint), and
 // GITHUB_API_URL (as on a runner, read by github/connect.ts). The GitHub token from GITHUB_TOKEN or GH_TOKEN.
-import { type AzureCloud, azureClouds } from '../azure/cloud.js';
+import { type AzureCloud, azureClouds, httpsEndpoint } from '../azure/cloud.js';
 
 export interface SetupEndpoints {
   authorityHost: string;
@@ -30,17 +30,12 @@ export function githubToken(env: NodeJS.ProcessEnv): string {
   return token;
 }
 
-/** An https URL without query or fragment, its trailing slashes dropped; the cloud's when unset. */
+/** The variable's endpoint (see httpsEndpoint); the cloud's when unset. */
 function endpoint(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
   const value = env[name];
   if (!value) return fallback;
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (url?.protocol !== 'https:' || url.search || url.hash)
+  const url = httpsEndpoint(value);
+  if (!url)
     throw new Error(`${name} '${value}' is not an https URL like ${fallback}; unset it to use --cloud's`);
-  return value.replace(/\/+$/, '');
+  return url;
 }

@@ -2,29 +2,17 @@
 // principal, workload identity, managed identity, Azure CLI, Azure Developer CLI, Azure PowerShell), with the
 // authority given rather than discovered, so that a sovereign or local authority is asked and no other.
 // A failed sign-in says what was tried and how to sign in.
-import {
-  type AccessToken,
-  DefaultAzureCredential,
-  type GetTokenOptions,
-  type TokenCredential,
-} from '@azure/identity';
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { explained } from '../../azure/identity.js';
 import { jwtClaims } from '../../azure/token.js';
 
 export function setupCredential(authorityHost: string): TokenCredential {
-  const credential = new DefaultAzureCredential({ authorityHost, disableInstanceDiscovery: true });
-  return {
-    async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
-      try {
-        return await credential.getToken(scopes, options);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        throw new Error(
-          `Azure sign-in failed at ${authorityHost} (DefaultAzureCredential: environment, workload identity, managed identity, Azure CLI, Azure Developer CLI, Azure PowerShell): ${message.split('\n')[0]}; sign in with 'az login' (or 'azd auth login'), or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service principal`,
-          { cause: error },
-        );
-      }
-    },
-  };
+  return explained(
+    new DefaultAzureCredential({ authorityHost, disableInstanceDiscovery: true }),
+    `DefaultAzureCredential at ${authorityHost} (environment, workload identity, managed identity, Azure CLI, Azure Developer CLI, Azure PowerShell)`,
+    () =>
+      "Sign in with 'az login' (or 'azd auth login'), or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service principal.",
+  );
 }
 
 /** The tenant of the signed-in account for ARM at `armEndpoint`: the `tid` of its token. */

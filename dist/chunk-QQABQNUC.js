@@ -1,3 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-var e={AzureCloud:{authorityHost:"https://login.microsoftonline.com",armEndpoint:"https://management.azure.com",oidcAudience:"api://AzureADTokenExchange",acrSuffix:".azurecr.io"},AzureUSGovernment:{authorityHost:"https://login.microsoftonline.us",armEndpoint:"https://management.usgovcloudapi.net",oidcAudience:"api://AzureADTokenExchangeUSGov",acrSuffix:".azurecr.us"},AzureChinaCloud:{authorityHost:"https://login.chinacloudapi.cn",armEndpoint:"https://management.chinacloudapi.cn",oidcAudience:"api://AzureADTokenExchangeChina",acrSuffix:".azurecr.cn"}},o=Object.keys(e);export{e as a,o as b};
-//# sourceMappingURL=chunk-QQABQNUC.js.map
