@@ -1,6 +1,8 @@
 // `archetype-deploy setup --subscription ID --resource-group RG --registry NAME --cluster RG/NAME
-//  --repository owner/name [--location L] [--cloud C] [--teardown] [--yes]` → typed options; every mistake
-// names the flag and the fix.
+//  --repository owner/name --preview-domain D [--app-host H] [--app A] [--namespace N]
+//  [--ingress-namespace N] [--gateway NS/NAME] [--location L] [--cloud C] [--teardown] [--yes]` → typed
+// options; every mistake names the flag and the fix. The app's flags are the action's inputs of the same
+// names: the cluster's rbac/ objects are rendered from them, and the workflows read the domains as variables.
 import { type AzureCloud, azureCloudNames } from '../azure/cloud.js';
 
 export interface SetupOptions {
@@ -9,6 +11,17 @@ export interface SetupOptions {
   registry: string;
   cluster: { resourceGroup: string; name: string };
   repository: { owner: string; repo: string };
+  /** the action's inputs the rbac/ objects are rendered with (defaults: the action's) */
+  app: {
+    name: string;
+    namespace: string;
+    ingressNamespace: string;
+    gateway?: { namespace: string; name: string };
+  };
+  /** variable PREVIEW_DOMAIN: previews answer at pr-<n>.<domain> (needed but by --teardown) */
+  previewDomain: string;
+  /** variable APP_HOST: production's host name; unset, the variable is left as it is */
+  appHost?: string;
   location?: string;
   /** the Azure cloud: its sign-in and ARM endpoints and the audience of GitHub's OIDC tokens */
   cloud: AzureCloud;
@@ -18,7 +31,7 @@ export interface SetupOptions {
 }
 
 export const setupUsage =
-  'usage: archetype-deploy setup --subscription ID --resource-group RG --registry NAME --cluster RG/NAME --repository owner/name [--location L] [--cloud AzureCloud|AzureUSGovernment|AzureChinaCloud] [--teardown] [--yes]';
+  'usage: archetype-deploy setup --subscription ID --resource-group RG --registry NAME --cluster RG/NAME --repository owner/name --preview-domain DOMAIN [--app-host HOST] [--app NAME] [--namespace NS] [--ingress-namespace NS] [--gateway NS/NAME] [--location L] [--cloud AzureCloud|AzureUSGovernment|AzureChinaCloud] [--teardown] [--yes]';
 
 const valued = [
   '--subscription',
@@ -28,9 +41,17 @@ const valued = [
   '--repository',
   '--location',
   '--cloud',
+  '--preview-domain',
+  '--app-host',
+  '--app',
+  '--namespace',
+  '--ingress-namespace',
+  '--gateway',
 ];
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const resourceGroupName = /^[-\w._()]{1,90}$/;
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const dnsName = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
 
 /** The options of `setup`, from argv after the program name (`['setup', '--subscription', ...]`). */
 export function parseSetupArgs(argv: string[]): SetupOptions {
@@ -90,6 +111,7 @@ export function parseSetupArgs(argv: string[]): SetupOptions {
     throw new Error(`--cloud '${cloud}' is not an Azure cloud; give one of ${azureCloudNames.join(', ')}`);
   return {
     subscriptionId,
+    ...appOptions(values, need, teardown),
     resourceGroup,
     registry,
     cluster: { resourceGroup: clusterGroup, name: clusterName },
@@ -98,5 +120,60 @@ export function parseSetupArgs(argv: string[]): SetupOptions {
     cloud: cloud as AzureCloud,
     teardown,
     yes,
+  };
+}
+
+/** The app's flags: names that land in rbac/'s objects and policies, so each is held to its shape here. */
+function appOptions(
+  values: Map<string, string>,
+  need: (flag: string) => string,
+  teardown: boolean,
+): Pick<SetupOptions, 'app' | 'previewDomain' | 'appHost'> {
+  const shaped = (flag: string, fallback: string | undefined, shape: RegExp, like: string) => {
+    const value = values.get(flag) ?? fallback;
+    if (value !== undefined && !shape.test(value)) throw new Error(`${flag} '${value}' is not ${like}`);
+    return value;
+  };
+  const label = 'a DNS label (lower-case letters, digits and -, at most 63)';
+  const name = shaped('--app', 'archetype', dnsLabel, label) ?? 'archetype';
+  if (name.length > 50)
+    throw new Error(
+      `--app '${name}' is longer than 50 characters: its preview namespaces <app>-pr-<n> must stay DNS labels`,
+    );
+  const gatewayValue = values.get('--gateway');
+  let gateway: SetupOptions['app']['gateway'];
+  if (gatewayValue !== undefined) {
+    const [namespace, gatewayName, ...extra] = gatewayValue.split('/');
+    if (
+      !namespace ||
+      !gatewayName ||
+      extra.length > 0 ||
+      !dnsLabel.test(namespace) ||
+      !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(gatewayName)
+    )
+      throw new Error(
+        `--gateway '${gatewayValue}' is not <namespace>/<name> of a Gateway, like gateway-system/shared`,
+      );
+    gateway = { namespace, name: gatewayName };
+  }
+  // teardown finds setup's objects by their names, which no domain is part of
+  const previewDomain = teardown
+    ? (values.get('--preview-domain') ?? 'preview.invalid')
+    : need('--preview-domain');
+  if (!dnsName.test(previewDomain))
+    throw new Error(
+      `--preview-domain '${previewDomain}' is not a DNS name like preview.example.com (previews answer at pr-<n>.<domain>)`,
+    );
+  const appHost = shaped('--app-host', undefined, dnsName, 'a DNS name like archetype.example.com');
+  return {
+    app: {
+      name,
+      namespace: shaped('--namespace', 'archetype', dnsLabel, label) ?? 'archetype',
+      ingressNamespace:
+        shaped('--ingress-namespace', 'app-routing-system', dnsLabel, label) ?? 'app-routing-system',
+      ...(gateway ? { gateway } : {}),
+    },
+    previewDomain,
+    ...(appHost ? { appHost } : {}),
   };
 }

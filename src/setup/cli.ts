@@ -2,11 +2,13 @@
 // clone (node dist/setup.js setup ...) or with npx. Exit codes: 0 done, 1 refused or failed, 2 a mistake on
 // the command line. Expected failures print their message, which names what failed and the fix; never a
 // stack trace (ARCHETYPE_DEPLOY_DEBUG=1 adds it, for a bug report).
+import { notOnRunner } from '../util/secrets.js';
 import { parseSetupArgs, type SetupOptions, setupUsage } from './args.js';
 import { runSession } from './run.js';
 import { openSession } from './session.js';
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  notOnRunner();
   const out = (line: string) => process.stdout.write(`${line}\n`);
   if (argv.length === 0 || argv.some((a) => a === '--help' || a === '-h')) {
     out(setupUsage);

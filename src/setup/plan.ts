@@ -106,6 +106,10 @@ export interface VariableInput {
   resourceGroup: string;
   clusterName: string;
   clientIds: { production: string; preview: string };
+  /** previews' pr-<n>.<domain> (preview.yml) */
+  previewDomain: string;
+  /** production's host (deploy.yml); undefined: not planned */
+  appHost?: string;
 }
 
 /** The variables the workflows read (.github/workflows/*.yml): never secrets, nothing here is secret. */
@@ -118,6 +122,8 @@ export function wantedVariables(input: VariableInput): VariableChange[] {
     { name: 'ACR_NAME', value: input.registry },
     { name: 'AKS_RESOURCE_GROUP', value: input.resourceGroup },
     { name: 'AKS_CLUSTER_NAME', value: input.clusterName },
+    { name: 'PREVIEW_DOMAIN', value: input.previewDomain },
+    ...(input.appHost ? [{ name: 'APP_HOST', value: input.appHost }] : []),
   ];
 }
 

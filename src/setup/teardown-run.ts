@@ -1,7 +1,8 @@
 // `archetype-deploy setup --teardown`: removes what setup made and only that: on GitHub what its record
 // variable says it did (github/teardown.ts), in Azure the identities carrying its tag with this repository and
 // their role assignments (azure/teardown.ts). Printed first, the caller's rights checked for all of it; with
-// --yes, GitHub first (the workflows stop pointing at the identities), then the cluster's step, then Azure.
+// --yes, GitHub first (the workflows stop pointing at the identities), then the cluster's rbac/ objects setup
+// wrote, then Azure.
 
 import { checkRights, describeMissing, rightsForTeardown } from './azure/rights.js';
 import {
@@ -10,7 +11,7 @@ import {
   renderTeardown,
   type TeardownPlan,
 } from './azure/teardown.js';
-import { pendingClusterStep } from './cluster-step.js';
+import { planClusterTeardown } from './cluster-step.js';
 import { readGitHubState } from './github/read-state.js';
 import {
   applyTeardown as applyGitHubTeardown,
@@ -34,8 +35,10 @@ export async function runTeardown(session: SetupSession, io: SetupIo): Promise<n
     azure.roleAssignments.map((a) => a.scope),
   );
   const missing = describeMissing(await checkRights(arm, wanted));
+  const cluster = await planClusterTeardown(session);
   const lines = [
     ...github.steps.map(describeTeardownStep),
+    ...cluster.lines.filter((line) => line.startsWith('- ')),
     ...(azureIsEmpty(azure) ? [] : renderTeardown(azure)),
   ];
   io.out('');
@@ -44,6 +47,8 @@ export async function runTeardown(session: SetupSession, io: SetupIo): Promise<n
   io.out(
     lines.length === 0 ? 'nothing to remove' : `Plan: 0 to add, 0 to change, ${lines.length} to destroy.`,
   );
+  // what stays in the cluster, and why (the production namespace, the pod policies every app shares)
+  for (const line of cluster.lines.filter((l) => !l.startsWith('- '))) io.out(line);
   const refused = [...github.refusals, ...missing];
   for (const refusal of refused) io.out(`refused: ${refusal}`);
   io.out('');
@@ -57,8 +62,7 @@ export async function runTeardown(session: SetupSession, io: SetupIo): Promise<n
     return 0;
   }
   await applyGitHubTeardown(gh, github);
-  const clusterStep = io.clusterStep ?? pendingClusterStep;
-  for (const line of await clusterStep({ phase: 'teardown', session })) io.out(line);
+  for (const label of await cluster.apply()) io.out(`cluster: deleted ${label}`);
   await applyAzureTeardown(arm, target, azure);
   io.out(`Teardown complete: ${lines.length} removed or put back.`);
   return 0;

@@ -21,6 +21,8 @@ export const requiredChecks = ['check'];
 
 export interface WholePlanInput {
   target: AzureTarget;
+  /** the domains the workflows read as variables */
+  domains: { previewDomain: string; appHost?: string };
   /** the Entra tenant of the subscription (variable AZURE_TENANT_ID) */
   tenantId: string;
   /** the OIDC audience of the cloud */
@@ -59,7 +61,7 @@ export function planWhole(input: WholePlanInput): WholePlan {
 
 /** GitHub's part for the identities' client ids: planned again with the real ones once Azure's is applied. */
 export function planGitHubSide(
-  input: Pick<WholePlanInput, 'target' | 'tenantId' | 'github'>,
+  input: Pick<WholePlanInput, 'target' | 'tenantId' | 'github' | 'domains'>,
   clientIds: Record<IdentityRole, string>,
 ): GitHubPlan {
   const { target } = input;
@@ -74,27 +76,37 @@ export function planGitHubSide(
       resourceGroup: target.cluster.resourceGroup,
       clusterName: target.cluster.name,
       clientIds,
+      ...input.domains,
     }),
     requiredChecks,
   });
 }
 
-export function wholePlanIsEmpty(plan: WholePlan): boolean {
-  return azureIsEmpty(plan.azure) && plan.github.changes.length === 0;
+/** The cluster's part of the plan (cluster-step.ts): a line per rbac/ object to write, and refusals. */
+export interface ClusterChanges {
+  changes: string[];
+  refusals: string[];
 }
 
-/** Why apply would be refused: GitHub's refusals and the caller's missing Azure rights (rights.ts describeMissing). */
-export function blockers(plan: WholePlan, missingRights: string[]): string[] {
-  return [...plan.github.refusals, ...missingRights];
+const noCluster: ClusterChanges = { changes: [], refusals: [] };
+
+export function wholePlanIsEmpty(plan: WholePlan, cluster = noCluster): boolean {
+  return azureIsEmpty(plan.azure) && plan.github.changes.length === 0 && cluster.changes.length === 0;
+}
+
+/** Why apply would be refused: GitHub's refusals, the caller's missing Azure rights, the cluster's refusals. */
+export function blockers(plan: WholePlan, missingRights: string[], cluster = noCluster): string[] {
+  return [...plan.github.refusals, ...missingRights, ...cluster.refusals];
 }
 
 /**
  * The plan as `terraform plan` shows one: a line per change (+ add, ~ change), a count, then what setup will
  * not do, the cluster's findings, and the refusals; "nothing to change" when there is nothing to do.
  */
-export function renderWholePlan(plan: WholePlan, missingRights: string[]): string[] {
+export function renderWholePlan(plan: WholePlan, missingRights: string[], cluster = noCluster): string[] {
   const changes = [
     ...(azureIsEmpty(plan.azure) ? [] : renderPlan(azureChanges(plan.azure))),
+    ...cluster.changes,
     ...plan.github.changes.map(describeGitHubChange),
   ];
   const lines = changes.map((line) => `  ${line}`);
@@ -105,7 +117,7 @@ export function renderWholePlan(plan: WholePlan, missingRights: string[]): strin
   }
   for (const note of [...plan.azure.refusals, ...plan.github.limits]) lines.push(`not done: ${note}`);
   for (const finding of plan.azure.findings) lines.push(`cluster: ${finding}`);
-  for (const refusal of blockers(plan, missingRights)) lines.push(`refused: ${refusal}`);
+  for (const refusal of blockers(plan, missingRights, cluster)) lines.push(`refused: ${refusal}`);
   return lines;
 }
 

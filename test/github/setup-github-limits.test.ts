@@ -20,6 +20,7 @@ async function planNow(requiredChecks = ['ci']) {
       resourceGroup: 'rg',
       clusterName: 'aks',
       clientIds: { production: 'c-prod', preview: 'c-prev' },
+      previewDomain: 'preview.example.com',
     }),
     requiredChecks,
   });
@@ -202,11 +203,11 @@ describe('a failure part way', () => {
     const before = github.settings.snapshot();
     const { gh, state, plan } = await planNow();
     await expect(m.apply.applyGitHubPlan(gh, state, plan)).rejects.toThrow(
-      /turning off "Allow GitHub Actions to create and approve pull requests" on team\/archetype failed \(409\); the organization team does not let repositories change it: an owner of team turns off .* \(after 9 of 11 changes; run setup again to plan the rest\)/,
+      /turning off "Allow GitHub Actions to create and approve pull requests" on team\/archetype failed \(409\); the organization team does not let repositories change it: an owner of team turns off .* \(after 10 of 12 changes; run setup again to plan the rest\)/,
     );
     const made = await m.read.readGitHubState(gh, 'production');
     expect(made.record.createdEnvironment).toBe('production');
-    expect(made.record.variables).toHaveLength(7);
+    expect(made.record.variables).toHaveLength(8);
     const teardown = await import('../../src/setup/github/teardown.js');
     await teardown.applyTeardown(gh, teardown.planTeardown(made));
     expect(github.settings.snapshot()).toEqual(before);

@@ -23,6 +23,7 @@ function wanted(overrides: Partial<import('../../src/setup/github/plan.js').GitH
       resourceGroup: 'rg',
       clusterName: 'aks',
       clientIds: { production: 'c-prod', preview: 'c-prev' },
+      previewDomain: 'preview.example.com',
     }),
     requiredChecks: ['ci'],
     oidcClaimKeys: ['repo', 'context', 'job_workflow_ref'],
@@ -46,7 +47,7 @@ describe('setup on GitHub: plan, apply, plan again', () => {
     expect(plan.changes.map((c) => c.kind)).toEqual([
       'environment',
       'branch-policy',
-      ...Array(7).fill('variable'),
+      ...Array(8).fill('variable'),
       'workflow-permissions',
       'ruleset',
       'oidc-template',
@@ -190,7 +191,7 @@ describe('setup on GitHub: what it reads, and what it refuses', () => {
     // the caller loses admin between plan and apply: GitHub answers 403 "Must have admin rights"
     github.settings.permissions.admin = false;
     await expect(m.apply.applyGitHubPlan(gh, state, plan)).rejects.toThrow(
-      /GitHub API: creating environment production on team\/archetype failed \(403\): Must have admin rights to Repository\.; setup needs admin on team\/archetype .*ask an owner .*after 0 of 11 changes/,
+      /GitHub API: creating environment production on team\/archetype failed \(403\): Must have admin rights to Repository\.; setup needs admin on team\/archetype .*ask an owner .*after 0 of 12 changes/,
     );
     expect(github.settings.snapshot().environments).toEqual([]);
   });
@@ -211,7 +212,7 @@ describe('teardown', () => {
       '- ruleset archetype-deploy',
       '~ "Allow GitHub Actions to create and approve pull requests" back on',
       ...['AZURE_PREVIEW_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_SUBSCRIPTION_ID', 'ACR_NAME']
-        .concat(['AKS_RESOURCE_GROUP', 'AKS_CLUSTER_NAME'])
+        .concat(['AKS_RESOURCE_GROUP', 'AKS_CLUSTER_NAME', 'PREVIEW_DOMAIN'])
         .map((name) => `- variable ${name} on the repository`),
       '- GitHub environment production (with its variables)',
       "- variable ARCHETYPE_DEPLOY_SETUP (setup's record)",

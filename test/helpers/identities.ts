@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import { type Cluster, isNotFound } from '../../src/kube/client/client.js';
+import { renderRbacText } from '../../src/setup/cluster/rbac-files.js';
 import { kubeconfigText, testCluster } from './cluster.js';
 
 // The identities docs/github-setup.md sets up, on the local control plane: a user the API server knows only
@@ -82,18 +82,9 @@ current-context: local
 
 /** The objects of rbac/<file>.yaml with ${VARS} substituted, as `envsubst < rbac/<file>.yaml` gives them. */
 export function rbacObjects(file: string, vars: Record<string, string>): KubernetesObject[] {
-  const text = readFileSync(new URL(`../../rbac/${file}.yaml`, import.meta.url), 'utf8').replace(
-    /\$\{([A-Z_]+)\}/g,
-    (_, name: string) => {
-      const value = vars[name];
-      if (value === undefined)
-        throw new Error(`rbac/${file}.yaml uses \${${name}}, which the test did not give`);
-      return value;
-    },
-  );
-  return parseAllDocuments(text)
-    .map((d) => d.toJS() as KubernetesObject | null)
-    .filter((o): o is KubernetesObject => Boolean(o));
+  // setup's own rendering (src/setup/cluster/rbac-files.ts), so the tests' identities are the ones setup makes
+  const text = readFileSync(new URL(`../../rbac/${file}.yaml`, import.meta.url), 'utf8');
+  return renderRbacText(`rbac/${file}.yaml`, text, vars).map((o) => o.object);
 }
 
 /** `kubectl apply` of rbac/<file>.yaml as the cluster admin (server-side apply). */

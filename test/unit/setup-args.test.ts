@@ -13,6 +13,8 @@ const base = [
   'aks-rg/aks',
   '--repository',
   'team/archetype',
+  '--preview-domain',
+  'preview.example.com',
 ];
 
 describe('parseSetupArgs', () => {
@@ -23,6 +25,8 @@ describe('parseSetupArgs', () => {
       registry: 'archetypeacr',
       cluster: { resourceGroup: 'aks-rg', name: 'aks' },
       repository: { owner: 'team', repo: 'archetype' },
+      app: { name: 'archetype', namespace: 'archetype', ingressNamespace: 'app-routing-system' },
+      previewDomain: 'preview.example.com',
       location: undefined,
       cloud: 'AzureCloud',
       teardown: false,
@@ -34,6 +38,40 @@ describe('parseSetupArgs', () => {
     const options = parseSetupArgs([...base, '--yes', '--location=westeurope']);
     expect(options.yes).toBe(true);
     expect(options.location).toBe('westeurope');
+  });
+
+  it("takes the app's flags, each held to the shape rbac/ needs", () => {
+    const options = parseSetupArgs([
+      ...base,
+      '--app=shop',
+      '--namespace',
+      'shop-prod',
+      '--app-host',
+      'shop.example.com',
+      '--gateway',
+      'gateway-system/shared',
+      '--ingress-namespace',
+      'ingress',
+    ]);
+    expect(options).toMatchObject({
+      app: {
+        name: 'shop',
+        namespace: 'shop-prod',
+        ingressNamespace: 'ingress',
+        gateway: { namespace: 'gateway-system', name: 'shared' },
+      },
+      appHost: 'shop.example.com',
+    });
+    expect(() => parseSetupArgs([...base, '--app', "x'y"])).toThrow(/--app 'x'y' is not a DNS label/);
+    expect(() => parseSetupArgs(base.slice(0, -2))).toThrow(/flag --preview-domain is missing/);
+    expect(() => parseSetupArgs([...base.slice(0, -1), "a.com' || true"])).toThrow(
+      /--preview-domain 'a.com' \|\| true' is not a DNS name/,
+    );
+    expect(() => parseSetupArgs([...base, '--gateway', 'shared'])).toThrow(
+      /--gateway 'shared' is not <namespace>\/<name>/,
+    );
+    // teardown finds setup's objects by name: no domain needed
+    expect(parseSetupArgs([...base.slice(0, -2), '--teardown']).teardown).toBe(true);
   });
 
   it('takes --teardown and --cloud', () => {

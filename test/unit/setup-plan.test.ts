@@ -56,6 +56,7 @@ describe('wantedVariables / planVariables', () => {
     resourceGroup: 'rg',
     clusterName: 'aks',
     clientIds: { production: 'c-prod', preview: 'c-prev' },
+    previewDomain: 'preview.example.com',
   });
 
   it('puts production client id on the environment and the rest on the repository', () => {
@@ -67,6 +68,7 @@ describe('wantedVariables / planVariables', () => {
       'ACR_NAME',
       'AKS_RESOURCE_GROUP',
       'AKS_CLUSTER_NAME',
+      'PREVIEW_DOMAIN',
     ]);
   });
 

@@ -67,6 +67,7 @@ const input = (gh = github()) => ({
   audience: 'api://AzureADTokenExchangeUSGov',
   github: gh,
   azure,
+  domains: { previewDomain: 'preview.example.com', appHost: 'archetype.example.com' },
 });
 
 describe('planWhole', () => {
@@ -117,7 +118,7 @@ describe('renderWholePlan', () => {
     const lines = renderWholePlan(plan, ['on /x: missing Microsoft.Authorization/roleAssignments/write']);
     expect(lines[0]).toBe('  + managed identity rg/id-archetype-production (production)');
     expect(lines).toContain('  ~ "Allow GitHub Actions to create and approve pull requests" off');
-    expect(lines).toContain('Plan: 18 to add, 1 to change, 0 to destroy.');
+    expect(lines).toContain('Plan: 20 to add, 1 to change, 0 to destroy.');
     expect(lines.at(-1)).toBe('refused: on /x: missing Microsoft.Authorization/roleAssignments/write');
     expect(lines).toContainEqual(expect.stringMatching(/^not done: registry .* is not in ABAC mode/));
   });

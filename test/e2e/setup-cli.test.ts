@@ -1,13 +1,25 @@
 // `archetype-deploy setup` end to end: the built dist/setup.js in a child process against the ARM and GitHub
-// stand-ins (test/fakes/azure-arm-setup.ts, github-setup-routes.ts), as a user runs it: plan → --yes → a
-// second run with nothing to change → --teardown --yes; and a caller who may not assign roles. Asserted on
-// what the stand-ins hold and the requests they got.
+// stand-ins (test/fakes/azure-arm-setup.ts, github-setup-routes.ts) and the local API server as the AKS
+// cluster, as a user runs it: plan → --yes → a second run with nothing to change → --teardown --yes; and a
+// caller who may not assign roles. Asserted on what the stand-ins and the cluster hold and the requests made.
+import { randomBytes } from 'node:crypto';
+import { jest } from '@jest/globals';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { builtInRoles } from '../../src/setup/plan.js';
+import { clusterPath, registryPath, sub, writes } from '../azure/setup-fixture.js';
 import { contributor } from '../fakes/azure-arm-setup.js';
+import { deleteNamespace, testCluster } from '../helpers/cluster.js';
 import { type StandIns, startStandIns } from '../helpers/setup-cli.js';
-import { clusterPath, registryPath, sub, writes } from './setup-fixture.js';
 
-const args = [
+jest.setTimeout(120_000);
+
+// each run its own app and namespace: rbac/'s cluster-scoped objects are named after the app
+const app = `su${randomBytes(3).toString('hex')}`;
+const namespace = `${app}-prod`;
+const admin = testCluster();
+const rbacApi = '/apis/rbac.authorization.k8s.io/v1';
+
+const argsFor = (app: string, namespace = `${app}-prod`) => [
   'setup',
   '--subscription',
   sub,
@@ -19,7 +31,16 @@ const args = [
   'rg-aks/aks-archetype',
   '--repository',
   'team/archetype',
+  '--app',
+  app,
+  '--namespace',
+  namespace,
+  '--preview-domain',
+  `${app}.preview.localhost`,
 ];
+const args = argsFor(app, namespace);
+// for the runs that change nothing: an app no earlier test made, so its namespace is not being deleted
+const other = argsFor(`${app}x`);
 
 // apply and teardown take ~10 s each: setup paces its GitHub writes a second apart, as GitHub asks
 const githubWrites = (s: StandIns) => s.github.requests.filter((r) => r.method !== 'GET');
@@ -32,7 +53,12 @@ describe('archetype-deploy setup on an empty subscription and repository', () =>
     s = await startStandIns();
     before = s.github.settings.snapshot();
   });
-  afterAll(() => s.close());
+  afterAll(async () => {
+    await s.close();
+    for (const path of [`clusterroles/${app}-deployer`, `clusterroles/${app}-preview`])
+      await admin.request('DELETE', `${rbacApi}/${path}`).catch(() => undefined);
+    await deleteNamespace(admin, namespace).catch(() => undefined);
+  });
   beforeEach(() => {
     s.fake.requests.length = 0;
     s.github.requests.length = 0;
@@ -56,10 +82,18 @@ describe('archetype-deploy setup on an empty subscription and repository', () =>
         '  + variable AZURE_PREVIEW_CLIENT_ID on the repository = (client id of the new preview identity)',
         `  + variable AZURE_TENANT_ID on the repository = ${s.fake.tenantId}`,
         '  + ruleset archetype-deploy on the default branch: pull request with 1 approving review, checks check',
-        'Plan: 18 to add, 0 to change, 0 to destroy.',
+        `  + variable PREVIEW_DOMAIN on the repository = ${app}.preview.localhost`,
+        `  + Namespace/${namespace} (rbac/production.yaml)`,
+        `  + ClusterRole/${app}-deployer (rbac/deployer.yaml)`,
+        `  + RoleBinding/${namespace}/${app}-deployer (rbac/production.yaml)`,
+        `  + ValidatingAdmissionPolicy/${app}-preview-namespaces (rbac/preview.yaml)`,
         'This was a plan; nothing changed. Run again with --yes to apply it.',
       ]),
     );
+    expect(stdout).toMatch(/^Plan: \d+ to add, 0 to change, 0 to destroy\.$/m);
+    // the dry-runs wrote nothing in the cluster
+    expect(await admin.get(`${rbacApi}/clusterroles/${app}-deployer`)).toBeUndefined();
+    expect(await admin.get(`/api/v1/namespaces/${namespace}`)).toBeUndefined();
     expect(stdout).toMatch(/^not done: registry .* is not in ABAC mode/m);
     expect(writes(s.fake)).toEqual([]);
     expect(githubWrites(s)).toEqual([]);
@@ -108,10 +142,28 @@ describe('archetype-deploy setup on an empty subscription and repository', () =>
       AZURE_PREVIEW_CLIENT_ID: preview?.clientId,
       AZURE_SUBSCRIPTION_ID: sub,
       AZURE_TENANT_ID: s.fake.tenantId,
+      PREVIEW_DOMAIN: `${app}.preview.localhost`,
     });
     expect(after.rulesets.map((r) => r.name)).toEqual(['archetype-deploy']);
-    // the cluster's step is not wired in yet, and says so
-    expect(stdout).toMatch(/^cluster: the rbac\/ objects are not applied by this version of setup/m);
+    // rbac/ in the cluster, applied as the caller (setup's field manager), bound to the new principals
+    expect(stdout).toContain(`cluster: + ClusterRole/${app}-deployer (rbac/deployer.yaml)`);
+    const binding = await admin.get<KubernetesObject & { subjects?: Array<{ name?: string }> }>(
+      `${rbacApi}/namespaces/${namespace}/rolebindings/${app}-deployer`,
+    );
+    expect(binding?.subjects?.map((x) => x.name)).toEqual([production?.principalId]);
+    expect(binding?.metadata?.managedFields?.map((f) => f.manager)).toEqual(['archetype-deploy-setup']);
+    const previewBinding = await admin.get<KubernetesObject & { subjects?: Array<{ name?: string }> }>(
+      `${rbacApi}/clusterrolebindings/${app}-preview`,
+    );
+    expect(previewBinding?.subjects?.map((x) => x.name)).toEqual([preview?.principalId]);
+    // then checked: every SubjectAccessReview and federated subject as expected
+    expect(stdout).toMatch(/^ {2}all \d+ checks ok$/m);
+    expect(stdout).toMatch(
+      new RegExp(`^  preview +nothing in production's namespace ${namespace} +ok `, 'm'),
+    );
+    expect(stdout).toMatch(
+      /^ {2}production +signs in from deploy\.yml .* ok +subject repo:team\/archetype:environment:production/m,
+    );
     // never a secret
     expect(s.github.requests.some((r) => /secrets/.test(r.path))).toBe(false);
   }, 60_000);
@@ -122,6 +174,7 @@ describe('archetype-deploy setup on an empty subscription and repository', () =>
       expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
       expect(lines(stdout)).toContain('nothing to change');
       expect(stdout).not.toMatch(/^ {2}[+~-] /m);
+      expect(stdout).toMatch(/^ {2}all \d+ checks ok$/m);
     }
     expect(writes(s.fake)).toEqual([]);
     expect(githubWrites(s)).toEqual([]);
@@ -135,9 +188,14 @@ describe('archetype-deploy setup on an empty subscription and repository', () =>
         'Teardown plan for team/archetype:',
         '  - GitHub environment production (with its variables)',
         "  - variable ARCHETYPE_DEPLOY_SETUP (setup's record)",
+        `  - ClusterRole/${app}-deployer (rbac/deployer.yaml)`,
+        `  - RoleBinding/${namespace}/${app}-deployer (rbac/production.yaml)`,
         '  - managed identity id-archetype-production (tagged archetype-deploy-setup)',
         'This was a plan; nothing changed. Run again with --teardown --yes to remove it.',
       ]),
+    );
+    expect(lines(planned.stdout)).toContain(
+      `kept: Namespace/${namespace} (rbac/production.yaml): production runs in it: delete it by hand if the app goes too`,
     );
     expect(writes(s.fake)).toEqual([]);
     expect(githubWrites(s)).toEqual([]);
@@ -145,6 +203,11 @@ describe('archetype-deploy setup on an empty subscription and repository', () =>
     const { code, stdout, stderr } = await s.run([...args, '--teardown', '--yes']);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(stdout).toMatch(/^Teardown complete/m);
+    expect(stdout).toContain(`cluster: deleted ClusterRole/${app}-deployer (rbac/deployer.yaml)`);
+    expect(await admin.get(`${rbacApi}/clusterroles/${app}-deployer`)).toBeUndefined();
+    expect(await admin.get(`${rbacApi}/clusterrolebindings/${app}-preview`)).toBeUndefined();
+    // production's namespace stays: the app may still run in it
+    expect(await admin.get(`/api/v1/namespaces/${namespace}`)).toBeDefined();
     expect(s.fake.setup.identities).toEqual([]);
     expect(s.fake.setup.roleAssignments).toEqual([]);
     expect(s.github.settings.snapshot()).toEqual(before);
@@ -166,7 +229,7 @@ describe('archetype-deploy setup for a caller who may not assign roles', () => {
   it.each([[[]], [['--yes']]])(
     'prints the plan and a refusal naming scope, right and who can grant it, changing nothing (%j)',
     async (extra) => {
-      const { code, stdout, stderr } = await s.run([...args, ...extra]);
+      const { code, stdout, stderr } = await s.run([...other, ...extra]);
       expect({ code, stderr }).toEqual({ code: 1, stderr: '' });
       expect(lines(stdout)).toContain(
         '  + managed identity rg-archetype/id-archetype-production (production)',
@@ -203,7 +266,7 @@ describe('archetype-deploy setup failures', () => {
   });
 
   it('a registry that is not there: exit 1, what was read, the fix, no stack, nothing changed', async () => {
-    const { code, stderr } = await s.run(args.map((a) => (a === 'archetypeacr' ? 'nosuchacr' : a)));
+    const { code, stderr } = await s.run(other.map((a) => (a === 'archetypeacr' ? 'nosuchacr' : a)));
     expect(code).toBe(1);
     expect(stderr).toMatch(
       /^setup failed: reading registry .*\/registries\/nosuchacr: 404 ResourceNotFound: .*check --registry, --resource-group and --subscription\n$/,
@@ -214,7 +277,7 @@ describe('archetype-deploy setup failures', () => {
 
   it('a GitHub caller without admin: the plan, and a refusal saying who can grant it', async () => {
     s.github.settings.seed({ permissions: { admin: false } });
-    const { code, stdout } = await s.run(args);
+    const { code, stdout } = await s.run(other);
     expect(code).toBe(1);
     expect(stdout).toMatch(
       /^refused: you need admin on team\/archetype \(you have write\).*ask an owner of team\/archetype/m,
