@@ -377,6 +377,23 @@ export class FakeAzure {
     };
   }
 
+  /**
+   * Whether `principalId` holds, through a role assignment made on the stand-in (setup's), the AKS role whose
+   * actions include the request: Cluster User Role (listClusterUserCredential, read) or Cluster Admin Role
+   * (both), at the cluster or a scope above it.
+   */
+  private holdsClusterRole(principalId: string, clusterId: string, admin: boolean): boolean {
+    const roles = ['0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8'];
+    if (!admin) roles.push('4abbcc35-e782-43d8-92c5-2d3f1bd2253f');
+    const within = (scope: string) => `${clusterId.toLowerCase()}/`.startsWith(`${scope.toLowerCase()}/`);
+    return this.setup.roleAssignments.some(
+      (a) =>
+        a.principalId === principalId &&
+        within(a.scope) &&
+        roles.some((role) => a.roleDefinitionId.toLowerCase().endsWith(role)),
+    );
+  }
+
   private credentials(
     r: RecordedRequest,
     [subscription, group, name, action]: [string, string, string, string],
@@ -419,7 +436,10 @@ export class FakeAzure {
       );
     const admin = action === 'listClusterAdminCredential';
     const read = action === 'read';
-    if (!(admin ? cluster.admins : cluster.users).includes(String(claims.appid)))
+    if (
+      !(admin ? cluster.admins : cluster.users).includes(String(claims.appid)) &&
+      !this.holdsClusterRole(String(claims.oid), read ? r.path : r.path.replace(/\/[^/]+$/, ''), admin)
+    )
       return armError(
         403,
         'AuthorizationFailed',

@@ -32,6 +32,8 @@ export interface StandIns {
   github: FakeGitHub;
   /** the caller's object id: the user the API server knows setup's requests by */
   callerObjectId: string;
+  /** the stand-in's CA certificate, for NODE_EXTRA_CA_CERTS of other processes (the action) */
+  caFile: string;
   run: (args: string[]) => Promise<CliRun>;
   close: () => Promise<void>;
 }
@@ -93,5 +95,5 @@ export async function startStandIns(): Promise<StandIns> {
     await fake.close();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { fake, github, callerObjectId, run, close };
+  return { fake, github, callerObjectId, caFile, run, close };
 }
