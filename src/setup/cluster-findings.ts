@@ -24,7 +24,7 @@ export function clusterFindings(cluster: ClusterFacts, resourceGroup: string, na
     );
   else if (cluster.aadProfile.enableAzureRbac)
     findings.push(
-      `Azure RBAC for Kubernetes authorization is on: the rbac/ files grant nothing there; switch to Kubernetes RBAC with ${aks} --disable-azure-rbac`,
+      `Azure RBAC for Kubernetes authorization is on: beside rbac/'s bindings, Azure role assignments (an AKS RBAC role on the cluster, its resource group or the subscription) grant Kubernetes rights too; setup's checks ask the API server, which asks Azure as well, but a later assignment widens the identities unseen; to keep Kubernetes RBAC alone: ${aks} --disable-azure-rbac`,
     );
   if (!cluster.disableLocalAccounts)
     findings.push(

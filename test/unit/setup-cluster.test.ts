@@ -26,7 +26,7 @@ describe('clusterFindings', () => {
     ]);
   });
 
-  it('says the rbac/ files do nothing under Azure RBAC for Kubernetes', () => {
+  it('says Azure role assignments grant Kubernetes rights beside rbac/ under Azure RBAC', () => {
     const findings = clusterFindings(
       {
         disableLocalAccounts: true,
