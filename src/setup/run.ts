@@ -9,6 +9,7 @@ import { checkRights, describeMissing, rightsForPlan } from './azure/rights.js';
 import { type ClusterStep, pendingClusterStep } from './cluster-step.js';
 import { applyGitHubPlan } from './github/apply.js';
 import { readGitHubState } from './github/read-state.js';
+import { resolveReviewers } from './github/reviewers.js';
 import type { SetupSession } from './session.js';
 import { runTeardown } from './teardown-run.js';
 import {
@@ -37,9 +38,10 @@ async function runApply(session: SetupSession, io: SetupIo): Promise<number> {
     `Reading ${target.repository} on GitHub and subscription ${options.subscriptionId} on Azure (nothing changes without --yes)`,
   );
   const github = await readGitHubState(gh, productionEnvironment);
+  const reviewers = await resolveReviewers(gh, github, options.reviewers, productionEnvironment);
   const azure = await readAzureState(arm, target);
   const tenantId = await signedInTenant(session.credential, session.endpoints.armEndpoint);
-  const input = { target, tenantId, audience: session.endpoints.oidcAudience, github, azure };
+  const input = { target, tenantId, audience: session.endpoints.oidcAudience, github, azure, reviewers };
   const plan = planWhole(input);
   const missing = describeMissing(await checkRights(arm, rightsForPlan(plan.azure, azure, target)));
   io.out('');
