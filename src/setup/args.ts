@@ -1,9 +1,11 @@
 // `archetype-deploy setup --subscription ID --resource-group RG --registry NAME --cluster RG/NAME
 //  --repository owner/name --preview-domain D [--app-host H] [--app A] [--namespace N]
-//  [--ingress-namespace N] [--gateway NS/NAME] [--location L] [--cloud C] [--teardown] [--yes]` → typed
+//  [--ingress-namespace N] [--gateway NS/NAME] [--location L] [--cloud C] [--reviewer R]... [--teardown]
+//  [--yes]` → typed
 // options; every mistake names the flag and the fix. The app's flags are the action's inputs of the same
 // names: the cluster's rbac/ objects are rendered from them, and the workflows read the domains as variables.
 import { type AzureCloud, azureCloudNames } from '../azure/cloud.js';
+import { checkReviewers, parseReviewer, type ReviewerName } from './github/reviewers.js';
 
 export interface SetupOptions {
   subscriptionId: string;
@@ -25,13 +27,15 @@ export interface SetupOptions {
   location?: string;
   /** the Azure cloud: its sign-in and ARM endpoints and the audience of GitHub's OIDC tokens */
   cloud: AzureCloud;
+  /** the production environment's required reviewers (--reviewer, repeatable); none: left as they are */
+  reviewers: ReviewerName[];
   /** remove what setup made (by its tag and its record) instead of setting up */
   teardown: boolean;
   yes: boolean;
 }
 
 export const setupUsage =
-  'usage: archetype-deploy setup --subscription ID --resource-group RG --registry NAME --cluster RG/NAME --repository owner/name --preview-domain DOMAIN [--app-host HOST] [--app NAME] [--namespace NS] [--ingress-namespace NS] [--gateway NS/NAME] [--location L] [--cloud AzureCloud|AzureUSGovernment|AzureChinaCloud] [--teardown] [--yes]';
+  'usage: archetype-deploy setup --subscription ID --resource-group RG --registry NAME --cluster RG/NAME --repository owner/name --preview-domain DOMAIN [--app-host HOST] [--app NAME] [--namespace NS] [--ingress-namespace NS] [--gateway NS/NAME] [--location L] [--cloud AzureCloud|AzureUSGovernment|AzureChinaCloud] [--reviewer <login>|<org>/<team-slug>]... [--teardown] [--yes]';
 
 const valued = [
   '--subscription',
@@ -60,6 +64,7 @@ export function parseSetupArgs(argv: string[]): SetupOptions {
   const values = new Map<string, string>();
   let yes = false;
   let teardown = false;
+  const reviewers: ReviewerName[] = [];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] ?? '';
     const [flag, inline]: [string, string | undefined] = arg.includes('=')
@@ -67,7 +72,12 @@ export function parseSetupArgs(argv: string[]): SetupOptions {
       : [arg, undefined];
     if (flag === '--yes' && inline === undefined) yes = true;
     else if (flag === '--teardown' && inline === undefined) teardown = true;
-    else if (valued.includes(flag)) {
+    else if (flag === '--reviewer') {
+      const value = inline ?? rest[++i];
+      if (!value || (inline === undefined && value.startsWith('--')))
+        throw new Error(`flag --reviewer needs a value, a user's login or <org>/<team-slug>; ${setupUsage}`);
+      reviewers.push(parseReviewer(value));
+    } else if (valued.includes(flag)) {
       const value = inline ?? rest[++i];
       if (value === undefined || value === '' || (inline === undefined && value.startsWith('--')))
         throw new Error(`flag ${flag} needs a value; ${setupUsage}`);
@@ -106,6 +116,7 @@ export function parseSetupArgs(argv: string[]): SetupOptions {
   const [owner, repo, ...more] = repositoryValue.split('/');
   if (!owner || !repo || more.length > 0 || !/^[\w.-]+$/.test(owner) || !/^[\w.-]+$/.test(repo))
     throw new Error(`--repository '${repositoryValue}' is not owner/name, like team/archetype`);
+  checkReviewers(reviewers);
   const cloud = values.get('--cloud') ?? 'AzureCloud';
   if (!azureCloudNames.includes(cloud as AzureCloud))
     throw new Error(`--cloud '${cloud}' is not an Azure cloud; give one of ${azureCloudNames.join(', ')}`);
@@ -118,6 +129,7 @@ export function parseSetupArgs(argv: string[]): SetupOptions {
     repository: { owner, repo },
     location: values.get('--location'),
     cloud: cloud as AzureCloud,
+    reviewers,
     teardown,
     yes,
   };

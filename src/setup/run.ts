@@ -16,6 +16,7 @@ import {
 } from './cluster-step.js';
 import { applyGitHubPlan } from './github/apply.js';
 import { readGitHubState } from './github/read-state.js';
+import { resolveReviewers } from './github/reviewers.js';
 import type { SetupSession } from './session.js';
 import { runTeardown } from './teardown-run.js';
 import {
@@ -42,10 +43,19 @@ async function runApply(session: SetupSession, io: SetupIo): Promise<number> {
     `Reading ${target.repository} on GitHub, subscription ${options.subscriptionId} on Azure and cluster ${options.cluster.name} (nothing changes without --yes)`,
   );
   const github = await readGitHubState(gh, productionEnvironment);
+  const reviewers = await resolveReviewers(gh, github, options.reviewers, productionEnvironment);
   const azure = await readAzureState(arm, target);
   const tenantId = await signedInTenant(session.credential, session.endpoints.armEndpoint);
   const domains = { previewDomain: options.previewDomain, appHost: options.appHost };
-  const input = { target, tenantId, audience: session.endpoints.oidcAudience, github, azure, domains };
+  const input = {
+    target,
+    tenantId,
+    audience: session.endpoints.oidcAudience,
+    github,
+    azure,
+    domains,
+    reviewers,
+  };
   const plan = planWhole(input);
   const missing = describeMissing(await checkRights(arm, rightsForPlan(plan.azure, azure, target)));
   const cluster = await planClusterStep(session, currentPrincipals(azure));

@@ -9,6 +9,7 @@ import type { AzureState, AzureTarget } from './azure/read-state.js';
 import { type IdentityRole, wantedCredentials } from './federation-plan.js';
 import { type GitHubPlan, planGitHub } from './github/plan.js';
 import { describeGitHubChange } from './github/render.js';
+import type { ResolvedReviewers } from './github/reviewers.js';
 import type { GitHubState } from './github/state.js';
 import { wantedVariables } from './plan.js';
 import { planIsEmpty, renderPlan } from './print.js';
@@ -29,6 +30,8 @@ export interface WholePlanInput {
   audience: string;
   github: GitHubState;
   azure: AzureState;
+  /** the environment's required reviewers from --reviewer (github/reviewers.ts); none: left as they are */
+  reviewers?: ResolvedReviewers;
 }
 
 export interface WholePlan {
@@ -61,14 +64,14 @@ export function planWhole(input: WholePlanInput): WholePlan {
 
 /** GitHub's part for the identities' client ids: planned again with the real ones once Azure's is applied. */
 export function planGitHubSide(
-  input: Pick<WholePlanInput, 'target' | 'tenantId' | 'github' | 'domains'>,
+  input: Pick<WholePlanInput, 'target' | 'tenantId' | 'github' | 'domains' | 'reviewers'>,
   clientIds: Record<IdentityRole, string>,
 ): GitHubPlan {
   const { target } = input;
-  return planGitHub(input.github, {
+  const plan = planGitHub(input.github, {
     environment: productionEnvironment,
     // none given: the environment's reviewers are left as they are
-    reviewers: [],
+    reviewers: input.reviewers?.reviewers ?? [],
     variables: wantedVariables({
       tenantId: input.tenantId,
       subscriptionId: target.subscriptionId,
@@ -80,6 +83,8 @@ export function planGitHubSide(
     }),
     requiredChecks,
   });
+  // a --reviewer that cannot be one refuses the whole plan, like a missing right
+  return { ...plan, refusals: [...(input.reviewers?.refusals ?? []), ...plan.refusals] };
 }
 
 /** The cluster's part of the plan (cluster-step.ts): a line per rbac/ object to write, and refusals. */

@@ -95,6 +95,9 @@ describe('archetype-deploy setup on an empty subscription and repository', () =>
     expect(await admin.get(`${rbacApi}/clusterroles/${app}-deployer`)).toBeUndefined();
     expect(await admin.get(`/api/v1/namespaces/${namespace}`)).toBeUndefined();
     expect(stdout).toMatch(/^not done: registry .* is not in ABAC mode/m);
+    expect(stdout).toMatch(
+      /^not done: production deploys run without an approval step: .* --reviewer <login> \(a user\) or --reviewer <org>\/<team-slug> \(a team\)/m,
+    );
     expect(writes(s.fake)).toEqual([]);
     expect(githubWrites(s)).toEqual([]);
     expect(s.fake.setup.identities).toEqual([]);
@@ -217,6 +220,69 @@ describe('archetype-deploy setup on an empty subscription and repository', () =>
   }, 60_000);
 });
 
+// The team is of the repository's organization (team/archetype): a team of another organization cannot have
+// access to the repository, and setup refuses one (test/github/setup-github-reviewers.test.ts).
+describe('archetype-deploy setup --reviewer', () => {
+  let s: StandIns;
+  const reviewers = ['--reviewer', 'alice', '--reviewer', 'team/deployers'];
+  // an app of its own: this one applies, so it tears down what it made
+  const args = argsFor(`${app}r`);
+  beforeAll(async () => {
+    s = await startStandIns();
+    s.github.settings.directory.addUser('alice', 101);
+    s.github.settings.directory.addTeam('team', 'deployers', 202, 'Deployers');
+  });
+  afterAll(async () => {
+    await s.run([...args, '--teardown', '--yes']);
+    await s.close();
+    await deleteNamespace(admin, `${app}r-prod`).catch(() => undefined);
+  });
+  beforeEach(() => {
+    s.fake.requests.length = 0;
+    s.github.requests.length = 0;
+  });
+
+  it('sets a user and a team as required reviewers of production, self-review prevented', async () => {
+    const { code, stdout, stderr } = await s.run([...args, ...reviewers, '--yes']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(lines(stdout)).toContain(
+      '  + GitHub environment production: deployments from custom branch policies only; required reviewers alice, team/deployers, self-review prevented',
+    );
+    expect(stdout).not.toMatch(/approval step/);
+    expect(s.github.made('GET', /^\/(users\/alice|orgs\/team\/teams\/deployers)$/)).toHaveLength(2);
+    const [production] = s.github.settings.snapshot().environments;
+    expect(production).toMatchObject({
+      name: 'production',
+      preventSelfReview: true,
+      reviewers: [
+        { type: 'User', id: 101 },
+        { type: 'Team', id: 202 },
+      ],
+    });
+  }, 60_000);
+
+  it('a second run, with the same reviewers or without the flag, has nothing to change', async () => {
+    for (const extra of [reviewers, []]) {
+      const { code, stdout, stderr } = await s.run([...args, ...extra, '--yes']);
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      expect(lines(stdout)).toContain('nothing to change');
+      expect(stdout).not.toMatch(/approval step/);
+    }
+    expect(writes(s.fake)).toEqual([]);
+    expect(githubWrites(s)).toEqual([]);
+  });
+
+  it('another set is a ~ change naming the reviewers before', async () => {
+    s.github.settings.directory.addUser('carol', 103);
+    const { code, stdout } = await s.run([...args, '--reviewer', 'carol']);
+    expect(code).toBe(0);
+    expect(lines(stdout)).toContain(
+      '  ~ GitHub environment production: deployments from custom branch policies only; required reviewers carol, self-review prevented (was: required reviewers alice, team/deployers, self-review prevented)',
+    );
+    expect(githubWrites(s)).toEqual([]);
+  });
+});
+
 describe('archetype-deploy setup for a caller who may not assign roles', () => {
   let s: StandIns;
   beforeAll(async () => {
@@ -273,6 +339,29 @@ describe('archetype-deploy setup failures', () => {
     );
     expect(writes(s.fake)).toEqual([]);
     expect(s.github.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('a --reviewer who is not on GitHub: the plan, a refusal naming them, no write at all', async () => {
+    s.github.settings.directory.addUser('alice', 101);
+    for (const extra of [[], ['--yes']]) {
+      const { code, stdout, stderr } = await s.run([
+        ...args,
+        '--reviewer',
+        'alice',
+        '--reviewer',
+        'nobody',
+        ...extra,
+      ]);
+      expect({ code, stderr }).toEqual({ code: 1, stderr: '' });
+      expect(lines(stdout)).toContain(
+        "refused: --reviewer 'nobody': there is no GitHub user nobody; check the login (github.com/nobody)",
+      );
+      expect(stdout).toMatch(/^setup changed nothing: 1 refusal\(s\) above/m);
+    }
+    expect(s.github.made('GET', '/users/nobody')).toHaveLength(2);
+    expect(writes(s.fake)).toEqual([]);
+    expect(githubWrites(s)).toEqual([]);
+    expect(s.fake.setup.identities).toEqual([]);
   });
 
   it('a GitHub caller without admin: the plan, and a refusal saying who can grant it', async () => {

@@ -14,6 +14,8 @@ import { FakeRepositorySettings } from './github-setup-routes.js';
 // - Pull requests: GET /repos/{owner}/{repo}/pulls/{n}                 (rest/pulls/pulls#get-a-pull-request)
 // - Repository settings (environments, variables, rulesets, OIDC template, workflow permissions) that
 //   `archetype-deploy setup` reads and writes: github-setup-routes.ts, seeded through `settings`
+// - Users and teams setup resolves required reviewers with: GET /users/{username} (users/get-by-username),
+//   GET /orgs/{org}/teams/{team_slug} (teams/get-by-name): github-directory.ts, `settings.directory`
 // - Pagination: per_page / page query, Link header with rel="next"     (rest/using-the-rest-api/using-pagination-in-the-rest-api)
 // - Errors: {"message", "documentation_url"} with 401 Bad credentials, 404 Not Found, 422 Validation Failed.
 // - Rate limits (rest/using-the-rest-api/rate-limits-for-the-rest-api): every answer carries x-ratelimit-limit,

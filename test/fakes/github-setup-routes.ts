@@ -7,7 +7,8 @@
 // repository public to enable this feature.", as GitHub answers there; creating an environment there answers
 // the same 403 here (setup never tries: its plan states the limit instead).
 // Seed a repository per test with `seed()` (caller without admin, private on a plan, custom OIDC template,
-// immutable subjects, …) and `addEnvironment()`; `snapshot()` is its state without ids and times.
+// immutable subjects, …), `addEnvironment()` and the users and teams of `directory` (github-directory.ts);
+// `snapshot()` is its state without ids and times.
 
 import {
   type Answer,
@@ -19,6 +20,7 @@ import {
   paged,
   upgradeRequired,
 } from './github-answers.js';
+import { FakeDirectory } from './github-directory.js';
 import { FakeRulesets } from './github-rulesets.js';
 
 export interface SetupSeed {
@@ -78,6 +80,8 @@ export class FakeRepositorySettings {
   readonly environments = new Map<string, FakeEnvironment>();
   readonly variables = new Map<string, string>();
   readonly rulesets: FakeRulesets;
+  /** users and teams, for required reviewers (users/get-by-username, teams/get-by-name) */
+  readonly directory = new FakeDirectory();
   private nextId = 5000;
 
   constructor(
@@ -110,6 +114,7 @@ export class FakeRepositorySettings {
     this.environments.clear();
     this.variables.clear();
     this.rulesets.list.length = 0;
+    this.directory.clear();
   }
 
   /** An environment made by someone else (with protections, policies and variables). */
@@ -159,6 +164,8 @@ export class FakeRepositorySettings {
   ): Answer | undefined {
     const url = new URL(`${requestUrl.pathname}${requestUrl.search}`, origin);
     const path = url.pathname;
+    const lookup = this.directory.answer(method, path, origin);
+    if (lookup) return lookup;
     // orgs/get: `plan` only for the organization's owners
     if (method === 'GET' && path === `/orgs/${this.owner}`) {
       if (this.ownerType !== 'Organization') return notFound();
@@ -411,12 +418,13 @@ export class FakeRepositorySettings {
         node_id: `GA_${e.id + 2}`,
         prevent_self_review: e.preventSelfReview,
         type: 'required_reviewers',
+        // reviewers[].reviewer: simple-user or team
         reviewers: e.reviewers.map((r) => ({
           type: r.type,
           reviewer:
             r.type === 'User'
-              ? { login: `user-${r.id}`, id: r.id, type: 'User' }
-              : { id: r.id, name: `team-${r.id}`, slug: `team-${r.id}` },
+              ? this.directory.userJson(r.id, origin)
+              : this.directory.teamJson(r.id, this.owner, origin),
         })),
       });
     if (e.branchPolicy) rules.push({ id: e.id + 3, node_id: `GA_${e.id + 3}`, type: 'branch_policy' });

@@ -15,7 +15,7 @@ const { github, m, connect } = setupGitHubStandIn(token, { seed: true });
 function wanted(overrides: Partial<import('../../src/setup/github/plan.js').GitHubWanted> = {}) {
   return {
     environment: 'production',
-    reviewers: [{ type: 'User' as const, id: 7 }],
+    reviewers: [{ type: 'User' as const, id: 7, name: 'octocat' }],
     variables: m.variables.wantedVariables({
       tenantId: 't-1',
       subscriptionId: '22222222-2222-2222-2222-222222222222',
@@ -55,10 +55,13 @@ describe('setup on GitHub: plan, apply, plan again', () => {
     expect(plan.refusals).toEqual([]);
     expect(plan.limits).toEqual([]);
     expect(m.render.renderGitHubPlan(plan)).toContain(
-      '+ GitHub environment production: deployments from custom branch policies only, 1 required reviewer(s), self-review prevented',
+      '+ GitHub environment production: deployments from custom branch policies only; required reviewers octocat, self-review prevented',
     );
 
     await m.apply.applyGitHubPlan(gh, state, plan);
+    // repos/create-or-update-environment takes type and id only
+    const [put] = github.made('PUT', '/repos/team/archetype/environments/production');
+    expect(put?.body).toMatchObject({ reviewers: [{ type: 'User', id: 7 }], prevent_self_review: true });
     const after = github.settings.snapshot();
     expect(after.environments).toEqual([
       {

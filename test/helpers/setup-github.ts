@@ -12,6 +12,7 @@ export interface SetupModules {
   apply: typeof import('../../src/setup/github/apply.js');
   teardown: typeof import('../../src/setup/github/teardown.js');
   render: typeof import('../../src/setup/github/render.js');
+  reviewers: typeof import('../../src/setup/github/reviewers.js');
   variables: typeof import('../../src/setup/plan.js');
   federation: typeof import('../../src/setup/federation-plan.js');
 }
@@ -31,6 +32,7 @@ export function setupGitHubStandIn(token: string, options: { seed: boolean }) {
       apply: await import('../../src/setup/github/apply.js'),
       teardown: await import('../../src/setup/github/teardown.js'),
       render: await import('../../src/setup/github/render.js'),
+      reviewers: await import('../../src/setup/github/reviewers.js'),
       variables: await import('../../src/setup/plan.js'),
       federation: await import('../../src/setup/federation-plan.js'),
     });

@@ -29,6 +29,7 @@ describe('parseSetupArgs', () => {
       previewDomain: 'preview.example.com',
       location: undefined,
       cloud: 'AzureCloud',
+      reviewers: [],
       teardown: false,
       yes: false,
     });
@@ -79,7 +80,27 @@ describe('parseSetupArgs', () => {
     expect(options).toMatchObject({ teardown: true, cloud: 'AzureUSGovernment', yes: true });
   });
 
+  it('takes --reviewer again and again: users and <org>/<team-slug> teams', () => {
+    const options = parseSetupArgs([...base, '--reviewer', 'alice', '--reviewer=team/deployers']);
+    expect(options.reviewers).toEqual([
+      { kind: 'user', value: 'alice', login: 'alice' },
+      { kind: 'team', value: 'team/deployers', org: 'team', slug: 'deployers' },
+    ]);
+  });
+
   it.each([
+    [[...base, '--reviewer'], /flag --reviewer needs a value, a user's login or <org>\/<team-slug>/],
+    [[...base, '--reviewer', '--yes'], /flag --reviewer needs a value/],
+    [
+      [...base, '--reviewer', 'a/b/c'],
+      /--reviewer 'a\/b\/c' is neither a user's login \(like octocat\) nor <organization>\/<team-slug>/,
+    ],
+    [[...base, '--reviewer', '-alice'], /--reviewer '-alice' is neither a user's login/],
+    [[...base, '--reviewer', 'alice', '--reviewer', 'Alice'], /--reviewer 'Alice' is given twice/],
+    [
+      [...base, ...['a', 'b', 'c', 'd', 'e', 'f', 'g'].flatMap((r) => ['--reviewer', r])],
+      /--reviewer is given 7 times; GitHub takes at most 6 users or teams .*give a team instead of its members/,
+    ],
     [[...base, '--teardown=yes'], /unknown flag '--teardown=yes'/],
     [
       [...base, '--cloud', 'AzureGermanCloud'],

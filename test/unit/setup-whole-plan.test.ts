@@ -128,6 +128,12 @@ describe('renderWholePlan', () => {
       azure: { identities: [], credentials: [], roles: [], refusals: [], findings: ['no policy engine'] },
       github: { ...planWhole(input()).github, changes: [] },
     };
-    expect(renderWholePlan(empty, [])).toEqual(['nothing to change', 'cluster: no policy engine']);
+    expect(renderWholePlan(empty, [])).toEqual([
+      'nothing to change',
+      expect.stringMatching(
+        /^not done: production deploys run without an approval step: .*--reviewer <login>/,
+      ),
+      'cluster: no policy engine',
+    ]);
   });
 });

@@ -5,12 +5,12 @@ import { planVariables, type VariableChange } from '../plan.js';
 import type { SubjectTemplate } from '../subjects.js';
 import { githubLimits } from './limits.js';
 import { type RulesetBody, rulesetMatches, wantedRuleset } from './ruleset.js';
-import type { EnvironmentState, GitHubState, Reviewer } from './state.js';
+import { type EnvironmentState, type GitHubState, type Reviewer, reviewerBody } from './state.js';
 
 export interface GitHubWanted {
   /** the deployment environment, e.g. production */
   environment: string;
-  /** its required reviewers (up to six); none: reviewers are left as they are */
+  /** its required reviewers (up to six, with their names for the plan); none: left as they are */
   reviewers: Reviewer[];
   /** the variables to hold (../plan.ts wantedVariables): never secrets */
   variables: VariableChange[];
@@ -29,7 +29,16 @@ export interface EnvironmentBody {
 }
 
 export type GitHubChange =
-  | { kind: 'environment'; name: string; create: boolean; body: EnvironmentBody }
+  | {
+      kind: 'environment';
+      name: string;
+      create: boolean;
+      body: EnvironmentBody;
+      /** the required reviewers after the change, named (body.reviewers has their ids only) */
+      reviewers: Reviewer[];
+      /** set when the change replaces the reviewers of an existing environment: what they were */
+      before?: { reviewers: Reviewer[]; preventSelfReview: boolean };
+    }
   | { kind: 'branch-policy'; environment: string; branch: string }
   | { kind: 'variable'; variable: VariableChange }
   | { kind: 'workflow-permissions'; current?: boolean }
@@ -61,6 +70,13 @@ export function planGitHub(state: GitHubState, wanted: GitHubWanted): GitHubPlan
   const changes: GitHubChange[] = [];
   if (limits.environments)
     changes.push(...planEnvironment(state.environment, wanted, state.defaultBranch, limits.reviewers));
+  if (
+    limits.environments &&
+    limits.reviewers &&
+    wanted.reviewers.length === 0 &&
+    !state.environment?.reviewers.length
+  )
+    notes.push(noApprovalStep(state, wanted.environment));
   const variables = limits.environments
     ? wanted.variables
     : wanted.variables.filter((v) => v.environment === undefined);
@@ -128,12 +144,10 @@ function planEnvironment(
   };
   if (existing?.waitTimer) body.wait_timer = existing.waitTimer;
   // prevent_self_review only with reviewers: GitHub refuses it on an environment without any
-  if (withReviewers) {
-    body.reviewers = wanted.reviewers;
-    body.prevent_self_review = true;
-  } else if (existing && existing.reviewers.length > 0) {
-    body.reviewers = existing.reviewers;
-    body.prevent_self_review = existing.preventSelfReview;
+  const reviewers = withReviewers ? wanted.reviewers : (existing?.reviewers ?? []);
+  if (reviewers.length > 0) {
+    body.reviewers = reviewerBody(reviewers);
+    body.prevent_self_review = withReviewers || existing?.preventSelfReview === true;
   }
   const custom = existing?.branchPolicy?.custom_branch_policies === true;
   const reviewersDiffer =
@@ -141,10 +155,30 @@ function planEnvironment(
     (!existing?.preventSelfReview ||
       existing.reviewers.length !== wanted.reviewers.length ||
       !wanted.reviewers.every((r) => existing.reviewers.some((e) => e.type === r.type && e.id === r.id)));
+  const before =
+    existing && reviewersDiffer
+      ? { reviewers: existing.reviewers, preventSelfReview: existing.preventSelfReview }
+      : undefined;
   if (!existing || !custom || reviewersDiffer)
-    changes.push({ kind: 'environment', name: wanted.environment, create: !existing, body });
+    changes.push({
+      kind: 'environment',
+      name: wanted.environment,
+      create: !existing,
+      body,
+      reviewers,
+      ...(before ? { before } : {}),
+    });
   const policies = custom ? (existing?.branchPolicies ?? []) : [];
   if (!policies.some((p) => p.type === 'branch' && p.name === defaultBranch))
     changes.push({ kind: 'branch-policy', environment: wanted.environment, branch: defaultBranch });
   return changes;
+}
+
+/** The note of a plan without required reviewers: production deploys then wait for nobody. */
+function noApprovalStep(state: Pick<GitHubState, 'ownerType'>, environment: string): string {
+  const forms =
+    state.ownerType === 'Organization'
+      ? '--reviewer <login> (a user) or --reviewer <org>/<team-slug> (a team)'
+      : '--reviewer <login>';
+  return `production deploys run without an approval step: environment ${environment} has no required reviewers; to add one, run setup again with up to 6 of ${forms}: one of them then approves each deploy, never the one who started it`;
 }

@@ -100,9 +100,13 @@ async function readEnvironment(gh: GitHub, name: string): Promise<EnvironmentSta
     if (rule.type === 'wait_timer' && 'wait_timer' in rule) state.waitTimer = rule.wait_timer ?? 0;
     if (rule.type === 'required_reviewers' && 'reviewers' in rule) {
       state.preventSelfReview = 'prevent_self_review' in rule && rule.prevent_self_review === true;
-      state.reviewers = (rule.reviewers ?? []).flatMap((r): Reviewer[] =>
-        r.reviewer && (r.type === 'User' || r.type === 'Team') ? [{ type: r.type, id: r.reviewer.id }] : [],
-      );
+      state.reviewers = (rule.reviewers ?? []).flatMap((r): Reviewer[] => {
+        const who = r.reviewer;
+        if (!who || (r.type !== 'User' && r.type !== 'Team')) return [];
+        // a user's login; a team's slug, in the repository's organization
+        const name = 'login' in who ? who.login : 'slug' in who ? `${owner}/${who.slug}` : undefined;
+        return [{ type: r.type, id: Number(who.id), ...(name ? { name } : {}) }];
+      });
     }
   }
   if (state.branchPolicy?.custom_branch_policies) {

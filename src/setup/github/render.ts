@@ -1,13 +1,15 @@
 // The GitHub plan as lines, like ../print.ts renders the rest: one line per change, then what is not done.
 import type { GitHubChange, GitHubPlan } from './plan.js';
+import { type Reviewer, reviewerName } from './state.js';
 
 export function describeGitHubChange(change: GitHubChange): string {
   switch (change.kind) {
     case 'environment': {
-      const reviewers = change.body.reviewers?.length
-        ? `, ${change.body.reviewers.length} required reviewer(s), self-review ${change.body.prevent_self_review ? 'prevented' : 'allowed'}`
+      const reviewers = describeReviewers(change.reviewers, change.body.prevent_self_review === true);
+      const before = change.before
+        ? ` (was: ${describeReviewers(change.before.reviewers, change.before.preventSelfReview) || 'no required reviewers'})`
         : '';
-      return `${change.create ? '+' : '~'} GitHub environment ${change.name}: deployments from custom branch policies only${reviewers}`;
+      return `${change.create ? '+' : '~'} GitHub environment ${change.name}: deployments from custom branch policies only${reviewers ? `; ${reviewers}` : ''}${before}`;
     }
     case 'branch-policy':
       return `+ deployment branch policy ${change.branch} on environment ${change.environment}`;
@@ -37,4 +39,10 @@ export function renderGitHubPlan(plan: GitHubPlan): string[] {
   for (const limit of plan.limits) lines.push(`not done: ${limit}`);
   for (const refusal of plan.refusals) lines.push(`refused: ${refusal}`);
   return lines;
+}
+
+/** `required reviewers alice, my-org/deployers, self-review prevented`; '' for none. */
+function describeReviewers(reviewers: Reviewer[], preventSelfReview: boolean): string {
+  if (reviewers.length === 0) return '';
+  return `required reviewers ${reviewers.map(reviewerName).join(', ')}, self-review ${preventSelfReview ? 'prevented' : 'allowed'}`;
 }

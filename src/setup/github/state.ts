@@ -6,6 +6,18 @@ import type { SubjectTemplate } from '../subjects.js';
 export interface Reviewer {
   type: 'User' | 'Team';
   id: number;
+  /** the user's login or the team's <org>/<slug>, for the plan's lines; never sent (reviewerBody) */
+  name?: string;
+}
+
+/** Reviewers as `repos/create-or-update-environment` takes them: type and id only. */
+export function reviewerBody(reviewers: Reviewer[]): Reviewer[] {
+  return reviewers.map(({ type, id }) => ({ type, id }));
+}
+
+/** A reviewer as the plan names it: its login or <org>/<slug>, else its type and id. */
+export function reviewerName(reviewer: Reviewer): string {
+  return reviewer.name ?? `${reviewer.type === 'User' ? 'user' : 'team'} ${reviewer.id}`;
 }
 
 /** A deployment environment and its protections (`repos/get-environment`, `repos/list-deployment-branch-policies`). */

@@ -6,7 +6,7 @@ import type { GitHub } from '../../github/client.js';
 import type { SubjectTemplate } from '../subjects.js';
 import { writeVariable } from './apply.js';
 import { setupCall } from './connect.js';
-import { type EnvironmentState, type GitHubState, recordVariable } from './state.js';
+import { type EnvironmentState, type GitHubState, recordVariable, reviewerBody } from './state.js';
 
 export type TeardownStep =
   | { kind: 'oidc-template'; template: SubjectTemplate }
@@ -171,7 +171,7 @@ async function restoreEnvironment(
       repo,
       environment_name: before.name,
       wait_timer: before.waitTimer,
-      reviewers: before.reviewers,
+      reviewers: reviewerBody(before.reviewers),
       ...(before.reviewers.length > 0 ? { prevent_self_review: before.preventSelfReview } : {}),
       deployment_branch_policy: before.branchPolicy,
     }),
