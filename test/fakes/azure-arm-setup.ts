@@ -35,6 +35,8 @@ export interface FakeRoleAssignment {
   principalId: string;
   principalType?: string;
   description?: string;
+  condition?: string;
+  conditionVersion?: string;
 }
 
 export interface FakeRegistry {
@@ -166,6 +168,13 @@ export class FakeArmSetup {
       const [, sub = '', group = '', name = ''] = registry.map(decodeURIComponent);
       return (
         denied('Microsoft.ContainerRegistry/registries/read', path) ?? this.registryGet(sub, group, name)
+      );
+    }
+    if (registry && r.method === 'PATCH') {
+      const [, sub = '', group = '', name = ''] = registry.map(decodeURIComponent);
+      return (
+        denied('Microsoft.ContainerRegistry/registries/write', path) ??
+        this.registryPatch(sub, group, name, body)
       );
     }
     return armError(405, 'MethodNotAllowed', `${r.method} ${path} is not served by the stand-in`);
@@ -312,13 +321,35 @@ export class FakeArmSetup {
     return { status: found ? 200 : 201, json: answer(name, credential) };
   }
 
-  // RegistryGet.json (containerregistry 2025-11-01), trimmed: the fields setup reads, roleAssignmentMode
-  // among them
-  private registryGet(sub: string, group: string, name: string): ArmReply {
-    const found = this.registries.find(
+  // RegistryUpdate.json (containerregistry 2025-11-01): PATCH {"properties":{"roleAssignmentMode":...}}
+  // (with tags, sku, adminUserEnabled there; each optional); 200 with the registry as it now is
+  private registryPatch(sub: string, group: string, name: string, body: Record<string, unknown>): ArmReply {
+    const found = this.findRegistry(sub, group, name);
+    if (!found) return this.registryGet(sub, group, name);
+    const mode = (body.properties as { roleAssignmentMode?: unknown } | undefined)?.roleAssignmentMode;
+    if (mode !== undefined) {
+      if (mode !== 'AbacRepositoryPermissions' && mode !== 'LegacyRegistryPermissions')
+        return armError(
+          400,
+          'InvalidParameter',
+          `The value '${String(mode)}' of properties.roleAssignmentMode is not valid.`,
+        );
+      found.roleAssignmentMode = mode;
+    }
+    return this.registryGet(sub, group, name);
+  }
+
+  private findRegistry(sub: string, group: string, name: string): FakeRegistry | undefined {
+    return this.registries.find(
       (g) =>
         g.subscriptionId === sub && lower(g.resourceGroup) === lower(group) && lower(g.name) === lower(name),
     );
+  }
+
+  // RegistryGet.json (containerregistry 2025-11-01), trimmed: the fields setup reads, roleAssignmentMode
+  // among them
+  private registryGet(sub: string, group: string, name: string): ArmReply {
+    const found = this.findRegistry(sub, group, name);
     if (!found)
       return armError(
         404,
