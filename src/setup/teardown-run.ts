@@ -44,6 +44,7 @@ export async function runTeardown(session: SetupSession, io: SetupIo): Promise<n
   io.out(
     lines.length === 0 ? 'nothing to remove' : `Plan: 0 to add, 0 to change, ${lines.length} to destroy.`,
   );
+  for (const note of azure.kept) io.out(`kept: ${note}`);
   const refused = [...github.refusals, ...missing];
   for (const refusal of refused) io.out(`refused: ${refusal}`);
   io.out('');

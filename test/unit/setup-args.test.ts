@@ -23,9 +23,11 @@ describe('parseSetupArgs', () => {
       registry: 'archetypeacr',
       cluster: { resourceGroup: 'aks-rg', name: 'aks' },
       repository: { owner: 'team', repo: 'archetype' },
+      imageName: 'archetype',
       location: undefined,
       cloud: 'AzureCloud',
       teardown: false,
+      switchRegistryToAbac: false,
       yes: false,
     });
   });
@@ -41,8 +43,19 @@ describe('parseSetupArgs', () => {
     expect(options).toMatchObject({ teardown: true, cloud: 'AzureUSGovernment', yes: true });
   });
 
+  it('takes --image-name and --switch-registry-to-abac', () => {
+    const options = parseSetupArgs([...base, '--image-name', 'team/web', '--switch-registry-to-abac']);
+    expect(options).toMatchObject({ imageName: 'team/web', switchRegistryToAbac: true });
+  });
+
   it.each([
     [[...base, '--teardown=yes'], /unknown flag '--teardown=yes'/],
+    [[...base, '--switch-registry-to-abac=1'], /unknown flag '--switch-registry-to-abac=1'/],
+    [
+      [...base, '--image-name', "web' OR 'x"],
+      /--image-name 'web' OR 'x' is not a registry repository name .*give the action's image-name/,
+    ],
+    [[...base, '--image-name', 'Web'], /--image-name 'Web' is not a registry repository name/],
     [
       [...base, '--cloud', 'AzureGermanCloud'],
       /--cloud 'AzureGermanCloud' is not an Azure cloud; give one of AzureCloud, /,
