@@ -1,9 +1,9 @@
 // `archetype-deploy setup --subscription ID --resource-group RG --registry NAME --cluster RG/NAME
-//  --repository owner/name --preview-domain D [--app-host H] [--app A] [--namespace N]
-//  [--ingress-namespace N] [--gateway NS/NAME] [--location L] [--cloud C] [--reviewer R]... [--teardown]
-//  [--yes]` → typed
-// options; every mistake names the flag and the fix. The app's flags are the action's inputs of the same
-// names: the cluster's rbac/ objects are rendered from them, and the workflows read the domains as variables.
+//  --repository owner/name --preview-domain D [--app-host H] [--app A] [--namespace N] [--image-name NAME]
+//  [--ingress-namespace N] [--gateway NS/NAME] [--location L] [--cloud C] [--reviewer R]...
+//  [--switch-registry-to-abac] [--teardown] [--yes]` → typed options; every mistake names the flag and the
+// fix. The app's flags are the action's inputs of the same names: the cluster's rbac/ objects are rendered
+// from them, the registry's repository-scoped roles name the image, and the workflows read the domains.
 import { type AzureCloud, azureCloudNames } from '../azure/cloud.js';
 import { checkReviewers, parseReviewer, type ReviewerName } from './github/reviewers.js';
 
@@ -24,6 +24,8 @@ export interface SetupOptions {
   previewDomain: string;
   /** variable APP_HOST: production's host name; unset, the variable is left as it is */
   appHost?: string;
+  /** the registry repository production pushes to (the action's image-name, default the app's name); previews push to <it>-preview */
+  imageName: string;
   location?: string;
   /** the Azure cloud: its sign-in and ARM endpoints and the audience of GitHub's OIDC tokens */
   cloud: AzureCloud;
@@ -31,11 +33,13 @@ export interface SetupOptions {
   reviewers: ReviewerName[];
   /** remove what setup made (by its tag and its record) instead of setting up */
   teardown: boolean;
+  /** switch a registry without ABAC to ABAC repository permissions, re-granting AcrPull/AcrPush holders first */
+  switchRegistryToAbac: boolean;
   yes: boolean;
 }
 
 export const setupUsage =
-  'usage: archetype-deploy setup --subscription ID --resource-group RG --registry NAME --cluster RG/NAME --repository owner/name --preview-domain DOMAIN [--app-host HOST] [--app NAME] [--namespace NS] [--ingress-namespace NS] [--gateway NS/NAME] [--location L] [--cloud AzureCloud|AzureUSGovernment|AzureChinaCloud] [--reviewer <login>|<org>/<team-slug>]... [--teardown] [--yes]';
+  'usage: archetype-deploy setup --subscription ID --resource-group RG --registry NAME --cluster RG/NAME --repository owner/name --preview-domain DOMAIN [--app-host HOST] [--app NAME] [--namespace NS] [--image-name NAME] [--ingress-namespace NS] [--gateway NS/NAME] [--location L] [--cloud AzureCloud|AzureUSGovernment|AzureChinaCloud] [--reviewer <login>|<org>/<team-slug>]... [--switch-registry-to-abac] [--teardown] [--yes]';
 
 const valued = [
   '--subscription',
@@ -43,6 +47,7 @@ const valued = [
   '--registry',
   '--cluster',
   '--repository',
+  '--image-name',
   '--location',
   '--cloud',
   '--preview-domain',
@@ -56,6 +61,9 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const resourceGroupName = /^[-\w._()]{1,90}$/;
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const dnsName = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
+// an OCI repository name as ACR takes it: lower-case path components joined by '/'; no quote can reach the
+// ABAC condition it is written into
+const repositoryPath = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 
 /** The options of `setup`, from argv after the program name (`['setup', '--subscription', ...]`). */
 export function parseSetupArgs(argv: string[]): SetupOptions {
@@ -65,6 +73,7 @@ export function parseSetupArgs(argv: string[]): SetupOptions {
   let yes = false;
   let teardown = false;
   const reviewers: ReviewerName[] = [];
+  let switchRegistryToAbac = false;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] ?? '';
     const [flag, inline]: [string, string | undefined] = arg.includes('=')
@@ -72,6 +81,7 @@ export function parseSetupArgs(argv: string[]): SetupOptions {
       : [arg, undefined];
     if (flag === '--yes' && inline === undefined) yes = true;
     else if (flag === '--teardown' && inline === undefined) teardown = true;
+    else if (flag === '--switch-registry-to-abac' && inline === undefined) switchRegistryToAbac = true;
     else if (flag === '--reviewer') {
       const value = inline ?? rest[++i];
       if (!value || (inline === undefined && value.startsWith('--')))
@@ -117,20 +127,29 @@ export function parseSetupArgs(argv: string[]): SetupOptions {
   if (!owner || !repo || more.length > 0 || !/^[\w.-]+$/.test(owner) || !/^[\w.-]+$/.test(repo))
     throw new Error(`--repository '${repositoryValue}' is not owner/name, like team/archetype`);
   checkReviewers(reviewers);
+  const appPart = appOptions(values, need, teardown);
+  // the action's default: image-name is app-name
+  const imageName = values.get('--image-name') ?? appPart.app.name;
+  if (!repositoryPath.test(imageName) || imageName.length > 200)
+    throw new Error(
+      `--image-name '${imageName}' is not a registry repository name (lower-case letters, digits, '.', '_', '-' and '/', like archetype or team/archetype); give the action's image-name`,
+    );
   const cloud = values.get('--cloud') ?? 'AzureCloud';
   if (!azureCloudNames.includes(cloud as AzureCloud))
     throw new Error(`--cloud '${cloud}' is not an Azure cloud; give one of ${azureCloudNames.join(', ')}`);
   return {
     subscriptionId,
-    ...appOptions(values, need, teardown),
+    ...appPart,
     resourceGroup,
     registry,
     cluster: { resourceGroup: clusterGroup, name: clusterName },
     repository: { owner, repo },
+    imageName,
     location: values.get('--location'),
     cloud: cloud as AzureCloud,
     reviewers,
     teardown,
+    switchRegistryToAbac,
     yes,
   };
 }

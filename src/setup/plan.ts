@@ -1,9 +1,15 @@
 // The role assignments and GitHub variables setup wants, against what exists: pure, so the whole plan is
 // printed before anything changes, and a second run plans nothing.
 
-/** Built-in role definition ids (the same in every tenant). */
+/**
+ * Built-in role definition ids (the same in every tenant), from Microsoft's "Azure built-in roles" reference
+ * (MicrosoftDocs/azure-docs articles/role-based-access-control/built-in-roles.md and built-in-roles/containers.md).
+ */
 export const builtInRoles = {
+  AcrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
   AcrPush: '8311e382-0749-4cb8-b61a-304f252e45ec',
+  'Container Registry Repository Reader': 'b93aa761-3e63-49ed-ac28-beffa264f7ac',
+  'Container Registry Repository Writer': '2a1e307c-b015-4ebd-883e-5b7698a07328',
   'Azure Kubernetes Service Cluster User Role': '4abbcc35-e782-43d8-92c5-2d3f1bd2253f',
 } as const;
 
@@ -13,57 +19,29 @@ export interface RoleAssignment {
   scope: string;
   roleDefinitionId: string;
   principalId: string;
+  /** an ABAC condition (conditionVersion 2.0); none: the role holds on everything below the scope */
+  condition?: string;
+  principalType?: string;
+  description?: string;
 }
 
+/** Who a role is for: one of setup's identities, the cluster's kubelet, or another holder of a registry role. */
+export type Grantee = 'production' | 'preview' | 'kubelet' | 'holder';
+
 export interface WantedRole {
-  identity: 'production' | 'preview';
+  identity: Grantee;
   role: BuiltInRole;
   scope: string;
   principalId: string;
-}
-
-export interface RoleInput {
-  subscriptionId: string;
-  registryId: string;
-  /** true when the registry is in ABAC repository-permissions mode */
-  registryAbac: boolean;
-  clusterId: string;
-  principals: { production: string; preview: string };
-}
-
-export interface RolePlan {
-  wanted: WantedRole[];
-  /** what setup will not do in this mode, each with why and the way out */
-  refusals: string[];
-}
-
-/** AcrPush on a registry without ABAC for production only; Cluster User Role on the cluster for both. */
-export function wantedRoles(input: RoleInput): RolePlan {
-  const wanted: WantedRole[] = [];
-  const refusals: string[] = [];
-  if (input.registryAbac)
-    refusals.push(
-      `registry ${input.registryId} is in ABAC repository-permissions mode: repository-scoped roles are not planned by this version of setup; grant them as docs/github-setup.md step 3 shows`,
-    );
-  else {
-    wanted.push({
-      identity: 'production',
-      role: 'AcrPush',
-      scope: input.registryId,
-      principalId: input.principals.production,
-    });
-    refusals.push(
-      `registry ${input.registryId} is not in ABAC mode, where AcrPush cannot be limited to one repository: the preview identity gets no push right there (a pull request could overwrite production's images); use a separate registry for previews or switch the registry to ABAC (docs/github-setup.md step 3)`,
-    );
-  }
-  for (const identity of ['production', 'preview'] as const)
-    wanted.push({
-      identity,
-      role: 'Azure Kubernetes Service Cluster User Role',
-      scope: input.clusterId,
-      principalId: input.principals[identity],
-    });
-  return { wanted, refusals };
+  /** the ABAC condition limiting it to `repositories` (ACR's repository permissions) */
+  condition?: string;
+  repositories?: string[];
+  /** as ARM names it; setup's identities and the kubelet are ServicePrincipals */
+  principalType?: string;
+  /** why setup grants it, printed with it */
+  why?: string;
+  /** an AcrPull/AcrPush holder's role granted again in ABAC terms, before the registry's switch */
+  regrantOf?: 'AcrPull' | 'AcrPush';
 }
 
 /** The full role definition id of a built-in role in a subscription, as ARM writes it. */
@@ -71,22 +49,51 @@ export function roleDefinitionId(subscriptionId: string, role: BuiltInRole): str
   return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${builtInRoles[role]}`;
 }
 
-/** The wanted roles no existing assignment covers (same principal, role and scope; ids compared case-insensitively). */
+const lower = (s: string) => s.toLowerCase().replace(/\/+$/, '');
+
+/** The last segment of a role definition id (the role's GUID), in lower case. */
+export function roleGuid(roleDefinitionId: string): string {
+  return lower(roleDefinitionId.split('/').pop() ?? '');
+}
+
+/** Whether `a` is the same grant as `want`: principal, role, scope and condition (ids compared case-insensitively). */
+export function sameGrant(subscriptionId: string, want: WantedRole, a: RoleAssignment): boolean {
+  return (
+    lower(a.principalId) === lower(want.principalId) &&
+    lower(a.scope) === lower(want.scope) &&
+    roleGuid(a.roleDefinitionId) === builtInRoles[want.role] &&
+    lower(a.roleDefinitionId).includes(lower(`/subscriptions/${subscriptionId}/`)) &&
+    (a.condition ?? '').trim() === (want.condition ?? '').trim()
+  );
+}
+
+/**
+ * The wanted roles no existing assignment covers: same principal, role, scope and condition. An assignment
+ * without the condition does not count for a conditioned role (it is another, wider grant).
+ */
 export function planRoles(
   subscriptionId: string,
   wanted: WantedRole[],
   existing: RoleAssignment[],
 ): WantedRole[] {
-  const lower = (s: string) => s.toLowerCase().replace(/\/+$/, '');
-  return wanted.filter(
-    (want) =>
-      !existing.some(
-        (a) =>
-          lower(a.principalId) === lower(want.principalId) &&
-          lower(a.scope) === lower(want.scope) &&
-          lower(a.roleDefinitionId).endsWith(lower(builtInRoles[want.role])) &&
-          lower(a.roleDefinitionId).includes(lower(`/subscriptions/${subscriptionId}/`)),
-      ),
+  return wanted.filter((want) => !existing.some((a) => sameGrant(subscriptionId, want, a)));
+}
+
+/**
+ * The existing assignments that hold `want`'s principal, role and scope under another condition (or none).
+ * ARM keeps one assignment per principal, role and scope, so a conditioned role cannot be added beside it.
+ */
+export function conflictingGrant(
+  subscriptionId: string,
+  want: WantedRole,
+  existing: RoleAssignment[],
+): RoleAssignment | undefined {
+  return existing.find(
+    (a) =>
+      lower(a.principalId) === lower(want.principalId) &&
+      lower(a.scope) === lower(want.scope) &&
+      roleGuid(a.roleDefinitionId) === builtInRoles[want.role] &&
+      !sameGrant(subscriptionId, want, a),
   );
 }
 

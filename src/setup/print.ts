@@ -7,7 +7,10 @@ export interface SetupPlan {
   /** identities to create, by role, with their resource group */
   identities: Array<{ identity: 'production' | 'preview'; name: string; resourceGroup: string }>;
   credentials: CredentialChange[];
+  /** role assignments, in the order they are made: an AcrPull/AcrPush holder's re-grant before the switch */
   roles: WantedRole[];
+  /** the registry whose role assignment mode the plan switches to ABAC repository permissions */
+  switchRegistry?: string;
   environments: Array<{ name: string; branch: string }>;
   variables: VariableChange[];
   /** what setup will not do, and why */
@@ -16,11 +19,28 @@ export interface SetupPlan {
   findings: string[];
 }
 
+/** `+ role <role> for <whom> on <scope>[, repositories ...][: why]`. */
+export function describeRole(r: WantedRole): string {
+  const whom =
+    r.identity === 'holder'
+      ? `principal ${r.principalId} (${r.principalType ?? 'type unknown'})`
+      : r.identity === 'kubelet'
+        ? `the cluster's kubelet identity (principal ${r.principalId})`
+        : `the ${r.identity} identity`;
+  const limit = r.repositories
+    ? `, only repository ${r.repositories.join(' and ')} (condition)`
+    : r.regrantOf
+      ? ', all repositories (no condition)'
+      : '';
+  return `+ role ${r.role} for ${whom} on ${r.scope}${limit}${r.why ? `: ${r.why}` : ''}`;
+}
+
 export function planIsEmpty(plan: SetupPlan): boolean {
   return (
     plan.identities.length +
       plan.credentials.length +
       plan.roles.length +
+      (plan.switchRegistry ? 1 : 0) +
       plan.environments.length +
       plan.variables.length ===
     0
@@ -36,7 +56,12 @@ export function renderPlan(plan: SetupPlan): string[] {
     lines.push(
       `+ federated credential ${c.credential.name} on the ${c.identity} identity: subject ${c.credential.subject}, audience ${c.credential.audiences.join(', ')}`,
     );
-  for (const r of plan.roles) lines.push(`+ role ${r.role} for the ${r.identity} identity on ${r.scope}`);
+  for (const r of plan.roles.filter((r) => r.regrantOf)) lines.push(describeRole(r));
+  if (plan.switchRegistry)
+    lines.push(
+      `~ registry ${plan.switchRegistry}: role assignment mode LegacyRegistryPermissions -> AbacRepositoryPermissions (ABAC mode no longer honours AcrPull and AcrPush; the roles above keep their holders' access)`,
+    );
+  for (const r of plan.roles.filter((r) => !r.regrantOf)) lines.push(describeRole(r));
   for (const e of plan.environments)
     lines.push(`+ GitHub environment ${e.name}, deployments from branch ${e.branch} only`);
   for (const v of plan.variables) {

@@ -38,6 +38,8 @@ export async function openSession(options: SetupOptions, env: NodeJS.ProcessEnv)
       registry: options.registry,
       cluster: options.cluster,
       repository: `${owner}/${repo}`,
+      repositories: { production: options.imageName, preview: `${options.imageName}-preview` },
+      switchToAbac: options.switchRegistryToAbac,
       identityNames: identityNames(repo),
     },
   };

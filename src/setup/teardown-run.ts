@@ -49,6 +49,7 @@ export async function runTeardown(session: SetupSession, io: SetupIo): Promise<n
   );
   // what stays in the cluster, and why (the production namespace, the pod policies every app shares)
   for (const line of cluster.lines.filter((l) => !l.startsWith('- '))) io.out(line);
+  for (const note of azure.kept) io.out(`kept: ${note}`);
   const refused = [...github.refusals, ...missing];
   for (const refusal of refused) io.out(`refused: ${refusal}`);
   io.out('');

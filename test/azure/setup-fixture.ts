@@ -20,6 +20,7 @@ export const target: AzureTarget = {
   registry: 'archetypeacr',
   cluster: { resourceGroup: 'rg-aks', name: 'aks-archetype' },
   repository: 'team/archetype',
+  repositories: { production: 'archetype', preview: 'archetype-preview' },
   identityNames: identityNames('archetype'),
 };
 

@@ -101,6 +101,32 @@ describe('rights on the stand-in', () => {
     expect(fake.setup.roleAssignments).toHaveLength(3);
   });
 
+  it('asks for the registry write right when the plan switches the registry to ABAC', async () => {
+    // may read everything and assign roles (Role Based Access Control Administrator), not write the registry
+    fake.setup.grants = [
+      {
+        scope: `/subscriptions/${sub}`,
+        actions: ['*/read', 'Microsoft.Authorization/roleAssignments/*'],
+        notActions: [],
+      },
+    ];
+    const switching = { ...target, switchToAbac: true };
+    const state = await readAzureState(arm, switching);
+    const plan = planAzure(state, switching, wanted);
+    expect(plan.switchRegistry).toBe(registryPath);
+    const missing = await checkRights(arm, rightsForPlan(plan, state, switching));
+    expect(missing.map((m) => [m.scope, m.action, m.role])).toContainEqual([
+      registryPath,
+      rights.registryWrite,
+      'Container Registry Contributor and Data Access Configuration Administrator',
+    ]);
+    await expect(applyAzure(arm, plan, state, switching)).rejects.toThrow(
+      /missing Microsoft\.ContainerRegistry\/registries\/write \(to switch the registry to ABAC repository permissions\)/,
+    );
+    expect(writes(fake)).toEqual([]);
+    expect(fake.setup.registries[0]?.roleAssignmentMode).toBe('LegacyRegistryPermissions');
+  });
+
   it('the stand-in refuses a write the caller lacks as ARM does (403 AuthorizationFailed)', async () => {
     fake.setup.grants = [{ scope: `/subscriptions/${sub}`, ...contributor }];
     const name = roleAssignmentName(registryPath, 'x', 'p');

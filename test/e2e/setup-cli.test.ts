@@ -3,6 +3,7 @@
 // cluster, as a user runs it: plan → --yes → a second run with nothing to change → --teardown --yes; and a
 // caller who may not assign roles. Asserted on what the stand-ins and the cluster hold and the requests made.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { jest } from '@jest/globals';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { builtInRoles } from '../../src/setup/plan.js';
@@ -37,6 +38,9 @@ const argsFor = (app: string, namespace = `${app}-prod`) => [
   namespace,
   '--preview-domain',
   `${app}.preview.localhost`,
+  // the registry's repositories keep the app's usual name (the app names differ per run for the cluster)
+  '--image-name',
+  'archetype',
 ];
 const args = argsFor(app, namespace);
 // for the runs that change nothing: an app no earlier test made, so its namespace is not being deleted
@@ -345,7 +349,7 @@ describe('archetype-deploy setup failures', () => {
     s.github.settings.directory.addUser('alice', 101);
     for (const extra of [[], ['--yes']]) {
       const { code, stdout, stderr } = await s.run([
-        ...args,
+        ...other,
         '--reviewer',
         'alice',
         '--reviewer',
@@ -373,4 +377,223 @@ describe('archetype-deploy setup failures', () => {
     );
     expect(s.github.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   });
+});
+
+// docs/github-setup.md step 3's conditions, as the docs write them (APP_NAME=archetype)
+function docsConditions(): string[] {
+  const docs = readFileSync(new URL('../../docs/github-setup.md', import.meta.url), 'utf8');
+  return [...docs.matchAll(/--condition "([^"]+)"/g)].map((m) =>
+    (m[1] ?? '').replaceAll('$APP_NAME', 'archetype'),
+  );
+}
+
+const kubelet = '0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
+const roleGuidOf = (a: { roleDefinitionId: string }) => a.roleDefinitionId.split('/').pop();
+const seedKubelet = (s: StandIns) => {
+  const cluster = s.fake.clusters[0];
+  if (cluster) cluster.kubeletObjectId = kubelet;
+};
+
+describe('archetype-deploy setup on a registry in ABAC mode', () => {
+  let s: StandIns;
+  // an app of its own: these runs apply, so they tear down what they made
+  const args = argsFor(`${app}a`);
+  beforeAll(async () => {
+    s = await startStandIns();
+    const registry = s.fake.setup.registries[0];
+    if (registry) registry.roleAssignmentMode = 'AbacRepositoryPermissions';
+    seedKubelet(s);
+  });
+  afterAll(async () => {
+    await s.run([...args, '--teardown', '--yes']);
+    await s.close();
+    await deleteNamespace(admin, `${app}a-prod`).catch(() => undefined);
+  });
+
+  it('grants each identity the Writer on its repository with the condition docs/github-setup.md step 3 writes', async () => {
+    const planned = await s.run(args);
+    expect(planned.code).toBe(0);
+    expect(lines(planned.stdout)).toEqual(
+      expect.arrayContaining([
+        `  + role Container Registry Repository Writer for the production identity on ${registryPath}, only repository archetype (condition)`,
+        `  + role Container Registry Repository Writer for the preview identity on ${registryPath}, only repository archetype-preview (condition)`,
+        expect.stringMatching(
+          /^ {2}\+ role Container Registry Repository Reader for the cluster's kubelet identity .*, only repository archetype and archetype-preview \(condition\): .*ImagePullBackOff/,
+        ),
+      ]),
+    );
+    expect(planned.stdout).not.toMatch(/AcrPush|not in ABAC mode/);
+
+    const { code, stderr } = await s.run([...args, '--yes']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const [production, preview] = s.fake.setup.identities;
+    const onRegistry = s.fake.setup.roleAssignments.filter((a) => a.scope === registryPath);
+    expect(onRegistry.map((a) => [a.principalId, roleGuidOf(a), a.condition, a.conditionVersion])).toEqual([
+      [
+        production?.principalId,
+        builtInRoles['Container Registry Repository Writer'],
+        docsConditions()[0],
+        '2.0',
+      ],
+      [
+        preview?.principalId,
+        builtInRoles['Container Registry Repository Writer'],
+        docsConditions()[1],
+        '2.0',
+      ],
+      [
+        kubelet,
+        builtInRoles['Container Registry Repository Reader'],
+        expect.stringContaining("'archetype-preview'"),
+        '2.0',
+      ],
+    ]);
+    expect(docsConditions()).toHaveLength(2);
+
+    s.fake.requests.length = 0;
+    const again = await s.run([...args, '--yes']);
+    expect(lines(again.stdout)).toContain('nothing to change');
+    expect(writes(s.fake)).toEqual([]);
+
+    // teardown takes the kubelet's repository-scoped Reader with the identities' roles
+    const down = await s.run([...args, '--teardown', '--yes']);
+    expect(down.code).toBe(0);
+    expect(s.fake.setup.roleAssignments).toEqual([]);
+    // nothing kept in Azure; in the cluster, production's namespace and the previews' shared pod policies
+    expect(down.stdout).not.toMatch(
+      /^kept: (?!Namespace\/|ValidatingAdmissionPolicy(Binding)?\/archetype-deploy-preview-pods-)/m,
+    );
+  }, 90_000);
+});
+
+describe('archetype-deploy setup --switch-registry-to-abac', () => {
+  let s: StandIns;
+  // an app of its own: these runs apply, so they tear down what they made
+  const args = argsFor(`${app}s`);
+  const user = '7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918';
+  beforeAll(async () => {
+    s = await startStandIns();
+    seedKubelet(s);
+    // --attach-acr's AcrPull for the kubelet, and a person's AcrPush inherited from the resource group
+    s.fake.setup.roleAssignments.push(
+      {
+        scope: registryPath,
+        name: '3b1f0c9e-0000-4000-8000-000000000001',
+        roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d`,
+        principalId: kubelet,
+        principalType: 'ServicePrincipal',
+      },
+      {
+        scope: `/subscriptions/${sub}/resourceGroups/rg-archetype`,
+        name: '3b1f0c9e-0000-4000-8000-000000000002',
+        roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${builtInRoles.AcrPush}`,
+        principalId: user,
+        principalType: 'User',
+      },
+    );
+  });
+  afterAll(async () => {
+    await s.run([...args, '--teardown', '--yes']);
+    await s.close();
+    await deleteNamespace(admin, `${app}s-prod`).catch(() => undefined);
+  });
+
+  it('without the flag keeps AcrPush for production and says how previews get a push right', async () => {
+    const { code, stdout } = await s.run(args);
+    expect(code).toBe(0);
+    expect(lines(stdout)).toContain(`  + role AcrPush for the production identity on ${registryPath}`);
+    expect(stdout).toMatch(/^not done: registry .* is not in ABAC mode.*--switch-registry-to-abac/m);
+    expect(stdout).not.toMatch(/kubelet/);
+  });
+
+  it('re-grants every AcrPull/AcrPush holder before the PATCH, then the repository roles; a re-run changes nothing', async () => {
+    const flagged = [...args, '--switch-registry-to-abac'];
+    const planned = await s.run(flagged);
+    expect(planned.code).toBe(0);
+    expect(lines(planned.stdout)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          `^  \\+ role Container Registry Repository Reader for the cluster's kubelet identity \\(principal ${kubelet}\\) on .*, all repositories \\(no condition\\): it holds AcrPull on ${registryPath}`,
+        ),
+        `  + role Container Registry Repository Writer for principal ${user} (User) on ${registryPath}, all repositories (no condition): it holds AcrPush on /subscriptions/${sub}/resourceGroups/rg-archetype, which ABAC mode no longer honours`,
+        expect.stringMatching(
+          `^  ~ registry ${registryPath}: role assignment mode LegacyRegistryPermissions -> AbacRepositoryPermissions`,
+        ),
+      ]),
+    );
+    expect(writes(s.fake)).toEqual([]);
+
+    s.fake.requests.length = 0;
+    const { code, stderr } = await s.run([...flagged, '--yes']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(s.fake.setup.registries[0]?.roleAssignmentMode).toBe('AbacRepositoryPermissions');
+    const order = writes(s.fake)
+      .filter((r) => r.method === 'PATCH' || /roleAssignments\//.test(r.path))
+      .map((r) =>
+        r.method === 'PATCH'
+          ? `PATCH ${JSON.stringify(JSON.parse(r.body).properties)}`
+          : `${JSON.parse(r.body).properties.principalId} ${JSON.parse(r.body).properties.condition ? 'conditioned' : 'all repositories'}`,
+      );
+    const [production, preview] = s.fake.setup.identities;
+    expect(order).toEqual([
+      `${kubelet} all repositories`,
+      `${user} all repositories`,
+      'PATCH {"roleAssignmentMode":"AbacRepositoryPermissions"}',
+      `${production?.principalId} conditioned`,
+      `${preview?.principalId} conditioned`,
+      `${production?.principalId} all repositories`, // the Cluster User Role
+      `${preview?.principalId} all repositories`,
+    ]);
+
+    s.fake.requests.length = 0;
+    const again = await s.run(flagged);
+    expect(lines(again.stdout)).toContain('nothing to change');
+    expect(writes(s.fake)).toEqual([]);
+  }, 60_000);
+
+  it('teardown keeps the re-grants and the ABAC mode, and says so', async () => {
+    const { code, stdout } = await s.run([...args, '--teardown', '--yes']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /^kept: registry .* stays in ABAC repository permissions mode: teardown never switches it back/m,
+    );
+    expect(s.fake.setup.registries[0]?.roleAssignmentMode).toBe('AbacRepositoryPermissions');
+    expect(s.fake.setup.roleAssignments.map((a) => [a.principalId, a.description ?? ''])).toEqual([
+      [kubelet, ''],
+      [user, ''],
+      [kubelet, expect.stringMatching(/re-granted for the switch/)],
+      [user, expect.stringMatching(/re-granted for the switch/)],
+    ]);
+  }, 60_000);
+});
+
+describe('archetype-deploy setup for a kubelet that cannot pull', () => {
+  let s: StandIns;
+  // an app of its own: these runs apply, so they tear down what they made
+  const args = argsFor(`${app}k`);
+  beforeAll(async () => {
+    s = await startStandIns();
+    seedKubelet(s);
+  });
+  afterAll(async () => {
+    await s.run([...args, '--teardown', '--yes']);
+    await s.close();
+    await deleteNamespace(admin, `${app}k-prod`).catch(() => undefined);
+  });
+
+  it('plans its AcrPull, saying why, and grants it', async () => {
+    const planned = await s.run(args);
+    expect(lines(planned.stdout)).toContainEqual(
+      `  + role AcrPull for the cluster's kubelet identity (principal ${kubelet}) on ${registryPath}: the nodes pull the app's images as the kubelet identity, which holds no pull right on the registry: without it every pod stays in ImagePullBackOff`,
+    );
+    const { code, stderr } = await s.run([...args, '--yes']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(
+      s.fake.setup.roleAssignments
+        .filter((a) => a.principalId === kubelet)
+        .map((a) => [a.scope, roleGuidOf(a), a.principalType]),
+    ).toEqual([[registryPath, '7f951dda-4ed3-4680-a7ca-43fe172d538d', 'ServicePrincipal']]);
+    const again = await s.run(args);
+    expect(lines(again.stdout)).toContain('nothing to change');
+  }, 60_000);
 });

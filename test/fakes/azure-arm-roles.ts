@@ -7,10 +7,14 @@ import type { RecordedRequest } from './azure-server.js';
 
 // The built-in role definitions the stand-in knows, by id (the same in every tenant), from Microsoft's
 // "Azure built-in roles" reference (role-based-access-control/built-in-roles, Containers): kept here apart
-// from src/, so that a wrong id there is refused as ARM refuses it.
+// from src/, so that a wrong id there is refused as ARM refuses it. The two Container Registry Repository
+// roles are from MicrosoftDocs/azure-docs articles/role-based-access-control/built-in-roles/containers.md
+// (their JSON "id" and "name"), and the table of articles/role-based-access-control/built-in-roles.md.
 export const builtInRoleDefinitions: Record<string, string> = {
   '7f951dda-4ed3-4680-a7ca-43fe172d538d': 'AcrPull',
   '8311e382-0749-4cb8-b61a-304f252e45ec': 'AcrPush',
+  'b93aa761-3e63-49ed-ac28-beffa264f7ac': 'Container Registry Repository Reader',
+  '2a1e307c-b015-4ebd-883e-5b7698a07328': 'Container Registry Repository Writer',
   '4abbcc35-e782-43d8-92c5-2d3f1bd2253f': 'Azure Kubernetes Service Cluster User Role',
   '0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8': 'Azure Kubernetes Service Cluster Admin Role',
 };
@@ -24,6 +28,8 @@ export function roleRoute(
   denied: Denied,
 ): ArmReply {
   const type = 'Microsoft.Authorization/roleAssignments';
+  // properties as RoleAssignmentProperties (authorization-RoleAssignmentsCalls.json, 2022-04-01) has them:
+  // condition and conditionVersion only on a conditioned assignment (the examples show none)
   const answer = (a: FakeRoleAssignment) => ({
     properties: {
       roleDefinitionId: a.roleDefinitionId,
@@ -31,6 +37,7 @@ export function roleRoute(
       principalType: a.principalType,
       scope: a.scope,
       ...(a.description === undefined ? {} : { description: a.description }),
+      ...(a.condition === undefined ? {} : { condition: a.condition, conditionVersion: a.conditionVersion }),
     },
     id: `${a.scope}/providers/${type}/${a.name}`,
     type,
@@ -38,15 +45,17 @@ export function roleRoute(
   });
   if (nameRaw === undefined) {
     // RoleAssignments_ListForScope.json: {"value":[...]}: at, above and below the scope; $filter
-    // assignedTo('{id}') or principalId eq '{id}' keeps one principal's
+    // assignedTo('{id}') or principalId eq '{id}' keeps one principal's, atScope() those at or above the
+    // scope (the RoleAssignmentFilterParameter of authorization-RoleAssignmentsCalls.json)
     if (r.method !== 'GET') return armError(405, 'MethodNotAllowed', `${r.method} ${r.path}`);
     const refused = denied(`${type}/read`, scope);
     if (refused) return refused;
     const principal = /(?:assignedTo\('([^']+)'\)|principalId eq '([^']+)')/i.exec(r.query.$filter ?? '');
     const wanted = principal?.[1] ?? principal?.[2];
+    const atScope = /^\s*atScope\(\)\s*$/i.test(r.query.$filter ?? '');
     const related = (a: FakeRoleAssignment) =>
       lower(`${scope}/`).startsWith(lower(`${a.scope}/`)) ||
-      lower(`${a.scope}/`).startsWith(lower(`${scope}/`));
+      (!atScope && lower(`${a.scope}/`).startsWith(lower(`${scope}/`)));
     return ok({
       value: setup.roleAssignments
         .filter((a) => related(a) && (wanted === undefined || lower(a.principalId) === lower(wanted)))
@@ -75,8 +84,11 @@ export function roleRoute(
 }
 
 // RoleAssignments_CreateForResource.json: body {"properties":{"roleDefinitionId","principalId",
-// "principalType"}}; 201 with properties (scope included), id, type, name. The same role for the same
-// principal on the same scope under another name: 409 RoleAssignmentExists.
+// "principalType"}} and, for a conditioned one, "condition" and "conditionVersion" (RoleAssignmentProperties:
+// "Currently the only accepted value is '2.0'"); 201 with properties (scope included), id, type, name. The
+// same role for the same principal on the same scope under another name: 409 RoleAssignmentExists, whatever
+// the conditions (Microsoft's ACR ABAC article has a repository-scoped assignment deleted before one with
+// another condition is made).
 function createRole(
   setup: FakeArmSetup,
   scope: string,
@@ -89,6 +101,12 @@ function createRole(
   if (!props.roleDefinitionId || !props.principalId)
     return armError(400, 'InvalidRoleAssignmentRequest', 'roleDefinitionId and principalId are required.');
   const definition = lower(props.roleDefinitionId.split('/').pop() ?? '');
+  if (props.condition !== undefined && props.conditionVersion !== '2.0')
+    return armError(
+      400,
+      'InvalidConditionVersion',
+      `The condition version '${String(props.conditionVersion)}' is not supported; it must be 2.0.`,
+    );
   if (!(definition in builtInRoleDefinitions))
     return armError(
       400,
@@ -121,6 +139,7 @@ function createRole(
     principalId: props.principalId,
     principalType: props.principalType,
     description: props.description,
+    ...(props.condition === undefined ? {} : { condition: props.condition, conditionVersion: '2.0' }),
   };
   setup.roleAssignments.push(made);
   return { status: 201, json: answer(made) };

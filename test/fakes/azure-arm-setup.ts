@@ -4,7 +4,7 @@
 // registries (Microsoft.ContainerRegistry 2025-11-01). Each route names the Azure/azure-rest-api-specs example
 // whose request and answer it follows. State lives in memory per FakeAzure; tests seed it and read it back.
 // The caller's rights (`grants`) are enforced on every operation, as ARM does, so a refused write changes nothing.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { type ArmReply, armCaller, armError, type Denied, lower, ok } from './azure-arm-reply.js';
 import { roleRoute } from './azure-arm-roles.js';
 import type { RecordedRequest } from './azure-server.js';
@@ -35,6 +35,8 @@ export interface FakeRoleAssignment {
   principalId: string;
   principalType?: string;
   description?: string;
+  condition?: string;
+  conditionVersion?: string;
 }
 
 export interface FakeRegistry {
@@ -98,6 +100,9 @@ export class FakeArmSetup {
   /** role assignment PUTs so far, by principal id */
   readonly attempts = new Map<string, number>();
   private serial = 0;
+  /** each stand-in's own: principal ids, like Entra's, never repeat across runs (bindings in the shared
+   * cluster name them) */
+  private readonly salt = randomBytes(8).toString('hex');
 
   constructor(
     readonly tenantId: string,
@@ -166,6 +171,13 @@ export class FakeArmSetup {
       const [, sub = '', group = '', name = ''] = registry.map(decodeURIComponent);
       return (
         denied('Microsoft.ContainerRegistry/registries/read', path) ?? this.registryGet(sub, group, name)
+      );
+    }
+    if (registry && r.method === 'PATCH') {
+      const [, sub = '', group = '', name = ''] = registry.map(decodeURIComponent);
+      return (
+        denied('Microsoft.ContainerRegistry/registries/write', path) ??
+        this.registryPatch(sub, group, name, body)
       );
     }
     return armError(405, 'MethodNotAllowed', `${r.method} ${path} is not served by the stand-in`);
@@ -312,13 +324,35 @@ export class FakeArmSetup {
     return { status: found ? 200 : 201, json: answer(name, credential) };
   }
 
-  // RegistryGet.json (containerregistry 2025-11-01), trimmed: the fields setup reads, roleAssignmentMode
-  // among them
-  private registryGet(sub: string, group: string, name: string): ArmReply {
-    const found = this.registries.find(
+  // RegistryUpdate.json (containerregistry 2025-11-01): PATCH {"properties":{"roleAssignmentMode":...}}
+  // (with tags, sku, adminUserEnabled there; each optional); 200 with the registry as it now is
+  private registryPatch(sub: string, group: string, name: string, body: Record<string, unknown>): ArmReply {
+    const found = this.findRegistry(sub, group, name);
+    if (!found) return this.registryGet(sub, group, name);
+    const mode = (body.properties as { roleAssignmentMode?: unknown } | undefined)?.roleAssignmentMode;
+    if (mode !== undefined) {
+      if (mode !== 'AbacRepositoryPermissions' && mode !== 'LegacyRegistryPermissions')
+        return armError(
+          400,
+          'InvalidParameter',
+          `The value '${String(mode)}' of properties.roleAssignmentMode is not valid.`,
+        );
+      found.roleAssignmentMode = mode;
+    }
+    return this.registryGet(sub, group, name);
+  }
+
+  private findRegistry(sub: string, group: string, name: string): FakeRegistry | undefined {
+    return this.registries.find(
       (g) =>
         g.subscriptionId === sub && lower(g.resourceGroup) === lower(group) && lower(g.name) === lower(name),
     );
+  }
+
+  // RegistryGet.json (containerregistry 2025-11-01), trimmed: the fields setup reads, roleAssignmentMode
+  // among them
+  private registryGet(sub: string, group: string, name: string): ArmReply {
+    const found = this.findRegistry(sub, group, name);
     if (!found)
       return armError(
         404,
@@ -369,7 +403,7 @@ export class FakeArmSetup {
   /** A GUID unique to this stand-in and `seed`, like the ids Entra gives. */
   private guid(seed: string): string {
     const h = createHash('sha256')
-      .update(`${seed}#${++this.serial}`)
+      .update(`${this.salt}#${seed}#${++this.serial}`)
       .digest('hex');
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
   }

@@ -54,6 +54,8 @@ export interface FakeCluster {
   networkDataplane?: string;
   /** more properties of Managed Clusters - Get (aadProfile, disableLocalAccounts, ingressProfile) */
   properties?: Record<string, unknown>;
+  /** the object id of the kubelet's managed identity (identityProfile.kubeletidentity); unset: none */
+  kubeletObjectId?: string;
 }
 
 interface Reply {
@@ -463,6 +465,20 @@ export class FakeAzure {
             fqdn: 'dnsprefix1-abcd1234.hcp.eastus.azmk8s.io',
             enableRBAC: true,
             ...cluster.properties,
+            // identityProfile, as ManagedClusterProperties defines it (managedClusters.json, aks/stable/
+            // 2024-09-01: "The only accepted key is \"kubeletidentity\"", a UserAssignedIdentity with
+            // resourceId, clientId, objectId); ManagedClustersGet.json's own cluster has a service principal
+            ...(cluster.kubeletObjectId === undefined
+              ? {}
+              : {
+                  identityProfile: {
+                    kubeletidentity: {
+                      resourceId: `/subscriptions/${cluster.subscriptionId}/resourcegroups/MC_${cluster.resourceGroup}_${cluster.name}_location1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${cluster.name}-agentpool`,
+                      clientId: '8a7b6c5d-4e3f-4a2b-9c1d-0e9f8a7b6c5d',
+                      objectId: cluster.kubeletObjectId,
+                    },
+                  },
+                }),
             networkProfile: {
               networkPlugin: cluster.networkPlugin ?? 'azure',
               ...(cluster.networkPolicy === undefined ? {} : { networkPolicy: cluster.networkPolicy }),

@@ -27,10 +27,12 @@ describe('parseSetupArgs', () => {
       repository: { owner: 'team', repo: 'archetype' },
       app: { name: 'archetype', namespace: 'archetype', ingressNamespace: 'app-routing-system' },
       previewDomain: 'preview.example.com',
+      imageName: 'archetype',
       location: undefined,
       cloud: 'AzureCloud',
       reviewers: [],
       teardown: false,
+      switchRegistryToAbac: false,
       yes: false,
     });
   });
@@ -88,6 +90,11 @@ describe('parseSetupArgs', () => {
     ]);
   });
 
+  it('takes --image-name and --switch-registry-to-abac', () => {
+    const options = parseSetupArgs([...base, '--image-name', 'team/web', '--switch-registry-to-abac']);
+    expect(options).toMatchObject({ imageName: 'team/web', switchRegistryToAbac: true });
+  });
+
   it.each([
     [[...base, '--reviewer'], /flag --reviewer needs a value, a user's login or <org>\/<team-slug>/],
     [[...base, '--reviewer', '--yes'], /flag --reviewer needs a value/],
@@ -102,6 +109,12 @@ describe('parseSetupArgs', () => {
       /--reviewer is given 7 times; GitHub takes at most 6 users or teams .*give a team instead of its members/,
     ],
     [[...base, '--teardown=yes'], /unknown flag '--teardown=yes'/],
+    [[...base, '--switch-registry-to-abac=1'], /unknown flag '--switch-registry-to-abac=1'/],
+    [
+      [...base, '--image-name', "web' OR 'x"],
+      /--image-name 'web' OR 'x' is not a registry repository name .*give the action's image-name/,
+    ],
+    [[...base, '--image-name', 'Web'], /--image-name 'Web' is not a registry repository name/],
     [
       [...base, '--cloud', 'AzureGermanCloud'],
       /--cloud 'AzureGermanCloud' is not an Azure cloud; give one of AzureCloud, /,

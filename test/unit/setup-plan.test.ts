@@ -1,43 +1,48 @@
-import {
-  planRoles,
-  planVariables,
-  roleDefinitionId,
-  wantedRoles,
-  wantedVariables,
-} from '../../src/setup/plan.js';
+import { planRoles, planVariables, roleDefinitionId, wantedVariables } from '../../src/setup/plan.js';
+import { type RoleInput, wantedRoles } from '../../src/setup/registry-roles.js';
 
 const sub = '22222222-2222-2222-2222-222222222222';
 const registryId = `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr`;
 const clusterId = `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks`;
 const principals = { production: 'p-1', preview: 'v-1' };
+const base = {
+  subscriptionId: sub,
+  registryId,
+  clusterId,
+  principals,
+  repositories: { production: 'archetype', preview: 'archetype-preview' },
+  kubelet: {
+    principalId: 'k-1',
+    assignments: [
+      { scope: registryId, roleDefinitionId: roleDefinitionId(sub, 'AcrPull'), principalId: 'k-1' },
+    ],
+  },
+  switchToAbac: false,
+  registryAssignments: [],
+} satisfies Omit<RoleInput, 'registryAbac'>;
 
 describe('wantedRoles / planRoles', () => {
   it('grants AcrPush to production only on a registry without ABAC, and says why previews get none', () => {
-    const plan = wantedRoles({ subscriptionId: sub, registryId, registryAbac: false, clusterId, principals });
+    const plan = wantedRoles({ ...base, registryAbac: false });
     expect(plan.wanted.map((w) => [w.identity, w.role, w.scope])).toEqual([
       ['production', 'AcrPush', registryId],
       ['production', 'Azure Kubernetes Service Cluster User Role', clusterId],
       ['preview', 'Azure Kubernetes Service Cluster User Role', clusterId],
     ]);
     expect(plan.refusals).toEqual([
-      expect.stringMatching(/not in ABAC mode.*preview identity gets no push right/),
+      expect.stringMatching(
+        /not in ABAC mode.*preview identity gets no push right.*--switch-registry-to-abac/,
+      ),
     ]);
   });
 
-  it('plans no registry role in ABAC mode, naming the manual step', () => {
-    const plan = wantedRoles({ subscriptionId: sub, registryId, registryAbac: true, clusterId, principals });
+  it('plans no AcrPush in ABAC mode', () => {
+    const plan = wantedRoles({ ...base, registryAbac: true });
     expect(plan.wanted.map((w) => w.role)).not.toContain('AcrPush');
-    expect(plan.refusals[0]).toMatch(/ABAC repository-permissions mode.*step 3/);
   });
 
   it('plans every role on nothing, and nothing once the assignments exist (ids in any case)', () => {
-    const { wanted } = wantedRoles({
-      subscriptionId: sub,
-      registryId,
-      registryAbac: false,
-      clusterId,
-      principals,
-    });
+    const { wanted } = wantedRoles({ ...base, registryAbac: false });
     expect(planRoles(sub, wanted, [])).toHaveLength(3);
     const existing = wanted.map((w) => ({
       scope: w.scope.toLowerCase(),

@@ -155,6 +155,7 @@ describe('required reviewers in the GitHub plan', () => {
           cluster: { resourceGroup: 'rg-aks', name: 'aks' },
           repository: 'team/archetype',
           identityNames: identityNames('archetype'),
+          repositories: { production: 'archetype', preview: 'archetype-preview' },
         },
         tenantId: 't-1',
         github: state(),

@@ -18,6 +18,7 @@ const target: AzureTarget = {
   registry: 'archetypeacr',
   cluster: { resourceGroup: 'rg-aks', name: 'aks' },
   repository: 'team/archetype',
+  repositories: { production: 'archetype', preview: 'archetype-preview' },
   identityNames: identityNames('archetype'),
 };
 const registryId = `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/archetypeacr`;
@@ -59,6 +60,8 @@ const azure: AzureState = {
     },
   },
   roleAssignments: [],
+  kubeletAssignments: [],
+  registryAssignments: [],
 };
 
 const input = (gh = github()) => ({

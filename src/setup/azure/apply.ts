@@ -1,8 +1,10 @@
 // Applies the Azure plan: first the caller's rights for all of it (nothing changes when one is missing), then
 // the identities (tagged with setup's tag), their federated credentials, and the role assignments under
-// names hashed from what they grant, so a re-run neither duplicates nor fails.
+// names hashed from what they grant, so a re-run neither duplicates nor fails. With a switch to ABAC, the
+// re-grants of AcrPull/AcrPush come first, then the registry's PATCH, then the repository-scoped roles: no
+// holder is without access in between.
 import type { IdentityRole } from '../federation-plan.js';
-import { type BuiltInRole, roleDefinitionId } from '../plan.js';
+import { roleDefinitionId, type WantedRole } from '../plan.js';
 import { armCall, armFailure, armStatus, retryPrincipalNotFound } from './arm-call.js';
 import type { SetupArm } from './clients.js';
 import { roleAssignmentName, setupTag } from './ids.js';
@@ -56,14 +58,31 @@ export async function applyAzure(
       }),
     );
   }
-  for (const role of plan.roles) {
-    const principalId =
-      role.principalId === pendingPrincipal(role.identity)
-        ? applied[role.identity].principalId
-        : role.principalId;
-    await assignRole(arm, target, role.scope, role.role, principalId, options.retry);
-  }
+  const principal = (role: WantedRole) =>
+    (role.identity === 'production' || role.identity === 'preview') &&
+    role.principalId === pendingPrincipal(role.identity)
+      ? applied[role.identity].principalId
+      : role.principalId;
+  for (const role of plan.roles.filter((r) => r.regrantOf))
+    await assignRole(arm, target, role, principal(role), options.retry);
+  if (plan.switchRegistry) await switchToAbac(arm, target, plan.switchRegistry);
+  for (const role of plan.roles.filter((r) => !r.regrantOf))
+    await assignRole(arm, target, role, principal(role), options.retry);
   return applied;
+}
+
+/** Registries_Update (RegistryUpdate.json): PATCH {"properties":{"roleAssignmentMode":"AbacRepositoryPermissions"}}. */
+async function switchToAbac(arm: SetupArm, target: AzureTarget, registryId: string): Promise<void> {
+  await armCall(
+    `switching registry ${registryId} to ABAC repository permissions (roleAssignmentMode AbacRepositoryPermissions)`,
+    () =>
+      arm.registries.registries.update(
+        target.resourceGroup,
+        target.registry,
+        { roleAssignmentMode: 'AbacRepositoryPermissions' },
+        { updateIntervalInMs: 2000 },
+      ),
+  );
 }
 
 async function createIdentity(
@@ -91,20 +110,28 @@ async function createIdentity(
   return { name, clientId: made.clientId, principalId: made.principalId };
 }
 
+/** What setup writes in a role assignment's description: its tag and repository; a re-grant says so. */
+export function assignmentDescription(repository: string, role: Pick<WantedRole, 'regrantOf'>): string {
+  return role.regrantOf
+    ? `${setupTag}: ${repository}: ${role.regrantOf} re-granted for the switch to ABAC repository permissions`
+    : `${setupTag}: ${repository}`;
+}
+
 /**
- * Assigns `role` on `scope` to `principalId` as a ServicePrincipal (which spares Entra's replication delay in
- * most cases; PrincipalNotFound is retried, bounded). RoleAssignmentExists means the same role is already
- * assigned under another name: the wanted state holds, so it is not an error.
+ * Assigns `role` to `principalId`, as a ServicePrincipal unless the role names the holder's type (which spares
+ * Entra's replication delay in most cases; PrincipalNotFound is retried, bounded), with its ABAC condition.
+ * RoleAssignmentExists means the same role is already assigned under another name: without a condition the
+ * wanted state holds; with one, the other may lack or widen it, so it is an error.
  */
 async function assignRole(
   arm: SetupArm,
   target: AzureTarget,
-  scope: string,
-  role: BuiltInRole,
+  role: WantedRole,
   principalId: string,
   retry: ApplyOptions['retry'],
 ): Promise<void> {
-  const definition = roleDefinitionId(target.subscriptionId, role);
+  const { scope, condition } = role;
+  const definition = roleDefinitionId(target.subscriptionId, role.role);
   const name = roleAssignmentName(scope, definition, principalId);
   try {
     // RoleAssignments_Create
@@ -113,14 +140,18 @@ async function assignRole(
         arm.authorization.roleAssignments.create(scope.replace(/^\/+/, ''), name, {
           roleDefinitionId: definition,
           principalId,
-          principalType: 'ServicePrincipal',
-          description: `${setupTag}: ${target.repository}`,
+          principalType: (role.principalType ?? 'ServicePrincipal') as 'ServicePrincipal',
+          description: assignmentDescription(target.repository, role),
+          ...(condition ? { condition, conditionVersion: '2.0' } : {}),
         }),
       retry,
     );
   } catch (error) {
-    if (armStatus(error).code === 'RoleAssignmentExists') return;
-    throw armFailure(`assigning ${role} on ${scope} to principal ${principalId}`, error, {
+    if (armStatus(error).code === 'RoleAssignmentExists' && !condition) return;
+    throw armFailure(`assigning ${role.role} on ${scope} to principal ${principalId}`, error, {
+      409: condition
+        ? `the principal holds ${role.role} there under another condition or none, and ARM keeps one: delete that assignment and run setup again`
+        : undefined,
       400:
         armStatus(error).code === 'PrincipalNotFound'
           ? 'Entra ID has not replicated the new identity yet: run setup again in a few minutes'

@@ -16,6 +16,10 @@ export interface AzureTarget {
   cluster: { resourceGroup: string; name: string };
   /** owner/name: the value of setup's tag */
   repository: string;
+  /** the registry repositories production and previews push to (--image-name; the action's image-name) */
+  repositories: { production: string; preview: string };
+  /** --switch-registry-to-abac: switch a registry without ABAC, re-granting its AcrPull/AcrPush holders first */
+  switchToAbac?: boolean;
   identityNames: Record<IdentityRole, string>;
 }
 
@@ -33,9 +37,13 @@ export interface IdentityState {
 export interface AzureState {
   identities: Record<IdentityRole, IdentityState | undefined>;
   registry: { id: string; location: string; abac: boolean };
-  cluster: { id: string; location: string; facts: ClusterFacts };
+  cluster: { id: string; location: string; facts: ClusterFacts; kubeletPrincipalId?: string };
   /** the identities' role assignments at, above or below the registry and the cluster */
   roleAssignments: Array<RoleAssignment & { name: string }>;
+  /** the kubelet identity's role assignments at, above or below the registry */
+  kubeletAssignments: Array<RoleAssignment & { name: string }>;
+  /** every role assignment at or above the registry: read only to switch it to ABAC, else [] */
+  registryAssignments: Array<RoleAssignment & { name: string }>;
 }
 
 /** Everything setup plans from, for `target`. */
@@ -53,11 +61,18 @@ export async function readAzureState(arm: SetupArm, target: AzureTarget): Promis
     for (const scope of [registry.id, cluster.id])
       roleAssignments.push(...(await readRoleAssignments(arm, scope, identity.principalId)));
   }
+  const kubelet = cluster.kubeletPrincipalId;
+  const kubeletAssignments = kubelet ? await readRoleAssignments(arm, registry.id, kubelet) : [];
+  // the holders of AcrPull/AcrPush the switch must re-grant, inherited ones included
+  const registryAssignments =
+    target.switchToAbac && !registry.abac ? await readAssignmentsAt(arm, registry.id) : [];
   return {
     identities,
     registry,
     cluster,
     roleAssignments: dedupe(roleAssignments, sub),
+    kubeletAssignments: dedupe(kubeletAssignments, sub),
+    registryAssignments: dedupe(registryAssignments, sub),
   };
 }
 
@@ -99,6 +114,8 @@ async function readCluster(arm: SetupArm, target: AzureTarget): Promise<AzureSta
       networkProfile: cluster.networkProfile,
       ingressProfile: cluster.ingressProfile,
     },
+    // the kubelet identity's object id: the principal the nodes pull images as
+    kubeletPrincipalId: cluster.identityProfile?.kubeletidentity?.objectId,
   };
 }
 
@@ -157,12 +174,41 @@ export async function readRoleAssignments(
       }),
     ),
   );
-  return found.map((a) => ({
+  return found.map((a) => assignmentOf(a, scope));
+}
+
+/** Every role assignment at or above `scope` (RoleAssignments_ListForScope, $filter=atScope()). */
+export async function readAssignmentsAt(
+  arm: SetupArm,
+  scope: string,
+): Promise<Array<RoleAssignment & { name: string }>> {
+  const found = await armCall(`listing the role assignments at and above ${scope}`, () =>
+    all(arm.authorization.roleAssignments.listForScope(scope.replace(/^\/+/, ''), { filter: 'atScope()' })),
+  );
+  return found.map((a) => assignmentOf(a, scope));
+}
+
+function assignmentOf(
+  a: {
+    name?: string;
+    scope?: string;
+    roleDefinitionId?: string;
+    principalId?: string;
+    principalType?: string;
+    condition?: string;
+    description?: string;
+  },
+  scope: string,
+): RoleAssignment & { name: string } {
+  return {
     name: a.name ?? '',
     scope: a.scope ?? scope,
     roleDefinitionId: a.roleDefinitionId ?? '',
     principalId: a.principalId ?? '',
-  }));
+    ...(a.principalType ? { principalType: a.principalType } : {}),
+    ...(a.condition ? { condition: a.condition } : {}),
+    ...(a.description ? { description: a.description } : {}),
+  };
 }
 
 /**

@@ -29,6 +29,7 @@ export const rights = {
   credentialWrite: 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write',
   roleWrite: 'Microsoft.Authorization/roleAssignments/write',
   roleDelete: 'Microsoft.Authorization/roleAssignments/delete',
+  registryWrite: 'Microsoft.ContainerRegistry/registries/write',
 } as const;
 
 /** ARM's action matching: case-insensitive, `*` standing for any characters. */
@@ -71,6 +72,13 @@ export function rightsForPlan(plan: AzurePlan, state: AzureState, target: AzureT
       action: rights.roleWrite,
       why: `to assign ${role.role} there`,
       role: 'Role Based Access Control Administrator',
+    });
+  if (plan.switchRegistry)
+    wanted.push({
+      scope: plan.switchRegistry,
+      action: rights.registryWrite,
+      why: 'to switch the registry to ABAC repository permissions',
+      role: 'Container Registry Contributor and Data Access Configuration Administrator',
     });
   return unique(wanted);
 }

@@ -1,16 +1,21 @@
 // Removes what setup made, and only that: the identities in the resource group that carry setup's tag with
 // this repository as its value, and those identities' role assignments on the registry and the cluster
 // (deleted first: an identity's deletion leaves its assignments behind as "unknown" principals). An identity
-// of the same name without the tag, made by someone else, stays.
+// of the same name without the tag, made by someone else, stays. On the registry, the assignments setup made
+// for the cluster's kubelet (their description names setup and the repository) go too; those it re-granted
+// to AcrPull/AcrPush holders when it switched the registry to ABAC stay, and so does the registry's mode:
+// switching back would end every repository-scoped role, and the holders would lose their access.
 import { all, armCall } from './arm-call.js';
 import type { SetupArm } from './clients.js';
 import { clusterId, registryId, setupTag } from './ids.js';
-import { type AzureTarget, readRoleAssignments } from './read-state.js';
+import { type AzureTarget, readAssignmentsAt, readRoleAssignments } from './read-state.js';
 import { assertRights, rightsForTeardown } from './rights.js';
 
 export interface TeardownPlan {
   identities: Array<{ name: string; principalId: string }>;
   roleAssignments: Array<{ scope: string; name: string; roleDefinitionId: string; principalId: string }>;
+  /** what teardown leaves on purpose, and why */
+  kept: string[];
 }
 
 /** What teardown would delete, read from ARM. */
@@ -32,7 +37,23 @@ export async function planTeardown(arm: SetupArm, target: AzureTarget): Promise<
     for (const scope of scopes)
       for (const a of await readRoleAssignments(arm, scope, identity.principalId))
         seen.set(`${a.scope.toLowerCase()}|${a.name}`, a);
-  return { identities, roleAssignments: [...seen.values()] };
+  const [registry] = scopes;
+  const tag = `${setupTag}: ${target.repository}`;
+  const onRegistry = registry ? await readAssignmentsAt(arm, registry) : [];
+  const regranted: string[] = [];
+  for (const a of onRegistry) {
+    if (a.scope.toLowerCase() !== registry?.toLowerCase()) continue;
+    // the kubelet's pull right (assignmentDescription in apply.ts writes the tag alone)
+    if (a.description === tag) seen.set(`${a.scope.toLowerCase()}|${a.name}`, a);
+    else if (a.description?.startsWith(`${tag}: `)) regranted.push(a.name);
+  }
+  const kept =
+    regranted.length > 0
+      ? [
+          `registry ${registry} stays in ABAC repository permissions mode: teardown never switches it back, which would end every repository-scoped role there; the ${regranted.length} role assignment(s) setup re-granted to its former AcrPull/AcrPush holders stay too, or they would lose their access (${regranted.join(', ')})`,
+        ]
+      : [];
+  return { identities, roleAssignments: [...seen.values()], kept };
 }
 
 export function renderTeardown(plan: TeardownPlan): string[] {
