@@ -7,7 +7,14 @@ export interface ClusterFacts {
   disableLocalAccounts?: boolean;
   aadProfile?: { managed?: boolean; enableAzureRbac?: boolean };
   networkProfile?: { networkPolicy?: string };
-  ingressProfile?: { webAppRouting?: { enabled?: boolean } };
+  ingressProfile?: {
+    webAppRouting?: {
+      enabled?: boolean;
+      nginx?: { defaultIngressControllerType?: string };
+      gatewayAPIImplementations?: { appRoutingIstio?: { mode?: string } };
+    };
+    gatewayAPI?: { installation?: string };
+  };
 }
 
 /** What the previews' isolation needs and this cluster lacks; [] when all holds. */
@@ -35,9 +42,24 @@ export function clusterFindings(cluster: ClusterFacts, resourceGroup: string, na
     findings.push(
       `no network policy engine, so the previews' NetworkPolicy is stored but not enforced: ${aks} --network-policy azure (or calico; docs/github-setup.md step 5)`,
     );
-  if (!cluster.ingressProfile?.webAppRouting?.enabled)
-    findings.push(
-      `application routing is off, so no ingress serves the app: az aks approuting enable --resource-group ${resourceGroup} --name ${name}`,
-    );
+  const routing = ingressFinding(cluster, resourceGroup, name);
+  if (routing) findings.push(routing);
   return findings;
+}
+
+/**
+ * Application routing's Gateway API implementation (GatewayClass approuting-istio, the action's `gateway`
+ * input) is what serves new apps: its NGINX controller's Azure support ended in November 2026.
+ */
+function ingressFinding(cluster: ClusterFacts, resourceGroup: string, name: string): string | undefined {
+  const routing = cluster.ingressProfile?.webAppRouting;
+  const gateway =
+    routing?.enabled === true && routing.gatewayAPIImplementations?.appRoutingIstio?.mode === 'Enabled';
+  if (gateway) return undefined;
+  const where = `--resource-group ${resourceGroup} --name ${name}`;
+  const enable = `az aks update ${where} --enable-gateway-api, then az aks approuting gateway istio enable ${where} (GatewayClass approuting-istio; docs/gateway-api.md)`;
+  const nginx = routing?.enabled === true && routing.nginx?.defaultIngressControllerType !== 'None';
+  if (nginx)
+    return `application routing serves the app through its NGINX controller, whose Azure support ended in November 2026: move to its Gateway API implementation: ${enable}`;
+  return `application routing is off, so nothing serves the app from outside: ${routing?.enabled ? '' : `az aks approuting enable ${where}, then `}${enable}`;
 }

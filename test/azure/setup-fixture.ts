@@ -45,7 +45,15 @@ export async function startAzure(): Promise<{ fake: FakeAzure; arm: SetupArm }> 
     properties: {
       aadProfile: { managed: true, enableAzureRBAC: false },
       disableLocalAccounts: true,
-      ingressProfile: { webAppRouting: { enabled: true } },
+      // application routing with its Gateway API implementation (ManagedClusterIngressProfile, 2026-02-01 on)
+      ingressProfile: {
+        webAppRouting: {
+          enabled: true,
+          nginx: { defaultIngressControllerType: 'None' },
+          gatewayAPIImplementations: { appRoutingIstio: { mode: 'Enabled' } },
+        },
+        gatewayAPI: { installation: 'Standard' },
+      },
     },
   });
   fake.setup.registries.push({

@@ -7,7 +7,13 @@ describe('clusterFindings', () => {
       disableLocalAccounts: true,
       aadProfile: { managed: true, enableAzureRbac: false },
       networkProfile: { networkPolicy: 'cilium' },
-      ingressProfile: { webAppRouting: { enabled: true } },
+      ingressProfile: {
+        webAppRouting: {
+          enabled: true,
+          gatewayAPIImplementations: { appRoutingIstio: { mode: 'Enabled' } },
+        },
+        gatewayAPI: { installation: 'Standard' },
+      },
     };
     expect(clusterFindings(cluster, 'rg', 'aks')).toEqual([]);
   });
@@ -22,7 +28,27 @@ describe('clusterFindings', () => {
       expect.stringContaining('az aks update --resource-group rg --name aks --enable-aad'),
       expect.stringContaining('--disable-local-accounts'),
       expect.stringContaining('--network-policy azure'),
-      expect.stringContaining('az aks approuting enable --resource-group rg --name aks'),
+      expect.stringContaining(
+        'az aks approuting enable --resource-group rg --name aks, then az aks update --resource-group rg --name aks --enable-gateway-api, then az aks approuting gateway istio enable',
+      ),
+    ]);
+  });
+
+  it("moves an app served by application routing's NGINX to its Gateway API implementation", () => {
+    const findings = clusterFindings(
+      {
+        disableLocalAccounts: true,
+        aadProfile: { managed: true },
+        networkProfile: { networkPolicy: 'azure' },
+        ingressProfile: { webAppRouting: { enabled: true } },
+      },
+      'rg',
+      'aks',
+    );
+    expect(findings).toEqual([
+      expect.stringMatching(
+        /NGINX controller, whose Azure support ended in November 2026: .*az aks approuting gateway istio enable --resource-group rg --name aks \(GatewayClass approuting-istio/,
+      ),
     ]);
   });
 
@@ -32,7 +58,13 @@ describe('clusterFindings', () => {
         disableLocalAccounts: true,
         aadProfile: { managed: true, enableAzureRbac: true },
         networkProfile: { networkPolicy: 'azure' },
-        ingressProfile: { webAppRouting: { enabled: true } },
+        ingressProfile: {
+          webAppRouting: {
+            enabled: true,
+            nginx: { defaultIngressControllerType: 'None' },
+            gatewayAPIImplementations: { appRoutingIstio: { mode: 'Enabled' } },
+          },
+        },
       },
       'rg',
       'aks',
