@@ -7,6 +7,8 @@
 //   npm run bench [-- --runs 5] [--failure-runs 3] [--helm-default-runs 1] [--service-runs 3] [--only deploy,failure,startup,preview,service]
 //                 [--skip service] [--load-seconds 10]
 //   npm run bench -- --report    (the table again from bench/results/latest.json, nothing measured)
+//   BENCH_TIMELINE=/tmp/tl npm run bench -- --only deploy   (also writes each action deploy's log lines with
+//                 their ms since spawn to /tmp/tl.<run>: where the time goes, line by line)
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -199,6 +201,12 @@ async function deploy() {
         measured('action', async () => {
           const run = await runActionTimed(inputs, { sha: commit.sha });
           await expectOk(run, `deploy ${i + 1}`);
+          if (process.env.BENCH_TIMELINE)
+            writeFileSync(
+              `${process.env.BENCH_TIMELINE}.${i + 1}`,
+              run.lines.map((l) => `${Math.round(l.t - run.started)}\t${l.text.slice(0, 160)}`).join('\n') +
+                `\n${Math.round(run.exited - run.started)}\texit\n`,
+            );
           return { run, started: run.started, exited: run.exited };
         }),
       helm: () => measured('helm', () => helmDeploy(chart, commit)),

@@ -31,15 +31,10 @@ export async function imageDigest(registry: Registry, reference: string): Promis
 
 /** The platforms the image `reference` (host/name@sha256:…) runs on. */
 export async function imagePlatforms(registry: Registry, reference: string): Promise<ImagePlatform[]> {
-  const ref = parseReference(reference);
   const raw = parse<RawManifest>((await manifest(registry, reference)).body, reference);
   const fromIndex = indexPlatforms(raw);
   if (fromIndex) return fromIndex;
-  const config = raw.config?.digest;
-  if (!config) throw new Error(`the registry's manifest of ${reference} names no config blob`);
-  const answer = await registry.request('GET', ref.repository, `blobs/${config}`);
-  expectOk(answer, `cannot read the config of ${reference} from the registry`);
-  return configPlatform(parse(answer.body, `${reference}'s config`));
+  return configPlatform(await imageConfig(registry, reference));
 }
 
 /** The OCI label the action sets on every build (plan.ts): the commit the image was built from. */
@@ -56,11 +51,17 @@ export type Reuse = { digest: string; reason?: undefined } | { digest?: undefine
  * the reason says which. What is checked is the image the digest names, the one that would be deployed.
  */
 export async function reusableImage(registry: Registry, tag: string, revision: string): Promise<Reuse> {
-  const digest = await imageDigest(registry, tag);
-  if (!digest) return {};
-  const { host, repository } = parseReference(tag);
+  const { host, repository, reference } = parseReference(tag);
+  // one GET by tag gives the digest and the manifest it names (a HEAD and a GET by digest would ask twice)
+  const answer = await registry.request('GET', repository, `manifests/${reference}`, {
+    headers: { accept: manifestTypes },
+  });
+  if (answer.status === 404) return {};
+  expectOk(answer, `cannot read ${tag} from the registry`);
+  const digest = digestOf(answer.body);
   const byDigest = (d: string) => `${host}/${repository}@${d}`;
-  const top = parse<RawManifest>((await manifest(registry, byDigest(digest))).body, tag);
+  remember(registry, byDigest(digest), answer);
+  const top = parse<RawManifest>(answer.body, tag);
   // an index: every image it names for a platform (attestations run nowhere and carry no labels)
   const images = indexPlatforms(top)
     ? (top.manifests ?? [])
@@ -83,15 +84,23 @@ export async function reusableImage(registry: Registry, tag: string, revision: s
 }
 
 /** The config blob of the image manifest `reference` (host/name@sha256:…). */
-async function imageConfig(
-  registry: Registry,
-  reference: string,
-): Promise<{ config?: { Labels?: Record<string, string> | null } }> {
+interface ImageConfig {
+  os?: string;
+  architecture?: string;
+  variant?: string;
+  config?: { Labels?: Record<string, string> | null };
+}
+
+async function imageConfig(registry: Registry, reference: string): Promise<ImageConfig> {
   const raw = parse<RawManifest>((await manifest(registry, reference)).body, reference);
   const config = raw.config?.digest;
   if (!config) throw new Error(`the registry's manifest of ${reference} names no config blob`);
-  const answer = await registry.request('GET', parseReference(reference).repository, `blobs/${config}`);
-  expectOk(answer, `cannot read the config of ${reference} from the registry`);
+  const { repository } = parseReference(reference);
+  const answer = await byContent(registry, `${repository}/blobs/${config}`, async () => {
+    const got = await registry.request('GET', repository, `blobs/${config}`);
+    expectOk(got, `cannot read the config of ${reference} from the registry`);
+    return got;
+  });
   return parse(answer.body, `${reference}'s config`);
 }
 
@@ -120,11 +129,45 @@ export async function addTags(registry: Registry, image: string, tags: string[])
 
 async function manifest(registry: Registry, reference: string): Promise<RegistryAnswer> {
   const ref = parseReference(reference);
-  const answer = await registry.request('GET', ref.repository, `manifests/${ref.reference}`, {
-    headers: { accept: manifestTypes },
-  });
-  expectOk(answer, `cannot read the manifest of ${reference} from the registry`);
+  const get = async () => {
+    const answer = await registry.request('GET', ref.repository, `manifests/${ref.reference}`, {
+      headers: { accept: manifestTypes },
+    });
+    expectOk(answer, `cannot read the manifest of ${reference} from the registry`);
+    return answer;
+  };
+  // by digest, the content cannot change: the reuse check, preflight and the tags share one answer
+  return ref.reference.startsWith('sha256:')
+    ? byContent(registry, `${ref.repository}/manifests/${ref.reference}`, get)
+    : get();
+}
+
+// What a registry serves by digest is the same bytes for ever: one run asks for each once. Per Registry
+// object, so another registry or credentials never share an answer; failures are not kept.
+const served = new WeakMap<Registry, Map<string, Promise<RegistryAnswer>>>();
+
+function byContent(
+  registry: Registry,
+  key: string,
+  get: () => Promise<RegistryAnswer>,
+): Promise<RegistryAnswer> {
+  let answers = served.get(registry);
+  if (!answers) {
+    answers = new Map();
+    served.set(registry, answers);
+  }
+  const known = answers.get(key);
+  if (known) return known;
+  const answer = get();
+  answers.set(key, answer);
+  answer.catch(() => answers.delete(key));
   return answer;
+}
+
+/** Keeps a manifest fetched by tag as the answer for its digest (host/name@sha256:…). */
+function remember(registry: Registry, reference: string, answer: RegistryAnswer): void {
+  const ref = parseReference(reference);
+  void byContent(registry, `${ref.repository}/manifests/${ref.reference}`, async () => answer);
 }
 
 function expectOk(answer: RegistryAnswer, what: string): void {
