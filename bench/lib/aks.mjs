@@ -1,15 +1,15 @@
 // The AKS path for the benchmark: Microsoft Entra ID and Azure Resource Manager are the tests' FakeAzure
-// (test/fakes/azure-server.ts, bundled with esbuild when first needed), the cluster is the local API server, which checks the Entra tokens as AKS does. The identity is
-// bound by rbac/deployer.yaml and rbac/production.yaml only, as docs/github-setup.md binds it.
+// (test/fakes/azure-server.ts, bundled with esbuild when first needed), the cluster is the local API server,
+// which checks the Entra tokens as AKS does. The identity is bound by rbac/deployer.yaml and
+// rbac/production.yaml only, as docs/github-setup.md binds it.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
-import { build } from 'esbuild';
 import { parseAllDocuments } from 'yaml';
 import { root } from './action.mjs';
+import { importBundled } from './bundled.mjs';
 
 /** The AKS server application (Microsoft's, the same in every tenant): the audience of cluster tokens. */
 export const aksServerAppId = '6dae42f8-4368-4678-94ff-3960e28e3630';
@@ -71,34 +71,8 @@ users:
  * Returns the action's inputs for it, the child process's environment, a fixed-token kubeconfig for the
  * same identity, and close().
  */
-/**
- * test/fakes/azure-server.ts bundled with esbuild on the fly: its imports name their .ts siblings as .js (as
- * TypeScript's node16 resolution wants), which Node's type stripping alone cannot load.
- */
-async function loadFakeAzure() {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-fake-azure-'));
-  try {
-    const outfile = join(dir, 'azure-server.mjs');
-    await build({
-      entryPoints: [join(root, 'test/fakes/azure-server.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      target: 'node24',
-      format: 'esm',
-      banner: {
-        js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-      },
-      logLevel: 'warning',
-    });
-    return await import(pathToFileURL(outfile).href);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 export async function fakeAks(kc, adminText, namespace) {
-  const { FakeAzure } = await loadFakeAzure();
+  const { FakeAzure } = await importBundled('test/fakes/azure-server.ts');
   const fake = await FakeAzure.start();
   const clientId = randomUUID();
   const objectId = randomUUID();

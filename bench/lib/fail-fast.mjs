@@ -1,36 +1,13 @@
 // "Fails at once" (issue 23): how soon the action's HTTP seam to Azure gives up on an endpoint no retry can
 // reach (a port that does not speak TLS), against a retried outage (a refused port: 3 attempts, 1 s and 2 s
-// apart). src/azure/http.ts is bundled with esbuild on the fly, as bench/lib/render.mjs bundles render.
-import { mkdtempSync, rmSync } from 'node:fs';
+// apart). src/azure/http.ts is bundled with esbuild on the fly (bench/lib/bundled.mjs).
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { root } from './action.mjs';
+import { importBundled } from './bundled.mjs';
 import { now } from './clock.mjs';
 import { summarize } from './stats.mjs';
 
-async function loadHttp() {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-http-'));
-  const outfile = join(dir, 'http.mjs');
-  await build({
-    entryPoints: [join(root, 'src/azure/http.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-    logLevel: 'warning',
-  });
-  const module = await import(pathToFileURL(outfile).href);
-  rmSync(dir, { recursive: true, force: true });
-  return module;
-}
+const loadHttp = () => importBundled('src/azure/http.ts');
 
 const listen = (server) =>
   new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));

@@ -1,32 +1,15 @@
 // The action's render step, bundled from src/ with esbuild on the fly (bench/lib/render-entry.ts).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { stringify } from 'yaml';
-import { root, withDefaults } from './action.mjs';
+import { withDefaults } from './action.mjs';
+import { importBundled } from './bundled.mjs';
 
 let module;
 
 async function load() {
-  if (module) return module;
-  const dir = mkdtempSync(join(tmpdir(), 'bench-render-'));
-  const outfile = join(dir, 'render.mjs');
-  await build({
-    entryPoints: [join(root, 'bench/lib/render-entry.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-    logLevel: 'warning',
-  });
-  module = await import(pathToFileURL(outfile).href);
-  rmSync(dir, { recursive: true, force: true });
+  module ??= await importBundled('bench/lib/render-entry.ts');
   return module;
 }
 

@@ -10,7 +10,7 @@ import { builtInRoles } from '../../src/setup/plan.js';
 import { clusterPath, registryPath, sub, writes } from '../azure/setup-fixture.js';
 import { contributor } from '../fakes/azure-arm-setup.js';
 import { deleteNamespace, testCluster } from '../helpers/cluster.js';
-import { type StandIns, startStandIns } from '../helpers/setup-cli.js';
+import { type StandIns, setupArgs, startStandIns } from '../helpers/setup-cli.js';
 
 jest.setTimeout(120_000);
 
@@ -20,25 +20,9 @@ const namespace = `${app}-prod`;
 const admin = testCluster();
 const rbacApi = '/apis/rbac.authorization.k8s.io/v1';
 
+// the registry's repositories keep the app's usual name (the app names differ per run for the cluster)
 const argsFor = (app: string, namespace = `${app}-prod`) => [
-  'setup',
-  '--subscription',
-  sub,
-  '--resource-group',
-  'rg-archetype',
-  '--registry',
-  'archetypeacr',
-  '--cluster',
-  'rg-aks/aks-archetype',
-  '--repository',
-  'team/archetype',
-  '--app',
-  app,
-  '--namespace',
-  namespace,
-  '--preview-domain',
-  `${app}.preview.localhost`,
-  // the registry's repositories keep the app's usual name (the app names differ per run for the cluster)
+  ...setupArgs(app, namespace),
   '--image-name',
   'archetype',
 ];

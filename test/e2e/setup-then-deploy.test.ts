@@ -11,36 +11,18 @@ import { sub } from '../azure/setup-fixture.js';
 import { eventFile } from '../fakes/github-server.js';
 import { deleteNamespace, get, testCluster } from '../helpers/cluster.js';
 import { expectRunOk, localTargetInputs, runAction } from '../helpers/run-action.js';
-import { type StandIns, startStandIns } from '../helpers/setup-cli.js';
+import { type StandIns, setupArgs, startStandIns } from '../helpers/setup-cli.js';
 
 jest.setTimeout(600_000);
 
 const app = `sd${randomBytes(3).toString('hex')}`;
 const namespace = `${app}-prod`;
-const domain = `${app}.preview.localhost`;
+const domain = `${app}.preview.localhost`; // setupArgs' preview domain
 const admin = testCluster();
 const commit = randomBytes(20).toString('hex');
 let s: StandIns;
 
-const setupArgs = [
-  'setup',
-  '--subscription',
-  sub,
-  '--resource-group',
-  'rg-archetype',
-  '--registry',
-  'archetypeacr',
-  '--cluster',
-  'rg-aks/aks-archetype',
-  '--repository',
-  'team/archetype',
-  '--app',
-  app,
-  '--namespace',
-  namespace,
-  '--preview-domain',
-  domain,
-];
+const args = setupArgs(app, namespace);
 
 /** The action as a workflow of team/archetype runs it, signing in as `identity` with the subject it presents. */
 function deployAs(identity: 'production' | 'preview', subject: string, extra: Record<string, string> = {}) {
@@ -92,13 +74,13 @@ function deployAs(identity: 'production' | 'preview', subject: string, extra: Re
 beforeAll(async () => {
   s = await startStandIns();
   s.github.pulls.set(7, 'open');
-  const setup = await s.run([...setupArgs, '--yes']);
+  const setup = await s.run([...args, '--yes']);
   expect({ code: setup.code, stderr: setup.stderr }).toEqual({ code: 0, stderr: '' });
   expect(setup.stdout).toMatch(/^ {2}all \d+ checks ok$/m);
 });
 
 afterAll(async () => {
-  await s.run([...setupArgs, '--teardown', '--yes']);
+  await s.run([...args, '--teardown', '--yes']);
   await s.close();
   await deleteNamespace(admin, `${app}-pr-7`).catch(() => undefined);
   await deleteNamespace(admin, namespace).catch(() => undefined);

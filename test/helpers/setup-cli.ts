@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aksServerAppId } from '../../src/azure/aks.js';
-import { caller, startAzure } from '../azure/setup-fixture.js';
+import { caller, startAzure, sub } from '../azure/setup-fixture.js';
 import type { FakeAzure } from '../fakes/azure-server.js';
 import { FakeGitHub } from '../fakes/github-server.js';
 import { aksUserKubeconfig } from './aks-kubeconfig.js';
@@ -19,6 +19,32 @@ import { testCluster } from './cluster.js';
 // to cluster-admin, as a member of an AKS cluster's admin groups is.
 
 export const setupJs = new URL('../../dist/setup.js', import.meta.url).pathname;
+
+/**
+ * `setup` for the stand-ins' subscription and repository, for `app`: its own namespace and preview domain,
+ * since rbac/'s cluster-scoped objects are named after the app and the cluster is shared.
+ */
+export function setupArgs(app: string, namespace = `${app}-prod`): string[] {
+  return [
+    'setup',
+    '--subscription',
+    sub,
+    '--resource-group',
+    'rg-archetype',
+    '--registry',
+    'archetypeacr',
+    '--cluster',
+    'rg-aks/aks-archetype',
+    '--repository',
+    'team/archetype',
+    '--app',
+    app,
+    '--namespace',
+    namespace,
+    '--preview-domain',
+    `${app}.preview.localhost`,
+  ];
+}
 export const githubToken = 'ghu_setupclitoken';
 
 export interface CliRun {

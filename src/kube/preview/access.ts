@@ -4,6 +4,7 @@ import { errorText } from '../../util/errors.js';
 import { poll } from '../../util/retry.js';
 import type { Cluster } from '../client/client.js';
 import { applyNamespace, listNamespaces, namespaceExists } from '../client/namespace.js';
+import { mayI, selfSubjectReview } from '../client/self-review.js';
 
 // A preview's namespace is made before anything else of the preview: labelled (restricted Pod Security),
 // and, when the identity cannot deploy there by itself, with a RoleBinding that gives it the deployer
@@ -154,30 +155,12 @@ async function checkPreviewCount(cluster: Cluster, appName: string, max: number)
     );
 }
 
-/** SelfSubjectAccessReview: may this identity create the resource in the namespace? (Needs no rights.) */
-async function may(cluster: Cluster, namespace: string, right: Right): Promise<boolean> {
-  const review = await cluster.request<{ status?: { allowed?: boolean } }>(
-    'POST',
-    '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-    {
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SelfSubjectAccessReview',
-        spec: { resourceAttributes: { namespace, verb: 'create', ...right } },
-      },
-    },
-  );
-  return review.status?.allowed === true;
+/** May this identity create the resource in the namespace? (Asking needs no rights.) */
+function may(cluster: Cluster, namespace: string, right: Right): Promise<boolean> {
+  return mayI(cluster, { namespace, verb: 'create', ...right });
 }
 
-/** SelfSubjectReview: the user name the API server knows this identity by. */
+/** The user name the API server knows this identity by. */
 export async function whoAmI(cluster: Cluster): Promise<string> {
-  const review = await cluster.request<{ status?: { userInfo?: { username?: string } } }>(
-    'POST',
-    '/apis/authentication.k8s.io/v1/selfsubjectreviews',
-    { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } },
-  );
-  const user = review.status?.userInfo?.username;
-  if (!user) throw new Error('the API server did not say who this identity is (SelfSubjectReview)');
-  return user;
+  return (await selfSubjectReview(cluster)).username;
 }

@@ -4,19 +4,13 @@
 // write. Pure: the SubjectAccessReviews that check them are access-review.ts's.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { builtInResource } from '../../kube/client/builtin-resources.js';
+import type { ResourceAttributes } from '../../kube/client/self-review.js';
 import { kinds } from '../../kube/kinds.js';
 import type { IdentityRole } from '../federation-plan.js';
 import type { RbacObject } from './rbac-files.js';
 
 /** resourceAttributes of a SubjectAccessReview (authorization.k8s.io/v1). */
-export interface Attributes {
-  namespace?: string;
-  verb: string;
-  group: string;
-  resource: string;
-  subresource?: string;
-  name?: string;
-}
+export type Attributes = ResourceAttributes;
 
 export interface AccessCheck {
   identity: IdentityRole;
@@ -61,18 +55,7 @@ function productionChecks(input: ExpectationInput): AccessCheck[] {
   const inNamespace = grants.filter((g) => g.namespace === input.namespace).flatMap((g) => g.attributes);
   const clusterWide = grants.filter((g) => g.namespace === undefined).flatMap((g) => g.attributes);
   const at = (namespace: string) => (a: Attributes) => ({ ...a, namespace });
-  const checks: AccessCheck[] = [];
-  const add = (
-    check: string,
-    expect: AccessCheck['expect'],
-    list: Attributes[],
-    heldBy?: (a: Attributes) => string | undefined,
-  ) => {
-    for (const attributes of unique(list)) {
-      const by = heldBy?.(attributes);
-      checks.push({ identity, check, attributes, expect, ...(by ? { heldBy: by } : {}) });
-    }
-  };
+  const { checks, add } = collector(identity);
   add(
     `deploys in ${input.namespace}`,
     'allowed',
@@ -109,18 +92,7 @@ function previewChecks(input: ExpectationInput): AccessCheck[] {
   // RBAC grants some writes cluster-wide (namespaces, rolebindings: it cannot name them); a policy holds them
   const held = (a: Attributes) =>
     writeVerbs.includes(a.verb) && covers(clusterWide, a) ? policy : undefined;
-  const checks: AccessCheck[] = [];
-  const add = (
-    check: string,
-    expect: AccessCheck['expect'],
-    list: Attributes[],
-    heldBy?: (a: Attributes) => string | undefined,
-  ) => {
-    for (const attributes of unique(list)) {
-      const by = heldBy?.(attributes);
-      checks.push({ identity, check, attributes, expect, ...(by ? { heldBy: by } : {}) });
-    }
-  };
+  const { checks, add } = collector(identity);
   add('makes previews and binds itself there', 'allowed', clusterWide);
   // production's objects: every right any binding of the files gives in production's namespace, and RBAC's own
   const production = grantsOf(input.objects, input.users.production)
@@ -141,6 +113,23 @@ function previewChecks(input: ExpectationInput): AccessCheck[] {
   add('no cluster-scoped writes', 'denied', clusterWrites(input.objects), held);
   add('cannot widen its own rights', 'denied', selfGrants());
   return checks;
+}
+
+/** The checks of one identity, and how to add a row's: each attribute once. */
+function collector(identity: IdentityRole) {
+  const checks: AccessCheck[] = [];
+  const add = (
+    check: string,
+    expect: AccessCheck['expect'],
+    list: Attributes[],
+    heldBy?: (a: Attributes) => string | undefined,
+  ) => {
+    for (const attributes of unique(list)) {
+      const by = heldBy?.(attributes);
+      checks.push({ identity, check, attributes, expect, ...(by ? { heldBy: by } : {}) });
+    }
+  };
+  return { checks, add };
 }
 
 /** What every identity must never do: grant itself more, or act as another user. */

@@ -6,6 +6,7 @@ import type { TokenCredential } from '@azure/identity';
 import { aksKubeconfig, signsInWithEntra } from '../../azure/aks.js';
 import { EntraTokens } from '../../azure/cluster-token.js';
 import { type Cluster, loadCluster } from '../../kube/client/client.js';
+import { selfSubjectReview, type UserInfo } from '../../kube/client/self-review.js';
 
 export interface AksClusterName {
   subscriptionId: string;
@@ -19,10 +20,7 @@ export interface SignedInCluster {
   user: UserInfo;
 }
 
-export interface UserInfo {
-  username: string;
-  groups: string[];
-}
+export type { UserInfo } from '../../kube/client/self-review.js';
 
 /**
  * Connects to the AKS cluster as the owner of `credential`. `armEndpoint` is the cloud's Resource Manager
@@ -60,15 +58,5 @@ export async function signedIn(cluster: Cluster): Promise<SignedInCluster> {
   return { cluster, user: await whoAmI(cluster) };
 }
 
-/** SelfSubjectReview (authentication.k8s.io/v1, GA in 1.28): the user as the API server authenticated it. */
-export async function whoAmI(cluster: Cluster): Promise<UserInfo> {
-  const review = await cluster.request<{ status?: { userInfo?: { username?: string; groups?: string[] } } }>(
-    'POST',
-    '/apis/authentication.k8s.io/v1/selfsubjectreviews',
-    { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } },
-  );
-  const info = review.status?.userInfo;
-  if (!info?.username)
-    throw new Error(`the API server ${cluster.server} answered a SelfSubjectReview without a user name`);
-  return { username: info.username, groups: info.groups ?? [] };
-}
+/** The user as the API server authenticated it. */
+export const whoAmI = selfSubjectReview;

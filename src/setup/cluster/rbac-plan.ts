@@ -6,6 +6,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { conflictsOf } from '../../kube/apply/conflicts.js';
 import { ssa } from '../../kube/apply/ssa.js';
 import { type Cluster, isNotFound } from '../../kube/client/client.js';
+import { mayI } from '../../kube/client/self-review.js';
 import { sameJson, sameObject } from '../../kube/manifests/json.js';
 import { errorText } from '../../util/errors.js';
 import type { UserInfo } from './connect.js';
@@ -105,21 +106,13 @@ async function planInNewNamespace(
   base: Omit<RbacPlanEntry, 'action'>,
 ): Promise<RbacPlanEntry> {
   const { object } = base;
-  const group = (object.apiVersion ?? '').includes('/') ? (object.apiVersion ?? '').split('/')[0] : '';
+  const group = (object.apiVersion ?? '').includes('/')
+    ? ((object.apiVersion ?? '').split('/')[0] ?? '')
+    : '';
   const resource = base.path.split('/').at(-2) ?? '';
   for (const verb of ['create', 'patch']) {
-    const review = await cluster.request<{ status?: { allowed?: boolean } }>(
-      'POST',
-      '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-      {
-        body: {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SelfSubjectAccessReview',
-          spec: { resourceAttributes: { namespace: object.metadata?.namespace, verb, group, resource } },
-        },
-      },
-    );
-    if (!review.status?.allowed) {
+    const allowed = await mayI(cluster, { namespace: object.metadata?.namespace, verb, group, resource });
+    if (!allowed) {
       const right = `${verb} ${resource}${group ? `.${group}` : ''} in namespace ${object.metadata?.namespace}`;
       return {
         ...base,
