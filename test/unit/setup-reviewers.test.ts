@@ -3,6 +3,7 @@ import { type GitHubWanted, planGitHub } from '../../src/setup/github/plan.js';
 import { describeGitHubChange } from '../../src/setup/github/render.js';
 import type { EnvironmentState, GitHubState, Reviewer } from '../../src/setup/github/state.js';
 import { blockers, planGitHubSide } from '../../src/setup/whole-plan.js';
+import { githubState } from '../helpers/setup-github-state.js';
 
 // The production environment's required reviewers (--reviewer), planned: set with self-review prevented,
 // nothing when they already match, a `~` naming old and new when they differ, left alone without the flag
@@ -24,27 +25,7 @@ function environment(overrides: Partial<EnvironmentState> = {}): EnvironmentStat
   };
 }
 
-function state(overrides: Partial<GitHubState> = {}): GitHubState {
-  return {
-    owner: 'team',
-    repo: 'archetype',
-    defaultBranch: 'main',
-    private: false,
-    visibility: 'public',
-    ownerType: 'Organization',
-    permissions: { admin: true, maintain: true, push: true },
-    oidcTemplate: { use_default: true },
-    subjectTemplate: { use_default: true },
-    subjectRepository: 'team/archetype',
-    rulesetsAvailable: true,
-    variables: new Map(),
-    workflowPermissions: { default_workflow_permissions: 'read', can_approve_pull_request_reviews: false },
-    rulesets: [],
-    record: { branchPolicies: [], variables: [] },
-    recordPresent: false,
-    ...overrides,
-  };
-}
+const state = githubState;
 
 const wanted = (reviewers: Reviewer[]): GitHubWanted => ({
   environment: 'production',

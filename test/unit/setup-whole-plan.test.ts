@@ -1,6 +1,5 @@
 import { identityNames } from '../../src/setup/azure/ids.js';
 import type { AzureState, AzureTarget } from '../../src/setup/azure/read-state.js';
-import type { GitHubState } from '../../src/setup/github/state.js';
 import {
   blockers,
   pendingClientId,
@@ -8,6 +7,7 @@ import {
   renderWholePlan,
   wholePlanIsEmpty,
 } from '../../src/setup/whole-plan.js';
+import { githubState } from '../helpers/setup-github-state.js';
 
 // The one plan of setup, pure: subjects from what GitHub said, variables from Azure's identities.
 
@@ -24,27 +24,7 @@ const target: AzureTarget = {
 const registryId = `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/archetypeacr`;
 const clusterId = `/subscriptions/${sub}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks`;
 
-function github(overrides: Partial<GitHubState> = {}): GitHubState {
-  return {
-    owner: 'team',
-    repo: 'archetype',
-    defaultBranch: 'main',
-    private: false,
-    visibility: 'public',
-    ownerType: 'Organization',
-    permissions: { admin: true, maintain: true, push: true },
-    oidcTemplate: { use_default: true },
-    subjectTemplate: { use_default: true },
-    subjectRepository: 'team/archetype',
-    rulesetsAvailable: true,
-    variables: new Map(),
-    workflowPermissions: { default_workflow_permissions: 'read', can_approve_pull_request_reviews: false },
-    rulesets: [],
-    record: { branchPolicies: [], variables: [] },
-    recordPresent: false,
-    ...overrides,
-  };
-}
+const github = githubState;
 
 const azure: AzureState = {
   identities: { production: undefined, preview: undefined },
