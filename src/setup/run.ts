@@ -5,7 +5,7 @@
 // The exit code: 0 done (or a plan that --yes can apply), 1 refused or failed; nothing is printed as a stack.
 import { applyAzure } from './azure/apply.js';
 import { signedInTenant } from './azure/credential.js';
-import { readAzureState } from './azure/read-state.js';
+import { type AzureState, readAzureState } from './azure/read-state.js';
 import { checkRights, describeMissing, rightsForPlan } from './azure/rights.js';
 import {
   applyClusterStep,
@@ -76,7 +76,8 @@ async function runApply(session: SetupSession, io: SetupIo): Promise<number> {
     return 0;
   }
   if (!empty) await apply(session, io, { input, plan, cluster });
-  return check(session, io, plan, cluster);
+  // nothing applied: Azure is as read above
+  return check(session, io, plan, cluster, empty ? azure : undefined);
 }
 
 interface Planned {
@@ -111,8 +112,9 @@ async function check(
   io: SetupIo,
   plan: Planned['plan'],
   cluster: ClusterPlan,
+  unchanged?: AzureState,
 ): Promise<number> {
-  const azure = await readAzureState(session.arm, session.target);
+  const azure = unchanged ?? (await readAzureState(session.arm, session.target));
   if (!cluster.connected || !azure.identities.production || !azure.identities.preview) return 0;
   const result = await checkAfter({
     session,
