@@ -203,13 +203,15 @@ start_containerd() {
 
 # The sandbox image, imported from the cache (never pulled).
 ensure_pause_image() {
-	ctr_node images ls -q 2>/dev/null | grep -qxF "$PAUSE_IMAGE" && return 0
+	# grep reads the whole list (no -q): under pipefail, a grep that stops at its match leaves ctr writing
+	# into a closed pipe (SIGPIPE) once the list is long, and the pipeline fails though the image is there
+	ctr_node images ls -q 2>/dev/null | grep -xF "$PAUSE_IMAGE" >/dev/null && return 0
 	[[ -s $PAUSE_TARBALL ]] || die "real node: $PAUSE_TARBALL is missing; run: scripts/local-stack build"
 	local out
 	out=$(ctr_node images import "$PAUSE_TARBALL" 2>&1) || die "real node: ctr images import $PAUSE_TARBALL failed: $out"
 	# seen once right after a fresh start: the import reported done and the list lagged; bounded re-check
 	for _ in 1 2 3 4 5; do
-		ctr_node images ls -q | grep -qxF "$PAUSE_IMAGE" && return 0
+		ctr_node images ls -q | grep -xF "$PAUSE_IMAGE" >/dev/null && return 0
 		sleep 1
 	done
 	die "real node: $PAUSE_IMAGE is not in containerd after the import: $out"
