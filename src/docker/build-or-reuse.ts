@@ -13,32 +13,46 @@ export interface Existing {
   reason?: string;
 }
 
-/** The digest to deploy: the commit's image when `existing` finds it (and `rebuild` is off), else a fresh build. */
+/**
+ * Starts asking the registry for the commit's image, for buildOrReuse; undefined when input 'rebuild' (or
+ * a plan without a commit tag) builds anyway.
+ */
+export function lookUpCommitImage(
+  plan: Pick<DeployPlan, 'build'>,
+  rebuild: boolean,
+  find: (tag: string) => Promise<Existing>,
+): { tag: string; existing: Promise<Existing> } | undefined {
+  const [tag] = plan.build.tags;
+  if (rebuild || !tag) return undefined;
+  const existing = find(tag);
+  // awaited by buildOrReuse; a run that fails before it (its manifests, its sign-in) drops the answer
+  existing.catch(() => undefined);
+  return { tag, existing };
+}
+
+/** The digest to deploy: the commit's image when the registry holds it (lookUpCommitImage), else a fresh build's. */
 export async function buildOrReuse(
   docker: Docker,
   plan: Pick<DeployPlan, 'build' | 'repository'>,
   options: {
-    /** input 'rebuild': never reuse */
-    rebuild: boolean;
-    /** the registry's answer for the commit's tag */
-    existing: (tag: string) => Promise<Existing>;
+    /** the registry's answer for the commit's tag, or undefined to build anyway */
+    lookUp: ReturnType<typeof lookUpCommitImage>;
     /** docker's sign-in to the registry: only a build needs it */
     login: () => Promise<void>;
     /** the Azure identity that pushes (input azure-client-id), for a refused push's fix */
     azureClientId?: string;
   },
-): Promise<string> {
-  const [commitTag] = plan.build.tags;
-  if (!options.rebuild && commitTag) {
-    const existing = await options.existing(commitTag);
+): Promise<{ digest: string; reused: boolean }> {
+  if (options.lookUp) {
+    const { tag, existing: asked } = options.lookUp;
+    const existing = await asked;
     if (existing.digest) {
       core.info(
-        `${commitTag} is already in the registry (${existing.digest}): deploying it as is (input 'rebuild' builds anew)`,
+        `${tag} is already in the registry (${existing.digest}): deploying it as is (input 'rebuild' builds anew)`,
       );
-      return existing.digest;
+      return { digest: existing.digest, reused: true };
     }
-    if (existing.reason)
-      core.notice(`${commitTag} is in the registry, but ${existing.reason}: building it anew`);
+    if (existing.reason) core.notice(`${tag} is in the registry, but ${existing.reason}: building it anew`);
   }
   // docker is needed only to build (a commit already pushed deploys from a runner without it); what the
   // runner lacks fails here, before docker signs in and before anything is written to the cluster
@@ -47,5 +61,5 @@ export async function buildOrReuse(
   await options.login();
   const digest = await buildAndPushRetrying(docker, plan.build, undefined, options.azureClientId);
   core.info(`pushed ${plan.repository}@${digest}`);
-  return digest;
+  return { digest, reused: false };
 }

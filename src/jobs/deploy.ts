@@ -1,10 +1,11 @@
 import * as core from '@actions/core';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Credentials } from '../credentials.js';
-import { buildOrReuse } from '../docker/build-or-reuse.js';
+import { buildOrReuse, lookUpCommitImage } from '../docker/build-or-reuse.js';
 import { checkBuildFiles } from '../docker/buildx.js';
 import { Docker } from '../docker/docker.js';
 import { deletePrunable, findPrunable, type Prunable } from '../kube/apply/prune.js';
+import { findLeftCanary } from '../kube/canary/repair.js';
 import { deleteNamespace } from '../kube/client/namespace.js';
 import type { Manifest } from '../kube/manifests/load.js';
 import { render } from '../kube/manifests/render.js';
@@ -13,9 +14,7 @@ import { preflight } from '../kube/preflight/preflight.js';
 import { checkPreviewHost, checkPreviewManifests } from '../kube/preview/guard.js';
 import { reportReach, urlOfSet } from '../kube/reach/reach.js';
 import { smokeRelease } from '../kube/reach/smoke-release.js';
-import { lockEnvironment } from '../kube/release/lock.js';
 import { markRelease, readHistory, recordIfNone } from '../kube/release/release.js';
-import { leaveReplicasToAutoscalers } from '../kube/rollout/autoscale.js';
 import { PreDeployFailure } from '../kube/rollout/pre-deploy.js';
 import { TrackFailure, trackingOptions, trackSet, workloadsOf } from '../kube/rollout/track-set.js';
 import { managedBy } from '../names.js';
@@ -23,7 +22,6 @@ import { type DeployPlan, planDeploy, type RunInfo } from '../plan.js';
 import { imagePlatforms, reusableImage, revisionLabel } from '../registry/images.js';
 import { moveTags } from '../registry/tags.js';
 import { readManifests } from '../render/render.js';
-import { thisRun } from '../runner.js';
 import type { Settings } from '../settings.js';
 import { Cancelled, catchCancellation } from '../util/cancel.js';
 import { errorText } from '../util/errors.js';
@@ -32,6 +30,7 @@ import { applyRelease, type Preflighted } from './deploy/apply.js';
 import { canaryFirst, checkCanarySet, repairLeftCanary } from './deploy/canary.js';
 import { restorePrevious, stopBeforeRest } from './deploy/failure.js';
 import { checkIsolation, checkSignIn } from './deploy/isolation.js';
+import { lockForDeploy, readAhead } from './deploy/lock.js';
 import { openPreview } from './deploy/preview-namespace.js';
 import { prunableOf } from './deploy/prunable.js';
 import { type DeployResult, startResult } from './deploy/result.js';
@@ -63,17 +62,22 @@ export async function deploy(
   // docker's own config for this run: its sign-in to the registry (to push) goes when the run ends
   const docker = Docker.withPrivateConfig();
   try {
+    // the registry is asked for the commit's image while the run signs in to the cluster and checks it
+    const registry = credentials.registry();
+    registry.catch(() => undefined);
+    const lookUp = lookUpCommitImage(plan, settings.image.rebuild, async (tag) =>
+      reusableImage(await registry, tag, plan.build.labels[revisionLabel] ?? ''),
+    );
     const cluster = await timings.step('cluster credentials', () => credentials.cluster());
     await checkSignIn(settings, credentials, pr);
     // a preview only where its isolation is enforced: said before anything is built or made
     if (pr !== undefined) await checkIsolation(settings, credentials);
-    const registry = await timings.step(`registry credentials ${settings.registry.host}`, () =>
-      credentials.registry(),
-    );
-    const digest = await timings.step('build and push', () =>
+    // production's namespace is there before the build: the lock's reads go while the registry is asked
+    const ahead = pr === undefined ? readAhead(cluster, plan) : undefined;
+    await timings.step(`registry credentials ${settings.registry.host}`, () => registry);
+    const { digest, reused } = await timings.step('build and push', () =>
       buildOrReuse(docker, plan, {
-        rebuild: settings.image.rebuild,
-        existing: (tag) => reusableImage(registry, tag, plan.build.labels[revisionLabel] ?? ''),
+        lookUp,
         login: () => credentials.registryLogin(docker),
         azureClientId: settings.azure.clientId,
       }),
@@ -87,12 +91,14 @@ export async function deploy(
       run,
       plan,
       cluster,
-      registry,
+      registry: await registry,
       timings,
       image,
       result,
       serving: new Map(),
       ...(pr === undefined ? {} : { pr }),
+      // a build took long enough for them to be stale: the lock reads again
+      ...(ahead && reused ? { ahead } : {}),
     };
     return await intoEnvironment(ctx, objects);
   } finally {
@@ -140,27 +146,15 @@ export async function applyAndTrack(
   options: { podSecurityFails: boolean; ownsNamespace: boolean },
 ): Promise<DeployResult> {
   const { settings, cluster, plan, timings, result } = ctx;
-  // one deploy at a time per environment, and never an older commit's over a newer one's (kube/release/lock.ts);
-  // taken before preflight, so that what preflight reads (its dry-runs too) holds until the apply. A
-  // workload an autoscaler scales keeps the autoscaler's replicas: read meanwhile.
-  const [scaled, locked] = await Promise.allSettled([
-    leaveReplicasToAutoscalers(cluster, plan.namespace, manifests, (line) => core.info(line)),
-    lockEnvironment(cluster, {
-      namespace: plan.namespace,
-      instance: plan.render.instance,
-      run: { ...thisRun(), sha: ctx.run.sha },
-      rolloutTimeoutMs: settings.rolloutTimeoutMs,
-    }),
-  ]);
-  if (locked.status === 'rejected') throw locked.reason;
-  await using _lock = locked.value;
-  if (scaled.status === 'rejected') throw scaled.reason;
-  const autoscaled = scaled.value;
+  const autoscaled = await lockForDeploy(ctx, manifests);
+  await using _lock = autoscaled.lock;
   const set = autoscaled.objects.map((m) => m.object);
   // what the cluster will make of the set, before anything is applied; an unchanged set ends the deploy
-  // here. The release history is read meanwhile.
+  // here. The release history, and what a canary may have left, are read meanwhile.
   const history = readHistory(cluster, plan.namespace, plan.render.instance, (line) => core.warning(line));
   history.catch(() => undefined);
+  const leftCanary = ctx.resume ? undefined : findLeftCanary(cluster, plan.namespace, plan.render.instance);
+  leftCanary?.catch(() => undefined);
   const checked = await timings.step('preflight', () =>
     // an autoscaled workload is checked at the autoscaler's live scale
     preflight(
@@ -192,7 +186,7 @@ export async function applyAndTrack(
     return result;
   }
   ctx.previous = previous;
-  await repairLeftCanary(ctx, releases);
+  await repairLeftCanary(ctx, releases, leftCanary);
   const before = { checked, releases, autoscaled: autoscaled.workloads };
   const { prunable } = await release(ctx, autoscaled.objects, before, options);
   if (result.paused === undefined) await settle(ctx, set, prunable); // else mode promote settles it
@@ -279,14 +273,14 @@ async function rollout(ctx: DeployRun, set: KubernetesObject[], signal: AbortSig
 /** Proven: this release is the one to restore from now on, and what it dropped goes while the tags move. */
 async function settle(ctx: DeployRun, set: KubernetesObject[], prunable?: Promise<Prunable[]>) {
   const { settings, cluster, plan, timings, result } = ctx;
-  if (ctx.release)
-    await Promise.all([
-      markRelease(cluster, plan.namespace, ctx.release, 'deployed', result.canary?.join('; ')),
-      ctx.previous && markRelease(cluster, plan.namespace, ctx.previous, 'superseded'),
-    ]);
-  // the registry's tags move while the cluster prunes; reported after prune's log group
+  // the registry's tags move while the cluster records and prunes, under the lock still; reported last
   const tagging = moveTags(ctx.registry, ctx.image, plan.movingTags, timings);
   try {
+    if (ctx.release)
+      await Promise.all([
+        markRelease(cluster, plan.namespace, ctx.release, 'deployed', result.canary?.join('; ')),
+        ctx.previous && markRelease(cluster, plan.namespace, ctx.previous, 'superseded'),
+      ]);
     result.pruned = await timings.step('prune', async () => {
       const found = await (prunable ?? findPrunable(cluster, plan.namespace, plan.render.instance, set));
       const pruned = await deletePrunable(cluster, plan.namespace, found);

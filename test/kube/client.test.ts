@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { builtInResources } from '../../src/kube/client/builtin-resources.js';
 import { loadCluster } from '../../src/kube/client/client.js';
 import {
@@ -246,6 +246,39 @@ describe('namespace.ts', () => {
       expect(await readNamespace(cluster, ns)).toBeUndefined();
     } finally {
       await deleteNamespace(cluster, ns);
+    }
+  });
+});
+
+describe('connections to the API server', () => {
+  // client-node 2.0.1 alone opens a TCP and TLS connection per request (kube/client/connections.ts)
+  it('carries every request of a run over one connection', async () => {
+    const text = kubeconfigText();
+    const server = new URL(/server:\s*(\S+)/.exec(text)?.[1] ?? '');
+    const sockets: Socket[] = [];
+    const proxy = createServer((socket) => {
+      const upstream = connect(Number(server.port), server.hostname);
+      sockets.push(socket, upstream);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as { port: number }).port;
+    try {
+      const cluster = testCluster(text.replace(server.origin, `https://127.0.0.1:${port}`));
+      const names = await Promise.all(
+        ['default', 'kube-system', 'kube-public'].map((ns) =>
+          cluster.request<{ metadata: { name: string } }>('GET', `/api/v1/namespaces/${ns}`),
+        ),
+      );
+      for (let i = 0; i < 5; i++) await cluster.request('GET', '/api/v1/namespaces/default');
+      await cluster.get('/api/v1/namespaces/default/configmaps/missing');
+      expect(names.map((n) => n.metadata.name)).toEqual(['default', 'kube-system', 'kube-public']);
+      expect(sockets.length / 2).toBe(1);
+    } finally {
+      proxy.close();
+      for (const socket of sockets) socket.destroy();
     }
   });
 });

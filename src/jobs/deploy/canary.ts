@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { describeVerdict } from '../../kube/canary/analysis.js';
 import { findCanaryTarget } from '../../kube/canary/plan.js';
-import { repairCanary } from '../../kube/canary/repair.js';
+import { type LeftCanary, repairCanary } from '../../kube/canary/repair.js';
 import { CanaryAbort, type CanaryStep, runCanary } from '../../kube/canary/run.js';
 import type { Manifest } from '../../kube/manifests/load.js';
 import { abandonPaused, markRelease, type ReleaseInfo } from '../../kube/release/release.js';
@@ -106,10 +106,14 @@ async function pause(ctx: DeployRun, weight: number): Promise<void> {
  * A canary a cancelled or lost run left behind, or one paused for a review this deploy takes over from,
  * repaired before this deploy writes anything (any strategy); mode promote takes its paused one on instead.
  */
-export async function repairLeftCanary(ctx: DeployRun, releases: ReleaseInfo[]): Promise<void> {
+export async function repairLeftCanary(
+  ctx: DeployRun,
+  releases: ReleaseInfo[],
+  found?: Promise<LeftCanary>,
+): Promise<void> {
   const { cluster, plan } = ctx;
   if (ctx.resume) return;
-  const done = await repairCanary(cluster, plan.namespace, plan.render.instance, ctx.previous);
+  const done = await repairCanary(cluster, plan.namespace, plan.render.instance, ctx.previous, found);
   await abandonPaused(
     cluster,
     plan.namespace,

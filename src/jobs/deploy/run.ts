@@ -4,6 +4,7 @@ import type { DeployPlan, RunInfo } from '../../plan.js';
 import type { Registry } from '../../registry/client.js';
 import type { Settings } from '../../settings.js';
 import type { Timings } from '../../util/timings.js';
+import type { ReadAhead } from './lock.js';
 import type { DeployResult } from './result.js';
 
 /**
@@ -33,6 +34,8 @@ export interface DeployRun {
   serving: Map<string, number>;
   /** the Deployment whose rollout failed, for the fallback of clusters without release records */
   failedDeployment?: string;
+  /** the lock's first reads, taken while the registry was asked (absent after a build: stale by then) */
+  ahead?: ReadAhead;
   /** mode promote: the release whose canary paused for review, taken on from its weight */
   resume?: Release & { pausedAt: number };
 }

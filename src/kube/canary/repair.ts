@@ -12,20 +12,37 @@ import type { Release } from '../release/release.js';
 
 type Listed = { items: KubernetesObject[] };
 
-/** Repairs a canary left in the namespace; returns what was done ([] when there was none). */
-export async function repairCanary(
+/** The canary's objects in the namespace: none unless a run left them. */
+export interface LeftCanary {
+  deployments: KubernetesObject[];
+  services: KubernetesObject[];
+}
+
+/** Reads what a canary left; a deploy asks while preflight runs, under the same lock. */
+export async function findLeftCanary(
   cluster: Cluster,
   namespace: string,
   instance: string,
-  deployed: Release | undefined,
-): Promise<string[]> {
+): Promise<LeftCanary> {
   const ns = encodeURIComponent(namespace);
   const query = { labelSelector: `${instanceSelector(managedBy, instance)},${canaryLabel}=canary` };
   const [deployments, services] = await Promise.all([
     cluster.request<Listed>('GET', `/apis/apps/v1/namespaces/${ns}/deployments`, { query }),
     cluster.request<Listed>('GET', `/api/v1/namespaces/${ns}/services`, { query }),
   ]);
-  const left = [...deployments.items, ...services.items];
+  return { deployments: deployments.items, services: services.items };
+}
+
+/** Repairs a canary left in the namespace; returns what was done ([] when there was none). */
+export async function repairCanary(
+  cluster: Cluster,
+  namespace: string,
+  instance: string,
+  deployed: Release | undefined,
+  found: Promise<LeftCanary> = findLeftCanary(cluster, namespace, instance),
+): Promise<string[]> {
+  const { deployments, services } = await found;
+  const left = [...deployments, ...services];
   if (left.length === 0) return [];
   const done: string[] = [];
   for (const route of deployed?.objects.filter((o) => o.kind === 'HTTPRoute') ?? []) {
@@ -34,7 +51,7 @@ export async function repairCanary(
     done.push(`HTTPRoute/${route.metadata?.name} back to release ${deployed?.number}'s rules`);
   }
   for (const o of left) {
-    const kind = o.kind ?? (deployments.items.includes(o) ? 'Deployment' : 'Service');
+    const kind = o.kind ?? (deployments.includes(o) ? 'Deployment' : 'Service');
     const path = await cluster.pathOf(
       kind === 'Deployment' ? 'apps/v1' : 'v1',
       kind,

@@ -13,6 +13,7 @@ import { backoff, retry } from '../../util/retry.js';
 import { maskSecret } from '../../util/secrets.js';
 import { hopeless } from '../../util/unreachable.js';
 import { builtInResource } from './builtin-resources.js';
+import { shareConnections } from './connections.js';
 
 // The one seam every request of the action to the API server goes through (retries, outages, hopeless
 // errors); the watches (watch.ts) stream through client-node's Watch, with the same kubeconfig, and keep
@@ -116,6 +117,7 @@ export function loadCluster(
 ): Cluster {
   maskCredentials(kubeconfigText);
   const kc = new KubeConfig();
+  shareConnections(kc);
   for (const authenticator of authenticators) kc.addAuthenticator(authenticator);
   try {
     kc.loadFromString(kubeconfigText);

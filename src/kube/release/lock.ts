@@ -6,7 +6,12 @@ import { errorText } from '../../util/errors.js';
 import { poll } from '../../util/retry.js';
 import { type Cluster, KubeApiError } from '../client/client.js';
 import { instanceSelector, listByKind } from '../client/list.js';
-import { createNamespaceIfMissing, deleteNamespace, readNamespace } from '../client/namespace.js';
+import {
+  createNamespaceIfMissing,
+  deleteNamespace,
+  namespaceExists,
+  readNamespace,
+} from '../client/namespace.js';
 
 // One run at a time per environment (deploy, rollback, teardown, sweep), and never an older commit over a
 // newer one. A coordination.k8s.io
@@ -27,6 +32,8 @@ export interface LockOptions {
   pollMs?: number;
   /** overrides the wait derived from rolloutTimeoutMs */
   waitMs?: number;
+  /** the first reads, issued ahead (readLock) while the run had other things to wait for */
+  reads?: LockReads;
   /**
    * What takes the lock. A deploy makes the namespace when missing and is ordered by run number; a
    * rollback, teardown or sweep needs the namespace to exist and is not ordered (it records no commit).
@@ -55,6 +62,26 @@ interface Lease {
 
 const note = lockNotes;
 
+const leasesOf = (namespace: string) => `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
+
+/** What taking the lock reads first: the Lease, and whether its namespace is there (no write). */
+export interface LockReads {
+  lease: Promise<Lease | undefined>;
+  namespaceExists: Promise<boolean>;
+}
+
+/** Starts the reads a deploy's lock begins with; a stale answer only costs the lock a second pass. */
+export function readLock(cluster: Cluster, namespace: string, instance: string): LockReads {
+  const reads = {
+    lease: readLease(cluster, `${leasesOf(namespace)}/${lockName(instance)}`),
+    namespaceExists: namespaceExists(cluster, namespace),
+  };
+  // whoever takes the lock awaits them, or drops them (a build ran meanwhile: read again)
+  reads.lease.catch(() => undefined);
+  reads.namespaceExists.catch(() => undefined);
+  return reads;
+}
+
 /** Takes the environment's deploy lock (waiting, bounded, for another deploy to finish); `await using` it. */
 export async function lockEnvironment(cluster: Cluster, options: LockOptions): Promise<DeployLock> {
   const leaseSeconds = options.leaseSeconds ?? 60;
@@ -64,13 +91,17 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
   const sha = options.run.sha;
   const order = purpose === 'deploy' ? options.run.order : undefined;
   const name = lockName(options.instance);
-  const path = `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases`;
+  const path = leasesOf(options.namespace);
   const me = `${purpose === 'deploy' ? '' : `${purpose} `}run ${options.run.id} ${sha.slice(0, 7)} ${hostname()}/${process.pid}`;
   const where = `namespace '${options.namespace}' (Lease ${name})`;
   // the lease is read with the namespace (the first pass uses that read unless the namespace was just made)
-  let prefetched: Promise<Lease | undefined> | undefined = readLease(cluster, `${path}/${name}`);
+  let prefetched: Promise<Lease | undefined> | undefined =
+    options.reads?.lease ?? readLease(cluster, `${path}/${name}`);
   prefetched.catch(() => undefined);
-  const createdNamespace = await namespaceOfLease(cluster, options.namespace, purpose);
+  const createdNamespace =
+    (await options.reads?.namespaceExists) === true
+      ? false
+      : await namespaceOfLease(cluster, options.namespace, purpose);
   if (createdNamespace) prefetched = undefined;
 
   const started = Date.now();

@@ -9,9 +9,18 @@ import type { Manifest } from '../manifests/load.js';
 // would reset it to its default, so ownership is handed over first, as the Kubernetes documentation on
 // server-side apply describes for autoscalers ("Transferring ownership").
 
-interface Autoscaler {
+export interface Autoscaler {
   metadata?: { name?: string };
   spec?: { scaleTargetRef?: { kind?: string; name?: string } };
+}
+
+/** The namespace's HorizontalPodAutoscalers: none where the cluster serves no autoscaling/v2. */
+export async function readAutoscalers(cluster: Cluster, namespace: string): Promise<Autoscaler[]> {
+  if (!(await cluster.resource('autoscaling/v2', 'HorizontalPodAutoscaler'))) return [];
+  const live = await cluster.get<{ items: Autoscaler[] }>(
+    `/apis/autoscaling/v2/namespaces/${encodeURIComponent(namespace)}/horizontalpodautoscalers`,
+  );
+  return live?.items ?? [];
 }
 
 /** "Kind/name" of each workload an autoscaler targets -> "HorizontalPodAutoscaler/<its name>". */
@@ -19,14 +28,12 @@ export async function autoscaledTargets(
   cluster: Cluster,
   namespace: string,
   set: KubernetesObject[],
+  live: Promise<Autoscaler[]> = readAutoscalers(cluster, namespace),
 ): Promise<Map<string, string>> {
-  const autoscalers: Autoscaler[] = set.filter((o) => o.kind === 'HorizontalPodAutoscaler');
-  if (await cluster.resource('autoscaling/v2', 'HorizontalPodAutoscaler')) {
-    const live = await cluster.get<{ items: Autoscaler[] }>(
-      `/apis/autoscaling/v2/namespaces/${encodeURIComponent(namespace)}/horizontalpodautoscalers`,
-    );
-    autoscalers.push(...(live?.items ?? []));
-  }
+  const autoscalers: Autoscaler[] = [
+    ...set.filter((o) => o.kind === 'HorizontalPodAutoscaler'),
+    ...(await live),
+  ];
   const targets = new Map<string, string>();
   for (const a of autoscalers) {
     const ref = a.spec?.scaleTargetRef;
@@ -109,9 +116,11 @@ export async function leaveReplicasToAutoscalers(
   namespace: string,
   objects: Manifest[],
   log: (line: string) => void,
+  /** the namespace's autoscalers, when already asked for (readAutoscalers) */
+  autoscalers?: Promise<Autoscaler[]>,
 ): Promise<{ objects: Manifest[]; workloads: string[]; live: Map<string, KubernetesObject> }> {
   const set = objects.map((m) => m.object);
-  const targets = await autoscaledTargets(cluster, namespace, set);
+  const targets = await autoscaledTargets(cluster, namespace, set, autoscalers);
   const { objects: stripped, left } = withoutReplicas(set, targets);
   const live = new Map<string, KubernetesObject>();
   for (const l of left) {
