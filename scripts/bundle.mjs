@@ -5,6 +5,7 @@
 // so that none of its code (the Azure management SDKs) moves into index.js or the chunks the action loads.
 // Usage: node scripts/bundle.mjs [outdir]
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -55,6 +56,57 @@ const httpByRequire = {
   },
 };
 
+// undici's own index.js loads the whole library at every start-up: the bundle takes what it uses from
+// scripts/lib/undici.cjs instead, and stops here when a module it bundles asks undici for anything else.
+const undiciSlim = join(import.meta.dirname, 'lib/undici.cjs');
+const undiciExports = new Set(Object.keys(createRequire(import.meta.url)(undiciSlim)));
+const slimUndici = {
+  name: 'slim-undici',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, (args) => {
+      const missing = undiciNamesOf(readFileSync(args.importer, 'utf8')).filter((n) => !undiciExports.has(n));
+      if (missing.length === 0) return { path: undiciSlim };
+      return {
+        errors: [
+          {
+            text: `${args.importer} takes ${missing.join(', ')} from undici, which scripts/lib/undici.cjs does not export: add it there`,
+          },
+        ],
+      };
+    });
+  },
+};
+
+/** What a module takes from undici: its named imports (types aside), or the properties of its require(). */
+function undiciNamesOf(source) {
+  const names = [];
+  const from = String.raw`\s*['"]undici['"]`;
+  for (const [, typeOnly, list] of source.matchAll(
+    new RegExp(String.raw`import\s+(type\s+)?\{([^}]*)\}\s*from` + from, 'g'),
+  ))
+    if (!typeOnly)
+      for (const item of list.split(',').map((i) => i.trim()))
+        if (item && !item.startsWith('type ')) names.push(item.split(/\s+as\s+/)[0]);
+  // a default or namespace import cannot be checked name by name
+  if (new RegExp(String.raw`import\s+(\*\s+as\s+)?\w+\s+from` + from).test(source))
+    names.push('* (a whole-module import)');
+  for (const [, list] of source.matchAll(
+    new RegExp(String.raw`\{([^}]*)\}\s*=\s*require\(` + from + String.raw`\)`, 'g'),
+  ))
+    names.push(
+      ...list
+        .split(',')
+        .map((i) => i.split(':')[0].trim())
+        .filter(Boolean),
+    );
+  for (const [, binding] of source.matchAll(
+    new RegExp(String.raw`(\w+)\s*=\s*require\(` + from + String.raw`\)`, 'g'),
+  ))
+    for (const [, name] of source.matchAll(new RegExp(String.raw`\b${binding}\.(\w+)`, 'g')))
+      names.push(name);
+  return [...new Set(names)];
+}
+
 const requireBanner =
   "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
 const common = {
@@ -72,7 +124,7 @@ const common = {
   sourceRoot: '',
   legalComments: 'none',
   metafile: true,
-  plugins: [clientNodeSideEffectFree, httpByRequire],
+  plugins: [slimUndici, clientNodeSideEffectFree, httpByRequire],
   logLevel: 'warning',
 };
 
