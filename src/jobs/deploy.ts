@@ -5,7 +5,6 @@ import { buildOrReuse, lookUpCommitImage } from '../docker/build-or-reuse.js';
 import { checkBuildFiles } from '../docker/buildx.js';
 import { Docker } from '../docker/docker.js';
 import { deletePrunable, findPrunable, type Prunable } from '../kube/apply/prune.js';
-import { findLeftCanary } from '../kube/canary/repair.js';
 import { deleteNamespace } from '../kube/client/namespace.js';
 import type { Manifest } from '../kube/manifests/load.js';
 import { render } from '../kube/manifests/render.js';
@@ -14,7 +13,7 @@ import { preflight } from '../kube/preflight/preflight.js';
 import { checkPreviewHost, checkPreviewManifests } from '../kube/preview/guard.js';
 import { reportReach, urlOfSet } from '../kube/reach/reach.js';
 import { smokeRelease } from '../kube/reach/smoke-release.js';
-import { markRelease, readHistory, recordIfNone } from '../kube/release/release.js';
+import { markRelease, recordIfNone } from '../kube/release/release.js';
 import { PreDeployFailure } from '../kube/rollout/pre-deploy.js';
 import { TrackFailure, trackingOptions, trackSet, workloadsOf } from '../kube/rollout/track-set.js';
 import { managedBy } from '../names.js';
@@ -30,7 +29,7 @@ import { applyRelease, type Preflighted } from './deploy/apply.js';
 import { canaryFirst, checkCanarySet, repairLeftCanary } from './deploy/canary.js';
 import { restorePrevious, stopBeforeRest } from './deploy/failure.js';
 import { checkIsolation, checkSignIn } from './deploy/isolation.js';
-import { lockForDeploy, readAhead } from './deploy/lock.js';
+import { lockForDeploy, readAhead, readUnderLock } from './deploy/lock.js';
 import { openPreview } from './deploy/preview-namespace.js';
 import { prunableOf } from './deploy/prunable.js';
 import { type DeployResult, startResult } from './deploy/result.js';
@@ -58,7 +57,9 @@ export async function deploy(
   const plan = planDeploy(settings, run, pr);
   const timings = new Timings();
   core.info(`deploying ${run.sha.slice(0, 7)} to ${plan.environment} (namespace ${plan.namespace})`);
-  const manifests = await timings.step('validate manifests', () => checkManifests(settings, plan, pr));
+  const { loaded: manifests, probe } = await timings.step('validate manifests', () =>
+    checkManifests(settings, plan, pr),
+  );
   // docker's own config for this run: its sign-in to the registry (to push) goes when the run ends
   const docker = Docker.withPrivateConfig();
   try {
@@ -73,7 +74,7 @@ export async function deploy(
     // a preview only where its isolation is enforced: said before anything is built or made
     if (pr !== undefined) await checkIsolation(settings, credentials);
     // production's namespace is there before the build: the lock's reads go while the registry is asked
-    const ahead = pr === undefined ? readAhead(cluster, plan) : undefined;
+    const ahead = pr === undefined ? readAhead(cluster, plan, probe) : undefined;
     await timings.step(`registry credentials ${settings.registry.host}`, () => registry);
     const { digest, reused } = await timings.step('build and push', () =>
       buildOrReuse(docker, plan, {
@@ -107,7 +108,11 @@ export async function deploy(
 }
 
 /** The manifests, rendered and checked with a placeholder image: nothing is built for a set that fails. */
-async function checkManifests(settings: Settings, plan: DeployPlan, pr?: number): Promise<Manifest[]> {
+async function checkManifests(
+  settings: Settings,
+  plan: DeployPlan,
+  pr?: number,
+): Promise<{ loaded: Manifest[]; probe: KubernetesObject[] }> {
   const loaded = await readManifests(settings, plan.namespace);
   checkBuildFiles(plan.build);
   const probe = render(loaded, { ...plan.render, image: `${plan.repository}@${placeholderDigest}` });
@@ -117,7 +122,7 @@ async function checkManifests(settings: Settings, plan: DeployPlan, pr?: number)
     checkPreviewManifests(probe, pr, plan.render);
   if (pr !== undefined) checkPreviewHost(loaded, pr, settings.previewDomain);
   checkCanarySet(settings, probe, pr);
-  return loaded;
+  return { loaded, probe: probe.map((m) => m.object) };
 }
 
 /** A preview's namespace is made first, for it alone; one made for a deploy that wrote nothing goes again. */
@@ -150,11 +155,10 @@ export async function applyAndTrack(
   await using _lock = autoscaled.lock;
   const set = autoscaled.objects.map((m) => m.object);
   // what the cluster will make of the set, before anything is applied; an unchanged set ends the deploy
-  // here. The release history, and what a canary may have left, are read meanwhile.
-  const history = readHistory(cluster, plan.namespace, plan.render.instance, (line) => core.warning(line));
-  history.catch(() => undefined);
-  const leftCanary = ctx.resume ? undefined : findLeftCanary(cluster, plan.namespace, plan.render.instance);
-  leftCanary?.catch(() => undefined);
+  // here. Its reads, the release history and what a canary may have left were asked while the lock was
+  // taken, if it was taken as read (jobs/deploy/lock.ts); else now.
+  const { state, history, leftCanary } =
+    (autoscaled.lock.takenAsRead ? await ctx.ahead?.afterLease : undefined) ?? readUnderLock(ctx, set);
   const checked = await timings.step('preflight', () =>
     // an autoscaled workload is checked at the autoscaler's live scale
     preflight(
@@ -170,6 +174,7 @@ export async function applyAndTrack(
         aks: settings.cluster.kind === 'aks' ? settings.cluster : undefined,
         // the lock found or made it
         namespaceExists: true,
+        state,
         log: core,
       },
     ),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { jest } from '@jest/globals';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { lockEnvironment } from '../../src/kube/release/lock.js';
+import { lockEnvironment, readLock } from '../../src/kube/release/lock.js';
 import { deleteNamespace, eventually, get, namespaceName, testCluster } from '../helpers/cluster.js';
 import { environmentState, githubRun, newSha, slowManifests, tagCommits } from '../helpers/drills.js';
 import { type ProductionIdentity, productionIdentity } from '../helpers/identities.js';
@@ -138,6 +138,41 @@ it('gives up waiting after its bound with a clear message, applying nothing', as
     `${leasePath}/archetype-deploy-lock`,
   );
   expect(lease?.spec.holderIdentity).toBeUndefined();
+});
+
+it('counts reads taken ahead of the lock only when no other run took it in between', async () => {
+  const take = (id: string, reads?: ReturnType<typeof readLock>) =>
+    lockEnvironment(cluster, {
+      namespace,
+      instance: 'archetype',
+      run: { id, sha: 'd'.repeat(40) },
+      rolloutTimeoutMs: 60_000,
+      pollMs: 200,
+      ...(reads ? { reads } : {}),
+    });
+  // free when read, and still free when written: what was read after the Lease holds
+  const free = await take('local.3', readLock(cluster, namespace, 'archetype'));
+  expect(free.takenAsRead).toBe(true);
+  await free.release();
+
+  // another run took the lock (and let it go) between the read and the write: the write conflicts
+  const stale = readLock(cluster, namespace, 'archetype');
+  await stale.lease;
+  const between = await take('local.4');
+  expect(between.takenAsRead).toBe(false);
+  await between.release();
+  const after = await take('local.5', stale);
+  expect(after.takenAsRead).toBe(false);
+  await after.release();
+
+  // held when read: taken only after waiting
+  const held = await take('local.6');
+  const waiting = take('local.7', readLock(cluster, namespace, 'archetype'));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await held.release();
+  const waited = await waiting;
+  expect(waited.takenAsRead).toBe(false);
+  await waited.release();
 });
 
 it('two deploys started at the same moment end with the newer commit, the set whole', async () => {

@@ -1,8 +1,12 @@
 import * as core from '@actions/core';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { findLeftCanary, type LeftCanary } from '../../kube/canary/repair.js';
 import type { Cluster } from '../../kube/client/client.js';
 import type { Manifest } from '../../kube/manifests/load.js';
+import { preflightReads } from '../../kube/preflight/preflight.js';
+import type { ClusterState } from '../../kube/preflight/state.js';
 import { type DeployLock, type LockReads, lockEnvironment, readLock } from '../../kube/release/lock.js';
+import { readHistory } from '../../kube/release/release.js';
 import {
   type Autoscaler,
   leaveReplicasToAutoscalers,
@@ -20,13 +24,39 @@ import type { DeployRun } from './run.js';
 export interface ReadAhead {
   lock: LockReads;
   autoscalers: Promise<Autoscaler[]>;
+  /** what the deploy reads under the lock, asked once the Lease was read: valid if the lock is takenAsRead */
+  afterLease: Promise<UnderLock>;
 }
 
-export function readAhead(cluster: Cluster, plan: DeployPlan): ReadAhead {
+/** The reads a deploy makes under the lock before its first write, besides preflight's dry-runs. */
+export interface UnderLock {
+  /** preflight's reads that need no image */
+  state: ClusterState;
+  history: ReturnType<typeof readHistory>;
+  leftCanary: Promise<LeftCanary>;
+}
+
+/** Starts the reads under the lock (kube/release/lock.ts's takenAsRead says whether they count). */
+export function readUnderLock(ctx: Pick<DeployRun, 'cluster' | 'plan'>, set: KubernetesObject[]): UnderLock {
+  const { cluster, plan } = ctx;
+  const { namespace, instance } = { namespace: plan.namespace, instance: plan.render.instance };
+  const history = readHistory(cluster, namespace, instance, (line) => core.warning(line));
+  const leftCanary = findLeftCanary(cluster, namespace, instance);
+  history.catch(() => undefined);
+  leftCanary.catch(() => undefined);
+  return { state: preflightReads(cluster, namespace, set), history, leftCanary };
+}
+
+/** `set`: the manifests as checked (any image): preflight's reads depend on its shape only. */
+export function readAhead(cluster: Cluster, plan: DeployPlan, set: KubernetesObject[]): ReadAhead {
   const autoscalers = readAutoscalers(cluster, plan.namespace);
-  // awaited by lockForDeploy, or dropped when a build ran meanwhile
+  const lock = readLock(cluster, plan.namespace, plan.render.instance);
+  // after the Lease's answer, never before: what a run holding the lock until then wrote is in them
+  const afterLease = lock.lease.then(() => readUnderLock({ cluster, plan }, set));
+  // awaited by lockForDeploy and applyAndTrack, or dropped when a build ran meanwhile
   autoscalers.catch(() => undefined);
-  return { lock: readLock(cluster, plan.namespace, plan.render.instance), autoscalers };
+  afterLease.catch(() => undefined);
+  return { lock, autoscalers, afterLease };
 }
 
 export interface Locked {

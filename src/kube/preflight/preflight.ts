@@ -1,9 +1,8 @@
-import type { KubernetesObject, V1Deployment, V1Node, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { errorText } from '../../util/errors.js';
 import type { ImagePlatform } from '../../util/platform.js';
 import type { DryRun } from '../apply/apply.js';
 import type { Cluster } from '../client/client.js';
-import { type Namespace, readNamespace } from '../client/namespace.js';
 import { podTemplateOf } from '../manifests/render.js';
 import { selects } from '../manifests/selector.js';
 import { checkLimitRanges, checkQuotas, type ResourceQuota } from './admission.js';
@@ -11,15 +10,11 @@ import { checkArchitecture } from './architecture.js';
 import { checkCapacity, rollingUpdate } from './capacity.js';
 import type { Finding } from './findings.js';
 import { gatewayFindings, routeLabels } from './gateway.js';
-import {
-  type AksCluster,
-  appRoutingNotice,
-  checkIngressClasses,
-  type IngressClass,
-} from './ingress-class.js';
+import { type AksCluster, appRoutingNotice, checkIngressClasses } from './ingress-class.js';
 import { type LimitRange, podRequests } from './pods.js';
 import { checkReferences, type Lookup, type ReferencedKind, referencesOf } from './references.js';
 import { eligibility, eligibleNodes } from './scheduling.js';
+import { attempt, ClusterState, lookupOf, ok, type Read, readsWithoutImage, shapeOf } from './state.js';
 import { compareWithLive, type Unchanged } from './unchanged.js';
 
 // After the manifests are rendered and validated, before the first apply: what the cluster will do with
@@ -40,6 +35,8 @@ export interface PreflightOptions {
   mode: 'error' | 'warn';
   /** the namespace is known to exist and not to be terminating: not asked again */
   namespaceExists?: boolean;
+  /** reads already asked (preflightReads), whose answers still count */
+  state?: ClusterState | undefined;
   /** names the add-on commands after the cluster when it is AKS */
   aks?: AksCluster | undefined;
   log?: { info(message: string): void; warning(message: string): void; notice(message: string): void };
@@ -63,10 +60,9 @@ export async function preflight(
 ): Promise<PreflightResult> {
   const log = options.log ?? { info() {}, warning() {}, notice() {} };
   const ns = options.namespace;
-  const state = new ClusterState(cluster, ns, options.namespaceExists);
+  const state = options.state ?? new ClusterState(cluster, ns, options.namespaceExists);
   // what makes pods, where kube/kinds.ts says its pod template is (a CronJob's in its jobTemplate)
-  const workloads = objects.filter((o) => podTemplateOf(o as Record<string, unknown>) !== undefined);
-  const ingresses = objects.filter((o) => o.kind === 'Ingress');
+  const { workloads, ingresses, deployments } = shapeOf(objects);
   // once per deploy, not a finding: the NGINX-based application routing is past its support window
   const notice = appRoutingNotice(ingresses);
   if (notice) log.notice(notice);
@@ -74,7 +70,6 @@ export async function preflight(
     [...(specOf(o)?.containers ?? []), ...(specOf(o)?.initContainers ?? [])].some(
       (c) => c.image === options.image,
     );
-  const deployments = workloads.filter((w) => w.kind === 'Deployment') as V1Deployment[];
   // every read at once: the comparison with what is live, and what the checks need (unused when the set
   // is unchanged; each read catches its own error)
   const reads = readForChecks(state, { workloads, ingresses, deployments, usesImage }, options);
@@ -181,21 +176,28 @@ function readForChecks(
   },
   options: PreflightOptions,
 ) {
+  const [nodes, bound, limitRanges, quotas, nsPods, classes] = readsWithoutImage(state, set);
   return Promise.all([
-    set.workloads.length > 0 ? state.list<V1Node>('/api/v1/nodes', 'nodes') : ok<V1Node[]>([]),
-    set.deployments.length > 0
-      ? state.list<V1Pod>('/api/v1/pods', 'pods on the nodes', {
-          fieldSelector: 'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed',
-        })
-      : ok<V1Pod[]>([]),
+    nodes,
+    bound,
     set.workloads.some(set.usesImage) ? attempt(options.imagePlatforms) : ok<ImagePlatform[]>([]),
-    state.namespaced<LimitRange>('limitranges'),
-    state.namespaced<ResourceQuota>('resourcequotas'),
-    state.namespaced<V1Pod>('pods'),
-    set.ingresses.length > 0
-      ? state.list<IngressClass>('/apis/networking.k8s.io/v1/ingressclasses', 'ingress classes')
-      : ok<IngressClass[]>([]),
+    limitRanges,
+    quotas,
+    nsPods,
+    classes,
   ] as const);
+}
+
+/** Starts preflight's reads that need no image, for a preflight of this set under the lock (options.state). */
+export function preflightReads(
+  cluster: Cluster,
+  namespace: string,
+  objects: KubernetesObject[],
+): ClusterState {
+  const state = new ClusterState(cluster, namespace, true);
+  // each read keeps its own answer or error (attempt), for preflight to judge
+  readsWithoutImage(state, shapeOf(objects));
+  return state;
 }
 
 /** What admission would refuse: references to what is neither live nor in the set, LimitRange, ResourceQuota. */
@@ -286,17 +288,6 @@ function specOf(o: KubernetesObject): V1PodSpec | undefined {
   return podTemplateOf(o as Record<string, unknown>)?.spec as V1PodSpec | undefined;
 }
 
-/** What a reference check sees of an object: found, its data keys, a Secret's type. */
-function lookupOf(o: KubernetesObject): Lookup {
-  const data = o as { data?: object; stringData?: object; binaryData?: object; type?: string };
-  const keys = [
-    ...Object.keys(data.data ?? {}),
-    ...Object.keys(data.stringData ?? {}),
-    ...Object.keys(data.binaryData ?? {}),
-  ];
-  return { found: true, keys, ...(o.kind === 'Secret' ? { type: data.type ?? 'Opaque' } : {}) };
-}
-
 /** The Deployment's live pods (those matching its selector): the rollout replaces them. */
 function ownPods(d: V1Deployment, pods: V1Pod[]): V1Pod[] {
   return pods.filter(
@@ -328,106 +319,4 @@ async function createdCounts(
     for (const n of names) counts[n] = (counts[n] ?? 0) + 1;
   }
   return counts;
-}
-
-type Read<T> = { ok: true; value: T } | { ok: false; error: unknown };
-const ok = <T>(value: T): Promise<Read<T>> => Promise.resolve({ ok: true, value });
-
-async function attempt<T>(fn: () => Promise<T>): Promise<Read<T>> {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
-
-/** Reads with answers cached per path; a missing namespace answers "empty" without asking. */
-class ClusterState {
-  private readonly cache = new Map<string, Promise<Read<unknown>>>();
-  private live: Promise<Namespace | undefined> | undefined;
-
-  constructor(
-    private readonly cluster: Cluster,
-    private readonly namespace: string,
-    known = false,
-  ) {
-    if (known) this.live = Promise.resolve({ status: { phase: 'Active' } });
-  }
-
-  private once<T>(key: string, fn: () => Promise<T>): Promise<Read<T>> {
-    let hit = this.cache.get(key);
-    if (!hit) {
-      hit = attempt(fn);
-      this.cache.set(key, hit);
-    }
-    return hit as Promise<Read<T>>;
-  }
-
-  /** The live namespace, undefined when it does not exist; asked once. */
-  liveNamespace(): Promise<Namespace | undefined> {
-    this.live ??= readNamespace(this.cluster, this.namespace);
-    return this.live;
-  }
-
-  private async exists(): Promise<boolean> {
-    return (await this.liveNamespace()) !== undefined;
-  }
-
-  list<T>(path: string, what: string, query: Record<string, string> = {}): Promise<Read<T[]>> {
-    return this.once(`${path}?${new URLSearchParams(query)}`, async () => {
-      try {
-        return (await this.cluster.request<{ items: T[] }>('GET', path, { query })).items;
-      } catch (error) {
-        throw new Error(`cannot list ${what}: ${errorText(error)}`, { cause: error });
-      }
-    });
-  }
-
-  // The reads in the namespace go out with the namespace's own: what they answer counts only when it exists
-  // (an identity with rights only in namespaces that exist is refused in one that does not).
-
-  async namespaced<T>(plural: string): Promise<Read<T[]>> {
-    return this.once(`ns:${plural}`, async () => {
-      const [exists, list] = await Promise.all([
-        this.exists(),
-        this.list<T>(`/api/v1/namespaces/${this.namespace}/${plural}`, plural),
-      ]);
-      if (!exists) return [];
-      if (!list.ok) throw list.error;
-      return list.value;
-    });
-  }
-
-  /** An object by path, undefined when it does not exist. */
-  get<T>(path: string): Promise<Read<T | undefined>> {
-    return this.once(path, async () => {
-      const [exists, read] = await Promise.all([this.exists(), attempt(() => this.cluster.get<T>(path))]);
-      if (!exists) return undefined;
-      if (!read.ok) throw read.error;
-      return read.value;
-    });
-  }
-
-  async getObject(o: KubernetesObject, ns: string): Promise<Read<KubernetesObject | undefined>> {
-    try {
-      const path = await this.cluster.pathOf(o.apiVersion ?? '', o.kind ?? '', ns, o.metadata?.name);
-      return this.get<KubernetesObject>(path);
-    } catch (error) {
-      return { ok: false, error };
-    }
-  }
-
-  async lookup(
-    kind: ReferencedKind,
-    name: string,
-    skip: (what: string, error: unknown) => void,
-  ): Promise<Lookup | undefined> {
-    const plural = kind === 'Secret' ? 'secrets' : kind === 'ConfigMap' ? 'configmaps' : 'serviceaccounts';
-    const read = await this.get<KubernetesObject>(`/api/v1/namespaces/${this.namespace}/${plural}/${name}`);
-    if (!read.ok) {
-      skip(`${kind} '${name}'`, read.error);
-      return undefined;
-    }
-    return read.value ? lookupOf(read.value) : { found: false };
-  }
 }

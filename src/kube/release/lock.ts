@@ -109,8 +109,10 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
   let seen = { version: '', since: started };
   let last: Lease | undefined;
   // each pass takes the lease, or reads who holds it and waits pollMs, within waitMs
+  let passes = 0;
   const lock = await poll(
     async () => {
+      passes++;
       const now = new Date();
       const lease = await (prefetched ?? readLease(cluster, `${path}/${name}`));
       prefetched = undefined;
@@ -170,7 +172,7 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
           );
         if (announced)
           core.info(`got the deploy lock of ${where} after ${Math.round((Date.now() - started) / 1000)} s`);
-        return new DeployLock(
+        const lock = new DeployLock(
           cluster,
           `${path}/${name}`,
           held,
@@ -180,6 +182,8 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
           createdNamespace,
           options,
         );
+        lock.takenAsRead = passes === 1 && options.reads !== undefined && !createdNamespace;
+        return lock;
       }
 
       last = lease;
@@ -202,6 +206,11 @@ export async function lockEnvironment(cluster: Cluster, options: LockOptions): P
 
 /** The held lock: renewed in the background until released. */
 export class DeployLock {
+  /**
+   * Taken on the first pass, from options.reads: no other run took the lock between that read and this
+   * write, so what was read after that read (and before the write) holds as if read under the lock.
+   */
+  takenAsRead = false;
   private timer: NodeJS.Timeout | undefined;
   private renewing: Promise<void> = Promise.resolve();
   private released = false;
