@@ -29,7 +29,7 @@ import { applyRelease, type Preflighted } from './deploy/apply.js';
 import { canaryFirst, checkCanarySet, repairLeftCanary } from './deploy/canary.js';
 import { restorePrevious, stopBeforeRest } from './deploy/failure.js';
 import { checkIsolation, checkSignIn } from './deploy/isolation.js';
-import { lockForDeploy, readAhead, readUnderLock } from './deploy/lock.js';
+import { lockForDeploy, readAhead } from './deploy/lock.js';
 import { openPreview } from './deploy/preview-namespace.js';
 import { prunableOf } from './deploy/prunable.js';
 import { type DeployResult, startResult } from './deploy/result.js';
@@ -151,34 +151,35 @@ export async function applyAndTrack(
   options: { podSecurityFails: boolean; ownsNamespace: boolean },
 ): Promise<DeployResult> {
   const { settings, cluster, plan, timings, result } = ctx;
-  const autoscaled = await lockForDeploy(ctx, manifests);
-  await using _lock = autoscaled.lock;
-  const set = autoscaled.objects.map((m) => m.object);
   // what the cluster will make of the set, before anything is applied; an unchanged set ends the deploy
-  // here. Its reads, the release history and what a canary may have left were asked while the lock was
-  // taken, if it was taken as read (jobs/deploy/lock.ts); else now.
-  const { state, history, leftCanary } =
-    (autoscaled.lock.takenAsRead ? await ctx.ahead?.afterLease : undefined) ?? readUnderLock(ctx, set);
-  const checked = await timings.step('preflight', () =>
-    // an autoscaled workload is checked at the autoscaler's live scale
-    preflight(
-      cluster,
-      set.map((o) => autoscaled.live.get(`${o.kind}/${o.metadata?.name}`) ?? o),
-      {
-        namespace: plan.namespace,
-        instance: plan.render.instance,
-        fieldManager: managedBy,
-        image: ctx.image,
-        imagePlatforms: () => imagePlatforms(ctx.registry, ctx.image),
-        mode: settings.preflight,
-        aks: settings.cluster.kind === 'aks' ? settings.cluster : undefined,
-        // the lock found or made it
-        namespaceExists: true,
-        state,
-        log: core,
-      },
+  // here. Its reads, the release history and what a canary may have left go out while the lock is taken
+  // (jobs/deploy/lock.ts).
+  const autoscaled = await lockForDeploy(ctx, manifests, (scaled, { state }) =>
+    timings.step('preflight', () =>
+      // an autoscaled workload is checked at the autoscaler's live scale
+      preflight(
+        cluster,
+        scaled.objects.map((m) => scaled.live.get(`${m.object.kind}/${m.object.metadata?.name}`) ?? m.object),
+        {
+          namespace: plan.namespace,
+          instance: plan.render.instance,
+          fieldManager: managedBy,
+          image: ctx.image,
+          imagePlatforms: () => imagePlatforms(ctx.registry, ctx.image),
+          mode: settings.preflight,
+          aks: settings.cluster.kind === 'aks' ? settings.cluster : undefined,
+          // the lock finds or makes it
+          namespaceExists: true,
+          state,
+          log: core,
+        },
+      ),
     ),
   );
+  await using _lock = autoscaled.lock;
+  const set = autoscaled.objects.map((m) => m.object);
+  const { checked } = autoscaled;
+  const { history, leftCanary } = autoscaled.reads;
   const { all: releases, previous } = await history;
   if (checked.unchanged) {
     result.applied = checked.unchanged.objects;

@@ -33,7 +33,7 @@ const inputs = () => ({
 const deployCommit = (sha: string, runNumber: number) =>
   runAction(inputs(), { sha, env: githubRun(runNumber) });
 
-const shas = Array.from({ length: 9 }, newSha);
+const shas = Array.from({ length: 10 }, newSha);
 
 function expectWhole(state: Awaited<ReturnType<typeof environmentState>>, sha: string) {
   expect(state.shas).toEqual({ Deployment: sha, Service: sha, Ingress: sha });
@@ -221,4 +221,28 @@ it('takes over a lock whose holder stopped renewing it (a cancelled run), and a 
   );
   expect(after?.metadata?.generation).toBe(before?.metadata?.generation);
   expectWhole(await environmentState(cluster, namespace), next);
+});
+
+it('a deploy of an image already pushed that waits for the lock reads again under it', async () => {
+  const holder = shas[9] as string;
+  const running = deployCommit(holder, 108);
+  await eventually(
+    'the first deploy to hold the lock',
+    async () => {
+      const leases = await get<{ items: { spec?: { holderIdentity?: string } }[] }>(cluster, leasePath);
+      return leases?.items.some((l) => l.spec?.holderIdentity?.includes(short(holder)));
+    },
+    120_000,
+  );
+  // the first commit's image is in the registry since beforeAll: its lock and preflight reads go out
+  // while the registry is asked, and find the lock held
+  const pushed = await deployCommit(shas[0] as string, 109);
+  expect((await running).error).toBe('');
+  expect(pushed.error).toBe('');
+  expect(pushed.log).toContain('is already in the registry');
+  expect(pushed.log).toMatch(/waiting for the deploy lock/);
+  expect(pushed.log).toContain(
+    'the deploy lock was not taken on its first read: preflight again, under the lock',
+  );
+  expectWhole(await environmentState(cluster, namespace), shas[0] as string);
 });

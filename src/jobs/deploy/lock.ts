@@ -69,32 +69,61 @@ export interface Locked {
   live: Map<string, KubernetesObject>;
 }
 
+type Scaled = Omit<Locked, 'lock'>;
+
 /**
- * The environment's lock, taken before preflight so that what preflight reads (its dry-runs too) holds
- * until the apply; a workload an autoscaler scales keeps the autoscaler's replicas: read meanwhile.
+ * The environment's lock, taken before preflight (`check`) so that what preflight reads, its dry-runs too,
+ * holds until the apply; a workload an autoscaler scales keeps the autoscaler's replicas: read meanwhile.
+ * With the lock's first read taken ahead, preflight goes out while the lock is written: like the reads under
+ * the lock, its answer counts when the lock is taken on that read (takenAsRead), else it runs again.
  */
-export async function lockForDeploy(ctx: DeployRun, manifests: Manifest[]): Promise<Locked> {
+export async function lockForDeploy<T>(
+  ctx: DeployRun,
+  manifests: Manifest[],
+  check: (scaled: Scaled, reads: UnderLock) => Promise<T>,
+): Promise<Locked & { reads: UnderLock; checked: T }> {
   const { settings, cluster, plan, ahead } = ctx;
-  const [scaled, locked] = await Promise.allSettled([
-    leaveReplicasToAutoscalers(
-      cluster,
-      plan.namespace,
-      manifests,
-      (line) => core.info(line),
-      ahead?.autoscalers,
-    ),
-    lockEnvironment(cluster, {
-      namespace: plan.namespace,
-      instance: plan.render.instance,
-      run: { ...thisRun(), sha: ctx.run.sha },
-      rolloutTimeoutMs: settings.rolloutTimeoutMs,
-      ...(ahead ? { reads: ahead.lock } : {}),
-    }),
-  ]);
+  const scaling = leaveReplicasToAutoscalers(
+    cluster,
+    plan.namespace,
+    manifests,
+    (line) => core.info(line),
+    ahead?.autoscalers,
+  );
+  const locking = lockEnvironment(cluster, {
+    namespace: plan.namespace,
+    instance: plan.render.instance,
+    run: { ...thisRun(), sha: ctx.run.sha },
+    rolloutTimeoutMs: settings.rolloutTimeoutMs,
+    ...(ahead ? { reads: ahead.lock } : {}),
+  });
+  // not in a namespace the lock is about to make: there is nothing to read yet
+  const early = ahead
+    ? Promise.all([scaling, ahead.afterLease, ahead.lock.namespaceExists]).then(([scaled, reads, exists]) => {
+        if (!exists) return undefined;
+        const checked = check(scaled, reads);
+        // judged once the lock is taken, or dropped
+        checked.catch(() => undefined);
+        return { reads, checked };
+      })
+    : undefined;
+  early?.catch(() => undefined);
+  const [scaled, locked] = await Promise.allSettled([scaling, locking]);
   if (locked.status === 'rejected') throw locked.reason;
-  if (scaled.status === 'rejected') {
-    await locked.value[Symbol.asyncDispose]();
-    throw scaled.reason;
+  const lock = locked.value;
+  try {
+    if (scaled.status === 'rejected') throw scaled.reason;
+    const started = lock.takenAsRead ? await early : undefined;
+    if (started) return { lock, ...scaled.value, reads: started.reads, checked: await started.checked };
+    if (early && (await early.catch(() => undefined)))
+      core.info('the deploy lock was not taken on its first read: preflight again, under the lock');
+    const reads = readUnderLock(
+      ctx,
+      scaled.value.objects.map((m) => m.object),
+    );
+    return { lock, ...scaled.value, reads, checked: await check(scaled.value, reads) };
+  } catch (error) {
+    await lock[Symbol.asyncDispose]();
+    throw error;
   }
-  return { lock: locked.value, ...scaled.value };
 }
