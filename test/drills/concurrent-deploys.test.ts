@@ -35,6 +35,17 @@ const deployCommit = (sha: string, runNumber: number) =>
 
 const shas = Array.from({ length: 10 }, newSha);
 
+/** Waits until the run of `sha` holds the environment's lock (its rollout is under way). */
+const lockHeldBy = (sha: string, what: string) =>
+  eventually(
+    what,
+    async () => {
+      const leases = await get<{ items: { spec?: { holderIdentity?: string } }[] }>(cluster, leasePath);
+      return leases?.items.some((l) => l.spec?.holderIdentity?.includes(short(sha)));
+    },
+    120_000,
+  );
+
 function expectWhole(state: Awaited<ReturnType<typeof environmentState>>, sha: string) {
   expect(state.shas).toEqual({ Deployment: sha, Service: sha, Ingress: sha });
   expect(state.templateVersion).toBe(short(sha));
@@ -63,14 +74,7 @@ it('an older commit that starts while a newer one is rolling out is refused as s
   const [newer, older] = [shas[2] as string, shas[1] as string];
   const running = deployCommit(newer, 102);
   // the newer deploy holds the environment's lock: its rollout is under way
-  await eventually(
-    'the newer deploy to hold the lock',
-    async () => {
-      const leases = await get<{ items: { spec?: { holderIdentity?: string } }[] }>(cluster, leasePath);
-      return leases?.items.some((l) => l.spec?.holderIdentity?.includes(short(newer)));
-    },
-    120_000,
-  );
+  await lockHeldBy(newer, 'the newer deploy to hold the lock');
   const late = await deployCommit(older, 101);
   const done = await running;
 
@@ -88,14 +92,7 @@ it('an older commit that starts while a newer one is rolling out is refused as s
 it('a newer commit that starts while an older one is rolling out waits for it, then rolls out over it', async () => {
   const [older, newer] = [shas[7] as string, shas[8] as string];
   const running = deployCommit(older, 103);
-  await eventually(
-    'the older deploy to hold the lock',
-    async () => {
-      const leases = await get<{ items: { spec?: { holderIdentity?: string } }[] }>(cluster, leasePath);
-      return leases?.items.some((l) => l.spec?.holderIdentity?.includes(short(older)));
-    },
-    120_000,
-  );
+  await lockHeldBy(older, 'the older deploy to hold the lock');
   const late = await deployCommit(newer, 104);
   const first = await running;
 
@@ -226,14 +223,7 @@ it('takes over a lock whose holder stopped renewing it (a cancelled run), and a 
 it('a deploy of an image already pushed that waits for the lock reads again under it', async () => {
   const holder = shas[9] as string;
   const running = deployCommit(holder, 108);
-  await eventually(
-    'the first deploy to hold the lock',
-    async () => {
-      const leases = await get<{ items: { spec?: { holderIdentity?: string } }[] }>(cluster, leasePath);
-      return leases?.items.some((l) => l.spec?.holderIdentity?.includes(short(holder)));
-    },
-    120_000,
-  );
+  await lockHeldBy(holder, 'the first deploy to hold the lock');
   // the first commit's image is in the registry since beforeAll: its lock and preflight reads go out
   // while the registry is asked, and find the lock held
   const pushed = await deployCommit(shas[0] as string, 109);
