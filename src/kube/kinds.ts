@@ -100,6 +100,11 @@ const byKind = new Map(kinds.map((k) => [k.kind, k]));
 const unknownOrder = 11;
 
 /** The table's row of a kind, if it has one. */
+/** The API group of an apiVersion: '' for the core group (v1), else what comes before the slash. */
+export function groupOf(apiVersion: string): string {
+  return apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
+}
+
 export function kindOf(kind: string | undefined): Kind | undefined {
   return byKind.get(kind ?? '');
 }
@@ -135,7 +140,7 @@ export const trackedKinds: ReadonlySet<string> = new Set(
 export function previewKinds(): Record<string, ReadonlySet<string>> {
   const groups: Record<string, Set<string>> = {};
   for (const k of kinds.filter((k) => k.preview)) {
-    const group = k.apiVersion.includes('/') ? (k.apiVersion.split('/')[0] ?? '') : '';
+    const group = groupOf(k.apiVersion);
     groups[group] = new Set([...(groups[group] ?? []), k.kind]);
   }
   return groups;

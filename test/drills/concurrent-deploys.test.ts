@@ -138,8 +138,10 @@ it('gives up waiting after its bound with a clear message, applying nothing', as
 });
 
 it('counts reads taken ahead of the lock only when no other run took it in between', async () => {
+  // as the deploys take it: the production identity rbac/ gives them
+  const asDeployer = testCluster(deployer.kubeconfig);
   const take = (id: string, reads?: ReturnType<typeof readLock>) =>
-    lockEnvironment(cluster, {
+    lockEnvironment(asDeployer, {
       namespace,
       instance: 'archetype',
       run: { id, sha: 'd'.repeat(40) },
@@ -148,12 +150,12 @@ it('counts reads taken ahead of the lock only when no other run took it in betwe
       ...(reads ? { reads } : {}),
     });
   // free when read, and still free when written: what was read after the Lease holds
-  const free = await take('local.3', readLock(cluster, namespace, 'archetype'));
+  const free = await take('local.3', readLock(asDeployer, namespace, 'archetype'));
   expect(free.takenAsRead).toBe(true);
   await free.release();
 
   // another run took the lock (and let it go) between the read and the write: the write conflicts
-  const stale = readLock(cluster, namespace, 'archetype');
+  const stale = readLock(asDeployer, namespace, 'archetype');
   await stale.lease;
   const between = await take('local.4');
   expect(between.takenAsRead).toBe(false);
@@ -164,7 +166,7 @@ it('counts reads taken ahead of the lock only when no other run took it in betwe
 
   // held when read: taken only after waiting
   const held = await take('local.6');
-  const waiting = take('local.7', readLock(cluster, namespace, 'archetype'));
+  const waiting = take('local.7', readLock(asDeployer, namespace, 'archetype'));
   await new Promise((resolve) => setTimeout(resolve, 500));
   await held.release();
   const waited = await waiting;

@@ -17,8 +17,10 @@ import { thisRun } from '../../runner.js';
 import type { DeployRun } from './run.js';
 
 // One deploy at a time per environment, and never an older commit's over a newer one's (kube/release/lock.ts).
-// Its first reads, and the autoscalers', need nothing the build makes: a deploy of an image the registry
-// already holds asks for them while it asks the registry, and takes the lock with one write.
+// Its first reads, the autoscalers', and (once the Lease has answered) those made under the lock need
+// nothing the build makes: a deploy of an image the registry already holds asks for them while it asks the
+// registry, and runs preflight while the lock is written. They count when the lock is taken on that first
+// read (takenAsRead), else they are asked again under the lock.
 
 /** Reads taken ahead of the lock: the Lease, its namespace, the namespace's autoscalers. */
 export interface ReadAhead {
@@ -39,7 +41,8 @@ export interface UnderLock {
 /** Starts the reads under the lock (kube/release/lock.ts's takenAsRead says whether they count). */
 export function readUnderLock(ctx: Pick<DeployRun, 'cluster' | 'plan'>, set: KubernetesObject[]): UnderLock {
   const { cluster, plan } = ctx;
-  const { namespace, instance } = { namespace: plan.namespace, instance: plan.render.instance };
+  const { namespace } = plan;
+  const { instance } = plan.render;
   const history = readHistory(cluster, namespace, instance, (line) => core.warning(line));
   const leftCanary = findLeftCanary(cluster, namespace, instance);
   history.catch(() => undefined);
@@ -53,7 +56,7 @@ export function readAhead(cluster: Cluster, plan: DeployPlan, set: KubernetesObj
   const lock = readLock(cluster, plan.namespace, plan.render.instance);
   // after the Lease's answer, never before: what a run holding the lock until then wrote is in them
   const afterLease = lock.lease.then(() => readUnderLock({ cluster, plan }, set));
-  // awaited by lockForDeploy and applyAndTrack, or dropped when a build ran meanwhile
+  // awaited by lockForDeploy, or dropped when a build ran meanwhile
   autoscalers.catch(() => undefined);
   afterLease.catch(() => undefined);
   return { lock, autoscalers, afterLease };

@@ -6,7 +6,7 @@ import {
   previewQuotaName,
   prLabel,
 } from '../../names.js';
-import { previewKinds } from '../kinds.js';
+import { groupOf, previewKinds } from '../kinds.js';
 import type { Manifest } from '../manifests/load.js';
 import { where } from '../manifests/load.js';
 import { podTemplateOf } from '../manifests/render.js';
@@ -66,7 +66,7 @@ export function checkPreviewManifests(manifests: Manifest[], pr: number, route: 
   const errors: string[] = [];
   for (const m of manifests) {
     const { apiVersion = '', kind = '' } = m.object;
-    const group = apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
+    const group = groupOf(apiVersion);
     if (!allowedKinds[group]?.has(kind)) {
       errors.push(
         `${where(m)}: ${kind} (${apiVersion}) may not be in a preview; previews hold only ${allowedList()}`,

@@ -5,7 +5,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { builtInResource } from '../../kube/client/builtin-resources.js';
 import type { ResourceAttributes } from '../../kube/client/self-review.js';
-import { kinds } from '../../kube/kinds.js';
+import { groupOf, kinds } from '../../kube/kinds.js';
 import type { IdentityRole } from '../federation-plan.js';
 import type { RbacObject } from './rbac-files.js';
 
@@ -174,7 +174,7 @@ function clusterWrites(objects: RbacObject[]): Attributes[] {
 
 /** The group and plural of a kind: the built-in table, else Kubernetes' own guess for custom resources. */
 export function resourceOf(apiVersion: string, kind: string): { group: string; resource: string } {
-  const group = apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
+  const group = groupOf(apiVersion);
   const known = builtInResource(apiVersion, kind)?.plural;
   if (known) return { group, resource: known };
   // apimachinery's UnsafeGuessKindToResource, which CRDs' defaults follow

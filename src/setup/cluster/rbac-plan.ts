@@ -7,6 +7,7 @@ import { conflictsOf } from '../../kube/apply/conflicts.js';
 import { ssa } from '../../kube/apply/ssa.js';
 import { type Cluster, isNotFound } from '../../kube/client/client.js';
 import { mayI } from '../../kube/client/self-review.js';
+import { groupOf } from '../../kube/kinds.js';
 import { sameJson, sameObject } from '../../kube/manifests/json.js';
 import { errorText } from '../../util/errors.js';
 import type { UserInfo } from './connect.js';
@@ -106,9 +107,7 @@ async function planInNewNamespace(
   base: Omit<RbacPlanEntry, 'action'>,
 ): Promise<RbacPlanEntry> {
   const { object } = base;
-  const group = (object.apiVersion ?? '').includes('/')
-    ? ((object.apiVersion ?? '').split('/')[0] ?? '')
-    : '';
+  const group = groupOf(object.apiVersion ?? '');
   const resource = base.path.split('/').at(-2) ?? '';
   for (const verb of ['create', 'patch']) {
     const allowed = await mayI(cluster, { namespace: object.metadata?.namespace, verb, group, resource });
