@@ -154,7 +154,7 @@ describe('manifests rendered before they are applied', () => {
     expect(chart.code).toBe(1);
     // line 7 of the template: its second `key`
     expect(chart.error).toContain(
-      `${join(root, 'badchart', 'templates', 'broken.yaml')} (rendered):7: Map keys must be unique`,
+      `${join(root, 'badchart', 'templates', 'broken.yaml')} (rendered):7: duplicated mapping key`,
     );
     expect(chart.log).not.toContain('docker buildx build');
     const overlay = await runAction(inputs({ manifests: join(root, 'badoverlay') }), {

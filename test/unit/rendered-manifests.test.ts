@@ -34,7 +34,7 @@ describe('rendered manifests', () => {
   it("names a template's line when what it renders is bad YAML", () => {
     const bad = helmOutput.replace('  name: app-web', '  name: app-web\n  name: again');
     expect(() => loadRendered(bad, 'charts/web', 'helm')).toThrow(
-      /charts\/web\/templates\/deployment\.yaml \(rendered\):5: Map keys must be unique/,
+      /charts\/web\/templates\/deployment\.yaml \(rendered\):5: duplicated mapping key/,
     );
   });
 
@@ -45,6 +45,34 @@ describe('rendered manifests', () => {
       'overlays/prod (kustomize output):1',
       'overlays/prod (kustomize output):6',
     ]);
+  });
+
+  it('places each document at its first node, comments and --- aside', () => {
+    const text = '# a comment\n\n---\n# about b\n\nkind: B\n---\n---\n\n  kind: C\n';
+    expect(loadRendered(text, 'o', 'kustomize').map((m) => [m.object.kind, m.line])).toEqual([
+      ['B', 6],
+      ['C', 10],
+    ]);
+  });
+
+  it('reads aliases, and refuses those that expand into a bomb', () => {
+    const shared = 'kind: A\nlabels: &l {app: web}\nselector: *l\n';
+    expect(loadRendered(shared, 'o', 'kustomize')[0]?.object).toEqual({
+      kind: 'A',
+      labels: { app: 'web' },
+      selector: { app: 'web' },
+    });
+    // 90 aliases, within the count, that expand into 10^9 strings when the object is sent
+    const levels = ['kind: B', 'a0: &a0 "lol"'];
+    for (let i = 1; i < 10; i++)
+      levels.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    expect(() => loadRendered(`${levels.join('\n')}\n`, 'o', 'kustomize')).toThrow(
+      /o \(kustomize output\):1: its aliases expand into more than 100000 values/,
+    );
   });
 
   it('refuses an output with no objects', () => {

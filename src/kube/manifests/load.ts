@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { constructFromEvents, EVENT_ID, type Event, parseEvents, YAMLException } from 'js-yaml';
+import { errorText } from '../../util/errors.js';
 
 /** One object from the manifests folder, with where it came from for error messages. */
 export interface Manifest {
@@ -74,40 +75,107 @@ function helmSources(text: string): { line: number; path: string }[] {
   });
 }
 
-/** The objects of one YAML text; each problem goes to errors as "file:line: message". */
+/** The objects of one YAML text; a problem goes to errors as "file:line: message" (the first of the text). */
 function parseDocuments(
   text: string,
   errors: string[],
   originOf: (line: number) => { file: string; line: number },
 ): Manifest[] {
+  let events: Event[];
+  let values: unknown[];
+  try {
+    events = parseEvents(text, {});
+    values = constructFromEvents(events, { source: text, maxAliases });
+  } catch (error) {
+    const where = originOf(error instanceof YAMLException && error.mark ? error.mark.line + 1 : 1);
+    const reason = error instanceof YAMLException ? error.reason : errorText(error);
+    const message = /maxAliases/.test(reason)
+      ? `more than ${maxAliases} aliases (*name) in one document (an alias bomb?): write the values out`
+      : reason;
+    errors.push(`${where.file}:${where.line}: ${message.split('\n')[0]}`);
+    return [];
+  }
+  const lines = lineOf(text);
+  const starts = documentStarts(events);
+  const aliased = events.some((e) => e.type === EVENT_ID.ALIAS);
   const manifests: Manifest[] = [];
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true });
-  for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    const at = originOf(lines.linePos(doc.contents?.range?.[0] ?? doc.range?.[0] ?? 0).line);
-    for (const e of [...doc.errors, ...doc.warnings]) {
-      const where = originOf(e.linePos?.[0]?.line ?? at.line);
-      errors.push(`${where.file}:${where.line}: ${e.message.split('\n')[0]}`);
-    }
-    if (doc.errors.length > 0) continue;
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 100 });
-    } catch (error) {
-      // e.g. an alias bomb: "Excessive alias count indicates a resource exhaustion attack"
-      errors.push(`${at.file}:${at.line}: ${error instanceof Error ? error.message : String(error)}`);
-      continue;
-    }
-    if (value === null || value === undefined) continue; // an empty document between ---
+  values.forEach((value, i) => {
+    const at = originOf(lines(starts[i] ?? 0));
+    if (value === null || value === undefined) return; // an empty document between ---
     if (typeof value !== 'object' || Array.isArray(value)) {
       errors.push(
         `${at.file}:${at.line}: a document must be a Kubernetes object (a mapping), not ${describe(value)}`,
       );
-      continue;
+      return;
+    }
+    // aliases share one value: a few may expand into billions when the object is sent (an alias bomb)
+    if (aliased && expandsBeyond(value, maxExpandedValues)) {
+      errors.push(
+        `${at.file}:${at.line}: its aliases expand into more than ${maxExpandedValues} values (an alias bomb?): write the values out`,
+      );
+      return;
     }
     manifests.push({ file: at.file, line: at.line, object: value as Manifest['object'] });
-  }
+  });
   return manifests;
+}
+
+/** How many aliases (*name) a document may use, and how many values they may expand it into. */
+const maxAliases = 100;
+const maxExpandedValues = 100_000;
+
+/** The offset where each document's content starts (its first node), in order. */
+function documentStarts(events: Event[]): number[] {
+  const starts: number[] = [];
+  events.forEach((event, i) => {
+    if (event.type !== EVENT_ID.DOCUMENT) return;
+    const root = events[i + 1];
+    starts.push(root ? startOf(root) : -1);
+  });
+  return starts;
+}
+
+function startOf(event: Event): number {
+  switch (event.type) {
+    case EVENT_ID.MAPPING:
+    case EVENT_ID.SEQUENCE:
+      return event.anchorStart >= 0 ? event.anchorStart : event.start;
+    case EVENT_ID.SCALAR:
+      return event.valueStart;
+    case EVENT_ID.ALIAS:
+      return event.anchorStart;
+    default:
+      return -1;
+  }
+}
+
+/** The 1-based line of an offset in text (the first line for -1). */
+function lineOf(text: string): (offset: number) => number {
+  const breaks: number[] = [];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) breaks.push(i);
+  return (offset) => {
+    if (offset < 0) return 1;
+    let low = 0;
+    let high = breaks.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if ((breaks[mid] ?? 0) < offset) low = mid + 1;
+      else high = mid;
+    }
+    return low + 1;
+  };
+}
+
+/** Whether walking value, each shared value as often as it is referred to, visits more than limit values. */
+function expandsBeyond(value: unknown, limit: number): boolean {
+  let visited = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const next = stack.pop();
+    if (++visited > limit) return true;
+    if (next && typeof next === 'object') stack.push(...Object.values(next));
+  }
+  return false;
 }
 
 function listYaml(dir: string): string[] {
