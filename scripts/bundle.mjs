@@ -64,7 +64,9 @@ const slimUndici = {
   name: 'slim-undici',
   setup(b) {
     b.onResolve({ filter: /^undici$/ }, (args) => {
-      const missing = undiciNamesOf(readFileSync(args.importer, 'utf8')).filter((n) => !undiciExports.has(n));
+      const missing = namesTakenFrom(readFileSync(args.importer, 'utf8'), 'undici').filter(
+        (n) => !undiciExports.has(n),
+      );
       if (missing.length === 0) return { path: undiciSlim };
       return {
         errors: [
@@ -77,10 +79,10 @@ const slimUndici = {
   },
 };
 
-/** What a module takes from undici: its named imports (types aside), or the properties of its require(). */
-function undiciNamesOf(source) {
+/** What a module takes from another: its named imports (types aside), or the properties of its require(). */
+function namesTakenFrom(source, module) {
   const names = [];
-  const from = String.raw`\s*['"]undici['"]`;
+  const from = String.raw`\s*['"]${module}['"]`;
   for (const [, typeOnly, list] of source.matchAll(
     new RegExp(String.raw`import\s+(type\s+)?\{([^}]*)\}\s*from` + from, 'g'),
   ))
@@ -107,6 +109,46 @@ function undiciNamesOf(source) {
   return [...new Set(names)];
 }
 
+// client-node's kubeconfig loader imports its SOCKS support (socks-proxy-agent, socks, and with them
+// ip-address and debug) for the one kubeconfig in a hundred whose proxy-url is socks5://: ~5 ms of every
+// start-up. Each is bundled whole, but evaluated when first used; the build stops if client-node takes
+// another name from them than the ones this stands in for.
+const lazyModules = { 'socks-proxy-agent': ['SocksProxyAgent'], socks: ['SocksClient'] };
+const lazySocks = {
+  name: 'lazy-socks',
+  setup(b) {
+    b.onResolve({ filter: /^(socks-proxy-agent|socks)$/ }, (args) => {
+      if (args.pluginData === 'real') return undefined;
+      const names = lazyModules[args.path];
+      const taken = namesTakenFrom(readFileSync(args.importer, 'utf8'), args.path);
+      const missing = taken.filter((n) => !names.includes(n));
+      if (missing.length > 0)
+        return {
+          errors: [
+            { text: `${args.importer} takes ${missing.join(', ')} from ${args.path}: add it to lazyModules` },
+          ],
+        };
+      return { path: args.path, namespace: 'lazy', pluginData: { resolveDir: args.resolveDir } };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
+      contents: [
+        'let real;',
+        `const load = () => (real ??= require(${JSON.stringify(`${args.path}?real`)}));`,
+        `module.exports = { ${lazyModules[args.path].map((n) => `get ${n}() { return load().${n}; }`).join(', ')} };`,
+      ].join('\n'),
+      resolveDir: args.pluginData.resolveDir,
+      loader: 'js',
+    }));
+    b.onResolve({ filter: /\?real$/ }, (args) =>
+      b.resolve(args.path.replace(/\?real$/, ''), {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        pluginData: 'real',
+      }),
+    );
+  },
+};
+
 const requireBanner =
   "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
 const common = {
@@ -124,7 +166,7 @@ const common = {
   sourceRoot: '',
   legalComments: 'none',
   metafile: true,
-  plugins: [slimUndici, clientNodeSideEffectFree, httpByRequire],
+  plugins: [slimUndici, lazySocks, clientNodeSideEffectFree, httpByRequire],
   logLevel: 'warning',
 };
 

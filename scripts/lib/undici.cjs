@@ -5,7 +5,6 @@
 // is not exported here.
 
 const Dispatcher = require('undici/lib/dispatcher/dispatcher');
-const fetchImpl = require('undici/lib/web/fetch').fetch;
 const { getGlobalDispatcher, setGlobalDispatcher } = require('undici/lib/global');
 
 // as index.js does: dispatcher.request(), stream(), pipeline(), connect(), upgrade()
@@ -13,23 +12,35 @@ Object.assign(Dispatcher.prototype, require('undici/lib/api'));
 
 /** undici's fetch, with the caller's frames in a failure's stack (as index.js does) */
 function fetch(input, init = undefined) {
-  return fetchImpl(input, init).catch((error) => {
-    if (error && typeof error === 'object') Error.captureStackTrace(error, fetch);
-    throw error;
-  });
+  return require('undici/lib/web/fetch')
+    .fetch(input, init)
+    .catch((error) => {
+      if (error && typeof error === 'object') Error.captureStackTrace(error, fetch);
+      throw error;
+    });
 }
 
+// fetch and its classes load when first used: the requests and watches of a deploy go through request()
+// (src/kube/client/transport.ts), and a run that fetches nothing is spared their ~10 ms of start-up
 module.exports = {
   Agent: require('undici/lib/dispatcher/agent'),
   Dispatcher,
   EnvHttpProxyAgent: require('undici/lib/dispatcher/env-http-proxy-agent'),
   errors: require('undici/lib/core/errors'),
   fetch,
-  FormData: require('undici/lib/web/fetch/formdata').FormData,
+  get FormData() {
+    return require('undici/lib/web/fetch/formdata').FormData;
+  },
   getGlobalDispatcher,
-  Headers: require('undici/lib/web/fetch/headers').Headers,
+  get Headers() {
+    return require('undici/lib/web/fetch/headers').Headers;
+  },
   ProxyAgent: require('undici/lib/dispatcher/proxy-agent'),
-  Request: require('undici/lib/web/fetch/request').Request,
-  Response: require('undici/lib/web/fetch/response').Response,
+  get Request() {
+    return require('undici/lib/web/fetch/request').Request;
+  },
+  get Response() {
+    return require('undici/lib/web/fetch/response').Response;
+  },
   setGlobalDispatcher,
 };

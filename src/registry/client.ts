@@ -1,8 +1,8 @@
-import { fetch, type Response } from 'undici';
 import { errorWithCause } from '../util/errors.js';
 import { httpRetryPolicy, NoConnection, withHttpRetries } from '../util/http-retry.js';
-import { proxyDispatcher } from '../util/proxy.js';
+import { BadRedirect } from '../util/redirect.js';
 import { hopeless } from '../util/unreachable.js';
+import { type Exchange, exchange } from './http.js';
 import { registryOrigin } from './reference.js';
 
 // The one seam to an OCI registry's HTTP API (the OCI Distribution Specification), for what the action reads
@@ -18,11 +18,7 @@ export interface RegistryAuth {
   password: string;
 }
 
-export interface RegistryAnswer {
-  status: number;
-  headers: Response['headers'];
-  body: Buffer;
-}
+export type RegistryAnswer = Exchange;
 
 export class Registry {
   /** the Authorization header per scope, once a challenge was answered */
@@ -64,31 +60,25 @@ export class Registry {
   }
 
   private async send(
-    method: string,
+    method: 'GET' | 'HEAD' | 'PUT',
     url: string,
     options: { headers?: Record<string, string>; body?: Buffer },
     authorization: string | undefined,
   ): Promise<RegistryAnswer> {
-    let response: Response;
     try {
-      response = await fetch(url, {
-        dispatcher: proxyDispatcher(),
-        method,
+      return await exchange(method, url, {
         headers: { ...options.headers, ...(authorization ? { authorization } : {}) },
         ...(options.body ? { body: options.body } : {}),
-        // a blob may be served from storage elsewhere (ACR); fetch drops Authorization on the way there
-        redirect: 'follow',
-        signal: AbortSignal.timeout(httpRetryPolicy.timeoutMs),
+        timeoutMs: httpRetryPolicy.timeoutMs,
       });
     } catch (error) {
+      if (error instanceof BadRedirect) throw error;
       const never = hopeless(error, url, `registry ${this.host}`);
       if (never) throw new Error(`${method} ${url}: cannot reach the registry: ${never}`, { cause: error });
       throw new NoConnection(`${method} ${url}: no answer from the registry: ${errorWithCause(error)}`, {
         cause: error,
       });
     }
-    const body = method === 'HEAD' ? Buffer.alloc(0) : Buffer.from(await response.arrayBuffer());
-    return { status: response.status, headers: response.headers, body };
   }
 
   /** The Authorization header that answers a 401's challenge, for `scope`. */

@@ -274,8 +274,13 @@ describe('smokeCheckServices: the check each Service gets', () => {
     const [d] = app('real', 'rev-a');
     const results = await checkSet([d as KubernetesObject, front], 'rev-b', '/');
     expect(results.map((r) => [r.service, r.outcome, r.detail])).toEqual([['real-plain', 'passed', '2xx']]);
+    // 3 in a row, after any the API server's proxy answered before it knew the new Service
     expect(lines).toEqual([
-      `smoke check of Service/real-plain port 80 in namespace '${ns}': GET /plain answered 2xx (no revision in the answer) (3 requests)`,
+      expect.stringMatching(
+        new RegExp(
+          `^smoke check of Service/real-plain port 80 in namespace '${ns}': GET /plain answered 2xx \\(no revision in the answer\\) \\([3-9] requests\\)$`,
+        ),
+      ),
     ]);
   });
 

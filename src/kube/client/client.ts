@@ -8,19 +8,21 @@ import {
 } from '@kubernetes/client-node';
 import { errorText } from '../../util/errors.js';
 import { proxyFor } from '../../util/proxy.js';
+import { BadRedirect } from '../../util/redirect.js';
 import { countRequest } from '../../util/requests.js';
 import { backoff, retry } from '../../util/retry.js';
 import { maskSecret } from '../../util/secrets.js';
 import { hopeless } from '../../util/unreachable.js';
 import { builtInResource } from './builtin-resources.js';
 import { shareConnections } from './connections.js';
+import { type Answer, sendPrepared } from './transport.js';
 
 // The one seam every request of the action to the API server goes through (retries, outages, hopeless
-// errors); the watches (watch.ts) stream through client-node's Watch, with the same kubeconfig, and keep
-// their own bounded retries. Requests carry JSON exactly as given: the library's typed serializer drops
-// fields it does not know, which would hide a typo in a manifest from the API server's strict field
-// validation. Only client-node's kubeconfig, auth and transport are used (and its Watch): without its typed
-// APIs and models, the bundle sheds a megabyte that every run would otherwise load (scripts/bundle.mjs).
+// errors), sent by transport.ts; the watches (watch.ts) stream through stream.ts, with the same kubeconfig,
+// and keep their own bounded retries. Requests carry JSON exactly as given: the library's typed serializer
+// drops fields it does not know, which would hide a typo in a manifest from the API server's strict field
+// validation. Only client-node's kubeconfig and auth are used: without its typed APIs, models and fetch
+// transport, the bundle sheds a megabyte that every run would otherwise load (scripts/bundle.mjs).
 
 const defaultRequestTimeoutMs = 30_000;
 const defaultOutageMs = 90_000;
@@ -406,22 +408,21 @@ class JsonApi {
     ctx.setSignal(AbortSignal.timeout(options.timeoutMs ?? defaultRequestTimeoutMs));
     await this.configuration.authMethods.default?.applySecurityAuthentication(ctx);
     for (const middleware of this.configuration.middleware) ctx = await middleware.pre(ctx).toPromise();
-    let status: number;
-    let text: string;
+    let answer: Answer;
     const started = performance.now();
     try {
-      const response = await this.configuration.httpApi.send(ctx).toPromise();
-      status = response.httpStatusCode;
-      text = await response.body.text();
-      if (options.warnings) options.warnings.push(...warningsOf(response.headers.warning));
+      answer = await sendPrepared(ctx, path);
     } catch (error) {
+      if (error instanceof BadRedirect) throw error;
       const cause = (error as { cause?: { code?: string } }).cause;
       throw new NoAnswer(
         `${request}: no answer from the API server (${new URL(ctx.getUrl()).origin}): ${errorText(error)}${cause ? `: ${errorText(cause)}` : ''}`,
-        cause?.code === 'ECONNREFUSED',
+        (cause?.code ?? (error as { code?: string }).code) === 'ECONNREFUSED',
         hopeless(error, ctx.getUrl(), "the kubeconfig's server"),
       );
     }
+    const { status, text } = answer;
+    if (options.warnings) options.warnings.push(...warningsOf(answer.warning));
     // the runner's debug logging (RUNNER_DEBUG): every request, its answer and how long it took
     if (core.isDebug())
       core.debug(

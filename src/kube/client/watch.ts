@@ -1,9 +1,9 @@
-import { Watch } from '@kubernetes/client-node';
 import { errorText } from '../../util/errors.js';
 import { countRequest } from '../../util/requests.js';
 import { backoff } from '../../util/retry.js';
 import { hopeless } from '../../util/unreachable.js';
 import { authWarmUpMs, type Cluster } from './client.js';
+import { watchStream } from './stream.js';
 
 // A list + watch that survives dropped connections: it resumes from the last resourceVersion it saw (so no
 // event is lost or replayed) and lists again when the server answers 410 Gone (that version has been
@@ -87,7 +87,6 @@ export class ResumableWatch<T extends { metadata?: { resourceVersion?: string } 
     let sawEvent = false;
     let gone = false;
     let serverError: string | undefined;
-    const watch = new Watch(this.cluster.kubeConfig);
     countRequest();
     const params = {
       ...this.options.query,
@@ -130,8 +129,7 @@ export class ResumableWatch<T extends { metadata?: { resourceVersion?: string } 
       // a clean end (timeoutSeconds): resume at once, unless it closed straight away
       this.retry(() => this.connect(), Date.now() - started < 1_000 ? 200 : 0);
     };
-    watch
-      .watch(this.path, params, onObject, onDone)
+    watchStream(this.cluster.kubeConfig, this.path, params, onObject, onDone)
       .then((controller) => {
         if (this.stopped) controller.abort();
         else this.controller = controller;

@@ -1,0 +1,3 @@
+import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
+import{p as e}from"./chunk-H3J55AS4.js";async function i(r,n){let t=await r.getToken(n);if(!t?.token)throw new Error(`the Azure credential returned no token for ${n}`);return e(t.token),t.token}function u(r){let n=r.split(".")[1];if(!n)return{};try{let t=JSON.parse(Buffer.from(n,"base64url").toString("utf8"));return t&&typeof t=="object"?t:{}}catch{return{}}}function a(r){for(let n of["appid","azp","oid"])if(typeof r[n]=="string"&&r[n])return r[n]}export{i as a,u as b,a as c};
+//# sourceMappingURL=chunk-QJUXFYUL.js.map
