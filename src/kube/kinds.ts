@@ -99,12 +99,12 @@ const byKind = new Map(kinds.map((k) => [k.kind, k]));
 /** after every known kind, with the workloads' stage */
 const unknownOrder = 11;
 
-/** The table's row of a kind, if it has one. */
 /** The API group of an apiVersion: '' for the core group (v1), else what comes before the slash. */
 export function groupOf(apiVersion: string): string {
   return apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
 }
 
+/** The table's row of a kind, if it has one. */
 export function kindOf(kind: string | undefined): Kind | undefined {
   return byKind.get(kind ?? '');
 }

@@ -31,7 +31,11 @@ export async function exchange(
   };
   for (let count = 0; ; count++) {
     const { url: target, method: verb, headers, body } = hop;
-    const sent = { headers, ...(body ? { body: Buffer.from(body) } : {}), signal };
+    const sent = {
+      headers,
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? Buffer.from(body) : body }),
+      signal,
+    };
     if (proxyFor(target.href)) return await throughProxy(verb, target.href, sent);
     const answer = await direct(verb, target, sent);
     hop = nextHop(hop, answer.status, answer.headers.get('location'), count);

@@ -1,12 +1,13 @@
 import { STATUS_CODES } from 'node:http';
 import { HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
-import { getGlobalDispatcher } from 'undici';
+import { dispatcherOf } from './transport.js';
 
 // One watch request, as client-node's Watch makes it (the same URL, credentials and dispatcher, the same
 // callbacks and inactivity timeout), through undici's request() as transport.ts sends the others: fetch's
 // WHATWG streams are not needed to read a line of JSON per event.
 
 const inactivityMs = 30_000;
+const timeoutError = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 
 /**
  * Watches `path`: onObject for each event line, then onDone once (null for a clean end, else the error; a
@@ -32,7 +33,7 @@ export async function watchStream(
     clearTimeout(timer);
     timer = setTimeout(() => {
       timedOut = true;
-      controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+      controller.abort(timeoutError());
     }, inactivityMs);
     timer.unref();
   };
@@ -42,17 +43,13 @@ export async function watchStream(
     done = true;
     clearTimeout(timer);
     controller.abort();
-    onDone(
-      error && timedOut
-        ? new DOMException('The operation was aborted due to timeout', 'TimeoutError')
-        : error,
-    );
+    onDone(error && timedOut ? timeoutError() : error);
   };
   const ctx = new RequestContext(url.toString(), HttpMethod.GET);
   await kc.applySecurityAuthentication(ctx);
   try {
     quiet();
-    const answer = await (ctx.getDispatcher() ?? getGlobalDispatcher()).request({
+    const answer = await dispatcherOf(ctx).request({
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
       method: 'GET',

@@ -23,7 +23,7 @@ export async function sendPrepared(ctx: RequestContext, path: string): Promise<A
   const body = ctx.getBody();
   if (body !== undefined && typeof body !== 'string')
     throw new Error(`${ctx.getHttpMethod()} ${ctx.getUrl()}: only a text body can be sent, not form data`);
-  const dispatcher = ctx.getDispatcher() ?? getGlobalDispatcher();
+  const dispatcher = dispatcherOf(ctx);
   let hop: Hop | undefined = {
     url: withSlashOf(path, new URL(ctx.getUrl())),
     method: ctx.getHttpMethod(),
@@ -63,4 +63,9 @@ export async function sendPrepared(ctx: RequestContext, path: string): Promise<A
 function withSlashOf(path: string, url: URL): URL {
   if (path.split('?')[0]?.endsWith('/') && !url.pathname.endsWith('/')) url.pathname = `${url.pathname}/`;
   return url;
+}
+
+/** The dispatcher client-node chose for the kubeconfig (TLS, proxy), or undici's default for none. */
+export function dispatcherOf(ctx: RequestContext): Dispatcher {
+  return ctx.getDispatcher() ?? getGlobalDispatcher();
 }
