@@ -180,9 +180,10 @@ async function deploy() {
     const out = await work();
     const changed = await waitFor(() => rec[tool].changed(mark, 'archetype', generation));
     const done = await waitFor(() => rec[tool].completed(mark, 'archetype', generation + 1));
-    return { ...out, changed, done };
+    return { ...out, changed, done, phases: rec[tool].phases(mark, changed.t) };
   };
-  const figures = ({ started, exited, changed, done }) => ({
+  const figures = ({ started, exited, changed, done, phases }) => ({
+    phases,
     wallMs: exited - started,
     rolloutMs: done.t - changed.t,
     overheadMs: exited - started - (done.t - changed.t),
@@ -243,6 +244,13 @@ async function deploy() {
       kubectl: figures(got.kubectl),
     };
     rows.push(row);
+    const phaseLine = (t) =>
+      `${t} @${new Date(got[t].changed.t).toISOString()} ${Object.entries(row[t].phases)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`;
+    log(
+      `deploy ${i + 1} rollout steps (ms after the change): ${Object.keys(got).map(phaseLine).join(' | ')}`,
+    );
     log(
       `deploy ${i + 1}/${options.runs}: action ${ms(row.action.wallMs)} (overhead ${ms(row.action.overheadMs)}, detection ${ms(row.action.detectionMs)}), helm ${ms(row.helm.wallMs)} (overhead ${ms(row.helm.overheadMs)}), kubectl ${ms(row.kubectl.wallMs)} (overhead ${ms(row.kubectl.overheadMs)}), load ${row.load1}`,
     );
@@ -257,10 +265,18 @@ async function deploy() {
         pick((r) => r[tool][k]),
       ]),
     );
+  const phasesOf = (tool) =>
+    Object.fromEntries(
+      [...new Set(rows.flatMap((r) => Object.keys(r[tool].phases)))].map((k) => [
+        k,
+        pick((r) => r[tool].phases[k] ?? Number.NaN),
+      ]),
+    );
   return {
     runs: rows,
     action: {
       ...common('action'),
+      rolloutStepsMs: phasesOf('action'),
       detectionMs: pick((r) => r.action.detectionMs),
       stepsMs: Object.fromEntries(
         stepNames.map((n) => [
@@ -280,8 +296,8 @@ async function deploy() {
         ]),
       ),
     },
-    helm: common('helm'),
-    kubectl: common('kubectl'),
+    helm: { ...common('helm'), rolloutStepsMs: phasesOf('helm') },
+    kubectl: { ...common('kubectl'), rolloutStepsMs: phasesOf('kubectl') },
     requests,
     helmRatio: pick((r) => r.action.wallMs / r.helm.wallMs),
     wallRatio: pick((r) => r.action.wallMs / r.kubectl.wallMs),
@@ -925,6 +941,23 @@ function report(r) {
         `${d.requests.action} / ${d.requests.helm} / ${d.requests.kubectl} (the action's own count: ${d.requests.actionOwn})`,
       );
     add(1, `rollout's own time (Deployment changed → complete): ${who}`, three('rolloutMs'));
+    if (d.action.rolloutStepsMs) {
+      const names = {
+        pod1Ready: 'pod 1 Ready',
+        pod2Ready: 'pod 2 Ready',
+        newAvailable2: 'new ReplicaSet 2 available',
+        old2Deleting: 'last old pod deleted',
+      };
+      const stepsOf = (t) =>
+        Object.entries(names)
+          .map(([k, label]) => `${label} ${Math.round(t.rolloutStepsMs[k]?.median ?? Number.NaN)}`)
+          .join(', ');
+      add(
+        1,
+        `rollout's steps, ms after the Deployment changed, medians (the controllers' work, the same objects): ${who}`,
+        [d.action, d.helm, d.kubectl].filter(Boolean).map(stepsOf).join(' / '),
+      );
+    }
     add(1, `overhead beyond the rollout: ${who}`, three('overheadMs'));
     add(1, 'overhead ratio action / kubectl (same run)', ratioCell(d.overheadRatio));
     add(1, `before the first change: ${who}`, three('beforeApplyMs'));

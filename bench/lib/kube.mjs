@@ -31,12 +31,28 @@ export async function deleteNamespace(kc, name, waitMs = 60_000) {
   }
 }
 
-/** Waits until the namespace has exactly `count` pods and none is terminating (old pods gone), at most 60 s. */
+/**
+ * The pause after a namespace settled, before the next measured deploy. kube-controller-manager's clients
+ * send at most 20 requests/s in bursts of 30 (--kube-api-qps, --kube-api-burst), and one 2-replica rollout
+ * takes most of a burst: a rollout begun within a second of the last one waits ~100 ms per request for
+ * what that one left (its log says "client-side throttling"), which charged one tool for the one before.
+ * 30 tokens come back in 1.5 s.
+ */
+export const QUIET_MS = 2000;
+
+/**
+ * Waits until the namespace has exactly `count` pods and none is terminating (old pods gone), at most 60 s,
+ * then QUIET_MS, so that every measured deploy starts on a cluster whose controllers are not still paying
+ * for the previous one.
+ */
 export async function settle(kc, namespace, count) {
   const api = kc.makeApiClient(CoreV1Api);
   for (let i = 0; i < 240; i++) {
     const pods = (await api.listNamespacedPod({ namespace })).items;
-    if (pods.length === count && pods.every((p) => !p.metadata?.deletionTimestamp)) return;
+    if (pods.length === count && pods.every((p) => !p.metadata?.deletionTimestamp)) {
+      await sleep(QUIET_MS);
+      return;
+    }
     await sleep(250);
   }
   throw new Error(`namespace ${namespace} did not settle at ${count} pods within 60 s`);
@@ -60,6 +76,7 @@ export class NamespaceRecorder {
     this.namespace = namespace;
     this.deployments = [];
     this.pods = [];
+    this.sets = [];
     this.controllers = [];
     this.stopped = false;
   }
@@ -76,6 +93,15 @@ export class NamespaceRecorder {
           complete: complete(d),
         }),
       ),
+      this.watch(`/apis/apps/v1/namespaces/${this.namespace}/replicasets`, (type, r) =>
+        this.sets.push({
+          t: now(),
+          type,
+          hash: r.metadata?.labels?.['pod-template-hash'],
+          replicas: r.spec?.replicas ?? 0,
+          available: r.status?.availableReplicas ?? 0,
+        }),
+      ),
       this.watch(`/api/v1/namespaces/${this.namespace}/pods`, (type, p) => {
         const waiting = (p.status?.containerStatuses ?? [])
           .map((c) => c.state?.waiting?.reason)
@@ -86,6 +112,9 @@ export class NamespaceRecorder {
           name: p.metadata?.name,
           hash: p.metadata?.labels?.['pod-template-hash'],
           waiting,
+          scheduled: Boolean(p.spec?.nodeName),
+          ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+          deleting: Boolean(p.metadata?.deletionTimestamp),
         });
       }),
     ]);
@@ -116,7 +145,7 @@ export class NamespaceRecorder {
   }
 
   mark() {
-    return { deployments: this.deployments.length, pods: this.pods.length };
+    return { deployments: this.deployments.length, pods: this.pods.length, sets: this.sets.length };
   }
 
   /** After mark: the first event of Deployment `name` whose generation is above `generation`. */
@@ -134,6 +163,34 @@ export class NamespaceRecorder {
   /** After mark: the first pod event showing one of the waiting reasons. */
   podShowing(mark, reasons) {
     return this.pods.slice(mark.pods).find((e) => e.waiting.some((r) => reasons.includes(r)));
+  }
+
+  /**
+   * After mark: when each step of a rolling update of 2 replicas was seen, in ms after the Deployment
+   * changed. The new template's pods are those whose hash no pod had before the mark; old pods are the others.
+   */
+  phases(mark, changedAt) {
+    const before = new Set(this.pods.slice(0, mark.pods).map((e) => e.hash));
+    const pods = this.pods.slice(mark.pods);
+    const sets = this.sets.slice(mark.sets);
+    const at = (events, pred) => {
+      const e = events.find(pred);
+      return e ? Math.round(e.t - changedAt) : Number.NaN;
+    };
+    const names = (pred) => [...new Set(pods.filter(pred).map((e) => e.name))].slice(0, 2);
+    const out = {};
+    names((e) => !before.has(e.hash)).forEach((name, i) => {
+      out[`pod${i + 1}Added`] = at(pods, (e) => e.name === name);
+      out[`pod${i + 1}Scheduled`] = at(pods, (e) => e.name === name && e.scheduled);
+      out[`pod${i + 1}Ready`] = at(pods, (e) => e.name === name && e.ready);
+    });
+    const newHash = pods.find((e) => !before.has(e.hash))?.hash;
+    out.newAvailable2 = at(sets, (e) => e.hash === newHash && e.available >= 2);
+    out.oldScaled0 = at(sets, (e) => before.has(e.hash) && e.replicas === 0);
+    names((e) => before.has(e.hash) && e.deleting).forEach((name, i) => {
+      out[`old${i + 1}Deleting`] = at(pods, (e) => e.name === name && e.deleting);
+    });
+    return out;
   }
 
   generationOf(name) {
