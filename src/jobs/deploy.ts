@@ -83,6 +83,7 @@ export async function deploy(
         azureClientId: settings.azure.clientId,
       }),
     );
+    if (!reused) ahead?.drop(); // a build took long enough for the reads ahead to be stale: read again
     const image = `${plan.repository}@${digest}`;
     const objects = render(manifests, { ...plan.render, image });
     validate(objects);
@@ -98,7 +99,6 @@ export async function deploy(
       result,
       serving: new Map(),
       ...(pr === undefined ? {} : { pr }),
-      // a build took long enough for them to be stale: the lock reads again
       ...(ahead && reused ? { ahead } : {}),
     };
     return await intoEnvironment(ctx, objects);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
+import { endedBy } from '../../src/kube/client/abortable.js';
 import { builtInResources } from '../../src/kube/client/builtin-resources.js';
 import { loadCluster } from '../../src/kube/client/client.js';
 import {
@@ -149,6 +150,36 @@ describe('loadCluster', () => {
       );
       expect(out).not.toMatch(/GET \/api\/v1\/namespaces: GET/);
     });
+
+    it('a read ended by its signal (a dropped read-ahead) stops trying, and says nothing more', async () => {
+      const probe = createServer();
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+      const port = (probe.address() as { port: number }).port;
+      await new Promise((resolve) => probe.close(resolve));
+      const dropped = new AbortController();
+      const cluster = endedBy(testCluster(withServer(`https://127.0.0.1:${port}`)), dropped.signal);
+      const chunks: string[] = [];
+      const write = process.stdout.write;
+      process.stdout.write = ((chunk: string | Uint8Array) => {
+        chunks.push(String(chunk));
+        return true;
+      }) as typeof process.stdout.write;
+      const out = () => chunks.join('');
+      try {
+        // without the signal, this read would go on for a minute: the test's own time is 30 s
+        const read = cluster.request('GET', '/api/v1/namespaces', { outageMs: 60_000 }).then(
+          () => 'answered',
+          (error: Error) => error.message,
+        );
+        for (let i = 0; i < 50 && !out().includes('trying again'); i++)
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        dropped.abort();
+        expect(await read).toMatch(/^GET \/api\/v1\/namespaces: no answer from the API server/);
+      } finally {
+        process.stdout.write = write;
+      }
+      expect(out().match(/trying again/g)).toHaveLength(1);
+    }, 30_000);
   });
 
   it('talks to the local control plane through the one JSON seam', async () => {

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { findLeftCanary, type LeftCanary } from '../../kube/canary/repair.js';
+import { endedBy } from '../../kube/client/abortable.js';
 import type { Cluster } from '../../kube/client/client.js';
 import type { Manifest } from '../../kube/manifests/load.js';
 import { preflightReads } from '../../kube/preflight/preflight.js';
@@ -28,6 +29,8 @@ export interface ReadAhead {
   autoscalers: Promise<Autoscaler[]>;
   /** what the deploy reads under the lock, asked once the Lease was read: valid if the lock is takenAsRead */
   afterLease: Promise<UnderLock>;
+  /** a build ran meanwhile: the reads are asked again, and these stop trying (one retry line, not two) */
+  drop(): void;
 }
 
 /** The reads a deploy makes under the lock before its first write, besides preflight's dry-runs. */
@@ -51,7 +54,9 @@ export function readUnderLock(ctx: Pick<DeployRun, 'cluster' | 'plan'>, set: Kub
 }
 
 /** `set`: the manifests as checked (any image): preflight's reads depend on its shape only. */
-export function readAhead(cluster: Cluster, plan: DeployPlan, set: KubernetesObject[]): ReadAhead {
+export function readAhead(live: Cluster, plan: DeployPlan, set: KubernetesObject[]): ReadAhead {
+  const dropped = new AbortController();
+  const cluster = endedBy(live, dropped.signal);
   const autoscalers = readAutoscalers(cluster, plan.namespace);
   const lock = readLock(cluster, plan.namespace, plan.render.instance);
   // after the Lease's answer, never before: what a run holding the lock until then wrote is in them
@@ -59,7 +64,7 @@ export function readAhead(cluster: Cluster, plan: DeployPlan, set: KubernetesObj
   // awaited by lockForDeploy, or dropped when a build ran meanwhile
   autoscalers.catch(() => undefined);
   afterLease.catch(() => undefined);
-  return { lock, autoscalers, afterLease };
+  return { lock, autoscalers, afterLease, drop: () => dropped.abort() };
 }
 
 export interface Locked {

@@ -85,6 +85,8 @@ export interface RequestOptions {
   outageMs?: number;
   /** receives the answer's Warning headers (e.g. PodSecurity's "would violate" on a dry-run), unquoted */
   warnings?: string[];
+  /** ends the retries (no pause, no line): a read nobody waits for any more (a dropped read-ahead) */
+  signal?: AbortSignal;
 }
 
 export interface ResourceInfo {
@@ -317,12 +319,7 @@ class JsonApi {
 
   async send<T>(method: Method, path: string, options: RequestOptions): Promise<T> {
     const request = `${method} ${path}`;
-    return this.withRetry(
-      method,
-      request,
-      () => this.sendOnce<T>(method, path, options, request),
-      options.outageMs,
-    );
+    return this.withRetry(method, request, () => this.sendOnce<T>(method, path, options, request), options);
   }
 
   // An API server that restarts (an upgrade, a control plane move) refuses connections for a while: a
@@ -331,7 +328,7 @@ class JsonApi {
     method: Method,
     what: string,
     fn: () => Promise<T>,
-    outageMs = defaultOutageMs,
+    { outageMs = defaultOutageMs, signal }: RequestOptions = {},
   ): Promise<T> {
     const giveUpAt = Date.now() + outageMs;
     return await retry(
@@ -346,6 +343,7 @@ class JsonApi {
       },
       {
         withinMs: outageMs,
+        signal,
         delayMs: backoff(500, 5_000),
         retryable: (error) =>
           error instanceof NoAnswer
