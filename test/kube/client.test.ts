@@ -15,9 +15,11 @@ import {
 } from '../../src/kube/client/namespace.js';
 import { kubeconfigText, namespaceName, testCluster } from '../helpers/cluster.js';
 
-/** Captures what the runner would read from the action's stdout; the function returned restores it. */
-function captureStdout(): () => string {
-  const chunks: string[] = [];
+/**
+ * Captures what the runner would read from the action's stdout, into `chunks` (to read it meanwhile); the
+ * function returned restores it.
+ */
+function captureStdout(chunks: string[] = []): () => string {
   const write = process.stdout.write;
   process.stdout.write = ((chunk: string | Uint8Array) => {
     chunks.push(String(chunk));
@@ -159,11 +161,7 @@ describe('loadCluster', () => {
       const dropped = new AbortController();
       const cluster = endedBy(testCluster(withServer(`https://127.0.0.1:${port}`)), dropped.signal);
       const chunks: string[] = [];
-      const write = process.stdout.write;
-      process.stdout.write = ((chunk: string | Uint8Array) => {
-        chunks.push(String(chunk));
-        return true;
-      }) as typeof process.stdout.write;
+      const restore = captureStdout(chunks);
       const out = () => chunks.join('');
       try {
         // without the signal, this read would go on for a minute: the test's own time is 30 s
@@ -176,7 +174,7 @@ describe('loadCluster', () => {
         dropped.abort();
         expect(await read).toMatch(/^GET \/api\/v1\/namespaces: no answer from the API server/);
       } finally {
-        process.stdout.write = write;
+        restore();
       }
       expect(out().match(/trying again/g)).toHaveLength(1);
     }, 30_000);
