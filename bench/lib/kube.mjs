@@ -38,7 +38,7 @@ export async function deleteNamespace(kc, name, waitMs = 60_000) {
  * what that one left (its log says "client-side throttling"), which charged one tool for the one before.
  * 30 tokens come back in 1.5 s.
  */
-export const QUIET_MS = 2000;
+const QUIET_MS = 2000;
 
 /**
  * Waits until the namespace has exactly `count` pods and none is terminating (old pods gone), at most 60 s,
